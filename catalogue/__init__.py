@@ -1,0 +1,14 @@
+"""Catalogue: datasets, variables, mappings, search and the public summary."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from catalogue.api import blp
+    from catalogue.views import bp
+    from core.api import api
+
+    api.register_blueprint(blp)
+    app.register_blueprint(bp)

@@ -1,0 +1,309 @@
+"""JSON API of the accounts area, under /api/v1. Views parse, call one service, dump."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask, Response, current_app
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import Api, Blueprint
+from werkzeug.exceptions import HTTPException
+
+from core import services
+from core.auth import current_session_id
+from core.errors import http_exception_response
+from core.models import User
+from core.policies import Actor
+from core.schemas import (
+    CommitteeInputSchema,
+    CommitteeSchema,
+    CommitteeUpdateSchema,
+    OrganisationInputSchema,
+    OrganisationPageSchema,
+    OrganisationQuerySchema,
+    OrganisationSchema,
+    OrganisationUpdateSchema,
+    PasswordChangeSchema,
+    PasswordSetSchema,
+    RevokedCountSchema,
+    RoleGrantInputSchema,
+    RoleGrantSchema,
+    SessionSchema,
+    TokenCreatedSchema,
+    TokenInputSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQuerySchema,
+    UserSchema,
+    UserUpdateSchema,
+    VersionSchema,
+)
+
+API_PREFIX = "/api/v1"
+
+
+class HarmonyApi(Api):  # type: ignore[misc]
+    """flask-smorest's Api, answering errors as problem details like the rest of the service."""
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        return http_exception_response(error)
+
+
+api = HarmonyApi()
+
+
+def actor() -> Actor:
+    """The caller as services see it: the logged-in user, or None for anonymous."""
+    user = current_user._get_current_object()
+    return user if isinstance(user, User) else None
+
+
+def _columns(obj: Any) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
+
+
+def page_body(page: Any) -> dict[str, Any]:
+    return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
+
+
+# --- meta -----------------------------------------------------------------------------------
+
+meta = Blueprint("meta", __name__, url_prefix=API_PREFIX, description="Service information")
+
+
+@meta.route("/version")
+class VersionResource(MethodView):
+    @meta.response(200, VersionSchema)
+    def get(self) -> dict[str, str]:
+        """Name and version of this service (public)."""
+        from importlib.metadata import version
+
+        return {
+            "name": "HARMONY Catalogue",
+            "version": version("harmony-catalogue"),
+            "api": "v1",
+            "environment": current_app.config["HARMONY_ENV"],
+        }
+
+
+# --- the caller's own account ---------------------------------------------------------------
+
+me = Blueprint("me", __name__, url_prefix=API_PREFIX, description="Your own account")
+
+
+@me.route("/me")
+class MeResource(MethodView):
+    @me.response(200, UserSchema)
+    def get(self) -> User:
+        """The logged-in user with their roles."""
+        caller = actor()
+        if caller is None:
+            services.require_login()
+        return services.get_user(caller, caller.id)  # type: ignore[union-attr]
+
+
+@me.route("/me/password")
+class PasswordResource(MethodView):
+    @me.arguments(PasswordChangeSchema)
+    @me.response(204)
+    def post(self, data: dict[str, str]) -> None:
+        """Change your password; every other session of yours ends."""
+        services.change_password(
+            actor(), data["current_password"], data["new_password"], current_session_id()
+        )
+
+
+@me.route("/me/sessions")
+class SessionsResource(MethodView):
+    @me.response(200, SessionSchema(many=True))
+    def get(self) -> list[SimpleNamespace]:
+        """Your open browser sessions."""
+        current = current_session_id()
+        return [
+            SimpleNamespace(**_columns(s), current=s.id == current)
+            for s in services.list_sessions(actor())
+        ]
+
+
+@me.route("/me/sessions/revoke")
+class RevokeSessionsResource(MethodView):
+    @me.response(200, RevokedCountSchema)
+    def post(self) -> dict[str, int]:
+        """Log out everywhere else: every session but the one making this call ends."""
+        return {"revoked": services.log_out_everywhere(actor(), current_session_id())}
+
+
+@me.route("/tokens")
+class TokensResource(MethodView):
+    @me.response(200, TokenSchema(many=True))
+    def get(self) -> list[Any]:
+        """Your personal API tokens (never their secrets)."""
+        return services.list_tokens(actor())
+
+    @me.arguments(TokenInputSchema)
+    @me.response(201, TokenCreatedSchema)
+    def post(self, data: dict[str, Any]) -> SimpleNamespace:
+        """Create a personal API token. The secret is in this answer and nowhere else."""
+        caller = actor()
+        if caller is None:
+            services.require_login()
+        token, secret = services.create_token(caller, caller, data["name"], data["days"])  # type: ignore[arg-type]
+        return SimpleNamespace(**_columns(token), token=secret)
+
+
+@me.route("/tokens/<token_id>")
+class TokenResource(MethodView):
+    @me.response(204)
+    def delete(self, token_id: str) -> None:
+        """Revoke one of your tokens; it stops working at once."""
+        services.revoke_token(actor(), token_id)
+
+
+# --- organisations --------------------------------------------------------------------------
+
+orgs = Blueprint("organisations", __name__, url_prefix=API_PREFIX, description="Organisations")
+
+
+@orgs.route("/organisations")
+class OrganisationsResource(MethodView):
+    @orgs.arguments(OrganisationQuerySchema, location="query")
+    @orgs.response(200, OrganisationPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Partner organisations (public). Sort by name, country, kind or created_at."""
+        return page_body(services.list_organisations(actor(), **query))
+
+    @orgs.arguments(OrganisationInputSchema)
+    @orgs.response(201, OrganisationSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Register an organisation (admin)."""
+        return services.create_organisation(actor(), data)
+
+
+@orgs.route("/organisations/<organisation_id>")
+class OrganisationResource(MethodView):
+    @orgs.response(200, OrganisationSchema)
+    def get(self, organisation_id: str) -> Any:
+        """One organisation (public)."""
+        return services.get_organisation(actor(), organisation_id)
+
+    @orgs.arguments(OrganisationUpdateSchema())
+    @orgs.response(200, OrganisationSchema)
+    def patch(self, data: dict[str, Any], organisation_id: str) -> Any:
+        """Change an organisation (admin)."""
+        return services.update_organisation(actor(), organisation_id, data)
+
+
+# --- users and roles ------------------------------------------------------------------------
+
+users = Blueprint("users", __name__, url_prefix=API_PREFIX, description="Users and roles (admin)")
+
+
+@users.route("/users")
+class UsersResource(MethodView):
+    @users.arguments(UserQuerySchema, location="query")
+    @users.response(200, UserPageSchema)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """All accounts (admin). Sort by name, email, created_at or last_login_at."""
+        return page_body(services.list_users(actor(), **query))
+
+    @users.arguments(UserCreateSchema)
+    @users.response(201, UserSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an account, optionally with a password and roles (admin)."""
+        return services.create_user(actor(), data)
+
+
+@users.route("/users/<user_id>")
+class UserResource(MethodView):
+    @users.response(200, UserSchema)
+    def get(self, user_id: str) -> Any:
+        """One account (admin, or the user themself)."""
+        return services.get_user(actor(), user_id)
+
+    @users.arguments(UserUpdateSchema)
+    @users.response(200, UserSchema)
+    def patch(self, data: dict[str, Any], user_id: str) -> Any:
+        """Change an account (admin); ``is_active: false`` ends its sessions and tokens."""
+        return services.update_user(actor(), user_id, data)
+
+
+@users.route("/users/<user_id>/password")
+class UserPasswordResource(MethodView):
+    @users.arguments(PasswordSetSchema)
+    @users.response(204)
+    def put(self, data: dict[str, str], user_id: str) -> None:
+        """Set an account's password (admin); the user's sessions end."""
+        services.set_password(actor(), user_id, data["password"])
+
+
+@users.route("/users/<user_id>/roles")
+class RolesResource(MethodView):
+    @users.arguments(RoleGrantInputSchema)
+    @users.response(201, RoleGrantSchema)
+    def post(self, data: dict[str, Any], user_id: str) -> Any:
+        """Grant a role: custodian names an organisation, DAC roles name a committee (admin)."""
+        return services.grant_role(actor(), user_id, data)
+
+
+@users.route("/users/<user_id>/roles/<grant_id>")
+class RoleResource(MethodView):
+    @users.response(204)
+    def delete(self, user_id: str, grant_id: str) -> None:
+        """Revoke a role grant (admin). The last administrator cannot be removed."""
+        services.revoke_role(actor(), user_id, grant_id)
+
+
+# --- committees -----------------------------------------------------------------------------
+
+committees = Blueprint(
+    "committees", __name__, url_prefix=API_PREFIX, description="Data access committees"
+)
+
+
+@committees.route("/committees")
+class CommitteesResource(MethodView):
+    @committees.response(200, CommitteeSchema(many=True))
+    def get(self) -> list[Any]:
+        """Data access committees with their members (logged-in users)."""
+        return services.list_committees(actor())
+
+    @committees.arguments(CommitteeInputSchema)
+    @committees.response(201, CommitteeSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a committee (admin); members are added by granting DAC roles."""
+        return services.create_committee(actor(), data)
+
+
+@committees.route("/committees/<committee_id>")
+class CommitteeResource(MethodView):
+    @committees.response(200, CommitteeSchema)
+    def get(self, committee_id: str) -> Any:
+        """One committee (logged-in users)."""
+        return services.get_committee(actor(), committee_id)
+
+    @committees.arguments(CommitteeUpdateSchema())
+    @committees.response(200, CommitteeSchema)
+    def patch(self, data: dict[str, Any], committee_id: str) -> Any:
+        """Rename or describe a committee (admin)."""
+        return services.update_committee(actor(), committee_id, data)
+
+
+def init_app(app: Flask) -> None:
+    api.init_app(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": (
+                    "Metadata catalogue and consent governance of the HARMONY alliance. Errors are "
+                    "RFC 9457 problem details. Authenticate with a browser session (and an "
+                    "X-CSRFToken header) or with `Authorization: Bearer <personal API token>`."
+                )
+            },
+        },
+    )
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blueprint in (meta, me, orgs, users, committees):
+        api.register_blueprint(blueprint)

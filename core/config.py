@@ -1,0 +1,144 @@
+"""Configuration from environment variables.
+
+Every setting has an environment variable of the same name (documented in the README). The
+production profile refuses to start without a real secret key, because a guessable key lets anyone
+forge session cookies.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENVIRONMENTS = ("development", "production", "testing")
+DEFAULT_SECRET_KEYS = {"", "dev", "change-me", "changeme", "secret", "default"}
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the service must not run with."""
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A random key kept under instance/, so development sessions survive restarts."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask configuration mapping from ``env`` (default: ``os.environ``).
+
+    :raises ConfigError: for an unknown ``HARMONY_ENV``, a malformed number, or a production
+        profile without a proper ``SECRET_KEY``.
+    """
+    env = dict(os.environ if env is None else env)
+    harmony_env = env.get("HARMONY_ENV", "development").strip().lower()
+    if harmony_env not in ENVIRONMENTS:
+        raise ConfigError(
+            f"HARMONY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {harmony_env!r}"
+        )
+    production = harmony_env == "production"
+
+    secret_key = env.get("SECRET_KEY", "")
+    if production:
+        if secret_key.strip().lower() in DEFAULT_SECRET_KEYS or len(secret_key) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+    elif not secret_key:
+        secret_key = (
+            "testing-secret-key-not-for-production"
+            if harmony_env == "testing"
+            else _development_secret(instance_path)
+        )
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'harmony.sqlite3'}"
+    trusted = [h.strip() for h in env.get("TRUSTED_HOSTS", "").split(",") if h.strip()]
+    if production and not trusted:
+        raise ConfigError(
+            "TRUSTED_HOSTS must name the host names this service answers to in production "
+            "(comma-separated, e.g. catalogue.harmony-alliance.eu)"
+        )
+
+    idle_minutes = _int(env, "SESSION_IDLE_MINUTES", 120)
+    absolute_hours = _int(env, "SESSION_ABSOLUTE_HOURS", 12)
+    return {
+        "HARMONY_ENV": harmony_env,
+        "TESTING": harmony_env == "testing",
+        "DEBUG": False,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": database_url,
+        "SQL_ECHO": _bool(env, "SQL_ECHO", False),
+        "TRUSTED_HOSTS": trusted or None,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "SERVER_NAME": env.get("SERVER_NAME") or None,
+        # Request size: JSON and forms are small; dictionary and ontology uploads are larger.
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "MAX_JSON_BYTES": _int(env, "MAX_JSON_KB", 1024) * 1024,
+        # Sessions: signed cookie that only points to a server-side, revocable session record.
+        "SESSION_COOKIE_NAME": "harmony_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production or _bool(env, "SESSION_COOKIE_SECURE", False),
+        "SESSION_IDLE_MINUTES": idle_minutes,
+        "SESSION_ABSOLUTE_HOURS": absolute_hours,
+        "PERMANENT_SESSION_LIFETIME": absolute_hours * 3600,
+        "REMEMBER_COOKIE_DURATION": 0,
+        # CSRF: checked by core.security for every cookie-authenticated unsafe request.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": absolute_hours * 3600,
+        "WTF_CSRF_SSL_STRICT": production,
+        # Login throttling (per account and per client address).
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
+        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        # Passwords: Argon2id; tests lower the cost so the suite stays fast.
+        "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 1 if harmony_env == "testing" else 3),
+        "ARGON2_MEMORY_KIB": _int(
+            env, "ARGON2_MEMORY_KIB", 8 if harmony_env == "testing" else 65536
+        ),
+        "API_TOKEN_DEFAULT_DAYS": _int(env, "API_TOKEN_DEFAULT_DAYS", 90),
+        "API_TOKEN_MAX_DAYS": _int(env, "API_TOKEN_MAX_DAYS", 366),
+        # Mail (the notification outbox sends through it; unset host = mails are only logged).
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int(env, "MAIL_PORT", 587),
+        "MAIL_USE_TLS": _bool(env, "MAIL_USE_TLS", True),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "HARMONY Catalogue <no-reply@localhost>"),
+        "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
+        "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 31536000),
+        # OpenAPI (flask-smorest)
+        "API_TITLE": "HARMONY Catalogue API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

@@ -1,0 +1,212 @@
+"""Accounts: organisations, users, role grants, data access committees, sessions and tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+
+from sqlalchemy import (
+    CheckConstraint,
+    Enum,
+    ForeignKey,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import Base, utcnow
+
+
+def new_public_id() -> str:
+    """Stable, URL-safe, unguessable identifier (also the base of RDF IRIs)."""
+    return uuid.uuid4().hex
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    # Stored by value, as a plain string column with a CHECK constraint on both databases.
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class OrganisationKind(enum.StrEnum):
+    UNIVERSITY = "university"
+    HOSPITAL = "hospital"
+    INDUSTRY = "industry"
+    REGISTRY = "registry"
+    TRIAL_GROUP = "trial_group"
+    REGULATOR = "regulator"
+    HTA_BODY = "hta_body"
+    PATIENT_ORGANISATION = "patient_organisation"
+    OTHER = "other"
+
+
+class Role(enum.StrEnum):
+    RESEARCHER = "researcher"
+    CUSTODIAN = "custodian"
+    DAC_MEMBER = "dac_member"
+    DAC_CHAIR = "dac_chair"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.RESEARCHER: "Researcher",
+    Role.CUSTODIAN: "Data custodian",
+    Role.DAC_MEMBER: "DAC member",
+    Role.DAC_CHAIR: "DAC chair",
+    Role.ADMIN: "Administrator",
+}
+
+
+class Organisation(Base):
+    __tablename__ = "organisations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    city: Mapped[str | None] = mapped_column(String(200))
+    ror_id: Mapped[str | None] = mapped_column(String(9), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class DataAccessCommittee(Base):
+    __tablename__ = "committees"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    grants: Mapped[list[RoleGrant]] = relationship(back_populates="committee")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    # Stored lower-cased by the services, so this makes emails unique regardless of case.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT")
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    password_changed_at: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+
+    organisation: Mapped[Organisation | None] = relationship(back_populates="users")
+    grants: Mapped[list[RoleGrant]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        foreign_keys="RoleGrant.user_id",
+        order_by="RoleGrant.granted_at",
+    )
+
+    # flask-login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.id
+
+    def roles(self) -> set[Role]:
+        return {g.role for g in self.grants}
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles()
+
+    def custodian_of(self) -> set[str]:
+        return {
+            g.organisation_id for g in self.grants if g.role is Role.CUSTODIAN and g.organisation_id
+        }
+
+    def committees(self, *roles: Role) -> set[str]:
+        wanted = set(roles) or {Role.DAC_MEMBER, Role.DAC_CHAIR}
+        return {g.committee_id for g in self.grants if g.role in wanted and g.committee_id}
+
+
+class RoleGrant(Base):
+    """One role held by one user, scoped to an organisation (custodian) or committee (DAC)."""
+
+    __tablename__ = "role_grants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
+    )
+    committee_id: Mapped[str | None] = mapped_column(
+        ForeignKey("committees.id", ondelete="RESTRICT"), index=True
+    )
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    granted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(back_populates="grants", foreign_keys=[user_id])
+    organisation: Mapped[Organisation | None] = relationship()
+    committee: Mapped[DataAccessCommittee | None] = relationship(back_populates="grants")
+
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'custodian') = (organisation_id IS NOT NULL)",
+            name="custodian_has_organisation",
+        ),
+        CheckConstraint(
+            "(role IN ('dac_member', 'dac_chair')) = (committee_id IS NOT NULL)",
+            name="dac_role_has_committee",
+        ),
+    )
+
+
+class UserSession(Base):
+    """A browser login. The cookie holds a random secret; only its hash is stored here, so
+    revoking the record (logout, password change, deactivation) makes a stolen cookie useless."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    ip_address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(Base):
+    """A personal API token; shown once, stored as a SHA-256 hash of its 256-bit secret."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+    user: Mapped[User] = relationship()

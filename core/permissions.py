@@ -1,0 +1,28 @@
+"""Every permission of the service, named ``<area>:<resource>:<action>``.
+
+Each area's ``policies.py`` registers who holds each one; a permission without a rule is denied.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Permission(enum.StrEnum):
+    # core
+    ADMIN_CONSOLE = "core:admin_console:view"
+    ORGANISATION_READ = "core:organisation:read"
+    ORGANISATION_CREATE = "core:organisation:create"
+    ORGANISATION_UPDATE = "core:organisation:update"
+    USER_LIST = "core:user:list"
+    USER_READ = "core:user:read"
+    USER_CREATE = "core:user:create"
+    USER_UPDATE = "core:user:update"
+    ROLE_GRANT = "core:role:grant"
+    ROLE_REVOKE = "core:role:revoke"
+    COMMITTEE_READ = "core:committee:read"
+    COMMITTEE_CREATE = "core:committee:create"
+    COMMITTEE_UPDATE = "core:committee:update"
+    TOKEN_MANAGE = "core:token:manage"  # noqa: S105 - a permission name, not a secret
+    SESSION_MANAGE = "core:session:manage"
+    PASSWORD_CHANGE = "core:password:change"  # noqa: S105 - a permission name

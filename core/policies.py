@@ -1,0 +1,123 @@
+"""Authorization in one place: who may do what, default deny.
+
+Services call :func:`require` (or :func:`can`) before they read or change anything. A rule is a
+function ``(actor, obj) -> bool`` registered for a permission; no rule means nobody. An object the
+actor may not even see is reported as missing (404), never as forbidden, so that its existence
+does not leak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import Forbidden, NotFound, Unauthenticated
+from core.models import Role, User
+from core.permissions import Permission
+
+
+class SystemActor:
+    """The operator at the command line: trusted by definition (they own the database)."""
+
+    id = None
+    name = "system"
+    is_active = True
+
+    def __repr__(self) -> str:
+        return "<system>"
+
+
+SYSTEM = SystemActor()
+Actor = User | SystemActor | None
+Rule = Callable[[Any, Any], bool]
+
+
+_RULES: dict[Permission, Rule] = {}
+
+
+def rule(*permissions: Permission) -> Callable[[Rule], Rule]:
+    """Register ``func(actor, obj)`` as the rule for each permission; ``actor`` may be None."""
+
+    def decorator(func: Rule) -> Rule:
+        for permission in permissions:
+            if permission in _RULES:
+                raise RuntimeError(f"two rules for {permission}")
+            _RULES[permission] = func
+        return func
+
+    return decorator
+
+
+def is_user(actor: Actor) -> bool:
+    return isinstance(actor, User) and actor.is_active
+
+
+def is_admin(actor: Actor) -> bool:
+    return is_user(actor) and actor.has_role(Role.ADMIN)  # type: ignore[union-attr]
+
+
+def can(actor: Actor, permission: Permission, obj: Any = None) -> bool:
+    if isinstance(actor, SystemActor):
+        return True
+    check = _RULES.get(permission)
+    if check is None:
+        return False
+    if actor is not None and not actor.is_active:
+        return False
+    return bool(check(actor, obj))
+
+
+def require(actor: Actor, permission: Permission, obj: Any = None, *, hide: bool = False) -> None:
+    """Raise unless ``actor`` holds ``permission`` (on ``obj``).
+
+    :raises Unauthenticated: when nobody is logged in and the rule wants someone.
+    :raises NotFound: when ``hide`` is set: the caller may not know that ``obj`` exists.
+    :raises Forbidden: otherwise.
+    """
+    if can(actor, permission, obj):
+        return
+    if hide:
+        raise NotFound()
+    if actor is None:
+        raise Unauthenticated("Log in, or send a personal API token as 'Authorization: Bearer …'.")
+    raise Forbidden(f"Your roles do not allow {permission.value}.")
+
+
+# --- core rules -----------------------------------------------------------------------------
+
+
+@rule(Permission.ORGANISATION_READ)
+def _anyone(actor: Actor, obj: Any) -> bool:
+    return True
+
+
+@rule(
+    Permission.ADMIN_CONSOLE,
+    Permission.ORGANISATION_CREATE,
+    Permission.ORGANISATION_UPDATE,
+    Permission.USER_LIST,
+    Permission.USER_CREATE,
+    Permission.USER_UPDATE,
+    Permission.ROLE_GRANT,
+    Permission.ROLE_REVOKE,
+    Permission.COMMITTEE_CREATE,
+    Permission.COMMITTEE_UPDATE,
+)
+def _admin_only(actor: Actor, obj: Any) -> bool:
+    return is_admin(actor)
+
+
+@rule(Permission.USER_READ)
+def _admin_or_self(actor: Actor, obj: Any) -> bool:
+    return is_admin(actor) or (is_user(actor) and obj is not None and obj.id == actor.id)  # type: ignore[union-attr]
+
+
+@rule(Permission.COMMITTEE_READ)
+def _any_user(actor: Actor, obj: Any) -> bool:
+    return is_user(actor)
+
+
+@rule(Permission.TOKEN_MANAGE, Permission.SESSION_MANAGE, Permission.PASSWORD_CHANGE)
+def _own_only(actor: Actor, obj: Any) -> bool:
+    """Tokens, sessions and passwords are one's own business (obj: the owning user)."""
+    return is_user(actor) and (obj is None or obj.id == actor.id)  # type: ignore[union-attr]

@@ -1,0 +1,665 @@
+"""Account use cases: organisations, users, roles, committees, logins, sessions and API tokens.
+
+Each public function is one use case: it checks the policy, applies the rule, commits once. The
+actor is passed explicitly (``None`` for an anonymous caller, ``SYSTEM`` for the command line).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import get_session, utcnow
+from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from core.models import (
+    ApiToken,
+    DataAccessCommittee,
+    Organisation,
+    OrganisationKind,
+    Role,
+    RoleGrant,
+    User,
+    UserSession,
+)
+from core.pagination import Page, paginate
+from core.permissions import Permission
+from core.policies import Actor, require
+
+TOKEN_PREFIX = "hmy_"  # noqa: S105 - a public marker, not a secret
+LOGIN_FAILED = "The email address or password is incorrect."
+MIN_PASSWORD_LENGTH = 12
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+def _hasher() -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=current_app.config["ARGON2_TIME_COST"],
+        memory_cost=current_app.config["ARGON2_MEMORY_KIB"],
+        parallelism=1,
+    )
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def password_problems(password: str, email: str | None = None) -> list[str]:
+    """What is wrong with a new password, in words a user understands (empty when fine)."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > 1024:
+        problems.append("Use at most 1024 characters.")
+    if email:
+        lowered = password.strip().lower()
+        local = email.split("@")[0].lower()
+        if lowered == email.lower() or (len(local) >= 4 and lowered == local):
+            problems.append("Do not use your email address as your password.")
+    if password and len(set(password)) < 4:
+        problems.append("Use more than three different characters.")
+    return problems
+
+
+def _check_password_policy(password: str, email: str, field: str = "password") -> None:
+    problems = password_problems(password, email)
+    if problems:
+        raise InvalidInput({field: problems}, detail=f"{field}: {' '.join(problems)}")
+
+
+def _verify_password(user: User | None, password: str) -> bool:
+    hasher = _hasher()
+    if user is None or not user.password_hash:
+        # Spend the same time as a real check so response times do not reveal unknown emails.
+        with contextlib.suppress(VerificationError, InvalidHashError):
+            hasher.verify(_dummy_hash(), password)
+        return False
+    try:
+        hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return True
+
+
+def _dummy_hash() -> str:
+    cache = current_app.extensions.setdefault("harmony_dummy_hash", {})
+    if "hash" not in cache:
+        cache["hash"] = _hasher().hash(secrets.token_urlsafe(16))
+    return str(cache["hash"])
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# --- login and sessions ---------------------------------------------------------------------
+
+
+def authenticate(email: str, password: str) -> User:
+    """The active user with this email and password.
+
+    :raises Unauthenticated: with one message for an unknown email, a wrong password and a
+        deactivated account alike, so that the answer reveals nothing.
+    """
+    session = get_session()
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    ok = _verify_password(user, password)
+    if not ok or user is None or not user.is_active:
+        session.commit()
+        raise Unauthenticated(LOGIN_FAILED)
+    user.last_login_at = utcnow()
+    session.commit()
+    return user
+
+
+def start_session(user: User, ip_address: str | None, user_agent: str | None) -> str:
+    """Open a server-side session for ``user`` and return the secret the cookie carries."""
+    session = get_session()
+    secret = secrets.token_urlsafe(32)
+    now = utcnow()
+    session.add(
+        UserSession(
+            secret_hash=_sha256(secret),
+            user_id=user.id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"]),
+            ip_address=(ip_address or "")[:64] or None,
+            user_agent=(user_agent or "")[:300] or None,
+        )
+    )
+    session.commit()
+    return secret
+
+
+@dataclass
+class ResolvedSession:
+    user: User
+    session_id: str
+
+
+def resolve_session(secret: str) -> ResolvedSession | None:
+    """The user behind a cookie secret, or None when the session is unknown, revoked, idle past
+    its limit, past its absolute lifetime, or its user deactivated."""
+    session = get_session()
+    record = session.scalar(select(UserSession).where(UserSession.secret_hash == _sha256(secret)))
+    now = utcnow()
+    if record is None or record.revoked_at is not None or record.expires_at <= now:
+        return None
+    idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    if record.last_seen_at + idle <= now:
+        record.revoked_at = now
+        session.commit()
+        return None
+    if not record.user.is_active:
+        return None
+    if now - record.last_seen_at > dt.timedelta(minutes=1):
+        record.last_seen_at = now  # coarse, so that reading pages does not write on every request
+        session.commit()
+    return ResolvedSession(user=record.user, session_id=record.id)
+
+
+def end_session(secret: str) -> None:
+    session = get_session()
+    record = session.scalar(select(UserSession).where(UserSession.secret_hash == _sha256(secret)))
+    if record is not None and record.revoked_at is None:
+        record.revoked_at = utcnow()
+    session.commit()
+
+
+def _revoke_sessions(user: User, keep_session_id: str | None = None) -> int:
+    session = get_session()
+    records = session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
+    now = utcnow()
+    count = 0
+    for record in records:
+        if record.id != keep_session_id:
+            record.revoked_at = now
+            count += 1
+    return count
+
+
+def _own(actor: Actor, permission: Permission) -> User:
+    """The actor as a user, for use cases about one's own account."""
+    require(actor, permission)
+    if not isinstance(actor, User):
+        raise Unauthenticated("This concerns a personal account; log in first.")
+    return actor
+
+
+def list_sessions(actor: Actor) -> list[UserSession]:
+    me = _own(actor, Permission.SESSION_MANAGE)
+    now = utcnow()
+    return list(
+        get_session().scalars(
+            select(UserSession)
+            .where(
+                UserSession.user_id == me.id,
+                UserSession.revoked_at.is_(None),
+                UserSession.expires_at > now,
+            )
+            .order_by(UserSession.last_seen_at.desc())
+        )
+    )
+
+
+def log_out_everywhere(actor: Actor, keep_session_id: str | None = None) -> int:
+    """Revoke every open session of the actor (but ``keep_session_id``) and return how many."""
+    me = _own(actor, Permission.SESSION_MANAGE)
+    count = _revoke_sessions(me, keep_session_id)
+    get_session().commit()
+    return count
+
+
+def change_password(
+    actor: Actor, current_password: str, new_password: str, keep_session_id: str | None = None
+) -> None:
+    """Change the actor's own password and end every other session.
+
+    :raises InvalidInput: for a wrong current password or a new one that breaks the policy.
+    """
+    me = _own(actor, Permission.PASSWORD_CHANGE)
+    if not _verify_password(me, current_password):
+        raise InvalidInput.field("current_password", "This is not your current password.")
+    _check_password_policy(new_password, me.email, "new_password")
+    if current_password == new_password:
+        raise InvalidInput.field("new_password", "Choose a password you have not just used.")
+    me.password_hash = hash_password(new_password)
+    me.password_changed_at = utcnow()
+    _revoke_sessions(me, keep_session_id)
+    get_session().commit()
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+def create_token(
+    actor: Actor, owner: User, name: str, days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token for ``owner``; the secret is returned once and never stored.
+
+    :raises InvalidInput: for a lifetime outside 1 … API_TOKEN_MAX_DAYS days.
+    """
+    require(actor, Permission.TOKEN_MANAGE, owner)
+    max_days = current_app.config["API_TOKEN_MAX_DAYS"]
+    days = current_app.config["API_TOKEN_DEFAULT_DAYS"] if days is None else days
+    if not 1 <= days <= max_days:
+        raise InvalidInput.field("days", f"A token lives between 1 and {max_days} days.")
+    if not owner.is_active:
+        raise Conflict("A deactivated account cannot receive tokens.")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=owner.id,
+        name=name.strip() or "API token",
+        prefix=secret[:10],
+        token_hash=_sha256(secret),
+        expires_at=utcnow() + dt.timedelta(days=days),
+    )
+    get_session().add(token)
+    get_session().commit()
+    return token, secret
+
+
+def resolve_token(secret: str) -> User | None:
+    """The active owner of an unexpired, unrevoked token, or None."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    session = get_session()
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    now = utcnow()
+    if token is None or not hmac.compare_digest(token.token_hash, _sha256(secret)):
+        return None
+    if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now
+        session.commit()
+    return token.user
+
+
+def list_tokens(actor: Actor) -> list[ApiToken]:
+    me = _own(actor, Permission.TOKEN_MANAGE)
+    return list(
+        get_session().scalars(
+            select(ApiToken).where(ApiToken.user_id == me.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def revoke_token(actor: Actor, token_id: str) -> ApiToken:
+    """Revoke one of the actor's tokens. :raises NotFound: for someone else's token."""
+    token = get_session().get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("No such token.")
+    require(actor, Permission.TOKEN_MANAGE, token.user, hide=True)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    get_session().commit()
+    return token
+
+
+def open_admin_console(actor: Actor) -> None:
+    """The administration pages are for administrators. :raises Forbidden: for anyone else."""
+    require(actor, Permission.ADMIN_CONSOLE)
+
+
+# --- organisations --------------------------------------------------------------------------
+
+ORGANISATION_SORTS = {
+    "name": func.lower(Organisation.name),
+    "country": Organisation.country,
+    "kind": Organisation.kind,
+    "created_at": Organisation.created_at,
+}
+
+
+def list_organisations(
+    actor: Actor,
+    *,
+    q: str | None = None,
+    country: str | None = None,
+    kind: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+    sort: str | None = None,
+) -> Page[Organisation]:
+    require(actor, Permission.ORGANISATION_READ)
+    stmt = select(Organisation)
+    if q:
+        stmt = stmt.where(Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+    if country:
+        stmt = stmt.where(Organisation.country == country.upper())
+    if kind:
+        stmt = stmt.where(Organisation.kind == OrganisationKind(kind))
+    return paginate(
+        get_session(),
+        stmt,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        sortable=ORGANISATION_SORTS,
+        default_sort="name",
+    )
+
+
+def get_organisation(actor: Actor, organisation_id: str) -> Organisation:
+    organisation = get_session().get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    require(actor, Permission.ORGANISATION_READ, organisation, hide=True)
+    return organisation
+
+
+def _name_taken(model: Any, name: str, exclude_id: str | None = None) -> bool:
+    stmt = select(model.id).where(func.lower(model.name) == name.strip().lower())
+    if exclude_id:
+        stmt = stmt.where(model.id != exclude_id)
+    return get_session().scalar(stmt) is not None
+
+
+def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
+    """:raises Conflict: when an organisation of that name (any case) or ROR id exists."""
+    require(actor, Permission.ORGANISATION_CREATE)
+    if _name_taken(Organisation, data["name"]):
+        raise InvalidInput.field("name", "An organisation with this name exists already.")
+    organisation = Organisation(**data)
+    session = get_session()
+    session.add(organisation)
+    _flush_or_conflict("An organisation with this ROR id exists already.")
+    session.commit()
+    return organisation
+
+
+def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]) -> Organisation:
+    organisation = get_organisation(actor, organisation_id)
+    require(actor, Permission.ORGANISATION_UPDATE, organisation)
+    if "name" in data and _name_taken(Organisation, data["name"], organisation.id):
+        raise InvalidInput.field("name", "An organisation with this name exists already.")
+    for key, value in data.items():
+        setattr(organisation, key, value)
+    _flush_or_conflict("An organisation with this ROR id exists already.")
+    get_session().commit()
+    return organisation
+
+
+def _flush_or_conflict(message: str) -> None:
+    try:
+        get_session().flush()
+    except IntegrityError as exc:
+        get_session().rollback()
+        raise Conflict(message) from exc
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --- committees -----------------------------------------------------------------------------
+
+
+def list_committees(actor: Actor) -> list[DataAccessCommittee]:
+    require(actor, Permission.COMMITTEE_READ)
+    return list(
+        get_session().scalars(select(DataAccessCommittee).order_by(DataAccessCommittee.name))
+    )
+
+
+def get_committee(actor: Actor, committee_id: str) -> DataAccessCommittee:
+    committee = get_session().get(DataAccessCommittee, committee_id)
+    if committee is None:
+        raise NotFound("No such committee.")
+    require(actor, Permission.COMMITTEE_READ, committee, hide=True)
+    return committee
+
+
+def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
+    require(actor, Permission.COMMITTEE_CREATE)
+    if _name_taken(DataAccessCommittee, data["name"]):
+        raise InvalidInput.field("name", "A committee with this name exists already.")
+    committee = DataAccessCommittee(**data)
+    get_session().add(committee)
+    get_session().commit()
+    return committee
+
+
+def update_committee(actor: Actor, committee_id: str, data: dict[str, Any]) -> DataAccessCommittee:
+    committee = get_committee(actor, committee_id)
+    require(actor, Permission.COMMITTEE_UPDATE, committee)
+    if "name" in data and _name_taken(DataAccessCommittee, data["name"], committee.id):
+        raise InvalidInput.field("name", "A committee with this name exists already.")
+    for key, value in data.items():
+        setattr(committee, key, value)
+    get_session().commit()
+    return committee
+
+
+# --- users and roles ------------------------------------------------------------------------
+
+USER_SORTS = {
+    "name": func.lower(User.name),
+    "email": User.email,
+    "created_at": User.created_at,
+    "last_login_at": User.last_login_at,
+}
+
+
+def list_users(
+    actor: Actor,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    organisation_id: str | None = None,
+    active: bool | None = None,
+    page: int = 1,
+    per_page: int = 25,
+    sort: str | None = None,
+) -> Page[User]:
+    require(actor, Permission.USER_LIST)
+    stmt = select(User)
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.name).like(pattern, escape="\\"),
+                func.lower(User.email).like(pattern, escape="\\"),
+            )
+        )
+    if role:
+        stmt = stmt.where(User.grants.any(RoleGrant.role == Role(role)))
+    if organisation_id:
+        stmt = stmt.where(User.organisation_id == organisation_id)
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    return paginate(
+        get_session(),
+        stmt,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        sortable=USER_SORTS,
+        default_sort="name",
+    )
+
+
+def get_user(actor: Actor, user_id: str) -> User:
+    user = get_session().get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    require(actor, Permission.USER_READ, user, hide=True)
+    return user
+
+
+def find_user_by_email(email: str) -> User | None:
+    return get_session().scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def _existing_organisation(organisation_id: str | None, field: str = "organisation") -> None:
+    if organisation_id and get_session().get(Organisation, organisation_id) is None:
+        raise InvalidInput.field(field, "No organisation with this id.")
+
+
+def create_user(actor: Actor, data: dict[str, Any]) -> User:
+    """Create an account, optionally with a password and first roles.
+
+    :raises InvalidInput: for a taken email, an unknown organisation or a weak password.
+    """
+    require(actor, Permission.USER_CREATE)
+    email = data["email"].strip().lower()
+    if find_user_by_email(email) is not None:
+        raise InvalidInput.field("email", "An account with this email address exists already.")
+    _existing_organisation(data.get("organisation_id"))
+    password = data.get("password")
+    if password is not None:
+        _check_password_policy(password, email)
+    user = User(
+        email=email,
+        name=data["name"].strip(),
+        organisation_id=data.get("organisation_id"),
+        password_hash=hash_password(password) if password else None,
+        password_changed_at=utcnow() if password else None,
+    )
+    session = get_session()
+    session.add(user)
+    session.flush()
+    for grant in data.get("roles", []):
+        _add_grant(actor, user, grant)
+    session.commit()
+    return user
+
+
+def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
+    """Change name, organisation, email or active flag; deactivation ends sessions and tokens."""
+    user = get_user(actor, user_id)
+    require(actor, Permission.USER_UPDATE, user)
+    if "email" in data:
+        email = data["email"].strip().lower()
+        other = find_user_by_email(email)
+        if other is not None and other.id != user.id:
+            raise InvalidInput.field("email", "An account with this email address exists already.")
+        user.email = email
+    if "organisation_id" in data:
+        _existing_organisation(data["organisation_id"])
+        user.organisation_id = data["organisation_id"]
+    if "name" in data:
+        user.name = data["name"].strip()
+    if "is_active" in data and data["is_active"] != user.is_active:
+        if not data["is_active"] and isinstance(actor, User) and actor.id == user.id:
+            raise Conflict("You cannot deactivate your own account.")
+        user.is_active = data["is_active"]
+        if not user.is_active:
+            _revoke_sessions(user)
+            now = utcnow()
+            for token in get_session().scalars(
+                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            ):
+                token.revoked_at = now
+    get_session().commit()
+    return user
+
+
+def set_password(actor: Actor, user_id: str, password: str) -> User:
+    """An administrator (or the CLI) sets a password; every session of the user ends."""
+    user = get_user(actor, user_id)
+    require(actor, Permission.USER_UPDATE, user)
+    _check_password_policy(password, user.email)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    _revoke_sessions(user)
+    get_session().commit()
+    return user
+
+
+def _add_grant(actor: Actor, user: User, grant: dict[str, Any]) -> RoleGrant:
+    role = Role(grant["role"])
+    organisation_id = grant.get("organisation_id")
+    committee_id = grant.get("committee_id")
+    if role is Role.CUSTODIAN:
+        if not organisation_id:
+            raise InvalidInput.field("organisation_id", "A custodian role names its organisation.")
+        _existing_organisation(organisation_id, "organisation_id")
+    elif organisation_id:
+        raise InvalidInput.field(
+            "organisation_id", "Only the custodian role takes an organisation."
+        )
+    if role in (Role.DAC_MEMBER, Role.DAC_CHAIR):
+        if not committee_id:
+            raise InvalidInput.field("committee_id", "A committee role names its committee.")
+        if get_session().get(DataAccessCommittee, committee_id) is None:
+            raise InvalidInput.field("committee_id", "No committee with this id.")
+    elif committee_id:
+        raise InvalidInput.field("committee_id", "Only committee roles take a committee.")
+    for existing in user.grants:
+        if (existing.role, existing.organisation_id, existing.committee_id) == (
+            role,
+            organisation_id,
+            committee_id,
+        ):
+            raise Conflict("The user holds this role already.")
+    record = RoleGrant(
+        role=role,
+        organisation_id=organisation_id,
+        committee_id=committee_id,
+        granted_by_id=actor.id if isinstance(actor, User) else None,
+    )
+    user.grants.append(record)
+    get_session().flush()
+    return record
+
+
+def grant_role(actor: Actor, user_id: str, grant: dict[str, Any]) -> RoleGrant:
+    """:raises Conflict: when the user holds the same role (with the same scope) already."""
+    user = get_user(actor, user_id)
+    require(actor, Permission.ROLE_GRANT, user)
+    record = _add_grant(actor, user, grant)
+    get_session().commit()
+    return record
+
+
+def revoke_role(actor: Actor, user_id: str, grant_id: str) -> None:
+    """:raises Conflict: when an administrator would remove the last administrator."""
+    user = get_user(actor, user_id)
+    require(actor, Permission.ROLE_REVOKE, user)
+    record = next((g for g in user.grants if g.id == grant_id), None)
+    if record is None:
+        raise NotFound("This user has no such role grant.")
+    if record.role is Role.ADMIN:
+        admins = get_session().scalar(
+            select(func.count()).select_from(RoleGrant).where(RoleGrant.role == Role.ADMIN)
+        )
+        if admins is not None and admins <= 1:
+            raise Conflict("This is the last administrator; grant the role to someone else first.")
+    user.grants.remove(record)
+    get_session().commit()
+
+
+# --- figures for the home page --------------------------------------------------------------
+
+
+def account_counts() -> dict[str, int]:
+    session = get_session()
+    return {
+        "organisations": session.scalar(select(func.count()).select_from(Organisation)) or 0,
+        "users": session.scalar(select(func.count()).select_from(User).where(User.is_active)) or 0,
+        "committees": session.scalar(select(func.count()).select_from(DataAccessCommittee)) or 0,
+    }
+
+
+def require_login() -> None:
+    """:raises Unauthenticated: always; for endpoints that are about 'me' and have no one."""
+    raise Unauthenticated("Log in, or send a personal API token as 'Authorization: Bearer …'.")

@@ -1,0 +1,40 @@
+"""Throw-away test databases: a SQLite file, or a freshly created PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+
+def postgres_base_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    return url or None
+
+
+@contextmanager
+def fresh_database(tmp_dir: Path, label: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database, dropped (or deleted) afterwards."""
+    base = postgres_base_url()
+    if base is None:
+        path = tmp_dir / f"{label}.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    url = make_url(base)
+    if not url.drivername.startswith("postgresql"):
+        raise RuntimeError(f"TEST_DATABASE_URL must be PostgreSQL (or unset for SQLite), not {url}")
+    name = f"harmony_{label}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
