@@ -15,7 +15,7 @@ from core import services
 from core.auth import current_session_id
 from core.errors import http_exception_response
 from core.models import User
-from core.policies import Actor
+from core.policies import Actor, require_login
 from core.schemas import (
     CommitteeInputSchema,
     CommitteeSchema,
@@ -100,8 +100,7 @@ class MeResource(MethodView):
     def get(self) -> User:
         """The logged-in user with their roles."""
         caller = actor()
-        if caller is None:
-            services.require_login()
+        require_login(caller)
         return services.get_user(caller, caller.id)  # type: ignore[union-attr]
 
 
@@ -148,8 +147,7 @@ class TokensResource(MethodView):
     def post(self, data: dict[str, Any]) -> SimpleNamespace:
         """Create a personal API token. The secret is in this answer and nowhere else."""
         caller = actor()
-        if caller is None:
-            services.require_login()
+        require_login(caller)
         token, secret = services.create_token(caller, caller, data["name"], data["days"])  # type: ignore[arg-type]
         return SimpleNamespace(**_columns(token), token=secret)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, render_template, request
+from flask import Flask, Response, g, json, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("harmony.errors")
@@ -124,9 +124,11 @@ def render_error(
 ) -> Response:
     if wants_json():
         return problem(status, detail, title=title, slug=slug, errors=errors, headers=headers)
-    html = render_template(
-        "error.html", status=status, title=title or HTTP_TITLES.get(status, "Error"), detail=detail
-    )
+    heading = title or HTTP_TITLES.get(status, "Error")
+    try:
+        html = render_template("error.html", status=status, title=heading, detail=detail)
+    except Exception:
+        return Response(f"{status} {heading}\n", status=status, mimetype="text/plain")
     response = Response(html, status=status, mimetype="text/html")
     for key, value in (headers or {}).items():
         response.headers[key] = value
@@ -187,6 +189,9 @@ def http_exception_response(exc: HTTPException) -> Response:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
+        if exc.status == 401 and not wants_json():
+            # A page that needs a login sends the browser to the login form and back.
+            return redirect(url_for("core.login", next=request.full_path.rstrip("?")))
         return render_error(
             exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors
         )

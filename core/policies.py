@@ -83,6 +83,16 @@ def require(actor: Actor, permission: Permission, obj: Any = None, *, hide: bool
     raise Forbidden(f"Your roles do not allow {permission.value}.")
 
 
+def require_login(actor: Actor) -> None:
+    """For resources that exist only for logged-in callers: anonymous callers learn nothing
+    about an object (not even whether it exists) before they log in.
+
+    :raises Unauthenticated: when ``actor`` is None.
+    """
+    if actor is None:
+        raise Unauthenticated("Log in, or send a personal API token as 'Authorization: Bearer …'.")
+
+
 # --- core rules -----------------------------------------------------------------------------
 
 

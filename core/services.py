@@ -34,7 +34,7 @@ from core.models import (
 )
 from core.pagination import Page, paginate
 from core.permissions import Permission
-from core.policies import Actor, require
+from core.policies import Actor, require, require_login
 
 TOKEN_PREFIX = "hmy_"  # noqa: S105 - a public marker, not a secret
 LOGIN_FAILED = "The email address or password is incorrect."
@@ -304,6 +304,7 @@ def list_tokens(actor: Actor) -> list[ApiToken]:
 
 def revoke_token(actor: Actor, token_id: str) -> ApiToken:
     """Revoke one of the actor's tokens. :raises NotFound: for someone else's token."""
+    _own(actor, Permission.TOKEN_MANAGE)
     token = get_session().get(ApiToken, token_id)
     if token is None:
         raise NotFound("No such token.")
@@ -421,6 +422,7 @@ def list_committees(actor: Actor) -> list[DataAccessCommittee]:
 
 
 def get_committee(actor: Actor, committee_id: str) -> DataAccessCommittee:
+    require_login(actor)
     committee = get_session().get(DataAccessCommittee, committee_id)
     if committee is None:
         raise NotFound("No such committee.")
@@ -498,6 +500,7 @@ def list_users(
 
 
 def get_user(actor: Actor, user_id: str) -> User:
+    require_login(actor)
     user = get_session().get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
@@ -658,8 +661,3 @@ def account_counts() -> dict[str, int]:
         "users": session.scalar(select(func.count()).select_from(User).where(User.is_active)) or 0,
         "committees": session.scalar(select(func.count()).select_from(DataAccessCommittee)) or 0,
     }
-
-
-def require_login() -> None:
-    """:raises Unauthenticated: always; for endpoints that are about 'me' and have no one."""
-    raise Unauthenticated("Log in, or send a personal API token as 'Authorization: Bearer …'.")

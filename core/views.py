@@ -28,6 +28,7 @@ from core.errors import InvalidInput, Unauthenticated
 from core.forms import load_form
 from core.models import ROLE_LABELS, OrganisationKind, Role
 from core.nav import NavEntry, has_role, logged_in, register
+from core.policies import require_login
 from core.schemas import (
     CommitteeInputSchema,
     OrganisationInputSchema,
@@ -128,8 +129,7 @@ def logout() -> Response:
 
 def _account_page(status: int = 200, **context: Any) -> tuple[str, int]:
     me = actor()
-    if me is None:
-        services.require_login()
+    require_login(me)
     current = current_session_id()
     return render_template(
         "core/account.html",
@@ -172,8 +172,7 @@ def account_revoke_sessions() -> Any:
 @bp.post("/account/tokens")
 def account_create_token() -> Any:
     me = actor()
-    if me is None:
-        services.require_login()
+    require_login(me)
     try:
         data = load_form(TokenInputSchema(), request.form)
         token, secret = services.create_token(me, me, data["name"], data.get("days"))  # type: ignore[arg-type]

@@ -1,0 +1,180 @@
+"""The role table: for every endpoint, each kind of caller gets exactly the status it should.
+
+Default deny is visible here: a new endpoint that is not in these tables fails
+``test_every_endpoint_is_in_the_role_table``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from core.db import get_session
+from core.models import ApiToken, Role
+from tests.conftest import login
+
+ROLES = ("anonymous", "researcher", "custodian", "dac_member", "admin")
+
+
+@dataclass
+class World:
+    organisation: str
+    committee: str
+    other_user: str
+    other_grant: str
+    other_token: str
+    tokens: dict[str, str]
+
+
+@pytest.fixture
+def world(make, app) -> World:
+    organisation = make.organisation()
+    committee = make.committee()
+    other = make.user(Role.RESEARCHER, Role.CUSTODIAN, organisation=organisation)
+    make.token(other)
+    with app.app_context():
+        token_id = get_session().scalar(select(ApiToken.id).where(ApiToken.user_id == other.id))
+    tokens = {}
+    for role in ROLES[1:]:
+        user = make.user(role, organisation=organisation, committee=committee)
+        tokens[role] = make.token(user)
+    grant = next(g for g in other.grants if g.role is Role.CUSTODIAN)
+    return World(organisation.id, committee.id, other.id, grant.id, token_id, tokens)
+
+
+A, R, C, D, M = ROLES  # anonymous, researcher, custodian, dac member, admin
+ALL_OK = dict.fromkeys(ROLES, 200)
+
+
+def users_only(status: int) -> dict[str, int]:
+    return {A: 401, R: status, C: status, D: status, M: status}
+
+
+def admin_only(status: int, others: int = 403) -> dict[str, int]:
+    return {A: 401, R: others, C: others, D: others, M: status}
+
+
+BAD_PASSWORD_CHANGE = {"current_password": "not my password", "new_password": "x" * 20}
+
+# (method, path template, JSON body, expected status per role)
+API_TABLE = [
+    ("GET", "/api/v1/version", None, ALL_OK),
+    ("GET", "/api/v1/summary", None, ALL_OK),
+    ("GET", "/api/v1/openapi.json", None, ALL_OK),
+    ("GET", "/api/v1/me", None, users_only(200)),
+    ("POST", "/api/v1/me/password", BAD_PASSWORD_CHANGE, users_only(422)),
+    ("GET", "/api/v1/me/sessions", None, users_only(200)),
+    ("POST", "/api/v1/me/sessions/revoke", None, users_only(200)),
+    ("GET", "/api/v1/tokens", None, users_only(200)),
+    ("POST", "/api/v1/tokens", {"name": "script"}, users_only(201)),
+    ("DELETE", "/api/v1/tokens/{other_token}", None, users_only(404)),
+    ("GET", "/api/v1/organisations", None, ALL_OK),
+    (
+        "POST",
+        "/api/v1/organisations",
+        {"name": "New Org", "country": "IT", "kind": "registry"},
+        admin_only(201),
+    ),
+    ("GET", "/api/v1/organisations/{organisation}", None, ALL_OK),
+    ("PATCH", "/api/v1/organisations/{organisation}", {"city": "Leiden"}, admin_only(200)),
+    ("GET", "/api/v1/users", None, admin_only(200)),
+    ("POST", "/api/v1/users", {"email": "new@example.org", "name": "New"}, admin_only(201)),
+    ("GET", "/api/v1/users/{other_user}", None, admin_only(200, others=404)),
+    ("PATCH", "/api/v1/users/{other_user}", {"name": "Renamed"}, admin_only(200, others=404)),
+    (
+        "PUT",
+        "/api/v1/users/{other_user}/password",
+        {"password": "a brand new password"},
+        admin_only(204, others=404),
+    ),
+    ("POST", "/api/v1/users/{other_user}/roles", {"role": "admin"}, admin_only(201, others=404)),
+    ("DELETE", "/api/v1/users/{other_user}/roles/{other_grant}", None, admin_only(204, others=404)),
+    ("GET", "/api/v1/committees", None, users_only(200)),
+    ("POST", "/api/v1/committees", {"name": "Paediatric DAC"}, admin_only(201)),
+    ("GET", "/api/v1/committees/{committee}", None, users_only(200)),
+    ("PATCH", "/api/v1/committees/{committee}", {"description": "AML requests"}, admin_only(200)),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"), API_TABLE, ids=[f"{m} {p}" for m, p, _, _ in API_TABLE]
+)
+def test_api_role_table(client, world, role, method, path, body, expected):
+    headers = {} if role == A else {"Authorization": f"Bearer {world.tokens[role]}"}
+    url = path.format(**vars(world))
+    response = client.open(url, method=method, json=body, headers=headers)
+    assert response.status_code == expected[role], response.get_data(as_text=True)[:300]
+    if response.status_code >= 400:
+        assert response.mimetype == "application/problem+json"
+
+
+def _redirect_to_login(status: int = 302) -> dict[str, int]:
+    return {A: status, R: 200, C: 200, D: 200, M: 200}
+
+
+# HTML pages, reached with a browser session
+PAGE_TABLE = [
+    ("/", ALL_OK),
+    ("/api/docs", ALL_OK),
+    ("/healthz", ALL_OK),
+    ("/account", _redirect_to_login()),
+    ("/admin/organisations", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/organisations/{organisation}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/users", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/users/{other_user}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/committees", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("path", "expected"), PAGE_TABLE, ids=[p for p, _ in PAGE_TABLE])
+def test_page_role_table(client, make, world, role, path, expected):
+    if role != A:
+        user = make.user(role, committee=None)
+        assert login(client, user.email).status_code == 302
+    response = client.get(path.format(**vars(world)))
+    assert response.status_code == expected[role]
+    if response.status_code == 302:
+        assert response.headers["Location"].startswith("/login?next=")
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"<[^>]+>|\{[^}]+\}", "*", path)
+
+
+# Form actions: their authorization is asserted where they are used (test_auth, test_pages).
+FORM_ACTIONS = {
+    "/login",
+    "/logout",
+    "/account/password",
+    "/account/sessions/revoke",
+    "/account/tokens",
+    "/account/tokens/*/revoke",
+    "/admin/users/*/roles",
+    "/admin/users/*/roles/*/revoke",
+}
+NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*"}
+
+
+def test_every_endpoint_is_in_the_role_table(app):
+    covered = {_shape(p) for _, p, _, _ in API_TABLE} | {_shape(p) for p, _ in PAGE_TABLE}
+    routes = {_shape(rule.rule) for rule in app.url_map.iter_rules()}
+    missing = routes - covered - FORM_ACTIONS - NOT_ENDPOINTS
+    assert missing == set(), "add these endpoints to the role tables"
+
+
+def test_each_user_may_read_their_own_account(client, make):
+    user = make.user(Role.RESEARCHER)
+    token = make.token(user)
+    response = client.get(f"/api/v1/users/{user.id}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.json["email"] == user.email
+    change = client.patch(
+        f"/api/v1/users/{user.id}",
+        json={"name": "Promoted Myself"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert change.status_code == 403
