@@ -246,6 +246,12 @@ def demo_load(if_empty: bool) -> None:
     result = demo.load_demo(only_if_empty=if_empty)
     if result is None:
         click.echo("demo data: the database has data already; nothing loaded", err=True)
+        emails = demo.demo_account_emails()
+        if emails:
+            click.echo("Demo accounts (passwords were shown when they were created; set a new one")
+            click.echo("with: .venv/bin/harmony users set-password --email EMAIL):")
+            for email in emails:
+                click.echo(f"  {email}")
         return
     click.echo(demo.describe(result))
     sys.stdout.flush()

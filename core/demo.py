@@ -208,6 +208,14 @@ def load_demo(only_if_empty: bool = False, password: str | None = None) -> DemoR
     return result
 
 
+def demo_account_emails() -> list[str]:
+    return list(
+        get_session().scalars(
+            select(User.email).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.email)
+        )
+    )
+
+
 def _organisation_named(name: str) -> str | None:
     return get_session().scalar(
         select(Organisation.id).where(func.lower(Organisation.name) == name.lower())

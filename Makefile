@@ -1,0 +1,56 @@
+# HARMONY Catalogue — `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+HOST   ?= 127.0.0.1
+WORKERS ?= 2
+STAMP  := $(VENV)/.installed
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve migrate demo test test-pg lint format migration bench clean
+
+help: ## Show the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its test and lint tools
+
+migrate: $(STAMP) ## Bring the database (DATABASE_URL, default instance/harmony.sqlite3) up to date
+	$(BIN)/harmony db upgrade
+
+demo: migrate ## Load the demo organisations and accounts when the database is empty
+	$(BIN)/harmony demo load --if-empty
+
+run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)
+	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) (Ctrl-C stops)"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+lint: $(STAMP) ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## ruff: fix what can be fixed and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: lint ## Lint and run every test (PostgreSQL when TEST_DATABASE_URL is set)
+	$(BIN)/pytest
+
+test-pg: ## The same suite on the local PostgreSQL ($(PG_TEST_URL))
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(MAKE) test
+
+migration: $(STAMP) ## Write a migration for model changes: make migration m="what changed"
+	@test -n "$(m)" || (echo 'usage: make migration m="what changed"'; exit 2)
+	$(BIN)/harmony db revision -m "$(m)"
+
+clean: ## Remove caches (keeps .venv and the database under instance/)
+	rm -rf .pytest_cache .ruff_cache tests/e2e/screenshots
+	find . -name __pycache__ -prune -not -path './.venv/*' -exec rm -rf {} +
