@@ -31,7 +31,7 @@ demo: migrate ## Load the demo organisations and accounts when the database is e
 
 run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)
 	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) (Ctrl-C stops)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
 lint: $(STAMP) ## ruff: lint and format check
 	$(BIN)/ruff check .

@@ -293,6 +293,7 @@ def init_app(app: Flask) -> None:
     api.init_app(
         app,
         spec_kwargs={
+            "security": [{"bearer": []}, {}],
             "info": {
                 "description": (
                     "Metadata catalogue and consent governance of the HARMONY alliance. Errors are "

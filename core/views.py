@@ -72,6 +72,11 @@ def healthz() -> tuple[Response, int]:
     return jsonify(status="ok", database="ok"), 200
 
 
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
+
+
 @bp.get("/api/docs")
 def api_docs() -> str:
     return render_template("core/api_docs.html")

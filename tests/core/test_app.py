@@ -185,3 +185,26 @@ def test_a_forged_request_id_is_replaced(client):
     response = client.get("/healthz", headers={"X-Request-ID": "<script>alert(1)</script>"})
     assert response.headers["X-Request-ID"] != "<script>alert(1)</script>"
     assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_unexpected_errors_show_no_stack_trace(database_url, caplog):
+    app = create_app({"DATABASE_URL": database_url}, env={"HARMONY_ENV": "testing"})
+
+    @app.get("/api/v1/boom")
+    def boom():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    @app.get("/boom")
+    def boom_page():
+        raise RuntimeError("secret internals: password=hunter2")
+
+    client = app.test_client()
+    with caplog.at_level(logging.ERROR, logger="harmony.errors"):
+        api = client.get("/api/v1/boom")
+        page = client.get("/boom")
+    assert api.status_code == page.status_code == 500
+    assert api.mimetype == "application/problem+json"
+    for response in (api, page):
+        text = response.get_data(as_text=True)
+        assert "hunter2" not in text and "Traceback" not in text and "RuntimeError" not in text
+    assert any("hunter2" in (r.exc_text or "") or r.exc_info for r in caplog.records)
