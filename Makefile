@@ -33,9 +33,10 @@ run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST
 	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) (Ctrl-C stops)"
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
-lint: $(STAMP) ## ruff: lint and format check
+lint: $(STAMP) ## ruff (lint, format check) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP) ## ruff: fix what can be fixed and format
 	$(BIN)/ruff check --fix .

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 log = logging.getLogger("harmony.errors")
 
@@ -188,7 +189,7 @@ def http_exception_response(exc: HTTPException) -> Response:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
-    def _service_error(exc: ServiceError) -> Response:
+    def _service_error(exc: ServiceError) -> Response | WerkzeugResponse:
         if exc.status == 401 and not wants_json():
             # A page that needs a login sends the browser to the login form and back.
             return redirect(url_for("core.login", next=request.full_path.rstrip("?")))

@@ -28,7 +28,9 @@ class Country(fields.String):
 class RorId(fields.String):
     """A ROR identifier, given bare (``04dkp9463``) or as its URL; stored bare."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+    def _deserialize(  # type: ignore[override]  # empty means "no ROR id"
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
         if not text:
             return None

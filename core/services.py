@@ -203,6 +203,14 @@ def _own(actor: Actor, permission: Permission) -> User:
     return actor
 
 
+def current_account(actor: Actor) -> User:
+    """The logged-in user. :raises Unauthenticated: for an anonymous caller (or the CLI)."""
+    require_login(actor)
+    if not isinstance(actor, User):
+        raise Unauthenticated("This concerns a personal account; log in first.")
+    return actor
+
+
 def list_sessions(actor: Actor) -> list[UserSession]:
     me = _own(actor, Permission.SESSION_MANAGE)
     now = utcnow()

@@ -19,6 +19,7 @@ from flask import (
     url_for,
 )
 from sqlalchemy import text
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import auth, services
 from core.api import actor
@@ -28,7 +29,6 @@ from core.errors import InvalidInput, Unauthenticated
 from core.forms import load_form
 from core.models import ROLE_LABELS, OrganisationKind, Role
 from core.nav import NavEntry, has_role, logged_in, register
-from core.policies import require_login
 from core.schemas import (
     CommitteeInputSchema,
     OrganisationInputSchema,
@@ -73,7 +73,7 @@ def healthz() -> tuple[Response, int]:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> WerkzeugResponse:
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
@@ -123,7 +123,7 @@ def login() -> Any:
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> WerkzeugResponse:
     auth.log_out()
     flash("You are logged out.", "success")
     return redirect(url_for("catalogue.home"))
@@ -133,8 +133,7 @@ def logout() -> Response:
 
 
 def _account_page(status: int = 200, **context: Any) -> tuple[str, int]:
-    me = actor()
-    require_login(me)
+    me = services.current_account(actor())
     current = current_session_id()
     return render_template(
         "core/account.html",
@@ -176,11 +175,10 @@ def account_revoke_sessions() -> Any:
 
 @bp.post("/account/tokens")
 def account_create_token() -> Any:
-    me = actor()
-    require_login(me)
+    me = services.current_account(actor())
     try:
         data = load_form(TokenInputSchema(), request.form)
-        token, secret = services.create_token(me, me, data["name"], data.get("days"))  # type: ignore[arg-type]
+        token, secret = services.create_token(me, me, data["name"], data.get("days"))
     except InvalidInput as exc:
         return _account_page(422, token_errors=exc.errors)
     return _account_page(201, new_token=token, new_secret=secret)
