@@ -8,8 +8,10 @@ request writes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
@@ -106,6 +108,24 @@ def get_session() -> Session:
         g.db_session = database().session_factory()
     session: Session = g.db_session
     return session
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def transactional(func: F) -> F:
+    """A use case that writes: whatever it leaves unfinished when it raises is rolled back at
+    once, so that a page rendered after the error never shows half-made changes."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BaseException:
+            get_session().rollback()
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _close_session(exc: BaseException | None) -> None:

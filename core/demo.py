@@ -58,7 +58,7 @@ BUILT_IN_ORGANISATIONS = [
 ]
 
 _KIND_PATTERNS = [
-    (r"univers|universi|univerzita|studiorum|college", OrganisationKind.UNIVERSITY),
+    # more specific first: a university hospital is a hospital
     (
         r"hospital|hopitaux|ospedale|nhs trust|medisch centrum|klinik|charite|vumc",
         OrganisationKind.HOSPITAL,
@@ -66,22 +66,24 @@ _KIND_PATTERNS = [
     (r"medicamentos|arzneimittel|medicines agency", OrganisationKind.REGULATOR),
     (r"health and care excellence", OrganisationKind.HTA_BODY),
     (
-        r"study association|research on|francophone|myelodysplas|lymphoma|leukemia"
+        r"study association|research on|francophone|myelodysplas|mielodisplas|lymphoma|leukemia"
         r"|treatment of cancer|lysarc|gpoh",
         OrganisationKind.TRIAL_GROUP,
     ),
     (r"leukanet|patient", OrganisationKind.PATIENT_ORGANISATION),
+    (r"hematology association|society|alliance|foundation|stiftung", OrganisationKind.OTHER),
+    (r"univers|universi|univerzita|studiorum|college", OrganisationKind.UNIVERSITY),
 ]
 
 
 def kind_for(name: str, category: str) -> OrganisationKind:
-    """Our organisation kind from a partner's name and the partner list's coarse category."""
-    if category in {"industry", "sme"}:
-        return OrganisationKind.INDUSTRY
+    """Our organisation kind from a partner's name, else the partner list's coarse category."""
     lowered = name.lower()
     for pattern, kind in _KIND_PATTERNS:
         if re.search(pattern, lowered):
             return kind
+    if category in {"industry", "sme"}:
+        return OrganisationKind.INDUSTRY
     return OrganisationKind.OTHER
 
 

@@ -61,6 +61,10 @@ class InvalidInput(ServiceError):
         return cls({name: [message]}, detail=f"{name}: {message}")
 
 
+class UnsupportedMediaType(ServiceError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
 class TooManyRequests(ServiceError):
     status, title, slug = 429, "Too many requests", "rate-limited"
 

@@ -18,6 +18,14 @@ from core.errors import problem, render_error
 csrf = CSRFProtect()
 access_log = logging.getLogger("harmony.access")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+UPLOAD_ENDPOINTS: set[str] = set()
+
+
+def accept_uploads(endpoint: str) -> None:
+    """Let an API endpoint take multipart/form-data (file uploads) besides JSON."""
+    UPLOAD_ENDPOINTS.add(endpoint)
+
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 CONTENT_SECURITY_POLICY = "; ".join(

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from core.db import get_session, utcnow
+from core.db import get_session, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from core.models import (
     ApiToken,
@@ -109,6 +109,7 @@ def _sha256(value: str) -> str:
 # --- login and sessions ---------------------------------------------------------------------
 
 
+@transactional
 def authenticate(email: str, password: str) -> User:
     """The active user with this email and password.
 
@@ -227,6 +228,7 @@ def list_sessions(actor: Actor) -> list[UserSession]:
     )
 
 
+@transactional
 def log_out_everywhere(actor: Actor, keep_session_id: str | None = None) -> int:
     """Revoke every open session of the actor (but ``keep_session_id``) and return how many."""
     me = _own(actor, Permission.SESSION_MANAGE)
@@ -235,6 +237,7 @@ def log_out_everywhere(actor: Actor, keep_session_id: str | None = None) -> int:
     return count
 
 
+@transactional
 def change_password(
     actor: Actor, current_password: str, new_password: str, keep_session_id: str | None = None
 ) -> None:
@@ -257,6 +260,7 @@ def change_password(
 # --- API tokens -----------------------------------------------------------------------------
 
 
+@transactional
 def create_token(
     actor: Actor, owner: User, name: str, days: int | None = None
 ) -> tuple[ApiToken, str]:
@@ -310,6 +314,7 @@ def list_tokens(actor: Actor) -> list[ApiToken]:
     )
 
 
+@transactional
 def revoke_token(actor: Actor, token_id: str) -> ApiToken:
     """Revoke one of the actor's tokens. :raises NotFound: for someone else's token."""
     _own(actor, Permission.TOKEN_MANAGE)
@@ -382,6 +387,7 @@ def _name_taken(model: Any, name: str, exclude_id: str | None = None) -> bool:
     return get_session().scalar(stmt) is not None
 
 
+@transactional
 def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
     """:raises Conflict: when an organisation of that name (any case) or ROR id exists."""
     require(actor, Permission.ORGANISATION_CREATE)
@@ -395,6 +401,7 @@ def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
     return organisation
 
 
+@transactional
 def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]) -> Organisation:
     organisation = get_organisation(actor, organisation_id)
     require(actor, Permission.ORGANISATION_UPDATE, organisation)
@@ -438,6 +445,7 @@ def get_committee(actor: Actor, committee_id: str) -> DataAccessCommittee:
     return committee
 
 
+@transactional
 def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
     require(actor, Permission.COMMITTEE_CREATE)
     if _name_taken(DataAccessCommittee, data["name"]):
@@ -448,6 +456,7 @@ def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
     return committee
 
 
+@transactional
 def update_committee(actor: Actor, committee_id: str, data: dict[str, Any]) -> DataAccessCommittee:
     committee = get_committee(actor, committee_id)
     require(actor, Permission.COMMITTEE_UPDATE, committee)
@@ -525,6 +534,7 @@ def _existing_organisation(organisation_id: str | None, field: str = "organisati
         raise InvalidInput.field(field, "No organisation with this id.")
 
 
+@transactional
 def create_user(actor: Actor, data: dict[str, Any]) -> User:
     """Create an account, optionally with a password and first roles.
 
@@ -548,12 +558,13 @@ def create_user(actor: Actor, data: dict[str, Any]) -> User:
     session = get_session()
     session.add(user)
     session.flush()
-    for grant in data.get("roles", []):
-        _add_grant(actor, user, grant)
+    for index, grant in enumerate(data.get("roles", [])):
+        _add_grant(actor, user, grant, f"roles.{index}.")
     session.commit()
     return user
 
 
+@transactional
 def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
     """Change name, organisation, email or active flag; deactivation ends sessions and tokens."""
     user = get_user(actor, user_id)
@@ -584,6 +595,7 @@ def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
     return user
 
 
+@transactional
 def set_password(actor: Actor, user_id: str, password: str) -> User:
     """An administrator (or the CLI) sets a password; every session of the user ends."""
     user = get_user(actor, user_id)
@@ -596,25 +608,30 @@ def set_password(actor: Actor, user_id: str, password: str) -> User:
     return user
 
 
-def _add_grant(actor: Actor, user: User, grant: dict[str, Any]) -> RoleGrant:
+def _add_grant(actor: Actor, user: User, grant: dict[str, Any], field: str = "") -> RoleGrant:
+    """Attach a role; ``field`` prefixes the names in error messages (``roles.0.``)."""
     role = Role(grant["role"])
     organisation_id = grant.get("organisation_id")
     committee_id = grant.get("committee_id")
     if role is Role.CUSTODIAN:
         if not organisation_id:
-            raise InvalidInput.field("organisation_id", "A custodian role names its organisation.")
-        _existing_organisation(organisation_id, "organisation_id")
+            raise InvalidInput.field(
+                f"{field}organisation_id", "A custodian role names its organisation."
+            )
+        _existing_organisation(organisation_id, f"{field}organisation_id")
     elif organisation_id:
         raise InvalidInput.field(
-            "organisation_id", "Only the custodian role takes an organisation."
+            f"{field}organisation_id", "Only the custodian role takes an organisation."
         )
     if role in (Role.DAC_MEMBER, Role.DAC_CHAIR):
         if not committee_id:
-            raise InvalidInput.field("committee_id", "A committee role names its committee.")
+            raise InvalidInput.field(
+                f"{field}committee_id", "A committee role names its committee."
+            )
         if get_session().get(DataAccessCommittee, committee_id) is None:
-            raise InvalidInput.field("committee_id", "No committee with this id.")
+            raise InvalidInput.field(f"{field}committee_id", "No committee with this id.")
     elif committee_id:
-        raise InvalidInput.field("committee_id", "Only committee roles take a committee.")
+        raise InvalidInput.field(f"{field}committee_id", "Only committee roles take a committee.")
     for existing in user.grants:
         if (existing.role, existing.organisation_id, existing.committee_id) == (
             role,
@@ -633,6 +650,7 @@ def _add_grant(actor: Actor, user: User, grant: dict[str, Any]) -> RoleGrant:
     return record
 
 
+@transactional
 def grant_role(actor: Actor, user_id: str, grant: dict[str, Any]) -> RoleGrant:
     """:raises Conflict: when the user holds the same role (with the same scope) already."""
     user = get_user(actor, user_id)
@@ -642,6 +660,7 @@ def grant_role(actor: Actor, user_id: str, grant: dict[str, Any]) -> RoleGrant:
     return record
 
 
+@transactional
 def revoke_role(actor: Actor, user_id: str, grant_id: str) -> None:
     """:raises Conflict: when an administrator would remove the last administrator."""
     user = get_user(actor, user_id)

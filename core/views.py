@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -276,7 +277,7 @@ def admin_users() -> Any:
                 ]
             user = services.create_user(actor(), data)
         except InvalidInput as exc:
-            errors, status = exc.errors or {}, 422
+            errors, status = _form_field_names(exc.errors or {}), 422
         else:
             flash(f"Account for {user.email} is created.", "success")
             return redirect(url_for("core.admin_user", user_id=user.id))
@@ -292,6 +293,12 @@ def admin_users() -> Any:
         form=form,
         **_choices(),
     ), status
+
+
+def _form_field_names(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The first role's scope fields are called role_organisation_id / role_committee_id on the
+    form; the service names them roles.0.organisation_id / roles.0.committee_id."""
+    return {re.sub(r"^roles\.0\.", "role_", key): messages for key, messages in errors.items()}
 
 
 def _grant_form(role: str, organisation_id: str, committee_id: str) -> Any:

@@ -129,7 +129,8 @@ def test_failed_user_creation_writes_nothing(app, client, make):
         },
         headers=headers,
     )
-    assert response.status_code == 422 and "organisation_id" in response.json["errors"]
+    assert response.status_code == 422
+    assert "roles.1.organisation_id" in response.json["errors"]  # names the failing grant
     assert client.get("/api/v1/users?q=half", headers=headers).json["total"] == 0
 
 

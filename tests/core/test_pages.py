@@ -158,3 +158,24 @@ def test_forbidden_page_explains_itself(client, make):
     response = client.get("/admin/users")
     assert response.status_code == 403
     assert "Not allowed" in response.get_data(as_text=True)
+
+
+def test_failed_account_creation_leaves_no_trace_on_the_page(client, make):
+    login(client, make.user(Role.ADMIN).email)
+    response = post_form(
+        client,
+        "/admin/users",
+        {
+            "email": "phantom@example.org",
+            "name": "Phantom Person",
+            "role": "dac_member",
+            "role_committee_id": "",
+        },
+        "/admin/users",
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert html.count("A committee role names its committee.") == 1
+    assert 'id="role_committee_id-error"' in html
+    assert "phantom@example.org</td>" not in html  # the list does not show the unsaved user
+    assert 'value="phantom@example.org"' in html  # but the form keeps what was typed
