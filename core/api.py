@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app
 from flask.views import MethodView
@@ -15,7 +17,8 @@ from core import services
 from core.auth import current_session_id
 from core.errors import http_exception_response
 from core.models import User
-from core.policies import Actor
+from core.permissions import Permission
+from core.policies import Actor, require, require_login
 from core.schemas import (
     CommitteeInputSchema,
     CommitteeSchema,
@@ -65,6 +68,36 @@ def _columns(obj: Any) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in obj.__mapper__.column_attrs}
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def login_required(func: F) -> F:
+    """The endpoint is for logged-in callers: anonymous ones get 401 before their input is
+    even read (services check the finer permissions)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        require_login(actor())
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def permission_required(permission: Permission) -> Callable[[F], F]:
+    """The endpoint needs ``permission`` whatever the object: callers without it are refused
+    (401/403) before their input is read."""
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require(actor(), permission)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
 def page_body(page: Any) -> dict[str, Any]:
     return {"items": page.items, "total": page.total, "page": page.page, "per_page": page.per_page}
 
@@ -96,6 +129,7 @@ me = Blueprint("me", __name__, url_prefix=API_PREFIX, description="Your own acco
 
 @me.route("/me")
 class MeResource(MethodView):
+    @login_required
     @me.response(200, UserSchema)
     def get(self) -> User:
         """The logged-in user with their roles."""
@@ -105,6 +139,7 @@ class MeResource(MethodView):
 
 @me.route("/me/password")
 class PasswordResource(MethodView):
+    @login_required
     @me.arguments(PasswordChangeSchema)
     @me.response(204)
     def post(self, data: dict[str, str]) -> None:
@@ -116,6 +151,7 @@ class PasswordResource(MethodView):
 
 @me.route("/me/sessions")
 class SessionsResource(MethodView):
+    @login_required
     @me.response(200, SessionSchema(many=True))
     def get(self) -> list[SimpleNamespace]:
         """Your open browser sessions."""
@@ -128,6 +164,7 @@ class SessionsResource(MethodView):
 
 @me.route("/me/sessions/revoke")
 class RevokeSessionsResource(MethodView):
+    @login_required
     @me.response(200, RevokedCountSchema)
     def post(self) -> dict[str, int]:
         """Log out everywhere else: every session but the one making this call ends."""
@@ -136,11 +173,13 @@ class RevokeSessionsResource(MethodView):
 
 @me.route("/tokens")
 class TokensResource(MethodView):
+    @login_required
     @me.response(200, TokenSchema(many=True))
     def get(self) -> list[Any]:
         """Your personal API tokens (never their secrets)."""
         return services.list_tokens(actor())
 
+    @login_required
     @me.arguments(TokenInputSchema)
     @me.response(201, TokenCreatedSchema)
     def post(self, data: dict[str, Any]) -> SimpleNamespace:
@@ -152,6 +191,7 @@ class TokensResource(MethodView):
 
 @me.route("/tokens/<token_id>")
 class TokenResource(MethodView):
+    @login_required
     @me.response(204)
     def delete(self, token_id: str) -> None:
         """Revoke one of your tokens; it stops working at once."""
@@ -171,6 +211,7 @@ class OrganisationsResource(MethodView):
         """Partner organisations (public). Sort by name, country, kind or created_at."""
         return page_body(services.list_organisations(actor(), **query))
 
+    @permission_required(Permission.ORGANISATION_CREATE)
     @orgs.arguments(OrganisationInputSchema)
     @orgs.response(201, OrganisationSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -185,6 +226,7 @@ class OrganisationResource(MethodView):
         """One organisation (public)."""
         return services.get_organisation(actor(), organisation_id)
 
+    @permission_required(Permission.ORGANISATION_UPDATE)
     @orgs.arguments(OrganisationUpdateSchema())
     @orgs.response(200, OrganisationSchema)
     def patch(self, data: dict[str, Any], organisation_id: str) -> Any:
@@ -199,12 +241,14 @@ users = Blueprint("users", __name__, url_prefix=API_PREFIX, description="Users a
 
 @users.route("/users")
 class UsersResource(MethodView):
+    @permission_required(Permission.USER_LIST)
     @users.arguments(UserQuerySchema, location="query")
     @users.response(200, UserPageSchema)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """All accounts (admin). Sort by name, email, created_at or last_login_at."""
         return page_body(services.list_users(actor(), **query))
 
+    @permission_required(Permission.USER_CREATE)
     @users.arguments(UserCreateSchema)
     @users.response(201, UserSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -214,11 +258,13 @@ class UsersResource(MethodView):
 
 @users.route("/users/<user_id>")
 class UserResource(MethodView):
+    @login_required
     @users.response(200, UserSchema)
     def get(self, user_id: str) -> Any:
         """One account (admin, or the user themself)."""
         return services.get_user(actor(), user_id)
 
+    @login_required
     @users.arguments(UserUpdateSchema)
     @users.response(200, UserSchema)
     def patch(self, data: dict[str, Any], user_id: str) -> Any:
@@ -228,6 +274,7 @@ class UserResource(MethodView):
 
 @users.route("/users/<user_id>/password")
 class UserPasswordResource(MethodView):
+    @login_required
     @users.arguments(PasswordSetSchema)
     @users.response(204)
     def put(self, data: dict[str, str], user_id: str) -> None:
@@ -237,6 +284,7 @@ class UserPasswordResource(MethodView):
 
 @users.route("/users/<user_id>/roles")
 class RolesResource(MethodView):
+    @login_required
     @users.arguments(RoleGrantInputSchema)
     @users.response(201, RoleGrantSchema)
     def post(self, data: dict[str, Any], user_id: str) -> Any:
@@ -246,6 +294,7 @@ class RolesResource(MethodView):
 
 @users.route("/users/<user_id>/roles/<grant_id>")
 class RoleResource(MethodView):
+    @login_required
     @users.response(204)
     def delete(self, user_id: str, grant_id: str) -> None:
         """Revoke a role grant (admin). The last administrator cannot be removed."""
@@ -261,11 +310,13 @@ committees = Blueprint(
 
 @committees.route("/committees")
 class CommitteesResource(MethodView):
+    @login_required
     @committees.response(200, CommitteeSchema(many=True))
     def get(self) -> list[Any]:
         """Data access committees with their members (logged-in users)."""
         return services.list_committees(actor())
 
+    @permission_required(Permission.COMMITTEE_CREATE)
     @committees.arguments(CommitteeInputSchema)
     @committees.response(201, CommitteeSchema)
     def post(self, data: dict[str, Any]) -> Any:
@@ -275,11 +326,13 @@ class CommitteesResource(MethodView):
 
 @committees.route("/committees/<committee_id>")
 class CommitteeResource(MethodView):
+    @login_required
     @committees.response(200, CommitteeSchema)
     def get(self, committee_id: str) -> Any:
         """One committee (logged-in users)."""
         return services.get_committee(actor(), committee_id)
 
+    @permission_required(Permission.COMMITTEE_UPDATE)
     @committees.arguments(CommitteeUpdateSchema())
     @committees.response(200, CommitteeSchema)
     def patch(self, data: dict[str, Any], committee_id: str) -> Any:

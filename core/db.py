@@ -131,5 +131,4 @@ def transactional(func: F) -> F:
 def _close_session(exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
-        session.rollback()  # anything not committed by a service is discarded
-        session.close()
+        session.close()  # discards anything a service did not commit (and keeps loaded objects)

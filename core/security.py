@@ -105,9 +105,7 @@ def init_app(app: Flask) -> None:
         ):
             if request.mimetype not in ("application/json", "application/merge-patch+json") and (
                 not request.mimetype.startswith("multipart/form-data")
-                or not getattr(
-                    app.view_functions.get(request.endpoint or ""), "accepts_upload", False
-                )
+                or request.endpoint not in UPLOAD_ENDPOINTS
             ):
                 return problem(415, "Send the request body as application/json.")
             if (

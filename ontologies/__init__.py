@@ -12,3 +12,7 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
+
+    from ontologies.cli import register_commands
+
+    register_commands(app)

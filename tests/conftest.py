@@ -91,3 +91,11 @@ def post_form(client: FlaskClient, path: str, data: dict[str, str], page: str = 
 def api_headers(client: FlaskClient) -> dict[str, str]:
     """Headers for a cookie-authenticated JSON call (the CSRF token of the session)."""
     return {"X-CSRFToken": csrf_token(client, "/")}
+
+
+@pytest.fixture
+def tiny(app):
+    """A five-term ontology (prefix TINY) with synonyms, abbreviations and a polyhierarchy."""
+    from tests.ontologies.conftest import load_bytes, tiny_ttl
+
+    return load_bytes(app, tiny_ttl(), "tiny.ttl", prefix="TINY")

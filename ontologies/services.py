@@ -1,0 +1,723 @@
+"""Ontology use cases: load (versioned, one transaction), look terms up, walk the hierarchy,
+autocomplete. rdflib parses (see ``loaders``); SQL answers."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy.orm import aliased
+
+from core.db import get_session, utcnow
+from core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from core.pagination import Page
+from core.permissions import Permission
+from core.policies import Actor, require
+from ontologies import policies as _policies  # noqa: F401 - registers the area's rules
+from ontologies.identifiers import UnknownIdentifier, is_iri, normalise_curie
+from ontologies.loaders import (
+    OntologyFormatError,
+    ParsedOntology,
+    Progress,
+    TermRecord,
+    UnsupportedFormat,
+    detect_format,
+    parse_file,
+)
+from ontologies.models import (
+    NameKind,
+    Ontology,
+    SynonymKind,
+    Term,
+    TermClosure,
+    TermEdge,
+    TermName,
+    TermSynonym,
+    TermXref,
+)
+from ontologies.text import normalise, prefix_upper_bound, word_starts
+
+CHUNK = 5000
+
+
+@dataclass
+class LoadReport:
+    prefix: str
+    name: str
+    version: str | None
+    status: str  # "loaded", "updated" or "unchanged"
+    added: int = 0
+    changed: int = 0
+    obsoleted: int = 0
+    unchanged: int = 0
+    total: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- loading --------------------------------------------------------------------------------
+
+
+def load_ontology(
+    actor: Actor,
+    stream: IO[bytes],
+    *,
+    filename: str | None = None,
+    fmt: str | None = None,
+    prefix: str | None = None,
+    name: str | None = None,
+    overrides: dict[str, str | None] | None = None,
+    progress: Progress | None = None,
+    on_phase: Any = None,
+) -> LoadReport:
+    """Load or update an ontology from a file, all in one transaction.
+
+    Loading the same content again changes nothing. A new version updates labels, synonyms,
+    cross-references and the hierarchy, and marks terms that vanished obsolete (terms are never
+    deleted: datasets and mappings may refer to them).
+
+    :raises UnsupportedMediaType: for a format we do not read.
+    :raises InvalidInput: for broken content, naming the line or JSON path (field ``file``).
+    """
+    require(actor, Permission.ONTOLOGY_LOAD)
+    started = time.perf_counter()
+    try:
+        parsed = parse_file(
+            stream, detect_format(filename, fmt), prefix=prefix, name=name, progress=progress
+        )
+    except UnsupportedFormat as exc:
+        raise UnsupportedMediaType(str(exc)) from exc
+    except OntologyFormatError as exc:
+        raise _unreadable(exc) from exc
+    for key, value in (overrides or {}).items():
+        if value:
+            setattr(parsed, key, value)
+    try:
+        report = _apply(parsed, on_phase or (lambda phase: None))
+    except OntologyFormatError as exc:  # e.g. a cycle, found while building the hierarchy
+        get_session().rollback()
+        raise _unreadable(exc) from exc
+    report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _unreadable(exc: OntologyFormatError) -> InvalidInput:
+    return InvalidInput({"file": [str(exc)]}, detail=f"The file cannot be loaded: {exc}")
+
+
+def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
+    session = get_session()
+    ontology = session.get(Ontology, parsed.prefix)
+    report = LoadReport(
+        prefix=parsed.prefix,
+        name=parsed.name,
+        version=parsed.version,
+        status="loaded" if ontology is None else "updated",
+        warnings=list(parsed.warnings),
+    )
+    if ontology is not None and ontology.content_hash == parsed.content_hash:
+        report.status = "unchanged"
+        report.unchanged = report.total = ontology.term_count
+        return report
+    if ontology is None:
+        ontology = Ontology(prefix=parsed.prefix, name=parsed.name)
+        session.add(ontology)
+    for key in ("name", "iri", "version", "licence", "source_url", "description", "content_hash"):
+        setattr(ontology, key, getattr(parsed, key))
+    ontology.loaded_at = utcnow()
+    session.flush()
+
+    on_phase("comparing with the stored version")
+    foreign = _owned_elsewhere(parsed)
+    if foreign:
+        report.warnings.append(
+            f"{len(foreign)} terms belong to another loaded ontology and were left as they are"
+        )
+    records = {c: r for c, r in parsed.terms.items() if c not in foreign}
+    existing = _stored_state(parsed.prefix)
+    new = [r for c, r in records.items() if c not in existing]
+    changed = [r for c, r in records.items() if c in existing and existing[c] != _state_of(r)]
+    vanished = [c for c, state in existing.items() if c not in records and not state[3]]
+    report.added, report.changed, report.obsoleted = len(new), len(changed), len(vanished)
+    report.unchanged = len(records) - len(new) - len(changed)
+
+    on_phase("writing terms")
+    _insert_terms(parsed.prefix, new)
+    _update_terms(changed)
+    for chunk in _chunks(vanished):
+        session.execute(update(Term).where(Term.curie.in_(chunk)).values(is_obsolete=True))
+
+    on_phase("building the hierarchy")
+    ontology_terms = select(Term.curie).where(Term.ontology_prefix == parsed.prefix)
+    session.execute(delete(TermEdge).where(TermEdge.child_curie.in_(ontology_terms)))
+    session.execute(delete(TermClosure).where(TermClosure.descendant_curie.in_(ontology_terms)))
+    parents = {c: {p for p in r.parents if p in records} for c, r in records.items()}
+    _bulk_insert(
+        TermEdge, ({"child_curie": c, "parent_curie": p} for c, ps in parents.items() for p in ps)
+    )
+    _bulk_insert(
+        TermClosure,
+        (
+            {"ancestor_curie": a, "descendant_curie": d, "depth": depth}
+            for a, d, depth in closure_rows(parents)
+        ),
+    )
+
+    on_phase("indexing names")
+    session.execute(delete(TermName).where(TermName.ontology_prefix == parsed.prefix))
+    _bulk_insert(TermName, _name_rows(parsed.prefix, records, existing))
+
+    ontology.term_count = (
+        session.scalar(
+            select(func.count()).select_from(Term).where(Term.ontology_prefix == parsed.prefix)
+        )
+        or 0
+    )
+    report.total = ontology.term_count
+    session.commit()
+    return report
+
+
+def _owned_elsewhere(parsed: ParsedOntology) -> set[str]:
+    owned: set[str] = set()
+    curies = list(parsed.terms)
+    for chunk in _chunks(curies):
+        owned.update(
+            get_session().scalars(
+                select(Term.curie).where(
+                    Term.curie.in_(chunk), Term.ontology_prefix != parsed.prefix
+                )
+            )
+        )
+    return owned
+
+
+State = tuple[Any, ...]
+
+
+def _state_of(record: TermRecord) -> State:
+    return (
+        record.label,
+        record.definition,
+        record.replaced_by,
+        record.obsolete,
+        record.value_type,
+        record.unit,
+        record.iri,
+        tuple(sorted((t, k.value) for t, k in record.synonyms)),
+        tuple(sorted(record.xrefs)),
+    )
+
+
+def _stored_state(prefix: str) -> dict[str, State]:
+    session = get_session()
+    synonyms: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for curie, text, kind in session.execute(
+        select(TermSynonym.term_curie, TermSynonym.text, TermSynonym.kind)
+        .join(Term, Term.curie == TermSynonym.term_curie)
+        .where(Term.ontology_prefix == prefix)
+    ):
+        synonyms[curie].append((text, kind.value))
+    xrefs: dict[str, list[str]] = defaultdict(list)
+    for curie, xref in session.execute(
+        select(TermXref.term_curie, TermXref.xref)
+        .join(Term, Term.curie == TermXref.term_curie)
+        .where(Term.ontology_prefix == prefix)
+    ):
+        xrefs[curie].append(xref)
+    return {
+        row.curie: (
+            row.label,
+            row.definition,
+            row.replaced_by,
+            row.is_obsolete,
+            row.value_type,
+            row.unit,
+            row.iri,
+            tuple(sorted(synonyms[row.curie])),
+            tuple(sorted(xrefs[row.curie])),
+        )
+        for row in session.execute(
+            select(
+                Term.curie,
+                Term.label,
+                Term.definition,
+                Term.replaced_by,
+                Term.is_obsolete,
+                Term.value_type,
+                Term.unit,
+                Term.iri,
+            ).where(Term.ontology_prefix == prefix)
+        )
+    }
+
+
+def _term_row(prefix: str, r: TermRecord) -> dict[str, Any]:
+    return {
+        "curie": r.curie,
+        "iri": r.iri,
+        "ontology_prefix": prefix,
+        "label": r.label,
+        "definition": r.definition,
+        "is_obsolete": r.obsolete,
+        "replaced_by": r.replaced_by,
+        "value_type": r.value_type,
+        "unit": r.unit,
+    }
+
+
+def _insert_terms(prefix: str, records: Sequence[TermRecord]) -> None:
+    _bulk_insert(Term, (_term_row(prefix, r) for r in records))
+    _insert_details(records)
+
+
+def _insert_details(records: Sequence[TermRecord]) -> None:
+    _bulk_insert(
+        TermSynonym,
+        (
+            {"term_curie": r.curie, "text": t[:500], "kind": k}
+            for r in records
+            for t, k in r.synonyms
+        ),
+    )
+    _bulk_insert(
+        TermXref,
+        ({"term_curie": r.curie, "xref": x[:200]} for r in records for x in sorted(r.xrefs)),
+    )
+
+
+def _update_terms(records: Sequence[TermRecord]) -> None:
+    session = get_session()
+    for chunk in _chunks(list(records)):
+        curies = [r.curie for r in chunk]
+        session.execute(delete(TermSynonym).where(TermSynonym.term_curie.in_(curies)))
+        session.execute(delete(TermXref).where(TermXref.term_curie.in_(curies)))
+        for r in chunk:
+            session.execute(
+                update(Term)
+                .where(Term.curie == r.curie)
+                .values(
+                    label=r.label,
+                    definition=r.definition,
+                    is_obsolete=r.obsolete,
+                    replaced_by=r.replaced_by,
+                    value_type=r.value_type,
+                    unit=r.unit,
+                    iri=r.iri,
+                )
+            )
+        _insert_details(chunk)
+
+
+def _bulk_insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert rows in chunks (executemany), without holding them all in memory."""
+    session = get_session()
+    count = 0
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= CHUNK:
+            session.execute(insert(model), batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        session.execute(insert(model), batch)
+        count += len(batch)
+    return count
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def closure_rows(parents: dict[str, set[str]]) -> Iterator[tuple[str, str, int]]:
+    """(ancestor, descendant, depth) for every pair, each term with itself at depth 0; the
+    shortest path counts in a polyhierarchy.
+
+    :raises OntologyFormatError: when the hierarchy has a cycle.
+    """
+    children: dict[str, list[str]] = defaultdict(list)
+    waiting = {c: len(ps) for c, ps in parents.items()}
+    for child, ps in parents.items():
+        for parent in ps:
+            children[parent].append(child)
+    queue = deque(c for c, n in waiting.items() if n == 0)
+    ancestors: dict[str, dict[str, int]] = {}
+    remaining_children = {c: len(children.get(c, ())) for c in parents}
+    done = 0
+    while queue:
+        node = queue.popleft()
+        mine: dict[str, int] = {node: 0}
+        for parent in parents[node]:
+            for ancestor, depth in ancestors[parent].items():
+                if depth + 1 < mine.get(ancestor, 1 << 30):
+                    mine[ancestor] = depth + 1
+            remaining_children[parent] -= 1
+            if remaining_children[parent] == 0 and parent in ancestors:
+                del ancestors[parent]  # every child has its copy: free the memory
+        for ancestor, depth in mine.items():
+            yield ancestor, node, depth
+        done += 1
+        if remaining_children[node]:
+            ancestors[node] = mine
+        for child in children.get(node, ()):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                queue.append(child)
+    if done != len(parents):
+        stuck = sorted(c for c, n in waiting.items() if n > 0)
+        raise OntologyFormatError(
+            f"the hierarchy has a cycle through {', '.join(stuck[:5])}"
+            + (f" and {len(stuck) - 5} more" if len(stuck) > 5 else "")
+        )
+
+
+_KIND_ORDER = {NameKind.LABEL: 0, NameKind.ABBREVIATION: 1, NameKind.SYNONYM: 2}
+
+
+def _name_rows(
+    prefix: str, records: dict[str, TermRecord], existing: dict[str, State]
+) -> Iterator[dict[str, Any]]:
+    for curie, record in records.items():
+        yield from _names_of(prefix, curie, record.label, record.synonyms, record.obsolete)
+    for curie, state in existing.items():
+        if curie not in records:  # vanished or obsolete terms stay findable when asked for
+            synonyms = [(t, SynonymKind(k)) for t, k in state[7]]
+            yield from _names_of(prefix, curie, state[0], synonyms, True)
+
+
+def _names_of(
+    prefix: str, curie: str, label: str, synonyms: list[tuple[str, SynonymKind]], obsolete: bool
+) -> Iterator[dict[str, Any]]:
+    best: dict[tuple[str, bool], NameKind] = {}
+    texts = [(label, NameKind.LABEL)] + [
+        (t, NameKind.ABBREVIATION if k is SynonymKind.ABBREVIATION else NameKind.SYNONYM)
+        for t, k in synonyms
+    ]
+    for text, kind in texts:
+        name = normalise(text)[:500]
+        if not name:
+            continue
+        variants = [(name, False)] + [(w, True) for w in word_starts(name)]
+        compact = name.replace(" ", "")
+        if compact != name and name.count(" ") <= 2:
+            variants.append((compact, False))
+        for variant in variants:
+            if variant not in best or _KIND_ORDER[kind] < _KIND_ORDER[best[variant]]:
+                best[variant] = kind
+    for (name, is_word_start), kind in best.items():
+        yield {
+            "term_curie": curie,
+            "ontology_prefix": prefix,
+            "name": name,
+            "kind": kind,
+            "is_word_start": is_word_start,
+            "is_obsolete": obsolete,
+        }
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def list_ontologies(actor: Actor) -> list[Ontology]:
+    require(actor, Permission.ONTOLOGY_READ)
+    return list(get_session().scalars(select(Ontology).order_by(Ontology.name)))
+
+
+def get_ontology(actor: Actor, prefix: str) -> Ontology:
+    require(actor, Permission.ONTOLOGY_READ)
+    ontology = get_session().get(Ontology, prefix.upper())
+    if ontology is None:
+        raise NotFound(f"No ontology with prefix {prefix!r} is loaded.")
+    return ontology
+
+
+def resolve_curie(identifier: str) -> str:
+    """A CURIE for a CURIE or IRI in any accepted spelling.
+
+    :raises NotFound: for an identifier that names no stored term.
+    """
+    session = get_session()
+    if is_iri(identifier.strip()):
+        curie = session.scalar(select(Term.curie).where(Term.iri == identifier.strip()))
+        if curie:
+            return curie
+    try:
+        return normalise_curie(identifier)
+    except UnknownIdentifier as exc:
+        raise NotFound(str(exc)) from exc
+
+
+def get_term(actor: Actor, identifier: str) -> Term:
+    """:raises NotFound: for an unknown CURIE or IRI."""
+    require(actor, Permission.ONTOLOGY_READ)
+    term = get_session().get(Term, resolve_curie(identifier))
+    if term is None:
+        raise NotFound(f"No term {identifier} is loaded.")
+    return term
+
+
+def parents_of(curie: str) -> list[Term]:
+    return list(
+        get_session().scalars(
+            select(Term)
+            .join(TermEdge, TermEdge.parent_curie == Term.curie)
+            .where(TermEdge.child_curie == curie)
+            .order_by(Term.label)
+        )
+    )
+
+
+def _child_count() -> Any:
+    below = aliased(TermEdge)
+    return (
+        select(func.count())
+        .select_from(below)
+        .where(below.parent_curie == Term.curie)
+        .correlate(Term)
+        .scalar_subquery()
+    )
+
+
+def children_of(curie: str) -> list[tuple[Term, int]]:
+    """Direct children with the number of their own children (for an expandable tree)."""
+    rows = get_session().execute(
+        select(Term, _child_count())
+        .join(TermEdge, TermEdge.child_curie == Term.curie)
+        .where(TermEdge.parent_curie == curie)
+        .order_by(Term.is_obsolete, Term.label)
+    )
+    return [(t, n) for t, n in rows]
+
+
+def roots_of(prefix: str) -> list[tuple[Term, int]]:
+    """Terms of an ontology without a parent (the top of its tree)."""
+    rows = get_session().execute(
+        select(Term, _child_count())
+        .where(
+            Term.ontology_prefix == prefix,
+            Term.is_obsolete.is_(False),
+            ~exists().where(TermEdge.child_curie == Term.curie),
+        )
+        .order_by(Term.label)
+        .limit(500)
+    )
+    return [(t, n) for t, n in rows]
+
+
+def descendants(
+    actor: Actor,
+    identifier: str,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    max_depth: int | None = None,
+    include_self: bool = False,
+) -> Page[tuple[Term, int]]:
+    """Everything below a term (nearest first), one indexed query on the closure table."""
+    term = get_term(actor, identifier)
+    return _closure_page(
+        TermClosure.ancestor_curie,
+        TermClosure.descendant_curie,
+        term.curie,
+        page,
+        per_page,
+        max_depth,
+        include_self,
+    )
+
+
+def ancestors(
+    actor: Actor,
+    identifier: str,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    max_depth: int | None = None,
+    include_self: bool = False,
+) -> Page[tuple[Term, int]]:
+    term = get_term(actor, identifier)
+    return _closure_page(
+        TermClosure.descendant_curie,
+        TermClosure.ancestor_curie,
+        term.curie,
+        page,
+        per_page,
+        max_depth,
+        include_self,
+    )
+
+
+def _closure_page(
+    anchor: Any,
+    other: Any,
+    curie: str,
+    page: int,
+    per_page: int,
+    max_depth: int | None,
+    include_self: bool,
+) -> Page[tuple[Term, int]]:
+    if page < 1 or not 1 <= per_page <= 1000:
+        raise InvalidInput.field("per_page", "Use page ≥ 1 and per_page between 1 and 1000.")
+    conditions = [anchor == curie]
+    if not include_self:
+        conditions.append(TermClosure.depth > 0)
+    if max_depth is not None:
+        conditions.append(TermClosure.depth <= max_depth)
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(TermClosure).where(*conditions)) or 0
+    rows = session.execute(
+        select(Term, TermClosure.depth)
+        .join(TermClosure, other == Term.curie)
+        .where(*conditions)
+        .order_by(TermClosure.depth, Term.label)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=[(t, d) for t, d in rows], total=total, page=page, per_page=per_page)
+
+
+def expand_below(curies: Iterable[str]) -> set[str]:
+    """The terms themselves and everything below them (for hierarchy-aware search)."""
+    wanted = list(dict.fromkeys(curies))
+    found: set[str] = set()
+    for chunk in _chunks(wanted):
+        found.update(
+            get_session().scalars(
+                select(TermClosure.descendant_curie).where(TermClosure.ancestor_curie.in_(chunk))
+            )
+        )
+    return found | set(wanted)
+
+
+def is_below(curie: str, ancestor: str) -> bool:
+    """Is ``curie`` the same as, or somewhere below, ``ancestor``?"""
+    return (
+        get_session().scalar(
+            select(TermClosure.depth).where(
+                TermClosure.ancestor_curie == ancestor, TermClosure.descendant_curie == curie
+            )
+        )
+        is not None
+    )
+
+
+# --- autocomplete ---------------------------------------------------------------------------
+
+
+@dataclass
+class TermHit:
+    term: Term
+    match: str  # exact_label, exact_synonym, prefix, word_prefix, fuzzy, identifier
+    matched: str  # the normalised name that matched
+    score: float
+
+
+MATCH_ORDER = ("identifier", "exact_label", "exact_synonym", "prefix", "word_prefix", "fuzzy")
+
+
+def search_terms(
+    actor: Actor,
+    q: str,
+    *,
+    ontology: str | None = None,
+    limit: int = 10,
+    include_obsolete: bool = False,
+) -> list[TermHit]:
+    """Autocomplete over labels, synonyms and abbreviations, ranked: exact label, exact
+    synonym or abbreviation, prefix, word prefix, then fuzzy."""
+    require(actor, Permission.ONTOLOGY_READ)
+    if not 1 <= limit <= 100:
+        raise InvalidInput.field("limit", "Ask for 1 to 100 terms.")
+    session = get_session()
+    found: dict[str, tuple[int, float, str]] = {}  # curie → (match rank, score, matched name)
+
+    def keep(curie: str, match: str, score: float, name: str) -> None:
+        rank = MATCH_ORDER.index(match)
+        if curie not in found or (rank, -score) < (found[curie][0], -found[curie][1]):
+            found[curie] = (rank, score, name)
+
+    text = q.strip()
+    if ":" in text or is_iri(text):
+        try:
+            curie = resolve_curie(text)
+        except NotFound:
+            curie = None
+        if curie and session.get(Term, curie) is not None:
+            keep(curie, "identifier", 100.0, text)
+    name = normalise(text)
+    if not name:
+        return _hits(found, limit, ontology, include_obsolete)
+    filters = []
+    if ontology:
+        filters.append(TermName.ontology_prefix == ontology.upper())
+    if not include_obsolete:
+        filters.append(TermName.is_obsolete.is_(False))
+    for curie, kind in session.execute(
+        select(TermName.term_curie, TermName.kind)
+        .where(TermName.name == name, TermName.is_word_start.is_(False), *filters)
+        .limit(200)
+    ):
+        keep(curie, "exact_label" if kind is NameKind.LABEL else "exact_synonym", 100.0, name)
+    for is_word_start, match in ((False, "prefix"), (True, "word_prefix")):
+        if len(found) >= limit * 2:
+            break
+        rows = session.execute(
+            select(TermName.term_curie, TermName.name)
+            .where(
+                TermName.is_word_start.is_(is_word_start),
+                TermName.name >= name,
+                TermName.name < prefix_upper_bound(name),
+                *filters,
+            )
+            .order_by(TermName.name)
+            .limit(limit * 5)
+        ).all()
+        for curie, matched in rows:
+            keep(curie, match, 100.0 * len(name) / max(len(matched), 1), matched)
+    if len(found) < limit and len(name) >= 3:
+        stem = name[:2]
+        candidates = session.execute(
+            select(TermName.term_curie, TermName.name)
+            .where(TermName.name >= stem, TermName.name < prefix_upper_bound(stem), *filters)
+            .limit(5000)
+        ).all()
+        if candidates:
+            names = [n for _, n in candidates]
+            for matched, score, index in process.extract(
+                name, names, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=70
+            ):
+                keep(candidates[index][0], "fuzzy", float(score), matched)
+    return _hits(found, limit, ontology, include_obsolete)
+
+
+def _hits(
+    found: dict[str, tuple[int, float, str]],
+    limit: int,
+    ontology: str | None,
+    include_obsolete: bool,
+) -> list[TermHit]:
+    if not found:
+        return []
+    ordered = sorted(found.items(), key=lambda kv: (kv[1][0], -kv[1][1], len(kv[1][2]), kv[0]))
+    curies = [c for c, _ in ordered]
+    terms = {t.curie: t for t in get_session().scalars(select(Term).where(Term.curie.in_(curies)))}
+    hits = []
+    for curie, (rank, score, matched) in ordered:
+        term = terms.get(curie)
+        if term is None:
+            continue
+        if ontology and term.ontology_prefix != ontology.upper():
+            continue
+        if term.is_obsolete and not include_obsolete:
+            continue
+        hits.append(TermHit(term=term, match=MATCH_ORDER[rank], matched=matched, score=score))
+        if len(hits) >= limit:
+            break
+    return hits
