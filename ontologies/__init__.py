@@ -13,6 +13,10 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(blp)
     app.register_blueprint(bp)
 
+    from ontologies.admin_views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
+
     from ontologies.cli import register_commands
 
     register_commands(app)

@@ -165,6 +165,13 @@ class _HashingReader(io.RawIOBase):
     def __init__(self, raw: IO[bytes], progress: Progress | None):
         self.raw, self.progress = raw, progress
         self.sha = hashlib.sha256()
+        self.newlines = 0
+        self.ends_with_newline = True
+
+    @property
+    def lines(self) -> int:
+        """Lines read so far (the last one counts even without a final newline)."""
+        return self.newlines + (0 if self.ends_with_newline else 1)
 
     def readable(self) -> bool:
         return True
@@ -174,6 +181,8 @@ class _HashingReader(io.RawIOBase):
         if not chunk:
             return 0
         self.sha.update(chunk)
+        self.newlines += chunk.count(b"\n")
+        self.ends_with_newline = chunk.endswith(b"\n")
         if self.progress:
             self.progress(len(chunk))
         buffer[: len(chunk)] = chunk
@@ -321,8 +330,14 @@ def parse_file(
         raise OntologyFormatError(str(exc), line=_ntriples_bad_line(stream)) from exc
     except UnicodeDecodeError as exc:
         raise OntologyFormatError(f"the file is not UTF-8 text ({exc.reason})") from exc
-    except Exception as exc:
-        raise OntologyFormatError(f"cannot read the file as {fmt}: {exc}") from exc
+    except Exception as exc:  # rdflib raises many kinds of error for broken input
+        if isinstance(exc, IndexError | EOFError):
+            raise OntologyFormatError(
+                "the file ends in the middle of a statement", line=reader.lines
+            ) from exc
+        raise OntologyFormatError(
+            f"cannot read the file as {fmt}: {exc}", line=reader.lines or None
+        ) from exc
     return _build(collector, reader.sha.hexdigest(), prefix=prefix, name=name)
 
 

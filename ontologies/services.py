@@ -60,6 +60,11 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
 
 
+def open_loading(actor: Actor) -> None:
+    """The loading page is for administrators. :raises Forbidden: for anyone else."""
+    require(actor, Permission.ONTOLOGY_LOAD)
+
+
 # --- loading --------------------------------------------------------------------------------
 
 

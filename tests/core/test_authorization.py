@@ -136,6 +136,7 @@ PAGE_TABLE = [
     ("/admin/users", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/users/{other_user}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/committees", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/ontologies", {A: 302, R: 403, C: 403, D: 403, M: 200}),
 ]
 
 
@@ -165,6 +166,7 @@ FORM_ACTIONS = {
     "/account/tokens/*/revoke",
     "/admin/users/*/roles",
     "/admin/users/*/roles/*/revoke",
+    "/admin/ontologies/bundled",
 }
 NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico"}
 
