@@ -26,7 +26,8 @@ install: $(STAMP) ## Create .venv and install the project with its test and lint
 migrate: $(STAMP) ## Bring the database (DATABASE_URL, default instance/harmony.sqlite3) up to date
 	$(BIN)/harmony db upgrade
 
-demo: migrate ## Load the demo organisations and accounts when the database is empty
+demo: migrate ## Load the bundled vocabularies, and the demo data when the database is empty
+	$(BIN)/harmony ontologies load-bundled
 	$(BIN)/harmony demo load --if-empty
 
 run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)

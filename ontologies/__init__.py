@@ -20,3 +20,18 @@ def init_app(app: Flask) -> None:
     from ontologies.cli import register_commands
 
     register_commands(app)
+
+    from core import demo
+
+    demo.register_step(_demo_vocabularies)
+
+
+def _demo_vocabularies(result: object) -> None:
+    """``harmony demo load`` loads the bundled vocabularies too (unchanged ones are left alone)."""
+    from core.policies import SYSTEM
+    from ontologies.bundled import load_bundled
+
+    for report in load_bundled(SYSTEM):
+        result.notes.append(  # type: ignore[attr-defined]
+            f"vocabulary {report.prefix}: {report.status}, {report.total} terms"
+        )

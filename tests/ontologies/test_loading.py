@@ -256,3 +256,25 @@ def test_loading_needs_an_administrator(app, make):
         user = get_session().get(type(researcher), researcher.id)
         services.load_ontology(user, io.BytesIO(tiny_ttl()), filename="tiny.ttl")
     assert getattr(error.value, "status", None) == 403
+
+
+def test_cli_loads_with_progress_and_lists(app, tmp_path):
+    path = tmp_path / "tiny.ttl"
+    path.write_bytes(tiny_ttl())
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["ontologies", "load", str(path), "--prefix", "CLI"])
+    assert result.exit_code == 0, result.output
+    assert "CLI: loaded Tiny haem version 1: 5 added" in result.stdout
+    assert "reading tiny.ttl" in result.stderr and "building the hierarchy" in result.stderr
+    again = runner.invoke(args=["ontologies", "load", str(path), "--prefix", "CLI"])
+    assert "CLI: unchanged" in again.stdout
+    listed = runner.invoke(args=["ontologies", "list"])
+    assert "CLI\tTiny haem\t1\t5 terms" in listed.stdout
+
+
+def test_cli_reports_broken_files_and_fails(app, tmp_path):
+    path = tmp_path / "broken.ttl"
+    path.write_text("@prefix x: <http://x/> .\nx:a x:b x:c ;\n  ] .\n")
+    result = app.test_cli_runner().invoke(args=["ontologies", "load", str(path)])
+    assert result.exit_code != 0
+    assert "line 3" in result.stderr
