@@ -36,6 +36,7 @@ def paginate(
     sort: str | None = None,
     sortable: Mapping[str, Any],
     default_sort: str,
+    tiebreak: Any = None,
 ) -> Page[Any]:
     """Run ``stmt`` for one page, ordered by ``sort`` (``name`` or ``-name`` for descending).
 
@@ -52,5 +53,6 @@ def paginate(
     column = sortable[key]
     order = column.desc() if sort.startswith("-") else column.asc()
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.scalars(stmt.order_by(order).limit(per_page).offset((page - 1) * per_page))
+    ordering = [order] if tiebreak is None else [order, tiebreak]  # stable pages under ties
+    rows = session.scalars(stmt.order_by(*ordering).limit(per_page).offset((page - 1) * per_page))
     return Page(items=list(rows.unique()), total=total, page=page, per_page=per_page)

@@ -369,6 +369,7 @@ def list_organisations(
         sort=sort,
         sortable=ORGANISATION_SORTS,
         default_sort="name",
+        tiebreak=Organisation.id,
     )
 
 
@@ -513,6 +514,7 @@ def list_users(
         sort=sort,
         sortable=USER_SORTS,
         default_sort="name",
+        tiebreak=User.id,
     )
 
 
