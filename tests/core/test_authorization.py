@@ -137,6 +137,11 @@ PAGE_TABLE = [
     ("/admin/users/{other_user}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/committees", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/ontologies", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/ontologies", ALL_OK),
+    ("/ontologies/{ontology}", ALL_OK),
+    ("/ontologies/search?q=aml", ALL_OK),
+    ("/ontologies/tree/{term}", ALL_OK),
+    ("/terms/{term}", ALL_OK),
 ]
 
 

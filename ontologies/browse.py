@@ -1,0 +1,207 @@
+"""Read-only use cases behind the ontology browser pages: a term's place in the hierarchy, links
+for its cross-references, how an autocomplete hit matched, and where a term is used.
+
+Later areas say where a term is used by appending to :data:`USAGE_PROVIDERS`; the ontologies
+area cannot import them (dependencies point one way), so they come to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from core.errors import NotFound
+from core.policies import Actor
+from ontologies import services
+from ontologies.models import Ontology, SynonymKind, Term, TermSynonym
+from ontologies.text import normalise
+
+UsageProvider = Callable[[str], list[tuple[str, str]]]
+
+USAGE_PROVIDERS: list[UsageProvider] = []
+"""Functions ``curie → [(label, url)]`` naming the pages that use a term (datasets, variables,
+mappings …). The catalogue appends its own; the term page lists whatever they return."""
+
+MAX_PATHS = 25
+"""A deep polyhierarchy can have very many root-to-term paths; the page shows this many."""
+
+XREF_URLS: dict[str, Callable[[str], str]] = {
+    "NCIT": lambda code: (
+        "https://ncit.nci.nih.gov/ncitbrowser/ConceptReport.jsp"
+        f"?dictionary=NCI_Thesaurus&code={quote(code, safe='')}"
+    ),
+    "LOINC": lambda code: f"https://loinc.org/{quote(code, safe='')}/",
+    "ONCOTREE": lambda code: (
+        "https://oncotree.mskcc.org/?version=oncotree_latest_stable"
+        f"&field=CODE&search={quote(code, safe='')}"
+    ),
+}
+
+ROOTS_OPENED_SERVER_SIDE = 25
+"""Up to this many roots, the level below each root is rendered with the ontology's page (so
+the tree's first step works without JavaScript); beyond it, the roots link to their pages."""
+
+MATCH_HINTS = {
+    "identifier": "identifier",
+    "exact_label": "exact label",
+    "exact_synonym": "exact synonym",
+    "prefix": "starts with",
+    "word_prefix": "word starts with",
+    "fuzzy": "similar spelling",
+}
+
+
+_SYNONYM_ORDER = {SynonymKind.EXACT: 0, SynonymKind.RELATED: 1, SynonymKind.ABBREVIATION: 2}
+
+
+@dataclass
+class Xref:
+    text: str
+    url: str | None
+
+
+@dataclass
+class OntologyPage:
+    ontology: Ontology
+    roots: list[tuple[Term, int]]  # (term, number of its children)
+    below: dict[str, list[tuple[Term, int]]]  # root CURIE → its children, when rendered
+
+
+def ontology_page(actor: Actor, prefix: str) -> OntologyPage:
+    """An ontology with the top of its tree.
+
+    :raises NotFound: for a prefix that names no loaded ontology.
+    """
+    ontology = services.get_ontology(actor, prefix)
+    roots = services.roots_of(ontology.prefix)
+    below: dict[str, list[tuple[Term, int]]] = {}
+    if len(roots) <= ROOTS_OPENED_SERVER_SIDE:
+        below = {t.curie: services.children_of(t.curie) for t, n in roots if n}
+    return OntologyPage(ontology, roots, below)
+
+
+@dataclass
+class TermPage:
+    """Everything the term page shows, gathered by one use case."""
+
+    term: Term
+    ontology: Ontology
+    paths: list[list[Term]]
+    more_paths: bool
+    parents: list[Term]
+    children: list[tuple[Term, int]]
+    synonyms: list[TermSynonym]  # exact first, then related, then abbreviations
+    xrefs: list[Xref]
+    replacement: Term | None
+    replacement_curie: str | None
+    usages: list[tuple[str, str]] = field(default_factory=list)
+
+
+def term_page(actor: Actor, identifier: str) -> TermPage:
+    """The term page's content for a CURIE or IRI.
+
+    :raises NotFound: for an identifier that names no loaded term.
+    """
+    term = services.get_term(actor, identifier)
+    paths, more = paths_to(term)
+    replacement = None
+    if term.replaced_by:
+        try:
+            replacement = services.get_term(actor, term.replaced_by)
+        except NotFound:
+            replacement = None  # replaced by a term of an ontology that is not loaded
+    return TermPage(
+        term=term,
+        ontology=services.get_ontology(actor, term.ontology_prefix),
+        paths=paths,
+        more_paths=more,
+        parents=services.parents_of(term.curie),
+        children=services.children_of(term.curie),
+        synonyms=sorted(term.synonyms, key=lambda s: (_SYNONYM_ORDER[s.kind], s.text.casefold())),
+        xrefs=[Xref(x.xref, xref_url(x.xref)) for x in term.xrefs],
+        replacement=replacement,
+        replacement_curie=term.replaced_by,
+        usages=usages_of(term.curie),
+    )
+
+
+def paths_to(term: Term) -> tuple[list[list[Term]], bool]:
+    """Every path from a root down to ``term`` (the term last), and whether some were left off.
+
+    A polyhierarchy has several; their number can grow exponentially with depth, so at most
+    :data:`MAX_PATHS` are built. The loader refuses cycles, so the walk ends.
+    """
+    parents: dict[str, list[Term]] = {}
+    below: dict[str, list[list[Term]]] = {}
+    truncated = False
+
+    def walk(node: Term) -> list[list[Term]]:
+        nonlocal truncated
+        if node.curie in below:
+            return below[node.curie]
+        if node.curie not in parents:
+            parents[node.curie] = services.parents_of(node.curie)
+        found: list[list[Term]] = []
+        for parent in parents[node.curie]:
+            for path in walk(parent):
+                if len(found) >= MAX_PATHS:
+                    truncated = True
+                    break
+                found.append([*path, node])
+        if not parents[node.curie]:
+            found = [[node]]
+        below[node.curie] = found
+        return found
+
+    paths = walk(term)
+    return sorted(paths, key=lambda p: [t.label.casefold() for t in p]), truncated
+
+
+def xref_url(xref: str) -> str | None:
+    """A web page for a cross-reference we know how to link (NCIt, LOINC, OncoTree), else None."""
+    prefix, sep, code = xref.partition(":")
+    build = XREF_URLS.get(prefix.strip().upper())
+    if not sep or not code.strip() or build is None:
+        return None
+    return build(code.strip())
+
+
+def usages_of(curie: str) -> list[tuple[str, str]]:
+    """What the registered providers say uses this term, in their order."""
+    found: list[tuple[str, str]] = []
+    for provider in USAGE_PROVIDERS:
+        found.extend(provider(curie))
+    return found
+
+
+@dataclass
+class HitView:
+    """An autocomplete hit as a person reads it: which name matched, and how."""
+
+    term: Term
+    match: str
+    hint: str
+    matched_text: str | None  # the synonym or abbreviation that matched (None: the label did)
+    matched_kind: str | None  # exact, related or abbreviation
+
+
+def describe_hit(hit: services.TermHit) -> HitView:
+    """Find the synonym behind a hit's normalised ``matched`` name, for display."""
+    term = hit.term
+    matched_text: str | None = None
+    matched_kind: str | None = None
+    if hit.match != "identifier" and not _name_matches(term.label, hit.matched):
+        for synonym in term.synonyms:
+            if _name_matches(synonym.text, hit.matched):
+                matched_text, matched_kind = synonym.text, synonym.kind.value
+                break
+    hint = MATCH_HINTS.get(hit.match, hit.match)
+    if hit.match == "exact_synonym" and matched_kind == SynonymKind.ABBREVIATION.value:
+        hint = "abbreviation"
+    return HitView(term, hit.match, hint, matched_text, matched_kind)
+
+
+def _name_matches(text: str, matched: str) -> bool:
+    name = normalise(text)
+    return name == matched or name.replace(" ", "") == matched or name.endswith(" " + matched)
