@@ -131,9 +131,12 @@ def database_is_empty() -> bool:
     )
 
 
-def load_demo(only_if_empty: bool = False, password: str | None = None) -> DemoResult | None:
+def load_demo(
+    only_if_empty: bool = False, password: str | None = None, with_steps: bool = True
+) -> DemoResult | None:
     """Create the demo organisations, committee and accounts (skips what exists).
 
+    :param with_steps: also run the other areas' demo steps (vocabularies, datasets …).
     :param password: one password for every demo account; by default each gets a random one,
         taken from ``HARMONY_DEMO_PASSWORD`` when that is set.
     """
@@ -205,7 +208,7 @@ def load_demo(only_if_empty: bool = False, password: str | None = None) -> DemoR
             },
         )
         result.accounts.append((local, email, secret))
-    for step in _STEPS:
+    for step in _STEPS if with_steps else ():
         step(result)
     return result
 

@@ -70,7 +70,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         migrate.upgrade(url)
         app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
         with app.app_context():
-            load_demo(password=DEMO_PASSWORD)
+            # accounts only: each browser test loads the vocabulary it needs
+            load_demo(password=DEMO_PASSWORD, with_steps=False)
         server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
         thread.start()
