@@ -23,6 +23,7 @@ from catalogue.dictionary.records import (
     ValueType,
     VariableRecord,
 )
+from catalogue.dictionary.units import unit_problem
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -169,6 +170,8 @@ def read_template(data: bytes, filename: str = "dictionary.csv") -> DictionaryRe
                 unit=cell("unit") or None,
                 source_type="template",
             )
+            if record.unit and (message := unit_problem(record.unit)):
+                problem("unit", message)
             values = cell("permissible_values")
             if values:
                 try:

@@ -84,3 +84,12 @@ abc,Broken,Measurement,LOINC,x,
         str(reading.problems[0])
         == "row 4, column “concept_id”: “abc” is not an OMOP concept id (digits)"
     )
+
+
+def test_units_are_checked_against_ucum():
+    data = b"name,label,value_type,unit\nhb,Hb,decimal,g/dL\nwbc,WBC,decimal,10*9/L\nx,X,decimal,grams per litre\ny,Y,decimal,furlongs\n"
+    reading = read_template(data)
+    assert [str(p) for p in reading.problems] == [
+        "row 4, column “unit”: “grams per litre” is not a UCUM unit: UCUM units have no spaces (e.g. g/dL, 10*9/L)",
+        "row 5, column “unit”: “furlongs” is not a UCUM unit (e.g. g/dL, 10*9/L, umol/L, %, a for years)",
+    ]
