@@ -674,7 +674,7 @@ def search_terms(
         if len(found) >= limit * 2:
             break
         rows = session.execute(
-            select(TermName.term_curie, TermName.name)
+            select(TermName.term_curie, TermName.name, TermName.kind)
             .where(
                 TermName.is_word_start.is_(is_word_start),
                 TermName.name >= name,
@@ -684,8 +684,12 @@ def search_terms(
             .order_by(TermName.name)
             .limit(limit * 5)
         ).all()
-        for curie, matched in rows:
-            keep(curie, match, 100.0 * len(name) / max(len(matched), 1), matched)
+        for curie, matched, kind in rows:
+            # closer (shorter) names first; a term's own label before its synonyms
+            score = 100.0 * len(name) / max(len(matched), 1) + (
+                5.0 if kind is NameKind.LABEL else 0
+            )
+            keep(curie, match, score, matched)
     if len(found) < limit and len(name) >= 3:
         stem = name[:2]
         candidates = session.execute(

@@ -123,3 +123,12 @@ def test_disease_autocomplete_finds_the_common_names(app, q):
         bundled.load_bundled(SYSTEM)
         hits = services.search_terms(SYSTEM, q, ontology="HAEM")
         assert hits and hits[0].match in {"exact_label", "exact_synonym", "prefix", "word_prefix"}
+
+
+def test_labels_rank_before_synonyms_among_prefix_matches(app):
+    with app.app_context():
+        bundled.load_bundled(SYSTEM)
+        hits = services.search_terms(SYSTEM, "myelo", limit=5)
+        first = hits[0]
+        assert first.match == "prefix"
+        assert first.term.label.lower().startswith("myelo")  # a label, not a synonym
