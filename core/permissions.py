@@ -29,3 +29,8 @@ class Permission(enum.StrEnum):
     # ontologies
     ONTOLOGY_READ = "ontologies:ontology:read"
     ONTOLOGY_LOAD = "ontologies:ontology:load"
+    # catalogue
+    DATASET_READ = "catalogue:dataset:read"  # obj: the dataset
+    DATASET_READ_DRAFT = "catalogue:dataset:read_draft"  # a draft version (obj: the dataset)
+    DATASET_CREATE = "catalogue:dataset:create"  # obj: the organisation id, or None to ask
+    DATASET_UPDATE = "catalogue:dataset:update"  # edit, import, map, publish, retire, delete
