@@ -99,3 +99,15 @@ def tiny(app):
     from tests.ontologies.conftest import load_bytes, tiny_ttl
 
     return load_bytes(app, tiny_ttl(), "tiny.ttl", prefix="TINY")
+
+
+@pytest.fixture
+def vocabularies(app: Flask) -> None:
+    """The bundled vocabularies (DUO, the haematological malignancies ``HAEM`` keyed by NCIt,
+    the HARMONY variables ``HV``), loaded inside the test's transaction: datasets need disease
+    terms and mappings need variable terms."""
+    from core.policies import SYSTEM
+    from ontologies.bundled import load_bundled
+
+    with app.app_context():
+        load_bundled(SYSTEM)

@@ -94,6 +94,50 @@ class Maker:
             _, secret = services.create_token(SYSTEM, owner, "test", days)  # type: ignore[arg-type]
             return secret
 
+    def dataset(
+        self,
+        organisation: Organisation,
+        *,
+        publish: bool = False,
+        variables: list[dict[str, Any]] | None = None,
+        **fields: Any,
+    ) -> str:
+        """A dataset of ``organisation`` (needs the ``vocabularies`` fixture), as a draft or
+        published, optionally with variables (dicts of Variable columns; ``mappings``: a list
+        of CURIEs mapped to the variable, accepted). Returns its public identifier."""
+        from catalogue import datasets
+        from catalogue.models import Mapping, MappingStatus, Variable
+
+        data: dict[str, Any] = {
+            "title": f"Dataset {_next()}",
+            "description": "A dataset for the tests.",
+            "diseases": ["NCIT:C3171"],
+            "source_type": "clinical_trial",
+            "contact_name": "Data Desk",
+            "contact_email": "data@example.org",
+            "organisation_id": organisation.id,
+            "patients": 120,
+        } | fields
+        with self.app.app_context():
+            dataset = datasets.create_dataset(SYSTEM, data)
+            identifier = dataset.identifier
+            version = dataset.versions[-1]
+            session = get_session()
+            for position, spec in enumerate(variables or []):
+                spec = dict(spec)
+                curies = spec.pop("mappings", [])
+                spec.setdefault("label", spec["name"])
+                spec.setdefault("value_type", "text")
+                variable = Variable(version_id=version.id, position=position, **spec)
+                variable.mappings = [
+                    Mapping(object_curie=c, status=MappingStatus.ACCEPTED) for c in curies
+                ]
+                session.add(variable)
+            session.commit()
+            if publish:
+                datasets.publish(SYSTEM, identifier, "-")
+            return identifier
+
 
 _counter = iter(range(1, 10**9))
 
