@@ -178,9 +178,10 @@ def list_datasets(
     return Page(items=list(items), total=total, page=page, per_page=per_page)
 
 
-def history(actor: Actor, identifier: str) -> list[DatasetChange]:
-    """Who changed what and when, newest first. Public for published datasets (names of
-    people are shown as the custodian organisation to those who are not editors)."""
+def history(actor: Actor, identifier: str) -> list[dict[str, Any]]:
+    """Who changed what and when, newest first: ``{at, version_number, actor_label, action,
+    summary, changes}``. Editors see everything; everyone else sees the changes of published
+    versions, with the custodian organisation in place of the person (no names or emails)."""
     dataset = get_dataset(actor, identifier)
     changes = (
         get_session()
@@ -191,11 +192,21 @@ def history(actor: Actor, identifier: str) -> list[DatasetChange]:
         )
         .all()
     )
-    if can_edit(actor, dataset):
-        return list(changes)
+    editor = can_edit(actor, dataset)
     draft = open_draft(dataset)
-    hidden = draft.number if draft is not None else None
-    return [c for c in changes if c.version_number != hidden or c.action == "retired"]
+    hidden = draft.number if draft is not None and not editor else None
+    return [
+        {
+            "at": c.at,
+            "version_number": c.version_number,
+            "actor_label": c.actor_label if editor else dataset.organisation.name,
+            "action": c.action,
+            "summary": c.summary,
+            "changes": c.changes if editor else {},
+        }
+        for c in changes
+        if hidden is None or c.version_number != hidden
+    ]
 
 
 def disease_terms(version: DatasetVersion) -> list[Term]:

@@ -1,9 +1,256 @@
-"""Shapes of the catalogue API."""
+"""Shapes of the catalogue API. The JSON field names are a contract (issue 4): ``identifier``,
+``title``, ``description``, ``custodian``, ``diseases``, ``source_type``, ``trial_ids``,
+``countries``, ``patients``, ``records``, ``time_coverage``, ``age_groups``, ``data_model``,
+``keywords``, ``contact``, ``landing_page``, ``access_rights``, ``provenance``,
+``classification``, ``data_freeze``, ``version``, ``status``.
 
-from marshmallow import Schema, fields
+:class:`DatasetInputSchema` loads the JSON shape into the flat field names the service takes
+(:data:`catalogue.datasets.VERSION_FIELDS`); the HTML form uses the same schema."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+
+from catalogue.models import (
+    AgeGroup,
+    Classification,
+    DataModel,
+    ProvenanceStep,
+    SourceType,
+)
+from core.schemas import Country, PageQuerySchema, StrictSchema, page_schema
+from ontologies.identifiers import normalise_curie
+
+# EudraCT: 2004-000123-45; EU CT (CTIS): 2022-500014-26-00; ClinicalTrials.gov: NCT01234567
+TRIAL_ID_PATTERNS = {
+    "EudraCT": re.compile(r"^\d{4}-\d{6}-\d{2}$"),
+    "EU CT": re.compile(r"^\d{4}-5\d{5}-\d{2}-\d{2}$"),
+    "NCT": re.compile(r"^NCT\d{8}$"),
+}
+IDENTIFIER_RULE = (
+    "Use 3 to 80 lower-case letters, digits and single hyphens (e.g. amlsg-09-09); "
+    "identifiers never change once given."
+)
+
+
+def trial_id_kind(value: str) -> str | None:
+    for kind, pattern in TRIAL_ID_PATTERNS.items():
+        if pattern.match(value):
+            return kind
+    return None
 
 
 class SummarySchema(Schema):
     organisations = fields.Integer(metadata={"description": "Partner organisations registered"})
     datasets = fields.Integer(metadata={"description": "Published datasets"})
     patients = fields.Integer(metadata={"description": "Patients covered by published datasets"})
+
+
+class TrialId(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if trial_id_kind(text) is None:
+            raise ValidationError(
+                f"“{text}” is not a trial registration id: use EudraCT (2004-000123-45), "
+                "EU CT (2022-500014-26-00) or NCT (NCT01234567)."
+            )
+        return text
+
+
+class Curie(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            return normalise_curie(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from exc
+
+
+class TimeCoverageSchema(StrictSchema):
+    first_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
+    last_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
+
+
+class ContactSchema(StrictSchema):
+    name = fields.String(allow_none=True, validate=validate.Length(max=200))
+    email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+
+
+class ProvenanceSchema(StrictSchema):
+    step = fields.Enum(
+        ProvenanceStep,
+        by_value=True,
+        required=True,
+        metadata={"description": "; ".join(s.value for s in ProvenanceStep)},
+    )
+    date = fields.Date(required=True)
+
+
+class DatasetInputSchema(StrictSchema):
+    identifier = fields.String(
+        validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error=IDENTIFIER_RULE),
+        metadata={
+            "description": "Stable public identifier (a slug); made from the title if left out"
+        },
+    )
+    title = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    description = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=20000),
+        metadata={"description": "Markdown"},
+    )
+    custodian = fields.String(
+        allow_none=True,
+        metadata={"description": "Organisation id; default: the caller's organisation"},
+    )
+    diseases = fields.List(
+        Curie(),
+        required=True,
+        validate=validate.Length(min=1, max=50, error="Name at least one disease."),
+        metadata={"description": "CURIEs (or IRIs) of the haematological-malignancy hierarchy"},
+    )
+    source_type = fields.Enum(SourceType, by_value=True, allow_none=True)
+    trial_ids = fields.List(TrialId(), load_default=None)
+    countries = fields.List(Country(), load_default=None)
+    patients = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=100_000_000))
+    records = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10_000_000_000))
+    time_coverage = fields.Nested(TimeCoverageSchema, allow_none=True)
+    age_groups = fields.List(fields.Enum(AgeGroup, by_value=True), load_default=None)
+    data_model = fields.Enum(DataModel, by_value=True, allow_none=True)
+    keywords = fields.List(fields.String(validate=validate.Length(min=1, max=100)))
+    contact = fields.Nested(ContactSchema, allow_none=True)
+    landing_page = fields.Url(
+        allow_none=True, schemes={"http", "https"}, validate=validate.Length(max=500)
+    )
+    access_rights = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    provenance = fields.List(fields.Nested(ProvenanceSchema))
+    classification = fields.Enum(Classification, by_value=True, allow_none=True)
+    data_freeze = fields.Date(allow_none=True)
+    version = fields.String(allow_none=True, validate=validate.Length(max=80))
+
+    @validates("keywords")
+    def _keywords(self, value: list[str], **kwargs: Any) -> None:
+        if len(value) > 50:
+            raise ValidationError("At most 50 keywords.")
+
+    @post_load
+    def _flatten(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """The service's flat names (contact_name, first_year, organisation_id …)."""
+        out = {k: v for k, v in data.items() if k not in ("time_coverage", "contact", "custodian")}
+        if "custodian" in data:
+            out["organisation_id"] = data["custodian"] or None
+        if "time_coverage" in data:
+            coverage = data["time_coverage"] or {}
+            for key in ("first_year", "last_year"):
+                if key in coverage or data["time_coverage"] is None:
+                    out[key] = coverage.get(key)
+        if "contact" in data:
+            contact = data["contact"] or {}
+            for key in ("name", "email"):
+                if key in contact or data["contact"] is None:
+                    out[f"contact_{key}"] = contact.get(key)
+        for key in ("trial_ids", "countries", "age_groups", "keywords"):
+            if key in out:
+                values = (v.value if hasattr(v, "value") else v for v in out[key] or [])
+                out[key] = list(dict.fromkeys(values))
+        if "provenance" in out:
+            out["provenance"] = [
+                {"step": p["step"].value, "date": p["date"].isoformat()} for p in out["provenance"]
+            ]
+        return out
+
+
+class DatasetUpdateSchema(DatasetInputSchema):
+    """Any subset of the fields of :class:`DatasetInputSchema`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(partial=True, **kwargs)
+
+
+class DatasetQuerySchema(PageQuerySchema):
+    mine = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Only the datasets of the organisations you are custodian of"},
+    )
+    custodian = fields.String(metadata={"description": "Organisation id"})
+    status = fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+
+
+class RetireSchema(StrictSchema):
+    note = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000),
+        metadata={"description": "Why it was retired, and where to go instead"},
+    )  # fmt: skip
+
+
+class TermRefSchema(Schema):
+    curie = fields.String()
+    label = fields.String()
+
+
+class OrganisationRefSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    country = fields.String()
+
+
+class VersionRefSchema(Schema):
+    number = fields.Integer()
+    version = fields.String(allow_none=True)
+    status = fields.String()
+    published_at = fields.DateTime(allow_none=True)
+    data_freeze = fields.Date(allow_none=True)
+    url = fields.String()
+
+
+class DatasetSchema(Schema):
+    """A dataset as one of its versions describes it (see ``catalogue.api.dataset_body``)."""
+
+    identifier = fields.String()
+    title = fields.String()
+    description = fields.String(allow_none=True, metadata={"description": "Markdown"})
+    custodian = fields.String(metadata={"description": "Organisation id"})
+    custodian_organisation = fields.Nested(OrganisationRefSchema)
+    diseases = fields.List(fields.String(), metadata={"description": "CURIEs"})
+    disease_terms = fields.List(fields.Nested(TermRefSchema))
+    source_type = fields.String(allow_none=True)
+    trial_ids = fields.List(fields.String())
+    countries = fields.List(fields.String())
+    patients = fields.Integer(allow_none=True)
+    records = fields.Integer(allow_none=True)
+    time_coverage = fields.Nested(TimeCoverageSchema)
+    age_groups = fields.List(fields.String())
+    data_model = fields.String(allow_none=True)
+    keywords = fields.List(fields.String())
+    contact = fields.Nested(ContactSchema)
+    landing_page = fields.String(allow_none=True)
+    access_rights = fields.String(allow_none=True)
+    provenance = fields.List(fields.Nested(ProvenanceSchema))
+    classification = fields.String(allow_none=True)
+    data_freeze = fields.Date(allow_none=True)
+    version = fields.String(allow_none=True, metadata={"description": "The custodian's label"})
+    version_number = fields.Integer()
+    version_status = fields.String(metadata={"description": "draft, published or superseded"})
+    status = fields.String(metadata={"description": "draft, published or retired"})
+    retirement_note = fields.String(allow_none=True)
+    variables = fields.Integer(metadata={"description": "Number of variables of this version"})
+    created = fields.DateTime()
+    modified = fields.DateTime()
+    published = fields.DateTime(allow_none=True)
+    versions = fields.List(fields.Nested(VersionRefSchema))
+    url = fields.String()
+
+
+DatasetPageSchema = page_schema(DatasetSchema, "DatasetPage")
+
+
+class ChangeSchema(Schema):
+    at = fields.DateTime()
+    version = fields.Integer(attribute="version_number", allow_none=True)
+    who = fields.String(attribute="actor_label")
+    action = fields.String()
+    summary = fields.String()
+    changes = fields.Dict()

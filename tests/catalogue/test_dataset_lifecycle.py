@@ -50,7 +50,7 @@ def test_publishing_a_new_version_keeps_the_old_one_readable(app, make, vocabula
         assert datasets.get_version(None, identifier).title == "AML trial, freeze 2"
         old = datasets.get_version(None, identifier, 1)
         assert old.status is VersionStatus.SUPERSEDED and old.title == "AML trial"
-        actions = [c.action for c in datasets.history(SYSTEM, identifier)]
+        actions = [c["action"] for c in datasets.history(SYSTEM, identifier)]
         assert actions == ["published", "updated", "version_opened", "published", "created"]
 
 
