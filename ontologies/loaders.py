@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 from xml.sax import SAXParseException
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.exceptions import ParserError
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.store import Store
@@ -317,7 +317,19 @@ def parse_file(
     collector = _Collector()
     graph = Graph(store=_CollectingStore(collector))
     try:
-        graph.parse(source=buffered, format=fmt)
+        source: IO[bytes] = buffered
+        fast = None
+        if fmt == "turtle":
+            # rdflib reads a whole Turtle file before parsing it, and so do we: then the plain
+            # Turtle that ontology tools write takes the fast path, anything else rdflib's parser
+            data = buffered.read()
+            fast = _parse_simple_turtle(data)
+            source = io.BytesIO(data)
+            del data
+        if fast is not None:
+            collector = fast
+        else:
+            graph.parse(source=source, format=fmt)
     except BadSyntax as exc:
         raise OntologyFormatError(_bad_syntax_message(exc), line=exc.lines + 1) from exc
     except SAXParseException as exc:
@@ -339,6 +351,171 @@ def parse_file(
             f"cannot read the file as {fmt}: {exc}", line=reader.lines or None
         ) from exc
     return _build(collector, reader.sha.hexdigest(), prefix=prefix, name=name)
+
+
+# --- a fast path for plain Turtle ------------------------------------------------------------
+
+_IRI_CHARS = r"""[^<>"{}|^`\\\x00-\x20]*"""
+_NAME = r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*"
+_PREFIX = r"(?:[A-Za-z][A-Za-z0-9_-]*)?"
+_END = r"(?=[ \t\r\n;,.\#]|\Z)"  # what may follow a name or literal on the fast path
+_TURTLE_TOKEN = re.compile(
+    rf"""
+    [ \t\r\n]*  # white space before a token belongs to it: half as many matches
+    (?:(?P<space>\#[^\r\n]*|\Z)
+    |<(?P<iri>{_IRI_CHARS})>
+    |(?P<long>\"\"\"|\'\'\')
+    |(?:"(?P<dq>(?:[^"\\\n\r]|\\.)*)"|'(?P<sq>(?:[^'\\\n\r]|\\.)*)')
+        (?:@(?P<lang>[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*)
+          |\^\^(?:<(?P<dtiri>{_IRI_CHARS})>|(?P<dtname>{_PREFIX}:{_NAME})))?{_END}
+    |_:(?P<bnode>{_NAME}){_END}
+    |(?P<pname>{_PREFIX}:(?:{_NAME})?){_END}
+    |(?P<a>a)(?=[ \t\r\n])
+    |(?P<punct>[;,.])
+    |@prefix[ \t\r\n]+(?P<declare>{_PREFIX}):[ \t\r\n]*<(?P<namespace>{_IRI_CHARS})>[ \t\r\n]*\.
+    |(?P<other>.))
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_STRING_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPED = dict(zip("abfrtvn\\\"'", "\a\b\f\r\t\v\n\\\"'", strict=True))
+RDF_TYPE = URIRef(RDF + "type")
+
+
+class _NotSimple(Exception):
+    """The Turtle uses something the fast path leaves to rdflib."""
+
+
+def _absolute(iri: str) -> str:
+    # rdflib resolves a reference against the base unless it has a scheme; leave those to it
+    colon = iri.find(":")
+    slash = iri.find("/")
+    if colon < 0 or (0 <= slash < colon):
+        raise _NotSimple
+    return iri
+
+
+def _unescape(match: re.Match[str]) -> str:
+    character = match.group(1)
+    if character not in _ESCAPED:
+        raise _NotSimple  # \u and \U escapes, or an error rdflib reports
+    return _ESCAPED[character]
+
+
+def _parse_simple_turtle(data: bytes) -> _Collector | None:
+    """The statements of a Turtle document, for the plain Turtle that ontology tools write:
+    ``@prefix`` lines and triples of IRIs, prefixed names, labelled blank nodes and quoted
+    literals (with a language or a datatype), separated by ``;``, ``,`` and ``.``.
+
+    rdflib's Turtle parser turns such a document into exactly these terms (the same rdflib
+    ``URIRef``, ``Literal`` and ``BNode`` values, in the same order) but is several times
+    slower. For anything else (collections, ``[ ]`` blank nodes, long strings, numbers,
+    ``@base``, relative IRIs, unusual escapes, syntax errors …) this returns None and the caller
+    lets rdflib parse the whole document, so that it reads everything it read before and reports
+    errors as before.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text[:1] == "\ufeff":
+        text = text[1:]
+    collector = _Collector()
+    add = collector.add
+    namespaces: dict[str, str] = {}
+    iris: dict[str, URIRef] = {}
+    bnodes: dict[str, BNode] = {}
+
+    def iri(value: str) -> URIRef:
+        node = iris.get(value)
+        if node is None:
+            node = iris[value] = URIRef(_absolute(value))
+        return node
+
+    names: dict[str, URIRef] = {}  # prefixed name → IRI, while the prefixes stay the same
+
+    def name(value: str) -> URIRef:
+        node = names.get(value)
+        if node is None:
+            prefix, _, local = value.partition(":")
+            if prefix not in namespaces:
+                raise _NotSimple  # rdflib reports the unbound prefix
+            node = names[value] = iri(namespaces[prefix] + local)
+        return node
+
+    # states: 0 subject, 1 verb, 2 object, 3 after an object, 4 verb or end after ";"
+    state = 0
+    subject: Any = None
+    predicate: Any = None
+    try:
+        for match in _TURTLE_TOKEN.finditer(text):
+            kind = match.lastgroup
+            if kind == "space":
+                continue
+            node: Any = None
+            if kind == "pname":
+                node = name(match.group("pname"))
+            elif kind in ("dq", "sq", "lang", "dtiri", "dtname"):
+                if state != 2:
+                    raise _NotSimple
+                value = match.group("dq")
+                if value is None:
+                    value = match.group("sq")
+                if "\\" in value:
+                    value = _STRING_ESCAPE.sub(_unescape, value)
+                if match.group("dtiri") is not None:
+                    node = Literal(value, datatype=iri(match.group("dtiri")))
+                elif match.group("dtname") is not None:
+                    node = Literal(value, datatype=name(match.group("dtname")))
+                else:
+                    node = Literal(value, lang=match.group("lang"))
+            elif kind == "iri":
+                node = iri(match.group("iri"))
+            elif kind == "bnode":
+                label = match.group("bnode")
+                node = bnodes.get(label)
+                if node is None:
+                    node = bnodes[label] = BNode()
+            elif kind == "a":
+                if state not in (1, 4):
+                    raise _NotSimple
+                predicate, state = RDF_TYPE, 2
+                continue
+            elif kind == "punct":
+                mark = match.group("punct")
+                if state == 3 and mark == ",":
+                    state = 2
+                elif state == 3 and mark == ";":
+                    state = 4
+                elif state in (3, 4) and mark == ".":
+                    state = 0
+                else:
+                    raise _NotSimple
+                continue
+            elif kind == "namespace" and state == 0:
+                if match.group("declare") == "_":
+                    raise _NotSimple
+                namespaces[match.group("declare")] = _absolute(match.group("namespace"))
+                names.clear()
+                continue
+            else:
+                raise _NotSimple
+            if state == 0:
+                if isinstance(node, Literal):
+                    raise _NotSimple
+                subject, state = node, 1
+            elif state in (1, 4):
+                if not isinstance(node, URIRef):
+                    raise _NotSimple
+                predicate, state = node, 2
+            elif state == 2:
+                add(subject, predicate, node)
+                state = 3
+            else:
+                raise _NotSimple
+    except _NotSimple:
+        return None
+    return collector if state == 0 else None
 
 
 def _bad_syntax_message(exc: BadSyntax) -> str:

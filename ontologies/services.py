@@ -3,14 +3,20 @@ autocomplete. rdflib parses (see ``loaders``); SQL answers."""
 
 from __future__ import annotations
 
+import gc
+import itertools
+import re
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import text as sql_text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased
 
 from core.db import get_session, utcnow
@@ -90,6 +96,34 @@ def load_ontology(
     :raises InvalidInput: for broken content, naming the line or JSON path (field ``file``).
     """
     require(actor, Permission.ONTOLOGY_LOAD)
+    with _gc_paused():
+        return _load(stream, filename, fmt, prefix, name, overrides, progress, on_phase)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """A load builds millions of small objects that all live until it ends; Python's cyclic
+    garbage collector would walk them again and again (a third of a large load's time) while
+    finding nothing to free. It is off for the load and back on afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(
+    stream: IO[bytes],
+    filename: str | None,
+    fmt: str | None,
+    prefix: str | None,
+    name: str | None,
+    overrides: dict[str, str | None] | None,
+    progress: Progress | None,
+    on_phase: Any,
+) -> LoadReport:
     started = time.perf_counter()
     try:
         parsed = parse_file(
@@ -161,21 +195,25 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     ontology_terms = select(Term.curie).where(Term.ontology_prefix == parsed.prefix)
     session.execute(delete(TermEdge).where(TermEdge.child_curie.in_(ontology_terms)))
     session.execute(delete(TermClosure).where(TermClosure.descendant_curie.in_(ontology_terms)))
-    parents = {c: {p for p in r.parents if p in records} for c, r in records.items()}
-    _bulk_insert(
-        TermEdge, ({"child_curie": c, "parent_curie": p} for c, ps in parents.items() for p in ps)
-    )
-    _bulk_insert(
-        TermClosure,
-        (
-            {"ancestor_curie": a, "descendant_curie": d, "depth": depth}
-            for a, d, depth in closure_rows(parents)
-        ),
-    )
-
-    on_phase("indexing names")
     session.execute(delete(TermName).where(TermName.ontology_prefix == parsed.prefix))
-    _bulk_insert(TermName, _name_rows(parsed.prefix, records, existing))
+    parents = {c: {p for p in r.parents if p in records} for c, r in records.items()}
+    with _rebuilding_indexes(_is_bulk(parsed.prefix, len(records)), on_phase):
+        _insert_tuples(
+            TermEdge,
+            ("child_curie", "parent_curie"),
+            ((c, p) for c, ps in parents.items() for p in ps),
+            convert=False,
+        )
+        _insert_tuples(
+            TermClosure,
+            ("ancestor_curie", "descendant_curie", "depth"),
+            closure_rows(parents),
+            convert=False,
+        )
+        on_phase("indexing names")
+        _insert_tuples(
+            TermName, NAME_COLUMNS, _name_rows(parsed.prefix, records, existing), convert=False
+        )
 
     ontology.term_count = (
         session.scalar(
@@ -186,6 +224,102 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     report.total = ontology.term_count
     session.commit()
     return report
+
+
+BULK_MIN_TERMS = 50_000
+BULK_TABLES = ("term_edges", "term_closure", "term_names")
+BULK_SQLITE_CACHE_KIB = 64 * 1024
+
+
+def _is_bulk(prefix: str, terms: int) -> bool:
+    """A load big enough, compared with what else is stored, that rebuilding the hierarchy and
+    name tables' secondary indexes (and on PostgreSQL their foreign keys) once costs less than
+    maintaining them row by row."""
+    if terms < BULK_MIN_TERMS:
+        return False
+    others = get_session().scalar(
+        select(func.count()).select_from(Term).where(Term.ontology_prefix != prefix)
+    )
+    return terms >= (others or 0)
+
+
+@contextmanager
+def _rebuilding_indexes(bulk: bool, on_phase: Any) -> Iterator[None]:
+    """Within the load's transaction: drop the secondary indexes of :data:`BULK_TABLES` (and on
+    PostgreSQL their foreign-key constraints, whose row-by-row checks dominate a large COPY),
+    then, once the rows are in, create them again exactly as they were defined (read back from
+    the database catalogue) and so validate every row against its constraints.
+
+    Both databases roll DDL back with the transaction, so a failed load still changes nothing.
+    On PostgreSQL the dropped constraints lock these tables (and ``terms``) until the load
+    commits; smaller loads keep the row-by-row path and lock nothing more than before.
+    """
+    if not bulk:
+        yield
+        return
+    connection = get_session().connection()
+    dialect = connection.dialect.name
+    drop: list[str] = []
+    create: list[str] = []
+    if dialect == "sqlite":
+        rows = connection.execute(
+            sql_text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name IN (:edges, :closure, :names)"
+            ),
+            dict(zip(("edges", "closure", "names"), BULK_TABLES, strict=True)),
+        ).all()
+        quote = connection.dialect.identifier_preparer.quote
+        drop = [f"DROP INDEX {quote(name)}" for name, _ in rows]
+        create = [sql for _, sql in rows]
+    elif dialect == "postgresql":
+        tables = {"tables": list(BULK_TABLES)}
+        constraints = connection.execute(
+            sql_text(
+                "SELECT conrelid::regclass::text, quote_ident(conname), "
+                "pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid::regclass::text = ANY(:tables) ORDER BY oid"
+            ),
+            tables,
+        ).all()
+        indexes = connection.execute(
+            sql_text(
+                "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                "WHERE indrelid::regclass::text = ANY(:tables) AND NOT indisprimary "
+                "AND NOT indisunique AND NOT indisexclusion ORDER BY indexrelid"
+            ),
+            tables,
+        ).all()
+        drop = [f"ALTER TABLE {t} DROP CONSTRAINT {n}" for t, n, _ in constraints]
+        drop += [f"DROP INDEX {name}" for name, _ in indexes]
+        create = [sql for _, sql in indexes]
+        create += [f"ALTER TABLE {t} ADD CONSTRAINT {n} {d}" for t, n, d in constraints]
+    if not drop:
+        yield
+        return
+    cache_size = None
+    if dialect == "sqlite":
+        # SQLite's default 2 MB page cache makes the foreign-key and primary-key look-ups of a
+        # large insert read the same pages again and again; this connection gets 64 MB for the
+        # load (freed when it ends), and its own setting back afterwards
+        cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        connection.exec_driver_sql(f"PRAGMA cache_size = {-BULK_SQLITE_CACHE_KIB}")
+    try:
+        for statement in drop:
+            connection.exec_driver_sql(statement)
+        yield  # on an error the transaction is rolled back, and the dropped ones come with it
+        on_phase("rebuilding indexes")
+        for statement in create:
+            connection.exec_driver_sql(statement)
+        if dialect == "postgresql":
+            # fresh statistics for the planner (autovacuum would take its time): without them
+            # the first hierarchy queries after a large load pick hash joins over all terms
+            connection.exec_driver_sql(
+                f"ANALYZE terms, term_synonyms, term_xrefs, {', '.join(BULK_TABLES)}"
+            )
+    finally:
+        if cache_size is not None:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
 
 
 def _owned_elsewhere(parsed: ParsedOntology) -> set[str]:
@@ -320,19 +454,85 @@ def _update_terms(records: Sequence[TermRecord]) -> None:
 
 
 def _bulk_insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
-    """Insert rows in chunks (executemany), without holding them all in memory."""
+    """Insert rows (dicts with the same keys) in bulk, without holding them all in memory."""
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    columns = tuple(first)
+    return _insert_tuples(
+        model,
+        columns,
+        itertools.chain(
+            (tuple(first.values()),), (tuple(row[c] for c in columns) for row in iterator)
+        ),
+    )
+
+
+def _insert_tuples(
+    model: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]], *, convert: bool = True
+) -> int:
+    """Insert value tuples for ``columns`` of ``model``'s table, in the session's transaction.
+
+    Large loads spend most of their time here, so this goes below the ORM: values pass through
+    the same SQLAlchemy bind processors as in an ORM insert (enums by value, booleans …) unless
+    the caller already gives plain values (``convert=False``: strings, numbers, booleans, enums
+    as their stored value), then PostgreSQL gets them through COPY and SQLite through the
+    driver's ``executemany``, both on the session's own connection, so that a failed load still
+    writes nothing.
+    """
     session = get_session()
+    connection = session.connection()
+    dialect = connection.dialect
+    table = model.__table__
+    processors = [table.c[c].type.bind_processor(dialect) for c in columns] if convert else []
+    if any(processors):
+        rows = (
+            tuple(
+                v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)
+            )
+            for row in rows
+        )
     count = 0
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= CHUNK:
-            session.execute(insert(model), batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        session.execute(insert(model), batch)
-        count += len(batch)
+
+    def counted(items: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        nonlocal count
+        for item in items:
+            count += 1
+            yield item
+
+    raw = connection.connection.driver_connection
+    # identifiers of our own tables and columns, quoted by the dialect
+    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+    quoted_table = dialect.identifier_preparer.format_table(table)
+    placeholders = ", ".join("?" * len(columns))
+    if dialect.name in ("postgresql", "sqlite"):
+        if dialect.name == "postgresql":
+            sql = f"COPY {quoted_table} ({names}) FROM STDIN"
+        else:
+            sql = f"INSERT INTO {quoted_table} ({names}) VALUES ({placeholders})"  # noqa: S608
+        try:
+            if dialect.name == "postgresql":
+                with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+                    for row in counted(rows):
+                        copy.write_row(row)
+            else:
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.executemany(sql, counted(rows))
+                finally:
+                    cursor.close()
+        except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
+            raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    else:  # any other database: SQLAlchemy's executemany, in chunks
+        batch: list[dict[str, Any]] = []
+        for row in counted(rows):
+            batch.append(dict(zip(columns, row, strict=True)))
+            if len(batch) >= CHUNK:
+                connection.execute(insert(table), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(table), batch)
     return count
 
 
@@ -386,9 +586,14 @@ def closure_rows(parents: dict[str, set[str]]) -> Iterator[tuple[str, str, int]]
 _KIND_ORDER = {NameKind.LABEL: 0, NameKind.ABBREVIATION: 1, NameKind.SYNONYM: 2}
 
 
+NAME_COLUMNS = ("term_curie", "ontology_prefix", "name", "kind", "is_word_start", "is_obsolete")
+_ASCII_SEPARATORS = re.compile(r"[^0-9a-z]+")
+
+
 def _name_rows(
     prefix: str, records: dict[str, TermRecord], existing: dict[str, State]
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[str, str, str, str, bool, bool]]:
+    """Rows for :data:`NAME_COLUMNS`, the name kind as its stored value."""
     for curie, record in records.items():
         yield from _names_of(prefix, curie, record.label, record.synonyms, record.obsolete)
     for curie, state in existing.items():
@@ -397,16 +602,24 @@ def _name_rows(
             yield from _names_of(prefix, curie, state[0], synonyms, True)
 
 
+def _normalised(text: str) -> str:
+    """:func:`ontologies.text.normalise`, with a shortcut for plain ASCII text (which has no
+    accents or Greek letters to fold): the same result, several times faster."""
+    if text.isascii():
+        return _ASCII_SEPARATORS.sub(" ", text.lower()).strip()
+    return normalise(text)
+
+
 def _names_of(
     prefix: str, curie: str, label: str, synonyms: list[tuple[str, SynonymKind]], obsolete: bool
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[tuple[str, str, str, str, bool, bool]]:
     best: dict[tuple[str, bool], NameKind] = {}
     texts = [(label, NameKind.LABEL)] + [
         (t, NameKind.ABBREVIATION if k is SynonymKind.ABBREVIATION else NameKind.SYNONYM)
         for t, k in synonyms
     ]
     for text, kind in texts:
-        name = normalise(text)[:500]
+        name = _normalised(text)[:500]
         if not name:
             continue
         variants = [(name, False)] + [(w, True) for w in word_starts(name)]
@@ -417,14 +630,7 @@ def _names_of(
             if variant not in best or _KIND_ORDER[kind] < _KIND_ORDER[best[variant]]:
                 best[variant] = kind
     for (name, is_word_start), kind in best.items():
-        yield {
-            "term_curie": curie,
-            "ontology_prefix": prefix,
-            "name": name,
-            "kind": kind,
-            "is_word_start": is_word_start,
-            "is_obsolete": obsolete,
-        }
+        yield (curie, prefix, name, kind.value, is_word_start, obsolete)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -525,7 +731,7 @@ def descendants(
     max_depth: int | None = None,
     include_self: bool = False,
 ) -> Page[tuple[Term, int]]:
-    """Everything below a term (nearest first), one indexed query on the closure table."""
+    """Everything below a term (nearest first), from the indexes of the closure table."""
     term = get_term(actor, identifier)
     return _closure_page(
         TermClosure.ancestor_curie,
@@ -576,15 +782,59 @@ def _closure_page(
     if max_depth is not None:
         conditions.append(TermClosure.depth <= max_depth)
     session = get_session()
-    total = session.scalar(select(func.count()).select_from(TermClosure).where(*conditions)) or 0
-    rows = session.execute(
+    offset = (page - 1) * per_page
+    query = (
         select(Term, TermClosure.depth)
         .join(TermClosure, other == Term.curie)
         .where(*conditions)
         .order_by(TermClosure.depth, Term.label)
         .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+        .offset(offset)
+    )
+    if max_depth is None:
+        # The nearest first, without reading every row below: depth 0 is the term itself and
+        # depth 1 its direct children (or parents), since a shortest path of one step is an
+        # edge; the count needs no depths (only the term itself is at depth 0), so both come
+        # from indexes alone. Most first pages hold nothing deeper.
+        total = session.scalar(select(func.count()).select_from(TermClosure).where(anchor == curie))
+        itself = session.scalar(select(TermClosure.depth).where(anchor == curie, other == curie))
+        total = (total or 0) - (1 if itself == 0 and not include_self else 0)
+        downwards = anchor.key == "ancestor_curie"
+        edge_anchor = TermEdge.parent_curie if downwards else TermEdge.child_curie
+        edge_other = TermEdge.child_curie if downwards else TermEdge.parent_curie
+        nearest = [curie] if itself == 0 and include_self else []
+        nearest += session.scalars(select(edge_other).where(edge_anchor == curie)).all()
+        if len(nearest) <= 2000 and (offset + per_page <= len(nearest) or len(nearest) >= total):
+            rows = session.execute(query.where(other.in_(nearest))).all()
+            return Page(items=[(t, d) for t, d in rows], total=total, page=page, per_page=per_page)
+    # Every (term, depth) below (or above) the anchor, as plain rows from the closure index:
+    # the total, and which terms the page can hold (those at the depths it reaches into; a
+    # term with 10,000 descendants has a few hundred at depth 1). Only those are joined with
+    # their terms and sorted by label in the database, not all 10,000.
+    below = session.connection().execute(select(other, TermClosure.depth).where(*conditions))
+    by_depth: dict[int, list[str]] = defaultdict(list)
+    for curie_below, depth in below:
+        by_depth[depth].append(curie_below)
+    total = sum(len(c) for c in by_depth.values())
+    before = 0  # rows at the depths above the page
+    reached: list[str] = []  # terms at the depths the page reaches into
+    depths: list[int] = []
+    for depth in sorted(by_depth):
+        if not reached and before + len(by_depth[depth]) <= offset:
+            before += len(by_depth[depth])
+            continue
+        reached += by_depth[depth]
+        depths.append(depth)
+        if before + len(reached) >= offset + per_page:
+            break
+    if not reached:
+        return Page(items=[], total=total, page=page, per_page=per_page)
+    query = query.offset(offset - before)
+    if len(reached) <= 2000:
+        query = query.where(other.in_(reached))
+    else:  # a page deep down a large hierarchy: the depth range says it more briefly
+        query = query.where(TermClosure.depth.between(depths[0], depths[-1]))
+    rows = session.execute(query).all()
     return Page(items=[(t, d) for t, d in rows], total=total, page=page, per_page=per_page)
 
 
@@ -691,12 +941,7 @@ def search_terms(
             )
             keep(curie, match, score, matched)
     if len(found) < limit and len(name) >= 3:
-        stem = name[:2]
-        candidates = session.execute(
-            select(TermName.term_curie, TermName.name)
-            .where(TermName.name >= stem, TermName.name < prefix_upper_bound(stem), *filters)
-            .limit(5000)
-        ).all()
+        candidates = _fuzzy_candidates(name, filters)
         if candidates:
             names = [n for _, n in candidates]
             for matched, score, index in process.extract(
@@ -704,6 +949,33 @@ def search_terms(
             ):
                 keep(candidates[index][0], "fuzzy", float(score), matched)
     return _hits(found, limit, ontology, include_obsolete)
+
+
+FUZZY_CANDIDATES = 5000
+
+
+def _fuzzy_candidates(name: str, filters: list[Any]) -> list[Any]:
+    """Up to :data:`FUZZY_CANDIDATES` names that share the first two characters with ``name``:
+    all of them when there are few, else those alphabetically nearest to ``name`` — for each
+    kind of name (from the first word, from a later word), a quarter above and a quarter below
+    it. Each part is one range of the ``(is_word_start, name)`` index, so a common stem costs
+    a few thousand index entries, not a scan of every name."""
+    connection = get_session().connection()  # plain rows: no ORM work per candidate
+    stem = name[:2]
+    share = FUZZY_CANDIDATES // 4
+    candidates: list[Any] = []
+    for is_word_start in (False, True):
+        for condition, order in (
+            ((TermName.name >= name, TermName.name < prefix_upper_bound(stem)), TermName.name),
+            ((TermName.name >= stem, TermName.name < name), TermName.name.desc()),
+        ):
+            candidates += connection.execute(
+                select(TermName.term_curie, TermName.name)
+                .where(TermName.is_word_start.is_(is_word_start), *condition, *filters)
+                .order_by(order)
+                .limit(share)
+            ).all()
+    return candidates
 
 
 def _hits(
