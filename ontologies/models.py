@@ -133,8 +133,16 @@ class TermName(Base):
     is_word_start: Mapped[bool] = mapped_column(Boolean)  # True: the text starts at a later word
     is_obsolete: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    # is_obsolete ends the lookup indexes so that autocomplete's candidate scans (which skip
+    # obsolete names) read the index alone, never the table
     __table_args__ = (
-        Index("ix_term_names_lookup", "is_word_start", "name"),
-        Index("ix_term_names_ontology_lookup", "ontology_prefix", "is_word_start", "name"),
+        Index("ix_term_names_lookup", "is_word_start", "name", "is_obsolete"),
+        Index(
+            "ix_term_names_ontology_lookup",
+            "ontology_prefix",
+            "is_word_start",
+            "name",
+            "is_obsolete",
+        ),
         Index("ix_term_names_term", "term_curie"),
     )

@@ -941,41 +941,62 @@ def search_terms(
             )
             keep(curie, match, score, matched)
     if len(found) < limit and len(name) >= 3:
-        candidates = _fuzzy_candidates(name, filters)
-        if candidates:
-            names = [n for _, n in candidates]
-            for matched, score, index in process.extract(
-                name, names, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=70
+        names = _fuzzy_candidates(name, filters)
+        if names:
+            close = process.extract(
+                name, names, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=FUZZY_CUTOFF
+            )
+            scores = {matched: float(score) for matched, score, _ in close}
+            # the terms behind those names: whole names before later-word ones (a common word
+            # such as "leukemia" starts a later word of thousands of names)
+            for curie, matched in session.execute(
+                select(TermName.term_curie, TermName.name)
+                .where(TermName.is_word_start.in_((False, True)), TermName.name.in_(list(scores)))
+                .where(*filters)
+                .order_by(TermName.is_word_start)
+                .limit(limit * 3)
             ):
-                keep(candidates[index][0], "fuzzy", float(score), matched)
+                keep(curie, "fuzzy", scores[matched], matched)
     return _hits(found, limit, ontology, include_obsolete)
 
 
 FUZZY_CANDIDATES = 5000
+FUZZY_CUTOFF = 70
 
 
-def _fuzzy_candidates(name: str, filters: list[Any]) -> list[Any]:
-    """Up to :data:`FUZZY_CANDIDATES` names that share the first two characters with ``name``:
-    all of them when there are few, else those alphabetically nearest to ``name`` — for each
-    kind of name (from the first word, from a later word), a quarter above and a quarter below
-    it. Each part is one range of the ``(is_word_start, name)`` index, so a common stem costs
-    a few thousand index entries, not a scan of every name."""
+def _fuzzy_candidates(name: str, filters: list[Any]) -> list[str]:
+    """Up to :data:`FUZZY_CANDIDATES` distinct names that share the first two characters with
+    ``name`` and whose length allows a :data:`FUZZY_CUTOFF` similarity at all: all of them when
+    there are few, else those alphabetically nearest to ``name`` — for each kind of name (from
+    the first word, from a later word), a quarter above and a quarter below it.
+
+    Each part is one range of the ``(is_word_start, name, is_obsolete)`` index and reads only
+    what the index holds (no table rows), so a common stem costs a few thousand index entries;
+    the terms behind the few names that come close are looked up afterwards."""
     connection = get_session().connection()  # plain rows: no ORM work per candidate
     stem = name[:2]
     share = FUZZY_CANDIDATES // 4
-    candidates: list[Any] = []
+    # fuzz.ratio = 2·matches / (len(a) + len(b)) ≥ c needs c·len(a) / (2 - c) ≤ len(b)
+    # ≤ (2 - c)·len(a) / c
+    cutoff = FUZZY_CUTOFF / 100
+    shortest = int(cutoff * len(name) / (2 - cutoff))
+    longest = int((2 - cutoff) * len(name) / cutoff) + 1
+    length = func.length(TermName.name).between(shortest, longest)
+    candidates: set[str] = set()
     for is_word_start in (False, True):
         for condition, order in (
             ((TermName.name >= name, TermName.name < prefix_upper_bound(stem)), TermName.name),
             ((TermName.name >= stem, TermName.name < name), TermName.name.desc()),
         ):
-            candidates += connection.execute(
-                select(TermName.term_curie, TermName.name)
-                .where(TermName.is_word_start.is_(is_word_start), *condition, *filters)
-                .order_by(order)
-                .limit(share)
-            ).all()
-    return candidates
+            candidates.update(
+                connection.execute(
+                    select(TermName.name)
+                    .where(TermName.is_word_start.is_(is_word_start), *condition, length, *filters)
+                    .order_by(order)
+                    .limit(share)
+                ).scalars()
+            )
+    return sorted(candidates)
 
 
 def _hits(
@@ -987,7 +1008,7 @@ def _hits(
     if not found:
         return []
     ordered = sorted(found.items(), key=lambda kv: (kv[1][0], -kv[1][1], len(kv[1][2]), kv[0]))
-    curies = [c for c, _ in ordered]
+    curies = [c for c, _ in ordered[: limit * 3]]  # the filters below rarely drop any
     terms = {t.curie: t for t in get_session().scalars(select(Term).where(Term.curie.in_(curies)))}
     hits = []
     for curie, (rank, score, matched) in ordered:

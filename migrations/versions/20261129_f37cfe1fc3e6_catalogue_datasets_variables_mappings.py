@@ -10,7 +10,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 import core.db
 
 revision: str = "f37cfe1fc3e6"
