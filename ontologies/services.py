@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from core.db import get_session, utcnow
 from core.errors import InvalidInput, NotFound, UnsupportedMediaType
@@ -706,6 +706,13 @@ def get_term(actor: Actor, identifier: str) -> Term:
     return term
 
 
+def _readable_curie(actor: Actor, identifier: str) -> str:
+    """The CURIE for an identifier the actor may look up (whether a term has it is checked by
+    the caller, with its first query)."""
+    require(actor, Permission.ONTOLOGY_READ)
+    return resolve_curie(identifier)
+
+
 def parents_of(curie: str) -> list[Term]:
     return list(
         get_session().scalars(
@@ -764,11 +771,10 @@ def descendants(
     include_self: bool = False,
 ) -> Page[tuple[Term, int]]:
     """Everything below a term (nearest first), from the indexes of the closure table."""
-    term = get_term(actor, identifier)
     return _closure_page(
         TermClosure.ancestor_curie,
         TermClosure.descendant_curie,
-        term.curie,
+        _readable_curie(actor, identifier),
         page,
         per_page,
         max_depth,
@@ -785,11 +791,10 @@ def ancestors(
     max_depth: int | None = None,
     include_self: bool = False,
 ) -> Page[tuple[Term, int]]:
-    term = get_term(actor, identifier)
     return _closure_page(
         TermClosure.descendant_curie,
         TermClosure.ancestor_curie,
-        term.curie,
+        _readable_curie(actor, identifier),
         page,
         per_page,
         max_depth,
@@ -814,6 +819,10 @@ def _closure_page(
     if max_depth is not None:
         conditions.append(TermClosure.depth <= max_depth)
     session = get_session()
+    # every loaded term is its own ancestor at depth 0: no such row, no such term
+    itself = session.scalar(select(TermClosure.depth).where(anchor == curie, other == curie))
+    if itself is None and session.get(Term, curie) is None:
+        raise NotFound(f"No term {curie} is loaded.")
     offset = (page - 1) * per_page
     query = (
         select(Term, TermClosure.depth)
@@ -822,6 +831,8 @@ def _closure_page(
         .order_by(TermClosure.depth, Term.label)
         .limit(per_page)
         .offset(offset)
+        # a hierarchy page shows labels: synonyms and cross-references load only if asked for
+        .options(lazyload(Term.synonyms), lazyload(Term.xrefs))
     )
     if max_depth is None:
         # The nearest first, without reading every row below: depth 0 is the term itself and
@@ -829,7 +840,6 @@ def _closure_page(
         # edge; the count needs no depths (only the term itself is at depth 0), so both come
         # from indexes alone. Most first pages hold nothing deeper.
         total = session.scalar(select(func.count()).select_from(TermClosure).where(anchor == curie))
-        itself = session.scalar(select(TermClosure.depth).where(anchor == curie, other == curie))
         total = (total or 0) - (1 if itself == 0 and not include_self else 0)
         downwards = anchor.key == "ancestor_curie"
         edge_anchor = TermEdge.parent_curie if downwards else TermEdge.child_curie
