@@ -31,6 +31,7 @@ class World:
     published: str = ""  # a published dataset of ``organisation``
     foreign_draft: str = ""  # a draft dataset of another organisation
     foreign_published: str = ""  # a published dataset of another organisation
+    version_one: str = "1"
     ontology: str = "HAEM"
     term: str = "NCIT:C3171"
 
@@ -161,8 +162,8 @@ API_TABLE = [
     ("GET", "/api/v1/datasets/{draft}/versions", None, EDITORS_ONLY),
     ("POST", "/api/v1/datasets/{published}/versions", None, edits_published(201)),
     ("POST", "/api/v1/datasets/{foreign_published}/versions", None, foreign_edit(201)),
-    ("GET", "/api/v1/datasets/{published}/versions/1", None, ALL_OK),
-    ("GET", "/api/v1/datasets/{draft}/versions/1", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{published}/versions/{version_one}", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/versions/{version_one}", None, EDITORS_ONLY),
     ("GET", "/api/v1/datasets/{published}/history", None, ALL_OK),
     ("GET", "/api/v1/datasets/{foreign_draft}/history", None, ADMIN_SEES),
 ]
