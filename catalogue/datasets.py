@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import selectinload
 
 from catalogue import policies as _policies  # noqa: F401 - registers the area's rules
@@ -557,19 +557,19 @@ MAPPING_COPY_COLUMNS = (
 def copy_variables(source_version_id: str, target_version_id: str) -> None:
     """Copy every variable and mapping of one version into another, in the database."""
     session = get_session()
-    v = Variable.__table__
+    v: Any = Variable.__table__
     session.execute(
         insert(v).from_select(
             ["version_id", *VARIABLE_COPY_COLUMNS],
             select(
-                func.cast(target_version_id, v.c.version_id.type).label("version_id"),
+                literal(target_version_id, v.c.version_id.type).label("version_id"),
                 *(v.c[c] for c in VARIABLE_COPY_COLUMNS),
             ).where(v.c.version_id == source_version_id),
         )
     )
     old = v.alias("old")
     new = v.alias("new")
-    m = Mapping.__table__
+    m: Any = Mapping.__table__
     session.execute(
         insert(m).from_select(
             ["variable_id", *MAPPING_COPY_COLUMNS],

@@ -89,6 +89,11 @@ class ProvenanceSchema(StrictSchema):
     date = fields.Date(required=True)
 
 
+class ProvenanceOutSchema(Schema):
+    step = fields.String()
+    date = fields.String(metadata={"description": "ISO date"})
+
+
 class DatasetInputSchema(StrictSchema):
     identifier = fields.String(
         validate=validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", error=IDENTIFIER_RULE),
@@ -228,7 +233,7 @@ class DatasetSchema(Schema):
     contact = fields.Nested(ContactSchema)
     landing_page = fields.String(allow_none=True)
     access_rights = fields.String(allow_none=True)
-    provenance = fields.List(fields.Nested(ProvenanceSchema))
+    provenance = fields.List(fields.Nested(ProvenanceOutSchema))
     classification = fields.String(allow_none=True)
     data_freeze = fields.Date(allow_none=True)
     version = fields.String(allow_none=True, metadata={"description": "The custodian's label"})
