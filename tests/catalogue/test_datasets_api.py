@@ -203,3 +203,14 @@ def test_lists_show_drafts_to_their_custodians_only(client, make, custodian):
     assert [d["identifier"] for d in own["items"]] == [mine] and own["total"] == 1
     listed = client.get("/api/v1/datasets?per_page=100", headers=headers).json["items"]
     assert "Their draft" not in {d["title"] for d in listed}
+
+
+def test_the_summary_counts_published_datasets_and_their_patients(client, make, vocabularies):
+    before = client.get("/api/v1/summary").json
+    organisation = make.organisation()
+    make.dataset(organisation, publish=True, patients=300)
+    make.dataset(organisation, publish=True, patients=45)
+    make.dataset(organisation, patients=10_000)  # a draft counts for nothing
+    after = client.get("/api/v1/summary").json
+    assert after["datasets"] - before["datasets"] == 2
+    assert after["patients"] - before["patients"] == 345
