@@ -36,5 +36,5 @@ def catalogue_summary() -> CatalogueSummary:
         .one()
     )
     return CatalogueSummary(
-        organisations=counts["organisations"], datasets=datasets, patients=int(patients)
+        organisations=counts["organisations"], datasets=datasets, patients=int(patients or 0)
     )

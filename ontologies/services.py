@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, union_all, update
 from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased, lazyload
@@ -982,22 +982,30 @@ def search_terms(
                 5.0 if kind is NameKind.LABEL else 0
             )
             keep(curie, match, score, matched)
-    if len(found) < limit and len(name) >= 3:
+    exact = any(rank <= MATCH_ORDER.index("exact_synonym") for rank, _, _ in found.values())
+    if len(found) < limit and len(name) >= 3 and not exact:
+        # spelling neighbours only when the text names no term exactly
         names = _fuzzy_candidates(name, filters)
         if names:
             close = process.extract(
                 name, names, scorer=fuzz.ratio, limit=limit * 3, score_cutoff=FUZZY_CUTOFF
             )
             scores = {matched: float(score) for matched, score, _ in close}
-            # the terms behind those names: whole names before later-word ones (a common word
-            # such as "leukemia" starts a later word of thousands of names)
-            for curie, matched in session.execute(
-                select(TermName.term_curie, TermName.name)
-                .where(TermName.is_word_start.in_((False, True)), TermName.name.in_(list(scores)))
-                .where(*filters)
-                .order_by(TermName.is_word_start)
-                .limit(limit * 3)
-            ):
+            # the terms behind those names: whole names first, then later-word ones (a common
+            # word such as "leukemia" starts a later word of thousands of names: no ordering
+            # over all of them, the first few will do)
+            wanted = limit * 3
+            behind: list[Any] = []
+            for is_word_start in (False, True):
+                if len(behind) >= wanted:
+                    break
+                behind += session.execute(
+                    select(TermName.term_curie, TermName.name)
+                    .where(TermName.is_word_start.is_(is_word_start))
+                    .where(TermName.name.in_(list(scores)), *filters)
+                    .limit(wanted - len(behind))
+                ).all()
+            for curie, matched in behind:
                 keep(curie, "fuzzy", scores[matched], matched)
     return _hits(found, limit, ontology, include_obsolete)
 
@@ -1019,25 +1027,31 @@ def _fuzzy_candidates(name: str, filters: list[Any]) -> list[str]:
     stem = name[:2]
     share = FUZZY_CANDIDATES // 4
     # fuzz.ratio = 2·matches / (len(a) + len(b)) ≥ c needs c·len(a) / (2 - c) ≤ len(b)
-    # ≤ (2 - c)·len(a) / c
+    # ≤ (2 - c)·len(a) / c; filtered here, not in SQL, so that each range scan stops after
+    # ``share`` index entries
     cutoff = FUZZY_CUTOFF / 100
     shortest = int(cutoff * len(name) / (2 - cutoff))
     longest = int((2 - cutoff) * len(name) / cutoff) + 1
-    length = func.length(TermName.name).between(shortest, longest)
-    candidates: set[str] = set()
+    parts = []
     for is_word_start in (False, True):
         for condition, order in (
             ((TermName.name >= name, TermName.name < prefix_upper_bound(stem)), TermName.name),
             ((TermName.name >= stem, TermName.name < name), TermName.name.desc()),
         ):
-            candidates.update(
-                connection.execute(
-                    select(TermName.name)
-                    .where(TermName.is_word_start.is_(is_word_start), *condition, length, *filters)
-                    .order_by(order)
-                    .limit(share)
-                ).scalars()
+            part = (
+                select(TermName.name)
+                .where(TermName.is_word_start.is_(is_word_start), *condition, *filters)
+                .order_by(order)
+                .limit(share)
+                .subquery()
             )
+            parts.append(select(part.c.name))
+    # the four ranges in one statement: one round trip to the database
+    candidates = {
+        found
+        for found in connection.execute(union_all(*parts)).scalars()
+        if shortest <= len(found) <= longest
+    }
     return sorted(candidates)
 
 
