@@ -197,7 +197,8 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     session.execute(delete(TermClosure).where(TermClosure.descendant_curie.in_(ontology_terms)))
     session.execute(delete(TermName).where(TermName.ontology_prefix == parsed.prefix))
     parents = {c: {p for p in r.parents if p in records} for c, r in records.items()}
-    with _rebuilding_indexes(_is_bulk(parsed.prefix, len(records)), on_phase):
+    bulk = _is_bulk(parsed.prefix, len(records))
+    with _rebuilding_indexes(bulk, on_phase):
         _insert_tuples(
             TermEdge,
             ("child_curie", "parent_curie"),
@@ -224,7 +225,25 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     )
     report.total = ontology.term_count
     session.commit()
+    if bulk:
+        _tidy_after_bulk_load(on_phase)
     return report
+
+
+def _tidy_after_bulk_load(on_phase: Any) -> None:
+    """PostgreSQL, after a large load has committed: VACUUM (ANALYZE) the term tables, so that
+    the hierarchy and autocomplete queries can answer from their indexes alone (index-only
+    scans need the visibility map that VACUUM sets) from the first request on, instead of
+    whenever autovacuum comes round."""
+    connection = get_session().connection()
+    if connection.dialect.name != "postgresql":
+        return
+    on_phase("vacuuming")
+    engine = connection.engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as maintenance:
+        maintenance.exec_driver_sql(
+            f"VACUUM (ANALYZE) terms, {', '.join(BULK_TABLES)}"  # our own table names
+        )
 
 
 BULK_MIN_TERMS = 50_000
@@ -310,6 +329,9 @@ def _rebuilding_indexes(bulk: bool, on_phase: Any) -> Iterator[None]:
             connection.exec_driver_sql(statement)
         yield  # on an error the transaction is rolled back, and the dropped ones come with it
         on_phase("rebuilding indexes")
+        if dialect == "postgresql":
+            # index builds sort in memory rather than in temporary files (this transaction only)
+            connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in create:
             connection.exec_driver_sql(statement)
         if dialect == "postgresql":
