@@ -324,6 +324,8 @@ def _rebuilding_indexes(bulk: bool, on_phase: Any) -> Iterator[None]:
         # load (freed when it ends), and its own setting back afterwards
         cache_size = connection.exec_driver_sql("PRAGMA cache_size").scalar()
         connection.exec_driver_sql(f"PRAGMA cache_size = {-BULK_SQLITE_CACHE_KIB}")
+        # index builds (and the closure's key-order copy) sort with a helper thread
+        connection.exec_driver_sql("PRAGMA threads = 2")
     try:
         for statement in drop:
             connection.exec_driver_sql(statement)
@@ -334,12 +336,7 @@ def _rebuilding_indexes(bulk: bool, on_phase: Any) -> Iterator[None]:
             connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
         for statement in create:
             connection.exec_driver_sql(statement)
-        if dialect == "postgresql":
-            # fresh statistics for the planner (autovacuum would take its time): without them
-            # the first hierarchy queries after a large load pick hash joins over all terms
-            connection.exec_driver_sql(
-                f"ANALYZE terms, term_synonyms, term_xrefs, {', '.join(BULK_TABLES)}"
-            )
+        # (PostgreSQL's statistics come from the VACUUM (ANALYZE) after the commit)
     finally:
         if cache_size is not None:
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
