@@ -138,6 +138,7 @@ class DatasetsResource(MethodView):
             mine=query["mine"],
             organisation=query.get("custodian"),
             status=query.get("status"),
+            sort=query.get("sort"),
             page=query["page"],
             per_page=query["per_page"],
         )

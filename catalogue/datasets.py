@@ -142,12 +142,23 @@ def get_version(actor: Actor, identifier: str, number: int | None = None) -> Dat
     raise NotFound(f"Dataset “{dataset.identifier}” has no version {number}.")
 
 
+SORTS = {
+    "-modified": Dataset.modified_at.desc(),
+    "modified": Dataset.modified_at.asc(),
+    "-created": Dataset.created_at.desc(),
+    "created": Dataset.created_at.asc(),
+    "identifier": Dataset.identifier.asc(),
+    "-identifier": Dataset.identifier.desc(),
+}
+
+
 def list_datasets(
     actor: Actor,
     *,
     mine: bool = False,
     organisation: str | None = None,
     status: DatasetStatus | None = None,
+    sort: str | None = None,
     page: int = 1,
     per_page: int = 25,
 ) -> Page[Dataset]:
@@ -169,9 +180,12 @@ def list_datasets(
         query = query.where(Dataset.status == status)
     session = get_session()
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    order = SORTS.get(sort or "-modified")
+    if order is None:
+        raise InvalidInput.field("sort", "Sort by one of: " + ", ".join(SORTS) + ".")
     items = session.scalars(
         query.options(selectinload(Dataset.versions), selectinload(Dataset.organisation))
-        .order_by(Dataset.modified_at.desc(), Dataset.identifier)
+        .order_by(order, Dataset.identifier)
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()

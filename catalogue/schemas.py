@@ -182,6 +182,13 @@ class DatasetQuerySchema(PageQuerySchema):
     )
     custodian = fields.String(metadata={"description": "Organisation id"})
     status = fields.String(validate=validate.OneOf(["draft", "published", "retired"]))
+    sort = fields.String(
+        load_default=None,
+        validate=validate.OneOf(
+            ["-modified", "modified", "-created", "created", "identifier", "-identifier"]
+        ),
+        metadata={"description": "default -modified (most recently changed first)"},
+    )
 
 
 class RetireSchema(StrictSchema):

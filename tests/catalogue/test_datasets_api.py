@@ -214,3 +214,13 @@ def test_the_summary_counts_published_datasets_and_their_patients(client, make, 
     after = client.get("/api/v1/summary").json
     assert after["datasets"] - before["datasets"] == 2
     assert after["patients"] - before["patients"] == 345
+
+
+def test_lists_sort_by_identifier_and_refuse_unknown_sorts(client, make, vocabularies):
+    organisation = make.organisation()
+    for identifier in ("zz-cohort", "aa-cohort", "mm-cohort"):
+        make.dataset(organisation, publish=True, identifier=identifier)
+    listed = client.get("/api/v1/datasets?sort=identifier&per_page=200").json["items"]
+    ours = [d["identifier"] for d in listed if d["identifier"].endswith("-cohort")]
+    assert ours == ["aa-cohort", "mm-cohort", "zz-cohort"]
+    assert client.get("/api/v1/datasets?sort=patients").status_code == 422
