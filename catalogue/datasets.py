@@ -142,7 +142,7 @@ def get_version(actor: Actor, identifier: str, number: int | None = None) -> Dat
     raise NotFound(f"Dataset “{dataset.identifier}” has no version {number}.")
 
 
-SORTS = {
+SORTS: dict[str, Any] = {
     "-modified": Dataset.modified_at.desc(),
     "modified": Dataset.modified_at.asc(),
     "-created": Dataset.created_at.desc(),
