@@ -204,6 +204,17 @@ PAGE_TABLE = [
     ("/ontologies/search?q=aml", ALL_OK),
     ("/ontologies/tree/{term}", ALL_OK),
     ("/terms/{term}", ALL_OK),
+    # dataset pages; here "custodian" is a custodian of ANOTHER organisation (the own
+    # organisation's custodian is in tests/catalogue/test_pages_access.py)
+    ("/datasets", ALL_OK),
+    ("/datasets/mine", {A: 302, R: 403, C: 200, D: 403, M: 200}),
+    ("/datasets/new", {A: 302, R: 403, C: 200, D: 403, M: 200}),
+    ("/datasets/{published}", ALL_OK),
+    ("/datasets/{draft}", ADMIN_SEES),
+    ("/datasets/{published}/versions/{version_one}", ALL_OK),
+    ("/datasets/{draft}/versions/{version_one}", ADMIN_SEES),
+    ("/datasets/{draft}/edit", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/datasets/{published}/edit", {A: 302, R: 403, C: 403, D: 403, M: 409}),
 ]
 
 
@@ -234,8 +245,12 @@ FORM_ACTIONS = {
     "/admin/users/*/roles",
     "/admin/users/*/roles/*/revoke",
     "/admin/ontologies/bundled",
+    "/datasets/*/publish",
+    "/datasets/*/new-version",
+    "/datasets/*/retire",
+    "/datasets/*/delete",
 }
-NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico"}
+NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico", "/catalogue/static/*"}
 
 
 def test_every_endpoint_is_in_the_role_table(app):
