@@ -12,3 +12,6 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
+    from catalogue.demo import register_demo_step
+
+    register_demo_step()  # after the vocabularies step, which the datasets need
