@@ -51,12 +51,15 @@ PAGES = [
     ("/datasets/{published}/edit", expect(LOGIN, 403, 409, 403, 409)),
     ("/datasets/mine", expect(LOGIN, 403, 200, 200, 200)),
     ("/datasets/new", expect(LOGIN, 403, 200, 200, 200)),
+    ("/datasets/{draft}/mappings", expect(LOGIN, 404, 200, 404, 200)),
+    ("/datasets/{published}/mappings", expect(LOGIN, 403, 409, 403, 409)),
 ]
 ACTIONS = [
     ("/datasets/{draft}/publish", expect(LOGIN, 404, BACK, 404, BACK)),
     ("/datasets/{draft}/delete", expect(LOGIN, 404, BACK, 404, BACK)),
     ("/datasets/{published}/new-version", expect(LOGIN, 403, BACK, 403, BACK)),
     ("/datasets/{published}/retire", expect(LOGIN, 403, BACK, 403, BACK)),
+    ("/datasets/{draft}/mappings/suggest", expect(LOGIN, 404, BACK, 404, BACK)),
 ]
 
 

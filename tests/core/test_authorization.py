@@ -215,6 +215,8 @@ PAGE_TABLE = [
     ("/datasets/{draft}/versions/{version_one}", ADMIN_SEES),
     ("/datasets/{draft}/edit", {A: 302, R: 404, C: 404, D: 404, M: 200}),
     ("/datasets/{published}/edit", {A: 302, R: 403, C: 403, D: 403, M: 409}),
+    ("/datasets/{draft}/mappings", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/datasets/{published}/mappings", {A: 302, R: 403, C: 403, D: 403, M: 409}),
 ]
 
 
@@ -249,6 +251,10 @@ FORM_ACTIONS = {
     "/datasets/*/new-version",
     "/datasets/*/retire",
     "/datasets/*/delete",
+    "/datasets/*/mappings/*",
+    "/datasets/*/mappings/new",
+    "/datasets/*/mappings/suggest",
+    "/datasets/*/mappings/accept-all",
 }
 NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico", "/catalogue/static/*"}
 
