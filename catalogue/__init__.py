@@ -11,6 +11,12 @@ def init_app(app: Flask) -> None:
     from core.api import api
 
     api.register_blueprint(blp)
+    from catalogue.api_dictionary import blp as dictionary_blp
+
+    api.register_blueprint(dictionary_blp)
+    from catalogue.cli import register_commands
+
+    register_commands(app)
     app.register_blueprint(bp)
     from catalogue.demo import register_demo_step
 

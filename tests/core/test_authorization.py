@@ -34,6 +34,7 @@ class World:
     version_one: str = "1"
     ontology: str = "HAEM"
     term: str = "NCIT:C3171"
+    variable: str = "hb_dx"  # a variable of each dataset
 
 
 @pytest.fixture
@@ -166,6 +167,23 @@ API_TABLE = [
     ("GET", "/api/v1/datasets/{draft}/versions/{version_one}", None, EDITORS_ONLY),
     ("GET", "/api/v1/datasets/{published}/history", None, ALL_OK),
     ("GET", "/api/v1/datasets/{foreign_draft}/history", None, ADMIN_SEES),
+    # dictionaries: editors get past the checks to “no file sent” (422); published ones change
+    # only through a new version (409 for editors)
+    ("POST", "/api/v1/datasets/{draft}/dictionary", None, write(EDITORS_ONLY) | {C: 422, M: 422}),
+    ("POST", "/api/v1/datasets/{foreign_draft}/dictionary", None, write(ADMIN_SEES) | {M: 422}),
+    ("POST", "/api/v1/datasets/{published}/dictionary", None, edits_published(409)),
+    ("POST", "/api/v1/datasets/{foreign_published}/dictionary", None, foreign_edit(409)),
+    ("GET", "/api/v1/datasets/{published}/variables", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/variables", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{foreign_draft}/variables", None, ADMIN_SEES),
+    ("GET", "/api/v1/datasets/{published}/variables/{variable}", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/variables/{variable}", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{published}/dictionary.csv", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/dictionary.csv", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{published}/dictionary.xlsx", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{foreign_draft}/dictionary.xlsx", None, ADMIN_SEES),
+    ("GET", "/api/v1/dictionary-template.csv", None, ALL_OK),
+    ("GET", "/api/v1/dictionary-template.xlsx", None, ALL_OK),
 ]
 
 

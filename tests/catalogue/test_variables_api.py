@@ -1,0 +1,139 @@
+"""Listing and reading a dataset's variables: the JSON contract, filters, pages, versions and
+who sees what."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.models import Role
+from tests.catalogue.test_import_api import new_custodian, sample, upload, variables
+
+
+@pytest.fixture
+def custodian(make, vocabularies):
+    return new_custodian(make)
+
+
+VARIABLE_CONTRACT = {
+    "name", "label", "description", "form", "time_point", "value_type", "unit",
+    "permissible_values", "missing_codes", "mappings",
+}  # fmt: skip
+MAPPING_CONTRACT = {
+    "id", "subject_value", "predicate_id", "object_id", "object_label", "mapping_justification",
+    "confidence", "status", "author", "mapping_date", "comment", "reason",
+}  # fmt: skip
+
+
+@pytest.fixture
+def trial(client, make, custodian) -> str:
+    """A draft with the every-field-type REDCap dictionary."""
+    identifier = make.dataset(custodian["organisation"])
+    response = upload(
+        client, identifier, sample("redcap_every_type.csv"), "trial.csv", custodian["headers"]
+    )
+    assert response.status_code == 200, response.json
+    return identifier
+
+
+def test_the_contract_shape(client, custodian, trial):
+    page = variables(client, trial, custodian["headers"], per_page=7)
+    assert (page["total"], page["page"], page["per_page"]) == (20, 1, 7)
+    assert len(page["items"]) == 7
+    sex = page["items"][6]
+    assert set(sex) >= VARIABLE_CONTRACT
+    assert sex["name"] == "sex" and sex["value_type"] == "categorical"
+    assert set(sex["mappings"][0]) == MAPPING_CONTRACT
+    assert sex["permissible_values"][0] == {"code": "1", "label": "Male", "term": None}
+    one = client.get(f"/api/v1/datasets/{trial}/variables/sex", headers=custodian["headers"])
+    assert one.status_code == 200 and one.json == sex
+    missing = client.get(f"/api/v1/datasets/{trial}/variables/nope", headers=custodian["headers"])
+    assert missing.status_code == 404 and "nope" in missing.json["detail"]
+
+
+def test_pages_follow_the_dictionary_order(client, custodian, trial):
+    first = variables(client, trial, custodian["headers"], per_page=7)["items"]
+    second = variables(client, trial, custodian["headers"], per_page=7, page=2)["items"]
+    third = variables(client, trial, custodian["headers"], per_page=7, page=3)["items"]
+    names = [v["name"] for v in first + second + third]
+    assert names[0] == "record_id" and names[-1] == "os_months" and len(set(names)) == 20
+    too_big = client.get(
+        f"/api/v1/datasets/{trial}/variables?per_page=500", headers=custodian["headers"]
+    )
+    assert too_big.status_code == 422 and "per_page" in too_big.json["errors"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"mapped": "true"}, ["sex", "age_dx", "hb_dx", "flt3itd"]),
+        ({"type": "boolean"}, ["consent_ok", "flt3itd"]),
+        ({"form": "response"}, ["resp"]),
+        ({"q": "BLOOD"}, ["wbc_dx"]),  # the label, any case
+        ({"q": "_dx"}, ["age_dx", "who_dx", "hb_dx", "wbc_dx"]),  # “_” is no wildcard
+        ({"type": "decimal", "mapped": "false"}, ["wbc_dx", "bmi", "os_months"]),
+        ({"form": "diagnosis", "q": "date"}, ["dx_date"]),
+    ],
+)
+def test_filters(client, custodian, trial, query, expected):
+    page = variables(client, trial, custodian["headers"], **query)
+    assert [v["name"] for v in page["items"]] == expected
+    assert page["total"] == len(expected)
+
+
+def test_unmapped_is_the_rest(client, custodian, trial):
+    unmapped = variables(client, trial, custodian["headers"], mapped="false")
+    assert unmapped["total"] == 16
+    assert all(not v["mapped"] for v in unmapped["items"])
+    assert "resp" in {v["name"] for v in unmapped["items"]}  # only its values are mapped
+
+
+def test_an_unknown_type_is_named(client, custodian, trial):
+    response = client.get(
+        f"/api/v1/datasets/{trial}/variables?type=colour", headers=custodian["headers"]
+    )
+    assert response.status_code == 422 and "type" in response.json["errors"]
+
+
+def test_drafts_are_for_their_editors_only(client, make, custodian, trial):
+    researcher = {"Authorization": f"Bearer {make.token(make.user(Role.RESEARCHER))}"}
+    outsider = make.user(Role.CUSTODIAN, organisation=make.organisation())
+    other = {"Authorization": f"Bearer {make.token(outsider)}"}
+    for headers in ({}, researcher, other):
+        assert client.get(f"/api/v1/datasets/{trial}/variables", headers=headers).status_code == 404
+        assert (
+            client.get(f"/api/v1/datasets/{trial}/variables/sex", headers=headers).status_code
+            == 404
+        )
+        assert (
+            client.get(f"/api/v1/datasets/{trial}/dictionary.csv", headers=headers).status_code
+            == 404
+        )
+    admin = {"Authorization": f"Bearer {make.token(make.user(Role.ADMIN))}"}
+    assert variables(client, trial, admin)["total"] == 20
+
+
+def test_published_versions_are_public_and_keep_their_variables(client, make, custodian):
+    headers = custodian["headers"]
+    identifier = make.dataset(
+        custodian["organisation"],
+        publish=True,
+        variables=[{"name": "hb_dx", "label": "Haemoglobin", "mappings": ["HV:0000045"]}],
+    )
+    public = client.get(f"/api/v1/datasets/{identifier}/variables").json
+    assert [v["name"] for v in public["items"]] == ["hb_dx"]
+    assert public["items"][0]["mappings"][0]["object_label"] == "Haemoglobin"
+    tag = client.get(f"/api/v1/datasets/{identifier}", headers=headers).headers["ETag"]
+    client.post(f"/api/v1/datasets/{identifier}/versions", headers=headers | {"If-Match": tag})
+    response = upload(client, identifier, sample("template_good.csv"), "d.csv", headers)
+    assert response.status_code == 200
+    assert (response.json["added"], response.json["changed"]) == (7, 1)
+    hb = client.get(f"/api/v1/datasets/{identifier}/variables/hb_dx", headers=headers).json
+    assert [m["object_id"] for m in hb["mappings"]] == ["HV:0000045"]  # copied, not doubled
+    # everyone else still sees the published version; its editors see the draft
+    assert client.get(f"/api/v1/datasets/{identifier}/variables").json["total"] == 1
+    assert variables(client, identifier, headers)["total"] == 8
+    assert variables(client, identifier, {}, version=1)["total"] == 1
+    draft = client.get(f"/api/v1/datasets/{identifier}/variables?version=2")
+    assert draft.status_code == 404
+    unknown = client.get(f"/api/v1/datasets/{identifier}/variables?version=9", headers=headers)
+    assert unknown.status_code == 404
