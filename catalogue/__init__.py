@@ -14,6 +14,9 @@ def init_app(app: Flask) -> None:
     from catalogue.api_dictionary import blp as dictionary_blp
 
     api.register_blueprint(dictionary_blp)
+    from catalogue.api_mappings import blp as mappings_blp
+
+    api.register_blueprint(mappings_blp)
     from catalogue.cli import register_commands
 
     register_commands(app)

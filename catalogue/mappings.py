@@ -227,6 +227,31 @@ def list_mappings(
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
+def get_mapping(
+    actor: Actor, identifier: str, mapping_id: int, number: int | None = None
+) -> MappingEntry:
+    """One mapping of the version the actor sees (``number``: a given version).
+
+    :raises NotFound: when that version has no such mapping, or the dataset is hidden.
+    """
+    version = datasets.get_version(actor, identifier, number)
+    row = (
+        get_session()
+        .execute(
+            select(Mapping, Variable, Term.label)
+            .join(Variable, Variable.id == Mapping.variable_id)
+            .outerjoin(Term, Term.curie == Mapping.object_curie)
+            .where(Mapping.id == mapping_id, Variable.version_id == version.id)
+        )
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"Version {version.number} has no mapping {mapping_id}.")
+    mapping, variable, label = row
+    public = not datasets.can_edit(actor, version.dataset)
+    return _entry(mapping, variable, label, version.dataset, public)
+
+
 def _entry(
     mapping: Mapping, variable: Variable, label: str | None, dataset: Dataset, public: bool
 ) -> MappingEntry:

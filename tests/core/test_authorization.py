@@ -35,6 +35,7 @@ class World:
     ontology: str = "HAEM"
     term: str = "NCIT:C3171"
     variable: str = "hb_dx"  # a variable of each dataset
+    no_mapping: str = "0"  # a mapping id that does not exist
 
 
 @pytest.fixture
@@ -78,6 +79,9 @@ EDITORS_ONLY = {A: 404, R: 404, C: 200, D: 404, M: 200}
 ADMIN_SEES = {A: 404, R: 404, C: 404, D: 404, M: 200}
 # admins have no organisation to default to, so their new dataset lacks a custodian (422)
 NEW_DATASET = {"title": "A new AML cohort", "diseases": ["NCIT:C3171"]}
+NEW_MAPPING = {"variable": "hb_dx", "object_id": "HV:0000045"}
+REVIEW = {"status": "accepted"}
+BULK_ACCEPT = {"min_confidence": 0.8}
 
 
 def write(statuses: dict[str, int]) -> dict[str, int]:
@@ -184,6 +188,73 @@ API_TABLE = [
     ("GET", "/api/v1/datasets/{foreign_draft}/dictionary.xlsx", None, ADMIN_SEES),
     ("GET", "/api/v1/dictionary-template.csv", None, ALL_OK),
     ("GET", "/api/v1/dictionary-template.xlsx", None, ALL_OK),
+    # mappings: read like their dataset, changed by its editors on the open draft; mapping
+    # {no_mapping} does not exist, so callers who get past the dataset's checks find nothing (404)
+    ("GET", "/api/v1/datasets/{draft}/mappings", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{published}/mappings", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{foreign_draft}/mappings", None, ADMIN_SEES),
+    (
+        "POST",
+        "/api/v1/datasets/{draft}/mappings",
+        NEW_MAPPING,
+        write(EDITORS_ONLY) | {C: 201, M: 201},
+    ),
+    (
+        "POST",
+        "/api/v1/datasets/{foreign_draft}/mappings",
+        NEW_MAPPING,
+        write(ADMIN_SEES) | {M: 201},
+    ),
+    ("POST", "/api/v1/datasets/{published}/mappings", NEW_MAPPING, edits_published(409)),
+    ("POST", "/api/v1/datasets/{foreign_published}/mappings", NEW_MAPPING, foreign_edit(409)),
+    ("GET", "/api/v1/datasets/{published}/mappings/{no_mapping}", None, dict.fromkeys(ROLES, 404)),
+    (
+        "PATCH",
+        "/api/v1/datasets/{draft}/mappings/{no_mapping}",
+        REVIEW,
+        write(dict.fromkeys(ROLES, 404)),
+    ),
+    ("PATCH", "/api/v1/datasets/{published}/mappings/{no_mapping}", REVIEW, edits_published(409)),
+    (
+        "DELETE",
+        "/api/v1/datasets/{draft}/mappings/{no_mapping}",
+        None,
+        write(dict.fromkeys(ROLES, 404)),
+    ),
+    (
+        "DELETE",
+        "/api/v1/datasets/{foreign_published}/mappings/{no_mapping}",
+        None,
+        foreign_edit(409),
+    ),
+    ("POST", "/api/v1/datasets/{draft}/mappings/suggest", None, write(EDITORS_ONLY)),
+    ("POST", "/api/v1/datasets/{foreign_draft}/mappings/suggest", None, write(ADMIN_SEES)),
+    ("POST", "/api/v1/datasets/{published}/mappings/suggest", None, edits_published(409)),
+    ("POST", "/api/v1/datasets/{draft}/mappings/accept", BULK_ACCEPT, write(EDITORS_ONLY)),
+    (
+        "POST",
+        "/api/v1/datasets/{foreign_published}/mappings/accept",
+        BULK_ACCEPT,
+        foreign_edit(409),
+    ),
+    ("GET", "/api/v1/datasets/{published}/mappings.sssom.tsv", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/mappings.sssom.tsv", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{foreign_draft}/mappings.sssom.tsv", None, ADMIN_SEES),
+    # an SSSOM import without a file: editors get past the checks to 422
+    (
+        "POST",
+        "/api/v1/datasets/{draft}/mappings.sssom.tsv",
+        None,
+        write(EDITORS_ONLY) | {C: 422, M: 422},
+    ),
+    ("POST", "/api/v1/datasets/{published}/mappings.sssom.tsv", None, edits_published(409)),
+    (
+        "POST",
+        "/api/v1/datasets/{foreign_draft}/mappings.sssom.tsv",
+        None,
+        write(ADMIN_SEES) | {M: 422},
+    ),
+    ("GET", "/api/v1/mappings.sssom.tsv", None, ALL_OK),
 ]
 
 
@@ -235,6 +306,8 @@ PAGE_TABLE = [
     ("/datasets/{published}/edit", {A: 302, R: 403, C: 403, D: 403, M: 409}),
     ("/datasets/{draft}/mappings", {A: 302, R: 404, C: 404, D: 404, M: 200}),
     ("/datasets/{published}/mappings", {A: 302, R: 403, C: 403, D: 403, M: 409}),
+    ("/datasets/{draft}/dictionary", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/datasets/{published}/dictionary", {A: 302, R: 403, C: 403, D: 403, M: 409}),
 ]
 
 
