@@ -27,13 +27,13 @@ from flask import (
     url_for,
 )
 from marshmallow import ValidationError
-from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import case, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from catalogue import datasets, services
+from catalogue import datasets, services, variables
 from catalogue import mappings as mapping_service
+from catalogue.dictionary import importer
 from catalogue.dictionary.records import ValueType
 from catalogue.markdown import plain_summary, render_markdown
 from catalogue.models import (
@@ -63,12 +63,13 @@ from core.errors import (
     Conflict,
     InvalidInput,
     PreconditionFailed,
+    UnsupportedMediaType,
     flatten_webargs_messages,
     wants_json,
 )
 from core.models import Organisation, Role, User
 from core.nav import NavEntry, everyone, has_role, register
-from core.pagination import Page, paginate
+from core.pagination import Page
 from core.permissions import Permission
 from core.policies import Actor, can, is_admin, require, require_login
 from ontologies import services as ontology
@@ -247,57 +248,6 @@ class VariableFilters:
         }
 
 
-def _like(text: str) -> str:
-    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-
-
-def list_variables(
-    version: DatasetVersion, filters: VariableFilters, page: int, per_page: int
-) -> Page[Variable]:
-    """One page of a version's variables, in dictionary order, with their mappings."""
-    stmt = (
-        select(Variable)
-        .where(Variable.version_id == version.id)
-        .options(selectinload(Variable.mappings))
-    )
-    if filters.q:
-        pattern = _like(filters.q.lower())
-        stmt = stmt.where(
-            or_(
-                func.lower(Variable.name).like(pattern, escape="\\"),
-                func.lower(Variable.label).like(pattern, escape="\\"),
-            )
-        )
-    if filters.form:
-        stmt = stmt.where(Variable.form == filters.form)
-    if filters.value_type:
-        stmt = stmt.where(Variable.value_type == ValueType(filters.value_type))
-    if filters.mapped == "mapped":
-        stmt = stmt.where(Variable.id.in_(_accepted_variable_ids()))
-    elif filters.mapped == "unmapped":
-        stmt = stmt.where(Variable.id.not_in(_accepted_variable_ids()))
-    return paginate(
-        get_session(),
-        stmt,
-        page=page,
-        per_page=per_page,
-        sortable={"position": Variable.position},
-        default_sort="position",
-        tiebreak=Variable.id,
-    )
-
-
-def variable_forms(version: DatasetVersion) -> list[str]:
-    return list(
-        get_session().scalars(
-            select(Variable.form)
-            .where(Variable.version_id == version.id, Variable.form.is_not(None))
-            .distinct()
-            .order_by(Variable.form)
-        )
-    )
-
-
 # --- lists ----------------------------------------------------------------------------------
 
 
@@ -403,8 +353,17 @@ def _dataset_page(identifier: str, number: int | None) -> str:
     latest = datasets.latest_published(dataset)
     draft = datasets.open_draft(dataset)
     filters = VariableFilters.from_args(request.args)
-    variables = list_variables(version, filters, _page_number(), VARIABLES_PER_PAGE)
-    mapped_curies = (m.object_curie for v in variables.items for m in v.mappings)
+    listed = variables.list_variables(
+        who,
+        dataset.identifier,
+        version.number,
+        mapped={"mapped": True, "unmapped": False}.get(filters.mapped),
+        value_type=filters.value_type or None,
+        form=filters.form or None,
+        q=filters.q or None,
+        page=_page_number(),
+        per_page=VARIABLES_PER_PAGE,
+    )
     counts = variable_counts([version.id]).get(version.id, VariableCounts())
     current = version.status is VersionStatus.DRAFT or version is latest
     return render_template(
@@ -416,18 +375,16 @@ def _dataset_page(identifier: str, number: int | None) -> str:
         latest=latest,
         draft=draft,
         terms=datasets.disease_terms(version),
-        variables=variables,
+        variables=listed,
         filters=filters,
-        forms=variable_forms(version),
+        forms=[form for form, _count in variables.forms_of(version)],
         value_types=list(ValueType),
-        mapped_terms=terms_by_curie(mapped_curies),
         counts=counts,
         versions=[v for v in dataset.versions if editor or v.published_at is not None],
         history=datasets.history(who, dataset.identifier),
         publish_problems=datasets.publish_problems(version) if editor and version is draft else {},
         etag=datasets.etag(dataset),
         field_labels=FIELD_LABELS,
-        accepted=MappingStatus.ACCEPTED,
         endpoints=current_app.view_functions,
     )
 
@@ -869,27 +826,30 @@ def mappings(identifier: str) -> Any:
     counts = variable_counts([draft.id]).get(draft.id, VariableCounts())
     totals["unmapped"] = counts.variables - counts.mapped
     entries: Page[Any] | None = None
-    unmapped: Page[Variable] | None = None
+    unmapped: Page[dict[str, Any]] | None = None
     if show == "unmapped":
-        unmapped = list_variables(
-            draft, VariableFilters(mapped="unmapped"), _page_number(), MAPPINGS_PER_PAGE
+        unmapped = variables.list_variables(
+            who,
+            identifier,
+            draft.number,
+            mapped=False,
+            page=_page_number(),
+            per_page=MAPPINGS_PER_PAGE,
         )
     else:
         entries = mapping_service.list_mappings(
             who, identifier, status=show, page=_page_number(), per_page=MAPPINGS_PER_PAGE
         )
-    suggestions: dict[int, list[Mapping]] = {}
-    if unmapped is not None:
-        for variable in unmapped.items:
-            suggestions[variable.id] = sorted(
-                (
-                    m
-                    for m in variable.mappings
-                    if m.status is MappingStatus.SUGGESTED and m.value_code is None
-                ),
-                key=lambda m: -(m.confidence or 0),
-            )
-    labels = terms_by_curie(m.object_curie for ms in suggestions.values() for m in ms)
+    suggestions: dict[str, list[dict[str, Any]]] = {}
+    for variable in unmapped.items if unmapped is not None else []:
+        suggestions[variable["name"]] = sorted(
+            (
+                m
+                for m in variable["mappings"]
+                if m["status"] == MappingStatus.SUGGESTED.value and m["subject_value"] is None
+            ),
+            key=lambda m: -(m["confidence"] or 0),
+        )
     return render_template(
         "catalogue/mappings.html",
         dataset=dataset,
@@ -901,7 +861,6 @@ def mappings(identifier: str) -> Any:
         entries=entries,
         unmapped=unmapped,
         suggestions=suggestions,
-        labels=labels,
         threshold=_threshold_arg(),
         etag=datasets.etag(dataset),
         ontologies=PICK_ONTOLOGIES,
@@ -1064,3 +1023,64 @@ def accept_mappings(identifier: str) -> WerkzeugResponse:
         "success",
     )
     return _mappings_back(identifier)
+
+
+# --- dictionary upload ----------------------------------------------------------------------
+
+DICTIONARY_FORMATS = [
+    ("", "Recognise it from the file"),
+    ("redcap", "REDCap data dictionary (CSV)"),
+    ("template", "HARMONY template (CSV or XLSX)"),
+    ("omop", "OMOP concept list (CSV or XLSX)"),
+]
+
+
+@bp.route("/datasets/<identifier>/dictionary", methods=["GET", "POST"])
+def dictionary(identifier: str) -> Any:
+    """Upload a data dictionary into the open draft, and show the import's report."""
+    who = actor()
+    require_login(who)
+    dataset = datasets.editable_dataset(who, identifier, "-")
+    draft = _open_draft(dataset)
+    if draft is None:
+        return _closed_page(dataset, "dictionary")
+
+    def page(status: int = 200, **context: Any) -> tuple[str, int]:
+        current = datasets.get_dataset(who, identifier)
+        counts = variable_counts([draft.id]).get(draft.id, VariableCounts())
+        context.setdefault("errors", {})
+        context.setdefault("form", {})
+        return render_template(
+            "catalogue/dictionary.html",
+            dataset=current,
+            version=draft,
+            counts=counts,
+            formats=DICTIONARY_FORMATS,
+            format_labels=dict(DICTIONARY_FORMATS),
+            etag=datasets.etag(current),
+            endpoints=current_app.view_functions,
+            **context,
+        ), status
+
+    if request.method == "GET":
+        return page()
+    fmt = (request.form.get("format") or "").strip()
+    form = {"format": fmt}
+    if fmt not in {value for value, _ in DICTIONARY_FORMATS}:
+        return page(422, errors={"format": ["Choose one of the formats listed."]}, form=form)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return page(422, errors={"file": ["Choose the dictionary file to upload."]}, form=form)
+    try:
+        report = importer.import_dictionary(
+            who, identifier, upload.read(), upload.filename, fmt or None, _revision()
+        )
+    except importer.DictionaryRejected as exc:
+        return page(422, report=exc.report, form=form)
+    except UnsupportedMediaType as exc:
+        return page(415, errors={"format" if fmt else "file": [exc.detail]}, form=form)
+    except InvalidInput as exc:
+        return page(422, errors=exc.errors or {"file": [exc.detail]}, form=form)
+    except PreconditionFailed:
+        return page(412, notice=STALE_FORM + " Nothing was imported.", form=form)
+    return page(200, report=report)

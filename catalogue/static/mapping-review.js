@@ -93,12 +93,21 @@
         badge.textContent = STATUS_LABELS[state] || state;
         badge.className = "badge badge-status badge-mapping-" + state;
       }
-      var link = row.querySelector(".term-label");
-      var code = row.querySelector(".term-cell .chip-curie");
-      if (link && code && code.textContent !== mapping.object_id) {
+      var cell = row.querySelector(".term-cell");
+      var code = cell ? cell.querySelector(".chip-curie") : null;
+      if (cell && (!code || code.textContent !== mapping.object_id)) {
+        cell.textContent = "";
+        cell.classList.remove("muted");
+        var link = document.createElement("a");
+        link.className = "term-label";
+        link.href = mapping.object_url;
         link.textContent = mapping.object_label || mapping.object_id;
-        link.setAttribute("href", mapping.object_url);
+        code = document.createElement("span");
+        code.className = "chip-curie";
         code.textContent = mapping.object_id;
+        cell.appendChild(link);
+        cell.appendChild(document.createTextNode(" "));
+        cell.appendChild(code);
       }
       row.querySelectorAll("button[data-key]").forEach(function (button) {
         var key = button.getAttribute("data-key");

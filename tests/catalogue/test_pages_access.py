@@ -53,6 +53,8 @@ PAGES = [
     ("/datasets/new", expect(LOGIN, 403, 200, 200, 200)),
     ("/datasets/{draft}/mappings", expect(LOGIN, 404, 200, 404, 200)),
     ("/datasets/{published}/mappings", expect(LOGIN, 403, 409, 403, 409)),
+    ("/datasets/{draft}/dictionary", expect(LOGIN, 404, 200, 404, 200)),
+    ("/datasets/{published}/dictionary", expect(LOGIN, 403, 409, 403, 409)),
 ]
 ACTIONS = [
     ("/datasets/{draft}/publish", expect(LOGIN, 404, BACK, 404, BACK)),
