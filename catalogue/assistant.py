@@ -323,6 +323,7 @@ class Slot:
     readings: list[Reading]
     weak: bool
     time_point: bool = False
+    context: bool = False  # the variable around a value: never what the query is about
 
 
 @dataclass
@@ -386,6 +387,7 @@ class _Match:
     query: Query
     used: list[str] = field(default_factory=list)  # explanations of the readings used
     ignored: list[str] = field(default_factory=list)  # weak tokens the name did not need
+    indirect: int = 0  # expansions and initials used (a direct match explains itself better)
 
 
 class Assistant:
@@ -463,7 +465,12 @@ class Assistant:
     def split(self, token: str) -> list[str]:
         """A run-together token cut into known pieces (fewest pieces; none shorter than two
         characters unless a digit run), or the token itself."""
-        if self._known(fold(token)) or self._is_prefix_of_word(token) or len(token) < 4:
+        if (
+            self._known(fold(token))
+            or self._is_prefix_of_word(token)
+            or len(token) < 4
+            or token in self.by_initials  # an acronym of a name: dlfu, yob
+        ):
             return [token]
         n = len(token)
         best: list[list[str] | None] = [None] * (n + 1)
@@ -485,16 +492,17 @@ class Assistant:
         pieces = best[n]
         return pieces if pieces and len(pieces) > 1 else [token]
 
-    def query(self, text: str, source: str, *, weak_all: bool = False) -> Query:
-        """The slots of a name or label (``weak_all``: context, every token weak)."""
+    def query(self, text: str, source: str, *, context: bool = False) -> Query:
+        """The slots of a name or label (``context``: the words around a value, all weak)."""
         bracketed = " ".join(_BRACKETS.findall(text))
         outside = _BRACKETS.sub(" ", text)
         slots: list[Slot] = []
-        for part, weak_part in ((outside, weak_all), (bracketed, True)):
+        for part, weak_part in ((outside, context), (bracketed, True)):
             for raw in words(part):
                 for piece in self.split(raw):
                     slot = self._slot(piece, weak_part)
                     if slot is not None:
+                        slot.context = context
                         slots.append(slot)
         return Query(source, text, slots)
 
@@ -587,7 +595,7 @@ class Assistant:
                 queries.append(self.query(subject.label, "label"))
         else:
             value = self.query(subject.value_label or subject.value_code or "", "value")
-            context = self.query(f"{subject.name} {subject.label or ''}", "name", weak_all=True)
+            context = self.query(f"{subject.name} {subject.label or ''}", "name", context=True)
             value.slots += context.slots
             queries.append(value)
         per_query = [self._best_per_term(q) for q in queries]
@@ -641,11 +649,17 @@ class Assistant:
         return bonus
 
     def _best_per_term(self, query: Query) -> dict[str, _Match]:
-        if not query.slots:
+        own = [s for s in query.slots if not s.context]
+        if not own:
             return {}
-        weak_only = all(s.weak for s in query.slots)
+        # a variable named by weak words only ("Date", "Status") is about those words; a value
+        # of weak words only ("Yes", "No", "Baseline") names no concept
+        weak_only = all(s.weak for s in own)
+        if weak_only and query.source == "value":
+            return {}
         slots = [
-            Slot(s.raw, s.readings, False, s.time_point) if weak_only else s for s in query.slots
+            Slot(s.raw, s.readings, False, s.time_point) if weak_only and not s.context else s
+            for s in query.slots
         ]
         # candidate names: those sharing a token with some reading, or matching a whole token
         # by initials, or the whole query written together
@@ -655,14 +669,20 @@ class Assistant:
                 for token in reading.tokens:
                     for word in self.token_matches(token):
                         candidates.update(self.by_token[word])
-        together: dict[int, str] = {}
-        core = [s.raw for s in slots if not s.weak]
-        for compact in {"".join(s.raw for s in slots), "".join(core)} - {""}:
+        # several words written together: flt3itd, cart (CAR-T), hctci (HCT-CI)
+        together: dict[int, tuple[str, list[str]]] = {}  # name → (why, time points ignored)
+        own = [s for s in slots if not s.context]
+        core = [s for s in own if not s.weak]
+        for group in (own, core):
+            compact = "".join(s.raw for s in group)
+            ignored = [s.raw for s in own if s.time_point and s not in group]
             for i in self.by_compact.get(compact, ()):
-                together[i] = f"“{compact}” is “{self.names[i].text}” written together"
+                if len(self.names[i].tokens) >= 2 and i not in together:
+                    why = f"“{compact}” is “{self.names[i].text}” written together"
+                    together[i] = (why, ignored)
         initials: dict[int, dict[int, str]] = defaultdict(dict)  # name → slot index → why
         for k, slot in enumerate(slots):
-            if 2 <= len(slot.raw) <= 6 and slot.raw.isalpha():
+            if 3 <= len(slot.raw) <= 6 and slot.raw.isalpha():
                 for i in self.by_initials.get(slot.raw, ()):
                     initials[i][k] = f"“{slot.raw}” = the initials of “{self.names[i].text}”"
         candidates.update(together)
@@ -670,10 +690,10 @@ class Assistant:
         best: dict[str, _Match] = {}
         for i in candidates:
             name = self.names[i]
-            if i in together:
-                match: _Match | None = _Match(1.0, name, query, [together[i]])
-            else:
-                match = self._score(name, slots, initials.get(i, {}), query)
+            match = self._score(name, slots, initials.get(i, {}), query)
+            if i in together and (match is None or match.score < 1.0 or match.indirect):
+                why, ignored = together[i]
+                match = _Match(1.0, name, query, [why], ignored, 0)
             if match is None:
                 continue
             current = best.get(name.curie)
@@ -691,6 +711,7 @@ class Assistant:
         core = 0
         used: list[str] = []
         ignored: list[str] = []
+        indirect = 0
         for k, slot in enumerate(slots):
             best_credit, best_cover, best_why = 0.0, {}, None
             for reading in slot.readings:
@@ -725,6 +746,7 @@ class Assistant:
                 recall_sum += best_credit
             if best_credit > 0 and best_why:
                 used.append(best_why)
+                indirect += 1
             elif best_credit == 0 and slot.time_point:
                 ignored.append(slot.raw)
         if core == 0 or recall_sum == 0:
@@ -734,12 +756,14 @@ class Assistant:
         if precision == 0:
             return None
         score = 2 * recall * precision / (recall + precision)
-        return _Match(score, name, query, used, ignored)
+        return _Match(score, name, query, used, ignored, indirect)
 
 
 def _better(a: _Match, b: _Match) -> bool:
     if abs(a.score - b.score) > 1e-9:
         return a.score > b.score
+    if a.indirect != b.indirect:
+        return a.indirect < b.indirect
     order = {"label": 0, "abbreviation": 1, "synonym": 2}
     return order[a.name.kind] < order[b.name.kind]
 
