@@ -145,26 +145,57 @@ def list_variables(
             ) from None
     if form:
         conditions.append(Variable.form == form)
-    if q and q.strip():
-        text = q.strip()
-        conditions.append(
-            or_(
-                Variable.name.icontains(text, autoescape=True),
-                Variable.label.icontains(text, autoescape=True),
-            )
-        )
     session = get_session()
-    total = session.scalar(select(func.count()).select_from(Variable).where(*conditions)) or 0
-    variables = session.scalars(
-        select(Variable)
-        .where(*conditions)
-        .order_by(Variable.position, Variable.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    order = (Variable.position, Variable.id)
+    offset = (page - 1) * per_page
+    if q and q.strip():
+        conditions.append(_contains(session, q.strip()))
+    if form or (q and q.strip()):
+        # a selective filter reads every variable of the version (no index has the form or
+        # the text): once, for the page and the total together. (For broad ones, such as the
+        # unmapped variables, the page is found early and a separate count is cheaper.)
+        rows = session.execute(
+            select(Variable.id, func.count().over())
+            .where(*conditions)
+            .order_by(*order)
+            .limit(per_page)
+            .offset(offset)
+        ).all()
+        ids = [row[0] for row in rows]
+        total = rows[0][1] if rows else _count(session, conditions) if page > 1 else 0
+        variables = sorted(
+            session.scalars(select(Variable).where(Variable.id.in_(ids))).all(),
+            key=lambda v: (v.position, v.id),
+        )
+    else:
+        total = _count(session, conditions)
+        variables = list(
+            session.scalars(
+                select(Variable).where(*conditions).order_by(*order).limit(per_page).offset(offset)
+            ).all()
+        )
     mappings = mappings_of(v.id for v in variables)
     items = [variable_json(v, mappings[v.id]) for v in variables]
     return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def _count(session: Any, conditions: list[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(Variable).where(*conditions)) or 0
+
+
+def _contains(session: Any, text: str) -> Any:
+    """Name or label contains ``text``, any case. SQLite's LIKE ignores the case of ASCII
+    letters already (and its lower() knows no others), so it gets LIKE: about twice as fast
+    over 100,000 variables as the lower(…) LIKE lower(…) that ``icontains`` writes there."""
+    if session.get_bind().dialect.name == "sqlite":
+        return or_(
+            Variable.name.contains(text, autoescape=True),
+            Variable.label.contains(text, autoescape=True),
+        )
+    return or_(
+        Variable.name.icontains(text, autoescape=True),
+        Variable.label.icontains(text, autoescape=True),
+    )
 
 
 def get_variable(

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, Text, bindparam, cast, delete, select, type_coerce, update
+from sqlalchemy import text as sql_text
 
 from catalogue import datasets
 from catalogue.dictionary.records import (
@@ -64,6 +65,7 @@ FORMATS = ("template", "redcap", "omop")
 CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 LISTED_PROBLEMS = 1000  # a report lists at most this many problems (and notes); counts are exact
+ANALYZE_AFTER = 1000  # rows written by an import before PostgreSQL's statistics are refreshed
 CHUNK = 900  # identifiers per IN (…) list: below every database's parameter limit
 
 # the variable columns an import compares and writes (besides name and position)
@@ -809,9 +811,22 @@ def _write(
     # a variable that only gained mappings counts as changed
     report.changed += len(gained & unchanged)
     report.unchanged -= len(gained & unchanged)
+    if len(new) + len(removed) + len(updates) >= ANALYZE_AFTER:
+        _refresh_statistics()
     return bool(
         new or removed or updates or moves or report.mappings_added or report.mappings_removed
     )
+
+
+def _refresh_statistics() -> None:
+    """PostgreSQL plans by its table statistics, which a bulk write makes stale until
+    autovacuum comes by: a variables page of a 100,000-variable dataset would be planned as if
+    the table were empty (an unmapped-variables page took 20 s instead of 40 ms). ANALYZE in
+    the import's transaction counts its own rows and commits (or rolls back) with it."""
+    session = get_session()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sql_text("ANALYZE variables"))
+        session.execute(sql_text("ANALYZE mappings"))
 
 
 def _loaded(value: Any) -> list[Any]:

@@ -80,6 +80,16 @@ def test_filters(client, custodian, trial, query, expected):
     assert page["total"] == len(expected)
 
 
+def test_filtered_pages_count_every_match(client, custodian, trial):
+    headers = custodian["headers"]
+    second = variables(client, trial, headers, q="_dx", per_page=3, page=2)
+    assert [v["name"] for v in second["items"]] == ["wbc_dx"] and second["total"] == 4
+    beyond = variables(client, trial, headers, form="diagnosis", per_page=5, page=9)
+    assert beyond["items"] == [] and beyond["total"] == 10
+    nothing = variables(client, trial, headers, q="no such variable")
+    assert (nothing["items"], nothing["total"]) == ([], 0)
+
+
 def test_unmapped_is_the_rest(client, custodian, trial):
     unmapped = variables(client, trial, custodian["headers"], mapped="false")
     assert unmapped["total"] == 16
