@@ -784,7 +784,7 @@ MAPPING_VIEWS = {
     "rejected": "Rejected",
     "unmapped": "Unmapped variables",
 }
-MAPPINGS_PER_PAGE = 50
+MAPPINGS_PER_PAGE = 100
 DEFAULT_THRESHOLD = 0.8
 PICK_ONTOLOGIES = ("HV", "HAEM")
 
@@ -924,6 +924,9 @@ def _row_result(identifier: str, mapping: Mapping, message: str) -> Any:
                     "object_url": url_for("ontologies.term", curie=mapping.object_curie),
                     "variable": mapping.variable.name,
                     "subject_value": mapping.value_code,
+                    "confidence": mapping.confidence,
+                    "reason": mapping.reason,
+                    "author": mapping.author_label,
                 },
             }
         )

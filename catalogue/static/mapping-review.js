@@ -108,6 +108,17 @@
         cell.appendChild(link);
         cell.appendChild(document.createTextNode(" "));
         cell.appendChild(code);
+        // a term chosen by a person: no score, and the reason is who chose it
+        var scoreCell = row.querySelector(".score-cell");
+        if (scoreCell && mapping.confidence === null) {
+          scoreCell.textContent = "";
+          var none = document.createElement("span");
+          none.className = "muted";
+          none.textContent = "—";
+          scoreCell.appendChild(none);
+        }
+        var reason = row.querySelector(".reason");
+        if (reason) { reason.textContent = mapping.reason || ("chosen by " + (mapping.author || "you")); }
       }
       row.querySelectorAll("button[data-key]").forEach(function (button) {
         var key = button.getAttribute("data-key");

@@ -75,7 +75,8 @@ def test_suggestions_show_term_score_and_reason(client, setup):
     first = rows(html)[0]
     assert "<code>hb_dx</code>" in first and "Haemoglobin" in first
     assert re.search(r'<meter min="0" max="1"[^>]*value="[01]\.\d+"', first)
-    assert "matches the label" in first  # the reason
+    reason = re.search(r'<td class="reason">([^<]+)</td>', first)
+    assert reason and "“hb_dx”" in reason.group(1)  # why the assistant proposed it
     assert 'data-key="a"' in first and 'data-key="r"' in first and "Other term…" in first
     assert 'data-autocomplete="/api/v1/terms"' in first
     tabs = html.split('<nav class="tabs"')[1].split("</nav>")[0]
