@@ -80,6 +80,31 @@ def test_filters(client, custodian, trial, query, expected):
     assert page["total"] == len(expected)
 
 
+@pytest.mark.parametrize("positions", [[0, 1, 2, 3, 4], [0, 5, 6, 40, 41], [0, 1, 1, 3, 4]])
+def test_pages_show_every_variable_once_however_numbered(app, client, make, custodian, positions):
+    from sqlalchemy import update
+
+    from catalogue.models import Variable
+    from core.db import get_session
+
+    names = ["a", "b", "c", "d", "e"]
+    identifier = make.dataset(
+        custodian["organisation"], variables=[{"name": name} for name in names]
+    )
+    with app.app_context():
+        for name, position in zip(names, positions, strict=True):
+            get_session().execute(
+                update(Variable).where(Variable.name == name).values(position=position)
+            )
+        get_session().commit()
+    seen = []
+    for page in (1, 2, 3):
+        listed = variables(client, identifier, custodian["headers"], per_page=2, page=page)
+        assert listed["total"] == 5
+        seen += [v["name"] for v in listed["items"]]
+    assert sorted(seen) == names and seen[0] == "a" and seen[-1] == "e"
+
+
 def test_filtered_pages_count_every_match(client, custodian, trial):
     headers = custodian["headers"]
     second = variables(client, trial, headers, q="_dx", per_page=3, page=2)
