@@ -18,7 +18,6 @@ from typing import Any
 import pycountry
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -385,7 +384,6 @@ def _dataset_page(identifier: str, number: int | None) -> str:
         publish_problems=datasets.publish_problems(version) if editor and version is draft else {},
         etag=datasets.etag(dataset),
         field_labels=FIELD_LABELS,
-        endpoints=current_app.view_functions,
     )
 
 
@@ -1061,7 +1059,6 @@ def dictionary(identifier: str) -> Any:
             formats=DICTIONARY_FORMATS,
             format_labels=dict(DICTIONARY_FORMATS),
             etag=datasets.etag(current),
-            endpoints=current_app.view_functions,
             **context,
         ), status
 

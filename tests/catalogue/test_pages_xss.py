@@ -3,9 +3,11 @@ description, keywords (and the other free texts) are inert on every page that sh
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
+from sqlalchemy import select
 
 from core.models import Role
 from tests.conftest import login
@@ -101,13 +103,30 @@ def hostile(make):
         }
     ]
     published = make.dataset(org, publish=True, variables=variables, **fields)
-    draft = make.dataset(org, **fields)
+    mapped = [dict(variables[0], mappings=["HV:0000017"]), dict(variables[0], name="y_<svg>")]
+    draft = make.dataset(org, variables=mapped, **fields)
     retired = make.dataset(org, publish=True, **fields)
     from catalogue import datasets
+    from catalogue.models import Mapping, MappingStatus, Variable
+    from core.db import get_session
     from core.policies import SYSTEM
 
     with make.app.app_context():
         datasets.retire(SYSTEM, retired, PAYLOADS[1] + PAYLOADS[6], "-")
+        session = get_session()
+        variable = session.scalar(select(Variable).where(Variable.name == "y_<svg>"))
+        session.add(
+            Mapping(
+                variable_id=variable.id,
+                object_curie="HV:0000045",
+                status=MappingStatus.SUGGESTED,
+                confidence=0.5,
+                reason=PAYLOADS[2],
+                comment=PAYLOADS[1],
+                author_label=PAYLOADS[0],
+            )
+        )
+        session.commit()
     return {"published": published, "draft": draft, "retired": retired, "custodian": custodian}
 
 
@@ -122,11 +141,17 @@ def pages_of(hostile: dict[str, str]) -> list[str]:
         f"/datasets/{d}/edit",
         f"/datasets/{r}",
         f"/datasets/{p}/edit",  # published: the "open a new version" page
+        f"/datasets/{d}/mappings",
+        f"/datasets/{d}/mappings?show=accepted",
+        f"/datasets/{d}/mappings?show=unmapped",
+        f"/datasets/{d}/dictionary",
     ]
 
 
 def test_payloads_are_inert_for_the_public(client, hostile):
-    public = [p for p in pages_of(hostile) if not p.endswith(("/mine", "/edit"))]
+    public = [
+        p for p in pages_of(hostile) if not re.search(r"/mine|/edit|/mappings|/dictionary", p)
+    ]
     public.remove(f"/datasets/{hostile['draft']}")
     for path in public:
         response = client.get(path)
@@ -152,6 +177,9 @@ def test_payloads_stay_visible_as_text(client, hostile):
     assert "&lt;img src=x onerror=alert(&#39;k2&#39;)&gt;" in page
     form = client.get(f"/datasets/{hostile['draft']}/edit").get_data(as_text=True)
     assert "&lt;svg onload=alert(&#39;s3&#39;)&gt;" in form  # inside the textarea, as text
+    review = client.get(f"/datasets/{hostile['draft']}/mappings").get_data(as_text=True)
+    assert "<code>y_&lt;svg&gt;</code>" in review
+    assert '<td class="reason">&lt;svg onload=alert(&#39;s3&#39;)&gt;</td>' in review
 
 
 def test_the_detector_finds_live_payloads():
