@@ -388,7 +388,8 @@ def _header_cells(data: bytes | str, kind: str) -> list[str]:
         finally:
             workbook.close()
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    end = text.find("\n")
+    first = (text if end < 0 else text[:end]).lstrip("\ufeff")
     delimiter = max(",;\t", key=first.count)
     try:
         return next(csv.reader([first], delimiter=delimiter), [])
