@@ -242,7 +242,7 @@ def _tidy_after_bulk_load(on_phase: Any) -> None:
     engine = connection.engine
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as maintenance:
         maintenance.exec_driver_sql(
-            f"VACUUM (ANALYZE) terms, {', '.join(BULK_TABLES)}"  # our own table names
+            f"VACUUM (ANALYZE) terms, term_synonyms, term_xrefs, {', '.join(BULK_TABLES)}"
         )
 
 
