@@ -341,7 +341,14 @@ def slugify(text: str) -> str:
     return slug[:60].rstrip("-") or "dataset"
 
 
+#: Path segments the pages use under ``/datasets/`` (and words a future page may want); a dataset
+#: called one of these could never be reached at its own URL.
+RESERVED_IDENTIFIERS = frozenset({"new", "mine", "search", "import", "export", "upload", "all"})
+
+
 def _identifier_taken(identifier: str) -> bool:
+    if identifier in RESERVED_IDENTIFIERS:
+        return True
     session = get_session()
     return (
         session.scalar(select(Dataset.id).where(Dataset.identifier == identifier)) is not None
@@ -421,6 +428,10 @@ def create_dataset(actor: Actor, data: dict[str, Any]) -> Dataset:
         )
     identifier = data.get("identifier")
     if identifier:
+        if identifier in RESERVED_IDENTIFIERS:
+            raise InvalidInput.field(
+                "identifier", f"“{identifier}” is reserved for the catalogue's own pages."
+            )
         if _identifier_taken(identifier):
             raise InvalidInput.field(
                 "identifier", "This identifier is taken (identifiers are never reused)."

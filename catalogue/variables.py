@@ -16,6 +16,7 @@ from sqlalchemy import exists, func, or_, select
 
 from catalogue import datasets
 from catalogue.dictionary.records import ValueType
+from catalogue.mappings import ASSISTANT_LABEL
 from catalogue.models import DatasetVersion, Mapping, MappingStatus, Variable
 from core.db import get_session
 from core.errors import InvalidInput, NotFound
@@ -24,9 +25,16 @@ from core.policies import Actor
 from ontologies.models import Term
 
 
-def mapping_json(mapping: Mapping, term_label: str | None) -> dict[str, Any]:
+def mapping_json(
+    mapping: Mapping, term_label: str | None, credited: str | None = None
+) -> dict[str, Any]:
     """One mapping with SSSOM's names: ``subject_value`` is the permissible value's code (None
-    for the variable itself), ``object_id`` the term's CURIE."""
+    for the variable itself), ``object_id`` the term's CURIE. ``credited``: the organisation
+    named as author instead of a person, for readers who are not the dataset's editors (the
+    assistant keeps its name)."""
+    author = mapping.author_label
+    if credited is not None and author != ASSISTANT_LABEL:
+        author = credited
     return {
         "id": mapping.id,
         "subject_value": mapping.value_code,
@@ -36,7 +44,7 @@ def mapping_json(mapping: Mapping, term_label: str | None) -> dict[str, Any]:
         "mapping_justification": _value(mapping.justification),
         "confidence": mapping.confidence,
         "status": _value(mapping.status),
-        "author": mapping.author_label,
+        "author": author,
         "mapping_date": mapping.mapping_date.isoformat() if mapping.mapping_date else None,
         "comment": mapping.comment,
         "reason": mapping.reason,
@@ -48,7 +56,9 @@ def _value(member: Any) -> Any:
 
 
 def variable_json(
-    variable: Variable, mappings: Sequence[tuple[Mapping, str | None]]
+    variable: Variable,
+    mappings: Sequence[tuple[Mapping, str | None]],
+    credited: str | None = None,
 ) -> dict[str, Any]:
     """A variable with its mappings (``(mapping, term label)``, any status). A permissible
     value's ``term`` is the object of its accepted mapping (the first, if several)."""
@@ -78,7 +88,7 @@ def variable_json(
         "mapped": any(
             m.value_code is None and m.status is MappingStatus.ACCEPTED for m, _ in mappings
         ),
-        "mappings": [mapping_json(m, label) for m, label in mappings],
+        "mappings": [mapping_json(m, label, credited) for m, label in mappings],
     }
 
 
@@ -178,7 +188,8 @@ def list_variables(
             query = query.limit(per_page).offset(offset)
         variables = list(session.scalars(query).all())
     mappings = mappings_of(v.id for v in variables)
-    items = [variable_json(v, mappings[v.id]) for v in variables]
+    credited = _credited(actor, target)
+    items = [variable_json(v, mappings[v.id], credited) for v in variables]
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -224,7 +235,16 @@ def get_variable(
     """
     target = datasets.get_version(actor, identifier, version)
     variable = find_variable(target, name)
-    return variable_json(variable, mappings_of([variable.id])[variable.id])
+    return variable_json(
+        variable, mappings_of([variable.id])[variable.id], _credited(actor, target)
+    )
+
+
+def _credited(actor: Actor, version: DatasetVersion) -> str | None:
+    """Whom mappings name as author for this reader: None (the people) for the dataset's
+    editors, its custodian organisation for everyone else."""
+    dataset = version.dataset
+    return None if datasets.can_edit(actor, dataset) else dataset.organisation.name
 
 
 def find_variable(version: DatasetVersion, name: str) -> Variable:

@@ -80,3 +80,16 @@ def test_a_draft_needs_a_known_disease_and_deleted_identifiers_are_never_reused(
         datasets.delete_draft(custodian, "t", "-")
         again = datasets.create_dataset(custodian, {"title": "T", "diseases": ["NCIT:C3171"]})
         assert again.identifier == "t-2"
+
+
+def test_identifiers_that_would_shadow_a_page_are_refused_or_avoided(app, make, vocabularies):
+    organisation = make.organisation()
+    custodian = make.user(Role.CUSTODIAN, organisation=organisation)
+    with app.app_context():
+        with pytest.raises(InvalidInput) as error:
+            datasets.create_dataset(
+                custodian, {"title": "x", "diseases": ["NCIT:C3171"], "identifier": "mine"}
+            )
+        assert "reserved" in error.value.errors["identifier"][0]
+        made = datasets.create_dataset(custodian, {"title": "New", "diseases": ["NCIT:C3171"]})
+        assert made.identifier == "new-2"

@@ -172,3 +172,24 @@ def test_published_versions_are_public_and_keep_their_variables(client, make, cu
     assert draft.status_code == 404
     unknown = client.get(f"/api/v1/datasets/{identifier}/variables?version=9", headers=headers)
     assert unknown.status_code == 404
+
+
+def test_readers_who_are_not_editors_see_the_organisation_as_author(client, custodian, trial):
+    headers = custodian["headers"]
+    own = variables(client, trial, headers, mapped="true")["items"]
+    people = {m["author"] for v in own for m in v["mappings"]}
+    assert custodian["user"].name in people
+    tag = client.get(f"/api/v1/datasets/{trial}", headers=headers).headers["ETag"]
+    published = client.post(
+        f"/api/v1/datasets/{trial}/publish", headers={**headers, "If-Match": tag}
+    )
+    assert published.status_code == 200, published.json
+    public = client.get(f"/api/v1/datasets/{trial}/variables", query_string={"mapped": "true"})
+    authors = {m["author"] for v in public.json["items"] for m in v["mappings"]}
+    assert custodian["user"].name not in authors
+    assert custodian["organisation"].name in authors
+    one = client.get(f"/api/v1/datasets/{trial}/variables/sex").json
+    assert {m["author"] for m in one["mappings"]} <= {
+        custodian["organisation"].name,
+        "HARMONY mapping assistant",
+    }
