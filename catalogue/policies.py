@@ -44,3 +44,8 @@ def _create(actor: Actor, organisation_id: Any) -> bool:
     if organisation_id is None:  # "may this actor create datasets at all?"
         return is_user(actor) and actor.has_role(Role.CUSTODIAN)  # type: ignore[union-attr]
     return _custodian_of(actor, organisation_id)
+
+
+@rule(Permission.STANDARD_SET_MANAGE, Permission.EXACT_COUNTS)
+def _admin_only(actor: Actor, _obj: Any = None) -> bool:
+    return is_admin(actor)

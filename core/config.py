@@ -85,6 +85,13 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
             "(comma-separated, e.g. catalogue.harmony-alliance.eu)"
         )
 
+    base_url = (env.get("BASE_URL") or "").strip().rstrip("/")
+    if production and not base_url.startswith("https://"):
+        raise ConfigError(
+            "BASE_URL must be the public https:// address of the catalogue in production "
+            "(its RDF IRIs are built from it, so it must not change)"
+        )
+
     idle_minutes = _int(env, "SESSION_IDLE_MINUTES", 120)
     absolute_hours = _int(env, "SESSION_ABSOLUTE_HOURS", 12)
     return {
@@ -133,6 +140,15 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "HARMONY Catalogue <no-reply@localhost>"),
+        # Public address: the base of every RDF IRI (DCAT-AP, FAIR Data Point, CSVW).
+        "BASE_URL": base_url or "http://127.0.0.1:8000",
+        # Counts the catalogue computes (not those a custodian declares) below this are shown
+        # as "<N" to everyone but administrators.
+        "SMALL_CELL_THRESHOLD": _int(env, "SMALL_CELL_THRESHOLD", 10),
+        "ALLIANCE_GOAL_PATIENTS": _int(env, "ALLIANCE_GOAL_PATIENTS", 100_000),
+        # Search, statistics and export queries are cut off after this long (503, not a hung
+        # worker).
+        "QUERY_TIMEOUT_MS": _int(env, "QUERY_TIMEOUT_MS", 5000),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 31536000),
         # OpenAPI (flask-smorest)

@@ -7,14 +7,17 @@ request writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -132,3 +135,58 @@ def _close_session(exc: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     if session is not None:
         session.close()  # discards anything a service did not commit (and keeps loaded objects)
+
+
+@contextlib.contextmanager
+def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
+    """Cancel the statements run inside the block once they have taken ``milliseconds``
+    altogether (default: the ``QUERY_TIMEOUT_MS`` setting), and answer 503 instead of keeping
+    a worker busy: PostgreSQL's ``statement_timeout`` for the transaction, SQLite's progress
+    handler. For reading use cases (search, statistics, export); the transaction is rolled back
+    when the time is up.
+
+    :raises ServiceUnavailable: when the time is up.
+    """
+    from core.errors import ServiceUnavailable
+
+    limit = milliseconds if milliseconds is not None else current_app.config["QUERY_TIMEOUT_MS"]
+    session = get_session()
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    raw: Any = None
+    if sqlite:
+        raw = connection.connection.driver_connection
+        deadline = time.monotonic() + limit / 1000
+
+        def _interrupt() -> int:
+            return 1 if time.monotonic() > deadline else 0
+
+        raw.set_progress_handler(_interrupt, 10_000)
+    else:
+        previous = session.scalar(text("SELECT current_setting('statement_timeout')"))
+        session.execute(
+            text("SELECT set_config('statement_timeout', :value, true)"), {"value": str(limit)}
+        )
+    try:
+        yield session
+    except OperationalError as exc:
+        cancelled = "interrupted" in str(exc.orig) if sqlite else _is_cancel(exc)
+        if not cancelled:
+            raise
+        session.rollback()
+        raise ServiceUnavailable(
+            f"The query took longer than {limit / 1000:g} s and was stopped; "
+            "narrow it down (more words, a facet) or try again later."
+        ) from exc
+    else:
+        if not sqlite:
+            session.execute(
+                text("SELECT set_config('statement_timeout', :value, true)"), {"value": previous}
+            )
+    finally:
+        if raw is not None:
+            raw.set_progress_handler(None, 0)
+
+
+def _is_cancel(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) == "57014"  # query_canceled

@@ -69,6 +69,10 @@ class TooManyRequests(ServiceError):
     status, title, slug = 429, "Too many requests", "rate-limited"
 
 
+class ServiceUnavailable(ServiceError):
+    status, title, slug = 503, "Service unavailable", "unavailable"
+
+
 HTTP_TITLES = {
     400: "Bad request",
     401: "Not logged in",

@@ -34,3 +34,5 @@ class Permission(enum.StrEnum):
     DATASET_READ_DRAFT = "catalogue:dataset:read_draft"  # a draft version (obj: the dataset)
     DATASET_CREATE = "catalogue:dataset:create"  # obj: the organisation id, or None to ask
     DATASET_UPDATE = "catalogue:dataset:update"  # edit, import, map, publish, retire, delete
+    STANDARD_SET_MANAGE = "catalogue:standard_set:manage"  # create, edit, retire sets
+    EXACT_COUNTS = "catalogue:counts:exact"  # see computed counts below the small-cell threshold

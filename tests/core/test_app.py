@@ -29,7 +29,11 @@ def test_default_database_is_a_sqlite_file_under_instance(tmp_path):
 
 @pytest.mark.parametrize("secret", [None, "", "dev", "change-me", "short-but-not-default"])
 def test_production_refuses_a_missing_or_weak_secret_key(tmp_path, secret):
-    env = {"HARMONY_ENV": "production", "TRUSTED_HOSTS": "catalogue.example.org"}
+    env = {
+        "HARMONY_ENV": "production",
+        "TRUSTED_HOSTS": "catalogue.example.org",
+        "BASE_URL": "https://catalogue.example.org",
+    }
     if secret is not None:
         env["SECRET_KEY"] = secret
     with pytest.raises(ConfigError, match="SECRET_KEY"):
@@ -39,6 +43,21 @@ def test_production_refuses_a_missing_or_weak_secret_key(tmp_path, secret):
 def test_production_needs_trusted_hosts(tmp_path):
     with pytest.raises(ConfigError, match="TRUSTED_HOSTS"):
         load_config(tmp_path, {"HARMONY_ENV": "production", "SECRET_KEY": "x" * 48})
+
+
+@pytest.mark.parametrize("base_url", [None, "http://catalogue.example.org"])
+def test_production_needs_an_https_base_url_for_stable_iris(tmp_path, base_url):
+    env = {
+        "HARMONY_ENV": "production",
+        "SECRET_KEY": "x" * 48,
+        "TRUSTED_HOSTS": "catalogue.example.org",
+    }
+    if base_url:
+        env["BASE_URL"] = base_url
+    with pytest.raises(ConfigError, match="BASE_URL"):
+        load_config(tmp_path, env)
+    env["BASE_URL"] = "https://catalogue.example.org/"
+    assert load_config(tmp_path, env)["BASE_URL"] == "https://catalogue.example.org"
 
 
 def test_unknown_environment_is_refused(tmp_path):
@@ -77,6 +96,7 @@ def production_app(database_url):
             "HARMONY_ENV": "production",
             "SECRET_KEY": "p" * 48,
             "TRUSTED_HOSTS": "catalogue.example.org",
+            "BASE_URL": "https://catalogue.example.org/",
         },
     )
 
