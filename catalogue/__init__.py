@@ -17,10 +17,20 @@ def init_app(app: Flask) -> None:
     from catalogue.api_mappings import blp as mappings_blp
 
     api.register_blueprint(mappings_blp)
+    from catalogue.standards.api import blp as standards_blp
+    from catalogue.stats.api import blp as stats_blp
+
+    api.register_blueprint(standards_blp)
+    api.register_blueprint(stats_blp)
     from catalogue.cli import register_commands
 
     register_commands(app)
     app.register_blueprint(bp)
+    from catalogue.standards.views import bp as standards_pages
+    from catalogue.stats.views import bp as stats_pages
+
+    app.register_blueprint(standards_pages)
+    app.register_blueprint(stats_pages)
     from catalogue.demo import register_demo_step
 
     register_demo_step()  # after the vocabularies step, which the datasets need

@@ -10,7 +10,13 @@ from alembic.config import Config
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
-MODEL_MODULES = ("core.models", "ontologies.models", "catalogue.models", "governance.models")
+MODEL_MODULES = (
+    "core.models",
+    "ontologies.models",
+    "catalogue.models",
+    "catalogue.standards.models",
+    "governance.models",
+)
 
 
 def import_all_models() -> None:
