@@ -22,6 +22,9 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(standards_blp)
     api.register_blueprint(stats_blp)
+    from catalogue.search.api import blp as search_blp
+
+    api.register_blueprint(search_blp)
     from catalogue.cli import register_commands
 
     register_commands(app)
@@ -31,6 +34,9 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(standards_pages)
     app.register_blueprint(stats_pages)
+    from catalogue.search.views import bp as search_pages
+
+    app.register_blueprint(search_pages)
     from catalogue.demo import register_demo_step
 
     register_demo_step()  # after the vocabularies step, which the datasets need

@@ -1,0 +1,1 @@
+"""The search index's tables (filled in by the search index migration)."""
