@@ -40,3 +40,6 @@ def init_app(app: Flask) -> None:
     from catalogue.demo import register_demo_step
 
     register_demo_step()  # after the vocabularies step, which the datasets need
+    from catalogue.standards.demo import register_demo_step as register_sets_step
+
+    register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)
