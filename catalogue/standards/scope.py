@@ -1,0 +1,66 @@
+"""Which dataset versions a caller's question runs over.
+
+Researchers' questions (the variable-level question, feasibility, coverage) see what the dataset
+pages show them: the published version of every published dataset, and — for the custodians of
+the owning organisation and for administrators — the open draft in its place. Retired datasets
+and other organisations' drafts are never in scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, select, union_all
+from sqlalchemy.orm import aliased
+
+from catalogue.models import Dataset, DatasetStatus, DatasetVersion, VersionStatus
+from core.policies import Actor, SystemActor, is_admin, is_user
+
+
+def editable_organisations(actor: Actor) -> set[str] | None:
+    """The organisations whose drafts ``actor`` sees: None for all (administrators and the
+    command line), an empty set for nobody's."""
+    if isinstance(actor, SystemActor) or is_admin(actor):
+        return None
+    if is_user(actor):
+        return set(actor.custodian_of())  # type: ignore[union-attr]
+    return set()
+
+
+def published_versions() -> Select[Any]:
+    """``(version_id, dataset_id)`` of the published version of every published dataset."""
+    return (
+        select(DatasetVersion.id.label("version_id"), Dataset.id.label("dataset_id"))
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(
+            Dataset.status == DatasetStatus.PUBLISHED,
+            DatasetVersion.status == VersionStatus.PUBLISHED,
+        )
+    )
+
+
+def visible_versions(actor: Actor) -> Select[Any]:
+    """``(version_id, dataset_id)``, one row per dataset in the caller's scope."""
+    own = editable_organisations(actor)
+    published = published_versions()
+    if own is not None and not own:
+        return published
+    draft_version = aliased(DatasetVersion)
+    in_own = Dataset.organisation_id.in_(sorted(own)) if own is not None else None
+    has_draft = exists(
+        select(1).where(
+            draft_version.dataset_id == Dataset.id, draft_version.status == VersionStatus.DRAFT
+        )
+    )
+    replaced = has_draft if in_own is None else and_(in_own, has_draft)
+    drafts = (
+        select(DatasetVersion.id.label("version_id"), Dataset.id.label("dataset_id"))
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(
+            DatasetVersion.status == VersionStatus.DRAFT, Dataset.status != DatasetStatus.RETIRED
+        )
+    )
+    if in_own is not None:
+        drafts = drafts.where(in_own)
+    combined = union_all(published.where(~replaced), drafts).subquery("scope")
+    return select(combined.c.version_id, combined.c.dataset_id)
