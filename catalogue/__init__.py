@@ -37,6 +37,9 @@ def init_app(app: Flask) -> None:
     from catalogue.search.views import bp as search_pages
 
     app.register_blueprint(search_pages)
+    from catalogue.dcat import init_app as init_metadata_export
+
+    init_metadata_export(app)  # DCAT-AP, FAIR Data Point, CSVW, `harmony catalogue export`
     from catalogue.demo import register_demo_step
 
     register_demo_step()  # after the vocabularies step, which the datasets need

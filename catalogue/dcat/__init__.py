@@ -1,0 +1,20 @@
+"""Metadata export: the catalogue as DCAT-AP 3 with the HealthDCAT-AP health extension, a FAIR
+Data Point, harvesting with tombstones, CSVW data dictionaries and the streamed export.
+
+:mod:`services` reads what may be published, :mod:`graph` builds rdflib graphs, :mod:`serialize`
+writes them (through Oxigraph), :mod:`csvw` writes the dictionaries, :mod:`views` and
+:mod:`negotiation` serve them, :mod:`cli` exports the whole catalogue.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from catalogue.cli import catalogue_group
+    from catalogue.dcat.cli import export_command
+    from catalogue.dcat.views import bp
+
+    app.register_blueprint(bp)
+    catalogue_group.add_command(export_command)

@@ -1,0 +1,401 @@
+"""What the metadata export may publish, read in bulk.
+
+Only what is public ever leaves through here: the latest *published* version of a published
+dataset, and a tombstone for a retired one. Drafts never do, not even for their custodians (the
+RDF of a dataset is a publication, not a working view), and neither does an open draft of a
+published dataset: its RDF stays that of the published version until the draft is published.
+
+A published dataset is never deleted (only drafts that were never published are, and those were
+never in the catalogue), so retirement is the one way a dataset leaves the catalogue: its IRI
+then describes a tombstone that harvesters remove.
+
+"Modified" here is when the *public* record last changed: the publication of its latest version,
+or its retirement. Draft edits do not count, so harvesters are not sent after changes they
+cannot see.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from catalogue.models import (
+    Dataset,
+    DatasetDisease,
+    DatasetStatus,
+    DatasetVersion,
+    Variable,
+    VersionStatus,
+)
+from core.db import get_session, query_timeout
+from core.errors import InvalidInput, NotFound
+from core.models import Organisation
+from core.pagination import Page
+from core.permissions import Permission
+from core.policies import Actor, require
+from ontologies.models import Term
+
+#: the version columns a record carries (everything the DCAT-AP description uses)
+VERSION_COLUMNS = (
+    "id",
+    "dataset_id",
+    "number",
+    "version",
+    "title",
+    "description",
+    "source_type",
+    "trial_ids",
+    "countries",
+    "patients",
+    "records",
+    "first_year",
+    "last_year",
+    "age_groups",
+    "data_model",
+    "keywords",
+    "contact_name",
+    "contact_email",
+    "landing_page",
+    "access_rights",
+    "provenance",
+    "classification",
+    "data_freeze",
+    "published_at",
+)
+MAX_PER_PAGE = 500
+DEFAULT_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class Publisher:
+    id: str
+    name: str
+    country: str
+    kind: str
+    city: str | None
+    ror_id: str | None
+
+
+@dataclass(frozen=True)
+class DiseaseTerm:
+    curie: str
+    iri: str
+    label: str
+
+
+@dataclass
+class PublicRecord:
+    """One dataset as the catalogue publishes it: ``version`` is the described version (the
+    latest published one unless an older one was asked for); ``retired`` records are
+    tombstones."""
+
+    identifier: str
+    status: DatasetStatus
+    first_published_at: dt.datetime
+    modified: dt.datetime
+    retired_at: dt.datetime | None
+    retirement_note: str | None
+    publisher: Publisher
+    version: Any  # a row with VERSION_COLUMNS
+    current_number: int
+    published_numbers: list[int]
+    diseases: list[DiseaseTerm] = field(default_factory=list)
+    has_variables: bool = False
+
+    @property
+    def retired(self) -> bool:
+        return self.status is DatasetStatus.RETIRED
+
+    @property
+    def is_current(self) -> bool:
+        return self.version.number == self.current_number
+
+    @property
+    def previous_number(self) -> int | None:
+        earlier = [n for n in self.published_numbers if n < self.version.number]
+        return earlier[-1] if earlier else None
+
+
+def _public_modified() -> ColumnElement[Any]:
+    """SQL: when a non-draft dataset's public record last changed."""
+    latest_publication = (
+        select(func.max(DatasetVersion.published_at))
+        .where(DatasetVersion.dataset_id == Dataset.id)
+        .correlate(Dataset)
+        .scalar_subquery()
+    )
+    return case(
+        (Dataset.status == DatasetStatus.RETIRED, Dataset.retired_at),
+        else_=latest_publication,
+    )
+
+
+def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> list[PublicRecord]:
+    """Records of these (non-draft) datasets, in the order given; ``numbers`` picks a version
+    per dataset id (default: the latest published one)."""
+    if not dataset_ids:
+        return []
+    session = get_session()
+    datasets: dict[str, Any] = {
+        row.id: row
+        for row in session.execute(
+            select(
+                Dataset.id,
+                Dataset.identifier,
+                Dataset.status,
+                Dataset.published_at,
+                Dataset.retired_at,
+                Dataset.retirement_note,
+                Organisation.id.label("org_id"),
+                Organisation.name.label("org_name"),
+                Organisation.country.label("org_country"),
+                Organisation.kind.label("org_kind"),
+                Organisation.city.label("org_city"),
+                Organisation.ror_id.label("org_ror"),
+            )
+            .join(Organisation, Organisation.id == Dataset.organisation_id)
+            .where(Dataset.id.in_(dataset_ids), Dataset.status != DatasetStatus.DRAFT)
+        )
+    }
+    published: dict[str, list[int]] = {}
+    for dataset_id, number in session.execute(
+        select(DatasetVersion.dataset_id, DatasetVersion.number)
+        .where(
+            DatasetVersion.dataset_id.in_(list(datasets)),
+            DatasetVersion.status != VersionStatus.DRAFT,
+            DatasetVersion.published_at.is_not(None),
+        )
+        .order_by(DatasetVersion.dataset_id, DatasetVersion.number)
+    ):
+        published.setdefault(dataset_id, []).append(number)
+    wanted = {
+        dataset_id: (numbers or {}).get(dataset_id, numbers_[-1])
+        for dataset_id, numbers_ in published.items()
+    }
+    columns = [getattr(DatasetVersion, c) for c in VERSION_COLUMNS]
+    versions: dict[str, Any] = {}
+    if wanted:
+        pairs = [(d, n) for d, n in wanted.items() if n in published[d]]
+        for version_row in session.execute(
+            select(*columns).where(
+                DatasetVersion.dataset_id.in_([d for d, _ in pairs]),
+                DatasetVersion.status != VersionStatus.DRAFT,
+            )
+        ):
+            if wanted.get(version_row.dataset_id) == version_row.number:
+                versions[version_row.dataset_id] = version_row
+    version_ids = [v.id for v in versions.values()]
+    diseases: dict[str, list[DiseaseTerm]] = {}
+    with_variables: set[str] = set()
+    if version_ids:
+        for version_id, curie, iri, label in session.execute(
+            select(DatasetDisease.version_id, Term.curie, Term.iri, Term.label)
+            .join(Term, Term.curie == DatasetDisease.term_curie)
+            .where(DatasetDisease.version_id.in_(version_ids))
+            .order_by(DatasetDisease.version_id, DatasetDisease.position)
+        ):
+            diseases.setdefault(version_id, []).append(DiseaseTerm(curie, iri, label))
+        has_any = exists().where(Variable.version_id == DatasetVersion.id)
+        with_variables = set(
+            session.scalars(
+                select(DatasetVersion.id).where(DatasetVersion.id.in_(version_ids), has_any)
+            )
+        )
+    records = []
+    for dataset_id in dataset_ids:
+        row = datasets.get(dataset_id)
+        version = versions.get(dataset_id)
+        if row is None or version is None:
+            continue
+        numbers_ = published[dataset_id]
+        latest = version.published_at or row.published_at
+        records.append(
+            PublicRecord(
+                identifier=row.identifier,
+                status=row.status,
+                first_published_at=row.published_at or latest,
+                modified=row.retired_at if row.status is DatasetStatus.RETIRED else latest,
+                retired_at=row.retired_at,
+                retirement_note=row.retirement_note,
+                publisher=Publisher(
+                    row.org_id,
+                    row.org_name,
+                    row.org_country,
+                    getattr(row.org_kind, "value", row.org_kind),
+                    row.org_city,
+                    row.org_ror,
+                ),
+                version=version,
+                current_number=numbers_[-1],
+                published_numbers=numbers_,
+                diseases=diseases.get(version.id, []),
+                has_variables=version.id in with_variables,
+            )
+        )
+    _set_current_modified(records)
+    return records
+
+
+def _set_current_modified(records: list[PublicRecord]) -> None:
+    """A record of an older version is still modified when the dataset's latest version was
+    published (or when it was retired): read those dates for records that describe older
+    versions."""
+    older = [r for r in records if not r.is_current and not r.retired]
+    if not older:
+        return
+    ids = {r.version.dataset_id for r in older}
+    latest = dict(
+        get_session().execute(
+            select(DatasetVersion.dataset_id, func.max(DatasetVersion.published_at))
+            .where(DatasetVersion.dataset_id.in_(ids))
+            .group_by(DatasetVersion.dataset_id)
+        )
+    )
+    for record in older:
+        record.modified = latest.get(record.version.dataset_id) or record.modified
+
+
+def public_record(actor: Actor, identifier: str, number: int | None = None) -> PublicRecord:
+    """The published (or retired) dataset with this identifier, as the catalogue publishes it;
+    ``number``: one of its published versions.
+
+    :raises NotFound: for an unknown identifier, a dataset that was never published (a draft:
+        for everyone, its custodians too), or a version number that was never published.
+    """
+    session = get_session()
+    dataset = session.scalar(select(Dataset).where(Dataset.identifier == identifier))
+    if dataset is None:
+        raise NotFound(f"No dataset “{identifier}”.")
+    require(actor, Permission.DATASET_READ, dataset, hide=True)
+    if dataset.status is DatasetStatus.DRAFT:
+        raise NotFound(f"No dataset “{identifier}”.")
+    records = _load([dataset.id], {dataset.id: number} if number is not None else None)
+    if not records:
+        if number is not None:
+            raise NotFound(f"Dataset “{identifier}” has no published version {number}.")
+        raise NotFound(f"No dataset “{identifier}”.")
+    return records[0]
+
+
+@dataclass(frozen=True)
+class CatalogueFacts:
+    """What the dcat:Catalog says about itself: when it was first published and last changed,
+    and how many datasets (published, and tombstones) it holds."""
+
+    issued: dt.datetime | None
+    modified: dt.datetime | None
+    published: int
+    retired: int
+
+
+def catalogue_facts() -> CatalogueFacts:
+    session = get_session()
+    modified = _public_modified()
+    row = session.execute(
+        select(
+            func.min(Dataset.published_at),
+            func.max(modified),
+            func.count().filter(Dataset.status == DatasetStatus.PUBLISHED),
+            func.count().filter(Dataset.status == DatasetStatus.RETIRED),
+        ).where(Dataset.status != DatasetStatus.DRAFT)
+    ).one()
+    issued, last, published, retired = row
+    return CatalogueFacts(_aware(issued), _aware(last), published or 0, retired or 0)
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    """Aggregates lose the column type on SQLite (a string comes back): a UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def parse_modified_since(raw: str | None) -> dt.datetime | None:
+    """``modified_since`` as a UTC datetime: an ISO 8601 date-time (a zone offset or ``Z``;
+    none means UTC) or a date (its midnight, UTC).
+
+    :raises InvalidInput: naming ``modified_since`` for anything else.
+    """
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        value = dt.datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise InvalidInput.field(
+            "modified_since",
+            f"“{raw}” is not an ISO 8601 date-time (e.g. 2025-01-31T12:00:00Z or 2025-01-31).",
+        ) from None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def harvest_page(
+    actor: Actor,
+    *,
+    modified_since: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+) -> Page[PublicRecord]:
+    """Published datasets and tombstones of retired ones, changed at or after
+    ``modified_since``, oldest change first (then by identifier), one page of them: a harvester
+    remembers the latest ``dct:modified`` it saw and asks for what changed since."""
+    require(actor, Permission.DATASET_READ)
+    if page < 1:
+        raise InvalidInput.field("page", "Pages are numbered from 1.")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput.field("per_page", f"Ask for 1 to {MAX_PER_PAGE} datasets a page.")
+    modified = _public_modified()
+    query = select(Dataset.id).where(Dataset.status != DatasetStatus.DRAFT)
+    if modified_since is not None:
+        query = query.where(modified >= modified_since)
+    session = get_session()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ids = list(
+        session.scalars(
+            query.order_by(modified, Dataset.identifier)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=_load(ids), total=total, page=page, per_page=per_page)
+
+
+def iter_records(batch: int = 500, *, timeout_ms: int | None = None) -> Iterator[PublicRecord]:
+    """Every published dataset and every tombstone, by identifier, read ``batch`` datasets at a
+    time (constant memory: nothing of a batch is kept once it is handed out). Each batch's
+    reads are cut off after ``timeout_ms`` (default: the ``QUERY_TIMEOUT_MS`` setting); the
+    whole walk has no limit.
+
+    :raises ServiceUnavailable: when a batch takes longer.
+    """
+    session = get_session()
+    last = ""
+    while True:
+        with query_timeout(timeout_ms):
+            rows = session.execute(
+                select(Dataset.id, Dataset.identifier)
+                .where(Dataset.status != DatasetStatus.DRAFT, Dataset.identifier > last)
+                .order_by(Dataset.identifier)
+                .limit(batch)
+            ).all()
+            records = _load([row.id for row in rows]) if rows else []
+        if not rows:
+            return
+        yield from records
+        last = rows[-1].identifier
+
+
+def count_public() -> int:
+    return (
+        get_session().scalar(
+            select(func.count()).select_from(Dataset).where(Dataset.status != DatasetStatus.DRAFT)
+        )
+        or 0
+    )
