@@ -32,6 +32,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from catalogue import datasets, services, variables
 from catalogue import mappings as mapping_service
+from catalogue.dcat import views as dcat_views
+from catalogue.dcat.negotiation import negotiated
 from catalogue.dictionary import importer
 from catalogue.dictionary.records import ValueType
 from catalogue.markdown import plain_summary, render_markdown
@@ -335,11 +337,13 @@ def _custodian_organisations(who: Actor) -> list[Organisation]:
 
 
 @bp.get("/datasets/<identifier>")
+@negotiated(dcat_views.dataset_rdf)  # RDF for clients that ask for it (Accept)
 def dataset(identifier: str) -> str:
     return _dataset_page(identifier, None)
 
 
 @bp.get("/datasets/<identifier>/versions/<int:number>")
+@negotiated(dcat_views.version_rdf)
 def dataset_version(identifier: str, number: int) -> str:
     return _dataset_page(identifier, number)
 
