@@ -249,13 +249,14 @@ def _set_current_modified(records: list[PublicRecord]) -> None:
     if not older:
         return
     ids = {r.version.dataset_id for r in older}
-    latest = dict(
-        get_session().execute(
+    latest = {
+        dataset_id: when
+        for dataset_id, when in get_session().execute(
             select(DatasetVersion.dataset_id, func.max(DatasetVersion.published_at))
             .where(DatasetVersion.dataset_id.in_(ids))
             .group_by(DatasetVersion.dataset_id)
         )
-    )
+    }
     for record in older:
         record.modified = latest.get(record.version.dataset_id) or record.modified
 
