@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from catalogue.search.models import include_object
 from core.db import Base, make_engine
 from core.migrate import import_all_models
 
@@ -31,6 +32,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         render_as_batch=url.startswith("sqlite"),
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -44,6 +46,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,1 +1,123 @@
-"""The search index's tables (filled in by the search index migration)."""
+"""The search index: one document per searchable dataset version, one row per variable of it,
+the words for fuzzy matching, and the terms each version has variables for.
+
+Which versions are documents: the published version of every published dataset and the open
+draft of every dataset that has one (custodians of its organisation and admins find it instead
+of the published version). Retired datasets and superseded versions are not in the index.
+
+The text columns hold *keys* (see :mod:`catalogue.search.text`), the same on both databases.
+Each database indexes them its own way, with objects the migration creates in raw SQL and that
+the models do not describe (:func:`include_object` keeps them out of alembic's comparison):
+
+- SQLite: FTS5 tables ``search_fts_documents`` and ``search_fts_variables`` with the columns
+  below as external content (kept in step by triggers), and ``search_fts_trigrams`` (the
+  trigrams of :class:`SearchWord`, for fuzzy matching as pg_trgm does it);
+- PostgreSQL: generated ``tsvector`` columns ``text_tsv`` (title A, keywords B, description C),
+  ``all_tsv`` (the same plus the variables D) and ``search_variables.keys_tsv``, with GIN indexes,
+  and a pg_trgm GIN index on the words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base
+
+#: Objects of the index that each database has its own way (see the module docstring).
+BACKEND_PREFIX = "search_fts"
+BACKEND_SUFFIXES = ("_tsv", "_trgm")
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """For alembic's ``include_object``: leave out the index objects that exist on one
+    database only (FTS5 tables and their shadow tables, tsvector columns and GIN indexes)."""
+    if name is None:
+        return True
+    if type_ == "table" and name.startswith(BACKEND_PREFIX):
+        return False
+    return not (type_ in ("column", "index") and name.endswith(BACKEND_SUFFIXES))
+
+
+class SearchDocument(Base):
+    """A searchable dataset version: its text as keys, and what facets and sorts need."""
+
+    __tablename__ = "search_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)  # the FTS5 rowid
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"), unique=True
+    )
+    dataset_id: Mapped[str] = mapped_column(
+        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[str] = mapped_column(String(32), index=True)
+    is_draft: Mapped[bool] = mapped_column(Boolean)
+    # a published version whose dataset has an open draft: its editors find the draft instead
+    has_draft: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str] = mapped_column(String(300))
+    # normalised title for sorting; byte order on PostgreSQL, as on SQLite
+    title_key: Mapped[str] = mapped_column(
+        String(300).with_variant(String(300, collation="C"), "postgresql")
+    )
+    patients: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime]
+    source_type: Mapped[str | None] = mapped_column(String(40))
+    data_model: Mapped[str | None] = mapped_column(String(40))
+    # multi-valued facets as space-delimited sets (" DE NL "): a filter is a LIKE on one row,
+    # and facet counts group candidates by the set, then add up per value
+    countries: Mapped[str] = mapped_column(String(800), default=" ")
+    age_groups: Mapped[str] = mapped_column(String(200), default=" ")
+    diseases: Mapped[str] = mapped_column(Text, default=" ")
+    text_title: Mapped[str] = mapped_column(Text, default="")
+    text_keywords: Mapped[str] = mapped_column(Text, default="")
+    text_description: Mapped[str] = mapped_column(Text, default="")
+    text_variables: Mapped[str] = mapped_column(Text, default="")  # distinct keys of all
+
+    __table_args__ = (
+        Index("ix_search_documents_draft_organisation", "is_draft", "organisation_id"),
+    )
+
+
+class SearchVariable(Base):
+    """A variable of a document's version, as keys (to tell which variables matched)."""
+
+    __tablename__ = "search_variables"
+
+    variable_id: Mapped[int] = mapped_column(
+        ForeignKey("variables.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )  # the FTS5 rowid
+    version_id: Mapped[str] = mapped_column(
+        ForeignKey("dataset_versions.id", ondelete="CASCADE"), index=True
+    )
+    text_name: Mapped[str] = mapped_column(Text, default="")
+    text_label: Mapped[str] = mapped_column(Text, default="")
+    text_description: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchDocumentTerm(Base):
+    """A term a document's version has variables for (by :mod:`catalogue.coverage`'s rule,
+    through the hierarchy): what the "has variables for" facet counts."""
+
+    __tablename__ = "search_document_terms"
+
+    term_curie: Mapped[str] = mapped_column(String(120), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("search_documents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SearchWord(Base):
+    """A word of the published catalogue (normalised, spelling folded, not stemmed) and its
+    key: the vocabulary that a misspelt query word is corrected against."""
+
+    __tablename__ = "search_words"
+
+    word: Mapped[str] = mapped_column(String(60), primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), index=True)
+    trigram_count: Mapped[int] = mapped_column(Integer)

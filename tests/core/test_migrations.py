@@ -6,6 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from catalogue.search.models import include_object
 from core import migrate
 from core.db import Base, make_engine
 from tests.dbutil import fresh_database
@@ -16,7 +17,10 @@ def _differences(url: str) -> list:
     engine = make_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            # the search index's FTS5 tables and tsvector columns exist on one database only
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             return compare_metadata(context, Base.metadata)
     finally:
         engine.dispose()
@@ -34,7 +38,9 @@ def test_upgrade_matches_models_and_downgrade_empties(tmp_path):
     with fresh_database(tmp_path, "migrations") as url:
         migrate.upgrade(url)
         assert _differences(url) == []
-        assert _tables(url) == set(Base.metadata.tables)
+        assert {t for t in _tables(url) if include_object(None, t, "table", True, None)} == set(
+            Base.metadata.tables
+        )
         migrate.downgrade(url, "base")
         assert _tables(url) == set()
         migrate.upgrade(url)  # and back up again: the round trip works

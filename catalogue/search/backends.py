@@ -1,0 +1,378 @@
+"""The two full-text backends behind one interface, chosen by the database dialect.
+
+Both index the same keys (see :mod:`catalogue.search.text`); they differ in how they find and
+rank them:
+
+- :class:`SqliteBackend`: FTS5 tables with external content (``search_fts_documents``,
+  ``search_fts_variables``), MATCH expressions built from keys (quoted, so that nothing a user
+  types is FTS syntax), ``bm25`` with column weights; fuzzy candidates from a trigram table.
+- :class:`PostgresBackend`: generated ``tsvector`` columns with GIN indexes, ``to_tsquery``
+  from keys, ``ts_rank`` with weights A/B/C/D; fuzzy candidates from pg_trgm.
+
+Every statement binds its values: the MATCH expression and the tsquery are parameters too.
+
+A *group* is a list of alternative keys for one query word (the word and its spelling
+corrections): a document matches a group when it holds any of them, and a list of groups when
+it matches every group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    String,
+    bindparam,
+    case,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from catalogue.search.models import SearchDocument, SearchVariable, SearchWord
+from catalogue.search.text import trigrams
+
+Group = Sequence[str]
+
+#: score of a word by the best field it occurs in (the same on both databases)
+FIELD_TIERS = (("title", 8), ("keywords", 4), ("description", 2))
+VARIABLES_TIER = 1
+FIELD_COLUMNS = {
+    "title": "text_title",
+    "keywords": "text_keywords",
+    "description": "text_description",
+}
+#: pg_trgm's default ``similarity_threshold``: fuzzy candidates share this much
+TRIGRAM_THRESHOLD = 0.3
+FUZZY_CANDIDATES = 30
+FTS_TABLES = ("search_fts_documents", "search_fts_variables")
+INDEX_TABLES = ("search_documents", "search_variables", "search_document_terms", "search_words")
+
+
+class SearchBackend:
+    name = "?"
+
+    # --- querying ---------------------------------------------------------------------------
+
+    def documents_matching(self, groups: Sequence[Group]) -> Any:
+        """``SELECT id`` of the documents that match every group (anywhere)."""
+        raise NotImplementedError
+
+    def tier(self, document: Any, group: Group) -> Any:
+        """8, 4, 2 or 1 by the best field of ``document`` (an aliased search_documents) that
+        holds the group — title, keywords, description, only the variables — or 0."""
+        raise NotImplementedError
+
+    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
+        """The backend's own text rank of ``document`` for any of ``keys`` (higher is better):
+        ``(expression, join)`` where ``join`` is a subquery to outer-join on ``id`` (or None)."""
+        raise NotImplementedError
+
+    def variables_matching(
+        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
+    ) -> Any:
+        """``(version_id, variable_id, total)`` of up to ``per_version`` variables of each
+        version that match any group, and how many match in all."""
+        raise NotImplementedError
+
+    def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
+        """Words of the vocabulary that share at least :data:`TRIGRAM_THRESHOLD` of their
+        trigrams with ``word``."""
+        raise NotImplementedError
+
+    # --- maintenance ------------------------------------------------------------------------
+
+    def words_added(self, session: Session, words: Sequence[str]) -> None:
+        """Called after ``words`` were inserted into the vocabulary."""
+
+    def clear_words(self, session: Session) -> None:
+        """Called before the vocabulary is emptied."""
+
+    @contextlib.contextmanager
+    def bulk_load(self, session: Session) -> Iterator[None]:
+        """Around a rebuild of an empty index: whatever makes loading millions of rows fast."""
+        yield
+
+    def analyze(self, session: Session) -> None:
+        """Fresh planner statistics after a bulk load."""
+
+
+# --- SQLite ---------------------------------------------------------------------------------
+
+
+def _quoted(key: str) -> str:
+    # keys are [0-9a-z]+ (see catalogue.search.text); quoting makes each a plain FTS5 string
+    # even if a future change let something else through
+    return '"' + key.replace('"', '""') + '"'
+
+
+def fts5_group(group: Group) -> str:
+    keys = [_quoted(k) for k in dict.fromkeys(group)]
+    return keys[0] if len(keys) == 1 else "(" + " OR ".join(keys) + ")"
+
+
+def fts5_query(groups: Sequence[Group]) -> str:
+    return " AND ".join(fts5_group(g) for g in groups)
+
+
+class SqliteBackend(SearchBackend):
+    name = "sqlite"
+    documents = table("search_fts_documents", column("rowid", Integer))
+    variables = table(
+        "search_fts_variables", column("rowid", Integer), column("version_id", String)
+    )
+
+    def _match(self, fts: Any, expression: str, name: str) -> Any:
+        return select(fts.c.rowid).where(
+            text(f"{fts.name} MATCH :{name}").bindparams(bindparam(name, expression))
+        )
+
+    def documents_matching(self, groups: Sequence[Group]) -> Any:
+        return self._match(self.documents, fts5_query(groups), _name("q"))
+
+    def tier(self, document: Any, group: Group) -> Any:
+        whens = []
+        for field, score in FIELD_TIERS:
+            expression = "{" + FIELD_COLUMNS[field] + "} : " + fts5_group(group)
+            whens.append(
+                (document.c.id.in_(self._match(self.documents, expression, _name("f"))), score)
+            )
+        whens.append(
+            (
+                document.c.id.in_(self._match(self.documents, fts5_group(group), _name("g"))),
+                VARIABLES_TIER,
+            )
+        )
+        return case(*whens, else_=0)
+
+    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
+        weights = ", ".join(str(w) for _f, w in FIELD_TIERS) + ", 1"
+        name = _name("r")
+        ranked = (
+            select(
+                self.documents.c.rowid.label("id"),
+                literal_column(f"-bm25(search_fts_documents, {weights})", Float).label("rank"),
+            )
+            .where(
+                text(f"search_fts_documents MATCH :{name}").bindparams(
+                    bindparam(name, fts5_query([list(keys)]))
+                )
+            )
+            .subquery()
+        )
+        return func.coalesce(ranked.c.rank, 0.0), ranked
+
+    def variables_matching(
+        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
+    ) -> Any:
+        versions = "{version_id} : (" + " OR ".join(_quoted(v) for v in version_ids) + ")"
+        keys = sorted({k for g in groups for k in g})
+        words = "{text_name text_label text_description} : " + fts5_group(keys)
+        fts = self.variables
+        name = _name("v")
+        found = (
+            select(
+                fts.c.version_id,
+                fts.c.rowid.label("variable_id"),
+                func.row_number()
+                .over(partition_by=fts.c.version_id, order_by=fts.c.rowid)
+                .label("n"),
+                func.count().over(partition_by=fts.c.version_id).label("total"),
+            )
+            .where(
+                text(f"search_fts_variables MATCH :{name}").bindparams(
+                    bindparam(name, f"{versions} AND {words}")
+                )
+            )
+            .subquery()
+        )
+        return select(found.c.version_id, found.c.variable_id, found.c.total).where(
+            found.c.n <= per_version
+        )
+
+    def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
+        grams = sorted(trigrams(word))
+        shared = func.count()
+        similarity = shared * 1.0 / (SearchWord.trigram_count + len(grams) - shared)
+        rows = session.execute(
+            select(SearchWord.word)
+            .select_from(table("search_fts_trigrams", column("trigram"), column("word")))
+            .join(SearchWord, SearchWord.word == literal_column("search_fts_trigrams.word"))
+            .where(literal_column("search_fts_trigrams.trigram").in_(grams))
+            .group_by(SearchWord.word, SearchWord.trigram_count)
+            .having(similarity >= TRIGRAM_THRESHOLD)
+            .order_by(similarity.desc(), SearchWord.word)
+            .limit(FUZZY_CANDIDATES)
+        )
+        return list(rows.scalars())
+
+    def words_added(self, session: Session, words: Sequence[str]) -> None:
+        rows = [{"t": gram, "w": word} for word in words for gram in trigrams(word)]
+        if rows:
+            session.execute(
+                text("INSERT OR IGNORE INTO search_fts_trigrams (trigram, word) VALUES (:t, :w)"),
+                rows,
+            )
+
+    def clear_words(self, session: Session) -> None:
+        session.execute(text("DELETE FROM search_fts_trigrams"))
+
+    @contextlib.contextmanager
+    def bulk_load(self, session: Session) -> Iterator[None]:
+        """Without the triggers, loading is plain inserts; FTS5 then builds each index from its
+        content table in one pass ('rebuild'). The triggers come back before the end, in the
+        same transaction."""
+        triggers = session.execute(
+            text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+                "AND name LIKE 'search_fts_%' ORDER BY name"
+            )
+        ).all()
+        for name, _sql in triggers:
+            session.execute(text(f'DROP TRIGGER "{name}"'))
+        for fts in FTS_TABLES:
+            session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('delete-all')"))  # noqa: S608
+        try:
+            yield
+            for fts in FTS_TABLES:
+                session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))  # noqa: S608
+        finally:
+            for _trigger, sql in triggers:
+                session.execute(text(sql))
+
+    def analyze(self, session: Session) -> None:
+        for name in INDEX_TABLES:
+            session.execute(text(f"ANALYZE {name}"))
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+
+
+def tsquery_group(group: Group, weight: str = "") -> str:
+    suffix = f":{weight}" if weight else ""
+    keys = [f"'{k}'{suffix}" for k in dict.fromkeys(group)]
+    return keys[0] if len(keys) == 1 else "(" + " | ".join(keys) + ")"
+
+
+def tsquery(groups: Sequence[Group], weight: str = "") -> str:
+    return " & ".join(tsquery_group(g, weight) for g in groups)
+
+
+class PostgresBackend(SearchBackend):
+    name = "postgresql"
+    all_tsv = literal_column("search_documents.all_tsv")
+    GIN_INDEXES = ("ix_search_documents_all_tsv", "ix_search_variables_keys_tsv")
+
+    def documents_matching(self, groups: Sequence[Group]) -> Any:
+        return select(SearchDocument.id).where(self.all_tsv.op("@@")(_tsquery(tsquery(groups))))
+
+    def tier(self, document: Any, group: Group) -> Any:
+        text_tsv = _column(document, "text_tsv")
+        whens = [
+            (text_tsv.op("@@")(_tsquery(tsquery_group(group, weight))), score)
+            for (_f, score), weight in zip(FIELD_TIERS, "ABC", strict=True)
+        ]
+        whens.append((document.c.id.in_(self.documents_matching([group])), VARIABLES_TIER))
+        return case(*whens, else_=0)
+
+    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
+        text_tsv = _column(document, "text_tsv")
+        weights = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
+        return func.ts_rank(weights, text_tsv, _tsquery(tsquery([list(keys)]))), None
+
+    def variables_matching(
+        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
+    ) -> Any:
+        keys = sorted({k for g in groups for k in g})
+        found = (
+            select(
+                SearchVariable.version_id,
+                SearchVariable.variable_id,
+                func.row_number()
+                .over(partition_by=SearchVariable.version_id, order_by=SearchVariable.variable_id)
+                .label("n"),
+                func.count().over(partition_by=SearchVariable.version_id).label("total"),
+            )
+            .where(
+                SearchVariable.version_id.in_(list(version_ids)),
+                literal_column("search_variables.keys_tsv").op("@@")(_tsquery(tsquery_group(keys))),
+            )
+            .subquery()
+        )
+        return select(found.c.version_id, found.c.variable_id, found.c.total).where(
+            found.c.n <= per_version
+        )
+
+    def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
+        # ``%`` is pg_trgm's similarity operator (threshold: similarity_threshold, 0.3 by
+        # default), answered by the GIN trigram index
+        similarity = func.similarity(SearchWord.word, word)
+        rows = session.execute(
+            select(SearchWord.word)
+            .where(SearchWord.word.op("%")(word))
+            .order_by(similarity.desc(), SearchWord.word)
+            .limit(FUZZY_CANDIDATES)
+        )
+        return list(rows.scalars())
+
+    @contextlib.contextmanager
+    def bulk_load(self, session: Session) -> Iterator[None]:
+        """GIN indexes are built much faster in one go than row by row: dropped for the load
+        and created again afterwards (same transaction)."""
+        definitions = session.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+            {"names": list(self.GIN_INDEXES)},
+        ).all()
+        for name, _definition in definitions:
+            session.execute(text(f'DROP INDEX "{name}"'))
+        try:
+            yield
+        finally:
+            session.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+            for _index, definition in definitions:
+                session.execute(text(definition))
+
+    def analyze(self, session: Session) -> None:
+        for name in (
+            "search_documents",
+            "search_variables",
+            "search_document_terms",
+            "search_words",
+        ):
+            session.execute(text(f"ANALYZE {name}"))
+
+
+_counter = iter(range(1, 2**62))
+
+
+def _name(prefix: str) -> str:
+    """A fresh bind parameter name (statements hold several MATCH expressions)."""
+    return f"search_{prefix}{next(_counter)}"
+
+
+def _tsquery(expression: str) -> Any:
+    return func.to_tsquery(literal_column("'simple'::regconfig"), bindparam(_name("t"), expression))
+
+
+def _column(document: Any, name: str) -> Any:
+    """A column of an aliased search_documents that the model does not declare (tsvectors)."""
+    return literal_column(f"{document.name}.{name}")
+
+
+_BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteBackend(), "postgresql": PostgresBackend()}
+
+
+def backend_for(session: Session) -> SearchBackend:
+    dialect = session.get_bind().dialect.name
+    try:
+        return _BACKENDS[dialect]
+    except KeyError:
+        raise RuntimeError(f"Search has no backend for {dialect} databases.") from None
