@@ -34,6 +34,7 @@ from catalogue.models import (
     Variable,
     VersionStatus,
 )
+from catalogue.search import indexer as search_index
 from core.db import get_session, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, ServiceError
 from core.models import Organisation, User
@@ -315,6 +316,8 @@ def touch(
             changes=_jsonable(changes or {}),
         )
     )
+    # every change passes here: the search index follows it in the same transaction
+    search_index.dataset_changed(dataset, version, action)
 
 
 def _actor_label(actor: Actor) -> str:
