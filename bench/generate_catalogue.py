@@ -43,6 +43,7 @@ import argparse
 import bisect
 import csv
 import datetime as dt
+import functools
 import heapq
 import itertools
 import json
@@ -426,6 +427,7 @@ _SPELLING_RE = re.compile("|".join(b for b, _ in SPELLINGS), re.IGNORECASE)
 _AMERICAN = dict(SPELLINGS)
 
 
+@functools.lru_cache(maxsize=65536)
 def americanise(text: str) -> str:
     def swap(match: re.Match[str]) -> str:
         found = match.group(0)
@@ -653,7 +655,6 @@ class Concept:
     description: str | None
     weight: float = 1.0  # how readily custodians map it
     json_values: dict[bool, str] = field(default_factory=dict)  # american → JSON text
-    words: dict[bool, frozenset[str]] = field(default_factory=dict)
 
 
 PREDICATES = {
@@ -683,8 +684,8 @@ MAPPING_WEIGHT = {
     "treatment": 1.5,
     "response": 1.5,
     "follow_up": 1.5,
-    "cytogenetics": 0.8,
-    "molecular": 0.6,
+    "cytogenetics": 1.2,
+    "molecular": 1.2,
 }
 
 
@@ -766,22 +767,10 @@ def load_concepts(terms: dict[str, TermInfo]) -> dict[str, Concept]:
             concept.json_values[american] = json.dumps(
                 values_json, ensure_ascii=False, separators=(",", ":")
             )
-            text = " ".join(
-                [concept.label, concept.description or "", concept.key]
-                + [label for _c, label in concept.values]
-            )
-            concept.words[american] = frozenset(_tokens(americanise(text) if american else text))
     # CURIE references in the area lists name the concept that maps to the term
     for curie, key in by_term.items():
         concepts.setdefault(curie, concepts[key])
     return concepts
-
-
-_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def _tokens(text: str) -> set[str]:
-    return set(_TOKEN.findall(text.lower()))
 
 
 # --- the term store ---------------------------------------------------------------------------
@@ -1118,7 +1107,7 @@ class Generator:
             )
             self._versions(r, plan)
             title = plan.versions[-1]["title"]
-            base = _slug(title)
+            base = _slug(title.replace("\N{EN DASH}", "-"))
             identifier, n = base, 1
             while identifier in used_identifiers:
                 n += 1
@@ -1233,6 +1222,9 @@ class Generator:
             "disease": disease,
             "where": where,
             "first": first_year,
+            "years": str(first_year)
+            if first_year == last_year
+            else f"{first_year}\N{EN DASH}{last_year}",
             "last": last_year,
             "sites": r.randint(3, 120),
             "group": group,
@@ -1382,7 +1374,7 @@ class Generator:
         if source == "registry":
             return r.choice(
                 (
-                    f"{place} {disease} registry ({slots['first']}\N{EN DASH}{slots['last']})",
+                    f"{place} {disease} registry ({slots['years']})",
                     f"{slots['city']} {disease} registry",
                     f"National {disease} registry ({place})",
                 )
@@ -1395,7 +1387,7 @@ class Generator:
             return f"{disease[0].upper()}{disease[1:]} biobank, {slots['city']}: {content}"
         return (
             f"Real-world {slots['intervention']} in {disease}: {place} health records "
-            f"{slots['first']}\N{EN DASH}{slots['last']}"
+            f"{slots['years']}"
         )
 
     def _description(
@@ -1623,6 +1615,7 @@ class Generator:
                 specs = self._dictionary(r, plan)
                 version = plan.versions[-1]
                 candidates: list[tuple[float, int, str | None, str, str, Concept]] = []
+                seen: set[str] = set()  # a concept's repeats (hb_c2, hb_c3 …) are mapped less
                 for position, (name, label, description, form, section, tp, concept) in enumerate(
                     specs
                 ):
@@ -1648,12 +1641,21 @@ class Generator:
                             plan.missing_codes,
                         )
                     )
+                    repeat = 0.1 if concept.key in seen else 1.0
+                    seen.add(concept.key)
                     if concept.term:
                         candidates.append(
-                            (concept.weight, vid, None, concept.term, concept.predicate, concept)
+                            (
+                                concept.weight * repeat,
+                                vid,
+                                None,
+                                concept.term,
+                                concept.predicate,
+                                concept,
+                            )
                         )
                     for code, curie, predicate in concept.value_terms:
-                        candidates.append((0.5, vid, code, curie, predicate, concept))
+                        candidates.append((0.5 * repeat, vid, code, curie, predicate, concept))
                 variable_id += len(specs)
                 # how many of this dataset's candidates are mapped
                 weight = weights[index]
@@ -1680,12 +1682,12 @@ class Generator:
                     for term in COVERAGE_TERMS:
                         if term in covered:
                             self.coverage[term] += 1
-                    words: set[str] = set()
-                    for *_fields, concept in specs:
-                        words |= concept.words[plan.american]
-                    for word in (*COMMON_WORDS, *RARE_WORDS):
-                        if _word_in_tokens(word, words):
-                            self.variable_df[word] += 1
+                    found: set[str] = set()
+                    for _name, label, description, *_fields in specs:
+                        found |= _tracked_in(label)
+                        if description:
+                            found |= _tracked_in(description)
+                    self.variable_df.update(found)
             t1 = time.perf_counter()
             writer.insert(Variable, variable_columns, variable_rows, convert=False)
             t2 = time.perf_counter()
@@ -1907,30 +1909,43 @@ class Generator:
 
     # --- after the rows -----------------------------------------------------------------------
 
-    def hooks(self) -> dict[str, str]:
-        """The index-building hooks of other parts of the application, when they exist."""
+    def hooks(self) -> dict[str, float | None]:
+        """Run the index-building hooks of other parts of the application that exist (each
+        named by the places it may be imported from); their seconds, None when absent."""
         import importlib
 
         from core.db import get_session
 
-        done: dict[str, str] = {}
-        for module_name, function_name in HOOKS:
-            label = f"{module_name}.{function_name}"
-            try:
-                module = importlib.import_module(module_name)
-            except ImportError:
-                module = None
-            function = getattr(module, function_name, None) if module is not None else None
+        done: dict[str, float | None] = {}
+        for places in HOOKS:
+            label = places[0]
+            function = None
+            for place in places:
+                module_name, _, function_name = place.rpartition(".")
+                try:
+                    module = importlib.import_module(module_name)
+                except ImportError:
+                    continue
+                function = getattr(module, function_name, None)
+                if function is not None:
+                    break
             if function is None:
                 self.say(f"hooks: {label} does not exist (yet); skipped")
-                done[label] = "absent"
+                done[label] = None
                 continue
             started = time.perf_counter()
             self.say(f"hooks: {label} …")
-            function(progress=self.say if self.progress else None)
+
+            def report(*args: Any, label: str = label) -> None:
+                if len(args) == 2:  # (done, total)
+                    self.say(f"hooks: {label}: {args[0]:,}/{args[1]:,}")
+                else:
+                    self.say(f"hooks: {label}: {' '.join(map(str, args))}")
+
+            function(progress=report if self.progress else None)
             get_session().commit()
-            done[label] = f"ran in {time.perf_counter() - started:.1f} s"
-            self.say(f"hooks: {label} {done[label]}")
+            done[label] = round(time.perf_counter() - started, 2)
+            self.say(f"hooks: {label} ran in {done[label]:.1f} s")
         return done
 
     def analyze(self, url: str) -> None:
@@ -1950,7 +1965,8 @@ class Generator:
             engine.dispose()
 
 
-HOOKS = (("catalogue.search", "rebuild_index"),)
+#: index-building hooks, each with the places it may live (the first one names it)
+HOOKS = (("catalogue.search.rebuild_index", "catalogue.search.indexer.rebuild_index"),)
 COVERING = ("skos:exactMatch", "skos:closeMatch", "skos:broadMatch")
 CONFIDENCE = {
     "skos:exactMatch": 1.0,
@@ -1996,11 +2012,11 @@ def _contains(text: str, word: str) -> bool:
     return re.search(r"(?<![a-z0-9])" + re.escape(word.lower()), text) is not None
 
 
-def _word_in_tokens(word: str, tokens: set[str]) -> bool:
-    parts = _TOKEN.findall(word.lower())
-    if len(parts) == 1:
-        return any(t.startswith(parts[0]) for t in tokens)
-    return all(p in tokens for p in parts)
+@functools.lru_cache(maxsize=65536)
+def _tracked_in(text: str) -> frozenset[str]:
+    """The words of COMMON_WORDS and RARE_WORDS that ``text`` has (as :func:`_contains`)."""
+    lowered = text.lower()
+    return frozenset(w for w in (*COMMON_WORDS, *RARE_WORDS) if _contains(lowered, w))
 
 
 # --- bulk writing -----------------------------------------------------------------------------
@@ -2099,10 +2115,11 @@ def generate(
     mappings: int = 200_000,
     seed: int = 1,
     progress: bool = True,
+    hooks: bool = True,
 ) -> dict[str, Any]:
     """Write a synthetic catalogue into the migrated database at ``database_url`` (which has no
     datasets yet) and return its summary (see the module documentation and bench/README.md).
-    """
+    ``hooks=False`` leaves out the index-building hooks (:data:`HOOKS`)."""
     from sqlalchemy import func, select
 
     from catalogue.models import Dataset
@@ -2145,19 +2162,23 @@ def generate(
         }
         phase("dictionaries")
         gen.seconds.update({f"dictionaries_{k}": v for k, v in making.items()})
-        hooks = gen.hooks()
+        ran = gen.hooks() if hooks else {places[0]: None for places in HOOKS}
         phase("hooks")
     gen.say("analyze: refreshing the planner statistics")
     gen.analyze(database_url)
     phase("analyze")
     gen.seconds["total"] = round(time.perf_counter() - gen.started, 2)
-    summary = _summary(gen, plans, orgs, hooks, database_url)
+    summary = _summary(gen, plans, orgs, ran, database_url)
     gen.say(f"done in {gen.seconds['total']:.1f} s")
     return summary
 
 
 def _summary(
-    gen: Generator, plans: list[Plan], orgs: list[Org], hooks: dict[str, str], url: str
+    gen: Generator,
+    plans: list[Plan],
+    orgs: list[Org],
+    hooks: dict[str, float | None],
+    url: str,
 ) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
@@ -2349,6 +2370,9 @@ def main(argv: list[str] | None = None) -> int:
         "--check", action="store_true", help="verify the result against the database"
     )
     parser.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    parser.add_argument(
+        "--no-hooks", action="store_true", help="do not build the search index afterwards"
+    )
     args = parser.parse_args(argv)
     if args.migrate:
         from core import migrate
@@ -2362,6 +2386,7 @@ def main(argv: list[str] | None = None) -> int:
         mappings=args.mappings,
         seed=args.seed,
         progress=not args.quiet,
+        hooks=not args.no_hooks,
     )
     status = 0
     if args.check:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench import generate_catalogue
 from bench.generate_catalogue import COVERAGE_TERMS, DESIGNATED_DISEASE, check, generate
 from core import create_app, migrate
 from core.policies import SYSTEM
@@ -26,7 +27,8 @@ ENV = {"HARMONY_ENV": "testing"}
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, Any]]]:
     with fresh_database(tmp_path_factory.mktemp("gencat"), "gencat") as url:
         migrate.upgrade(url)
-        summary = generate(url, seed=7, progress=False, **SIZE)
+        # without the search index: its rebuild is the search's own business (and bench)
+        summary = generate(url, seed=7, progress=False, hooks=False, **SIZE)
         yield url, summary
 
 
@@ -172,6 +174,38 @@ def test_the_designated_things_exist(generated):
     assert owned == [(organisation["datasets"],)] and organisation["datasets"] >= 2
     assert summary["coverage"]["HV:0000045"] > 0  # someone has haemoglobin
     assert summary["seconds"]["total"] > 0
+    assert summary["hooks"] == {"catalogue.search.rebuild_index": None}  # left out
+
+
+CALLS: list[Any] = []
+
+
+def fake_rebuild(progress: Any = None) -> int:
+    CALLS.append(progress)
+    if progress is not None:
+        progress(1, 1)
+    return 1
+
+
+def test_hooks_run_when_they_exist_and_are_skipped_when_not(generated, monkeypatch, capsys):
+    url, _summary = generated
+    monkeypatch.setattr(
+        generate_catalogue,
+        "HOOKS",
+        (
+            ("tests.bench.nowhere.rebuild_index", f"{__name__}.fake_rebuild"),
+            ("tests.bench.nowhere.other_index",),
+        ),
+    )
+    gen = generate_catalogue.Generator(datasets=1, variables=1, mappings=0, seed=1, progress=True)
+    app = create_app({"DATABASE_URL": url}, env=ENV)
+    CALLS.clear()
+    with app.app_context():
+        ran = gen.hooks()
+    assert ran["tests.bench.nowhere.other_index"] is None
+    assert ran["tests.bench.nowhere.rebuild_index"] is not None
+    assert len(CALLS) == 1 and CALLS[0] is not None  # progress is reported
+    assert "1/1" in capsys.readouterr().err
 
 
 def test_the_application_reads_the_generated_catalogue(generated):
@@ -232,11 +266,11 @@ def test_the_same_seed_writes_the_same_catalogue(generated, tmp_path: Path):
     url, _summary = generated
     with fresh_database(tmp_path, "gencat_again") as again:
         migrate.upgrade(again)
-        generate(again, seed=7, progress=False, **SIZE)
+        generate(again, seed=7, progress=False, hooks=False, **SIZE)
         assert digest(again) == digest(url)
     with fresh_database(tmp_path, "gencat_other") as other:
         migrate.upgrade(other)
-        generate(other, seed=8, progress=False, **SIZE)
+        generate(other, seed=8, progress=False, hooks=False, **SIZE)
         assert digest(other) != digest(url)
 
 
