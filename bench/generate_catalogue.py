@@ -639,7 +639,7 @@ def _name_slug(text: str) -> str:
 # --- concepts (what a variable is) ------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: dictionaries ask "is it in there" often
 class Concept:
     key: str
     label: str
@@ -926,7 +926,7 @@ def _sizes(rng: random.Random, count: int, total: int) -> list[int]:
         return [min(high, max(low, round(r * factor))) for r in raw]
 
     lo_f, hi_f = 0.0, float(total) * 10
-    for _ in range(100):
+    for _ in range(60):
         mid = (lo_f + hi_f) / 2
         if sum(clipped(mid)) < total:
             lo_f = mid
@@ -973,6 +973,12 @@ class Generator:
         self.mapped_terms: set[str] = set()
         self.writer: Writer | None = None
         self.started = time.perf_counter()
+
+    @property
+    def out(self) -> Writer:
+        if self.writer is None:  # pragma: no cover - generate() sets it first
+            raise RuntimeError("no writer yet")
+        return self.writer
 
     def say(self, message: str) -> None:
         if self.progress:
@@ -1544,7 +1550,7 @@ class Generator:
         self.counts["datasets"] = len(plans)
         self.counts["dataset_diseases"] = len(disease_rows)
         self.counts["dataset_changes"] = len(change_rows)
-        writer = self.writer
+        writer = self.out
         writer.insert(
             Dataset,
             ("id", "identifier", "organisation_id", "status", "revision", "created_at",
@@ -1583,7 +1589,7 @@ class Generator:
     def write_dictionaries(self, plans: list[Plan]) -> None:
         from catalogue.models import Mapping, Variable
 
-        writer = self.writer
+        writer = self.out
         variable_id = writer.next_id(Variable)
         mapping_id = writer.next_id(Mapping)
         first_variable_id = variable_id
@@ -1691,7 +1697,7 @@ class Generator:
             t1 = time.perf_counter()
             writer.insert(Variable, variable_columns, variable_rows, convert=False)
             t2 = time.perf_counter()
-            writer.insert(Mapping, mapping_columns, mapping_rows)
+            writer.insert(Mapping, mapping_columns, mapping_rows, convert=False)
             writer.commit()
             t3 = time.perf_counter()
             self.seconds["make_dictionaries"] += t1 - t0
@@ -1844,7 +1850,7 @@ class Generator:
         predicate: str,
         concept: Concept,
     ) -> tuple[tuple[Any, ...], str, str, str]:
-        from catalogue.models import MappingJustification, MappingPredicate, MappingStatus
+        from catalogue.models import MappingJustification
 
         version = plan.versions[-1]
         base = version["published_at"] or version["modified_at"]
@@ -1889,21 +1895,22 @@ class Generator:
         if code:
             self.counts["value_mappings"] += 1
         self.mapped_terms.add(curie)
-        row = (
+        writer = self.out
+        row = (  # plain values, as the database stores them
             mapping_id,
             variable_id,
             code,
-            MappingPredicate(predicate),
+            predicate,
             curie,
-            justification,
+            justification.value,
             confidence,
-            MappingStatus(status),
+            status,
             author_id,
             author_label,
-            created.date(),
+            writer.plain_date(created.date()),
             comment,
             reason,
-            created,
+            writer.plain_datetime(created),
         )
         return row, status, predicate, curie
 
@@ -2008,8 +2015,14 @@ def _source_field_type(style: str, concept: Concept) -> str | None:
 
 
 def _contains(text: str, word: str) -> bool:
-    """``word`` (lower-cased) starts a word of ``text``: “patient” finds “patients”."""
-    return re.search(r"(?<![a-z0-9])" + re.escape(word.lower()), text) is not None
+    """``word`` starts a word of ``text`` (both lower-cased): “patient” finds “patients”."""
+    lowered = word.lower()
+    return lowered in text and _word_start(lowered).search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _word_start(word: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(word))
 
 
 @functools.lru_cache(maxsize=65536)
@@ -2081,6 +2094,16 @@ class Writer:
                 cursor.close()
         return count
 
+    def plain_datetime(self, value: dt.datetime) -> Any:
+        """A UTC timestamp as the database takes it without SQLAlchemy's help (the text that
+        SQLAlchemy writes on SQLite)."""
+        if self.dialect.name == "sqlite":
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    def plain_date(self, value: dt.date) -> Any:
+        return value.isoformat() if self.dialect.name == "sqlite" else value
+
     def next_id(self, model: Any) -> int:
         from sqlalchemy import func, select
 
@@ -2120,16 +2143,27 @@ def generate(
     """Write a synthetic catalogue into the migrated database at ``database_url`` (which has no
     datasets yet) and return its summary (see the module documentation and bench/README.md).
     ``hooks=False`` leaves out the index-building hooks (:data:`HOOKS`)."""
-    from sqlalchemy import func, select
+    from sqlalchemy import event, func, select
 
     from catalogue.models import Dataset
     from core import create_app
-    from core.db import get_session
+    from core.db import database, get_session
 
     gen = Generator(
         datasets=datasets, variables=variables, mappings=mappings, seed=seed, progress=progress
     )
     app = create_app({"DATABASE_URL": database_url}, env=APP_ENV)
+    with app.app_context():
+        engine = database().engine
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _bulk_settings(dbapi_connection: Any, _record: Any) -> None:
+            # in WAL mode, NORMAL syncs at checkpoints only: a bench database needs no more;
+            # a larger page cache keeps the indexes of a million variables in memory
+            dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            dbapi_connection.execute("PRAGMA cache_size=-262144")
+
     phase_started = time.perf_counter()
 
     def phase(name: str) -> None:
