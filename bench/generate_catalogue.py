@@ -444,10 +444,15 @@ POPULATIONS = (  # (phrase, age groups)
     ("patients aged 60 years or older", ("elderly",)),
     ("fit adults up to 65 years", ("adult",)),
     ("adults of any age", ("adult", "elderly")),
-    ("children and adolescents", ("paediatric",)),
     ("young adults", ("adult",)),
+)
+PAEDIATRIC_POPULATIONS = (
+    ("children and adolescents", ("paediatric",)),
+    ("children and adolescents", ("paediatric",)),
     ("patients of all ages", ("paediatric", "adult", "elderly")),
 )
+# the share of paediatric datasets by disease area (others: 2 %)
+PAEDIATRIC = {"all": 0.6, "aml": 0.12, "hl": 0.2, "cml": 0.08, "other": 0.1, "mds": 0.03}
 STAGES = ("newly diagnosed", "newly diagnosed", "relapsed or refractory", "previously untreated",
           "high-risk", "lower-risk", "transplant-eligible", "transplant-ineligible")  # fmt: skip
 TRIAL_GROUPS = ("HOVON", "GIMEMA", "PETHEMA", "AMLSG", "GMALL", "NCRI", "ALFA", "GFM", "IFM",
@@ -1172,8 +1177,8 @@ class Generator:
             _cumulative([40, 20, 20, 8, 12]),
         )
         population, age_groups = r.choice(POPULATIONS)
-        if area.key == "all" and r.random() < 0.6:
-            population, age_groups = "children and adolescents", ("paediatric",)
+        if PAEDIATRIC.get(area.key, 0.02) > r.random():
+            population, age_groups = r.choice(PAEDIATRIC_POPULATIONS)
         stage = r.choice(STAGES)
         others = list(COUNTRY_WEIGHTS)
         countries = [plan.org.country]
@@ -1217,6 +1222,8 @@ class Generator:
         last_year = min(last_year_cap, first_year + duration)
         patients_median = {"registry": 1500, "real_world": 800, "biobank": 300}.get(source, 250)
         patients = max(1, min(250_000, round(r.lognormvariate(math.log(patients_median), 1.5))))
+        if r.random() < 0.02:  # a pilot, a rare subtype: counts the small-cell rule hides
+            patients = r.randint(1, 9)
         markers = _pick_distinct(r, area.markers, _zipf(len(area.markers)), r.randint(2, 5))
         disease = area.name or self.terms[plan.diseases[0]].label.lower()
         city = plan.org.city or COUNTRY_NAMES.get(plan.org.country, plan.org.country)
@@ -1745,9 +1752,17 @@ class Generator:
             if plan.style == "long":
                 return _name_slug(americanise(concept.label) if plan.american else concept.label)
             short = alias_choice.get(key, key)
-            return short.upper()[:8] if plan.style == "sdtm" else short
+            return short.upper()[:8].rstrip("_") if plan.style == "sdtm" else short
 
-        def add(concept: Concept, suffix: str | None, phrase: str | None, form: str | None) -> None:
+        def add(
+            concept: Concept,
+            suffix: str | None,
+            phrase: str | None,
+            form: str | None,
+            time_point: str | None = "",
+        ) -> None:
+            """One variable; ``phrase`` ends the label and is the time point, unless
+            ``time_point`` says otherwise ("" means: the phrase)."""
             if len(out) >= n:
                 return
             name = base_name(concept)
@@ -1759,7 +1774,9 @@ class Generator:
                 unique = f"{name}_{k}"
             names.add(unique)
             label = concept.label
-            if phrase:
+            if phrase and time_point is None:  # not a time point: an event's number
+                label = f"{label} ({phrase})"
+            elif phrase:
                 joined = label_joiner if not phrase.startswith("at ") else " "
                 label = f"{label}{joined}{phrase}" + (")" if joined == " (" else "")
             if plan.american:
@@ -1772,7 +1789,8 @@ class Generator:
                 description = f"{concept.label} as recorded in the {where} form."
             if description and plan.american:
                 description = americanise(description)
-            out.append((unique, label, description, form or concept.form, None, phrase, concept))
+            point = phrase if time_point == "" else time_point
+            out.append((unique, label, description, form or concept.form, None, point, concept))
 
         def concept_of(key: str) -> Concept | None:
             return concepts.get(key)
@@ -1834,7 +1852,7 @@ class Generator:
                 for key in AE_BLOCK:
                     c = concept_of(key)
                     if c is not None:
-                        add(c, str(ae), f"adverse event {ae}", "adverse_events")
+                        add(c, str(ae), f"event {ae}", "adverse_events", time_point=None)
             if visit > 10_000:  # pragma: no cover - a dictionary that cannot grow
                 raise RuntimeError("dictionary does not fill up")
         return out
