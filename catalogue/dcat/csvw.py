@@ -191,10 +191,9 @@ def _permissible_value(value: dict[str, Any], terms: dict[str, str]) -> dict[str
 def csvw_document(record: PublicRecord, iris: Iris) -> Iterator[str]:
     """The CSVW metadata (JSON-LD) of the version a record describes, in pieces."""
     version = record.version
-    current = record.is_current
     head: dict[str, Any] = {
         "@context": ["http://www.w3.org/ns/csvw", {"@language": "en"}],
-        "@id": str(iris.csvw(record.identifier, None if current else version.number)),
+        "@id": str(iris.csvw(record.identifier, version.number if record.versioned else None)),
         "url": str(iris.data_template(record.identifier, version.number)),
         "dc:title": f"Variables of “{version.title}”, version {version.number}",
         "dc:description": (

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
+import pyoxigraph as ox
 from flask import current_app
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, OWL, RDF, RDFS, SKOS, XSD
@@ -146,10 +148,10 @@ class Iris:
         return URIRef(f"{self.base}/api/v1/datasets/{identifier}/dictionary.csv?version={number}")
 
     def record_subject(self, record: PublicRecord) -> URIRef:
-        """The dataset IRI for its current version, the version IRI for an older one."""
-        if record.is_current:
-            return self.dataset(record.identifier)
-        return self.version(record.identifier, record.version.number)
+        """The version IRI for a record of one version, else the dataset IRI."""
+        if record.versioned:
+            return self.version(record.identifier, record.version.number)
+        return self.dataset(record.identifier)
 
 
 def new_graph() -> Graph:
@@ -173,18 +175,25 @@ def _year(value: int) -> Literal:
 
 
 SAFE_IRI_CHARACTERS = ":/?#[]@!$&'()*+,;=%~-._"
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def safe_iri(text: str | None) -> URIRef | None:
     """An http(s) IRI from what a custodian typed, with characters that IRIs forbid
-    percent-encoded; None when it is not an http(s) address."""
+    percent-encoded (a ``%`` that starts no escape too); None when it is not an http(s)
+    address or still not an IRI."""
     if not text:
         return None
     value = text.strip()
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return None
-    return URIRef(quote(value, safe=SAFE_IRI_CHARACTERS))
+    candidate = quote(_STRAY_PERCENT.sub("%25", value), safe=SAFE_IRI_CHARACTERS)
+    try:
+        ox.NamedNode(candidate)
+    except ValueError:
+        return None
+    return URIRef(candidate)
 
 
 def mailto(email: str | None) -> URIRef | None:
@@ -213,7 +222,7 @@ def add_dataset(graph: Graph, record: PublicRecord, iris: Iris) -> URIRef:
     add((subject, DCAT.version, Literal(str(version.number))))
     if version.version:
         add((subject, ADMS.versionNotes, _text(version.version)))
-    if record.is_current:
+    if not record.versioned:
         add((subject, DCAT.hasCurrentVersion, iris.version(record.identifier, version.number)))
     else:
         add((subject, DCAT.isVersionOf, dataset_iri))
@@ -260,7 +269,7 @@ def add_dataset(graph: Graph, record: PublicRecord, iris: Iris) -> URIRef:
 
 
 def _issued(record: PublicRecord) -> dt.datetime:
-    if record.is_current:
+    if not record.versioned:
         return record.first_published_at
     return record.version.published_at or record.first_published_at
 
@@ -432,7 +441,7 @@ def _add_dictionary(graph: Graph, subject: URIRef, record: PublicRecord, iris: I
     description, and the data dictionary as CSV."""
     version = record.version
     number = version.number
-    csvw = iris.csvw(record.identifier, None if record.is_current else number)
+    csvw = iris.csvw(record.identifier, number if record.versioned else None)
     schema_title = f"Variables of {record.identifier}, version {number} (CSVW table schema)"
     graph.add((subject, DCT.conformsTo, csvw))
     graph.add((csvw, RDF.type, DCT.Standard))

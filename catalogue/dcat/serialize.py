@@ -9,6 +9,7 @@ so that Turtle comes out as one block per resource.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -42,6 +43,18 @@ FORMATS: dict[str, RdfFormat] = {
 BY_MEDIA_TYPE = {f.media_type: f for f in FORMATS.values()}
 #: what the catalogue's URLs answer with when asked by extension (N-Triples is for the export)
 URL_FORMATS = ("ttl", "jsonld", "rdf")
+#: characters XML 1.0 cannot carry (C0 controls but tab and newlines, U+FFFE/U+FFFF, lone
+#: surrogates): dropped from literals in every format, so that the formats say the same
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(text: str) -> str:
+    """Literal text as every format carries it: without the characters XML cannot hold, and with
+    line ends as ``\\n`` (XML parsers turn a carriage return into a newline, so a text typed in
+    a browser, ``\\r\\n``, would read back differently from RDF/XML than from Turtle)."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _NOT_IN_XML.sub("", text)
 
 
 class TermConverter:
@@ -65,11 +78,12 @@ class TermConverter:
         if isinstance(term, URIRef):
             return self.iri(str(term))
         if isinstance(term, Literal):
+            text = clean_text(str(term))
             if term.language:
-                return ox.Literal(str(term), language=term.language)
+                return ox.Literal(text, language=term.language)
             if term.datatype is not None:
-                return ox.Literal(str(term), datatype=self.iri(str(term.datatype)))
-            return ox.Literal(str(term))
+                return ox.Literal(text, datatype=self.iri(str(term.datatype)))
+            return ox.Literal(text)
         if isinstance(term, BNode):
             return ox.BlankNode(str(term))
         raise TypeError(f"not an RDF term: {term!r}")

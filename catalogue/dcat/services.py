@@ -106,6 +106,8 @@ class PublicRecord:
     published_numbers: list[int]
     diseases: list[DiseaseTerm] = field(default_factory=list)
     has_variables: bool = False
+    #: describes one version (``/datasets/{id}/versions/{n}``) rather than the dataset
+    versioned: bool = False
 
     @property
     def retired(self) -> bool:
@@ -249,14 +251,12 @@ def _set_current_modified(records: list[PublicRecord]) -> None:
     if not older:
         return
     ids = {r.version.dataset_id for r in older}
-    latest = {
-        dataset_id: when
-        for dataset_id, when in get_session().execute(
-            select(DatasetVersion.dataset_id, func.max(DatasetVersion.published_at))
-            .where(DatasetVersion.dataset_id.in_(ids))
-            .group_by(DatasetVersion.dataset_id)
-        )
-    }
+    rows = get_session().execute(
+        select(DatasetVersion.dataset_id, func.max(DatasetVersion.published_at))
+        .where(DatasetVersion.dataset_id.in_(ids))
+        .group_by(DatasetVersion.dataset_id)
+    )
+    latest = {row[0]: row[1] for row in rows}
     for record in older:
         record.modified = latest.get(record.version.dataset_id) or record.modified
 
@@ -270,16 +270,15 @@ def public_record(actor: Actor, identifier: str, number: int | None = None) -> P
     """
     session = get_session()
     dataset = session.scalar(select(Dataset).where(Dataset.identifier == identifier))
-    if dataset is None:
-        raise NotFound(f"No dataset “{identifier}”.")
+    if dataset is None or dataset.status is DatasetStatus.DRAFT:
+        raise NotFound(f"No dataset “{identifier}”.")  # the same words: a draft does not leak
     require(actor, Permission.DATASET_READ, dataset, hide=True)
-    if dataset.status is DatasetStatus.DRAFT:
-        raise NotFound(f"No dataset “{identifier}”.")
     records = _load([dataset.id], {dataset.id: number} if number is not None else None)
     if not records:
         if number is not None:
             raise NotFound(f"Dataset “{identifier}” has no published version {number}.")
         raise NotFound(f"No dataset “{identifier}”.")
+    records[0].versioned = number is not None
     return records[0]
 
 
