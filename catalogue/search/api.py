@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from core.api import API_PREFIX
+from catalogue.search import services
+from catalogue.search.schemas import SearchResponseSchema, parameters_doc, result_body
+from core.api import API_PREFIX, actor
 
 blp = Blueprint("search_api", __name__, url_prefix=API_PREFIX, description="Search")
+
+
+@blp.route("/search")
+class SearchResource(MethodView):
+    @blp.doc(parameters=parameters_doc())
+    @blp.response(200, SearchResponseSchema)
+    def get(self) -> dict[str, Any]:
+        """Datasets by free text and facets, down to the variables (public: published
+        datasets; custodians also find their organisation's drafts, admins every draft).
+
+        Repeat a facet parameter for OR (``country=DE&country=NL``); different facets combine
+        with AND. Each facet's counts apply every other facet's selection. An unknown
+        parameter, value, sort or range is a 422 naming the parameter; a search that runs too
+        long a 503."""
+        query = services.parse_query(request.args.to_dict(flat=False))
+        return result_body(services.search(actor(), query))

@@ -66,14 +66,11 @@ class SearchBackend:
         """``SELECT id`` of the documents that match every group (anywhere)."""
         raise NotImplementedError
 
-    def tier(self, document: Any, group: Group) -> Any:
-        """8, 4, 2 or 1 by the best field of ``document`` (an aliased search_documents) that
-        holds the group — title, keywords, description, only the variables — or 0."""
-        raise NotImplementedError
-
-    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
-        """The backend's own text rank of ``document`` for any of ``keys`` (higher is better):
-        ``(expression, join)`` where ``join`` is a subquery to outer-join on ``id`` (or None)."""
+    def group_scores(self, group: Group) -> Any:
+        """A subquery ``(id, tier, rank)`` of the documents that hold the group anywhere:
+        ``tier`` is 8, 4, 2 or 1 by the best field that holds it — title, keywords,
+        description, only the variables — and ``rank`` the database's own text rank of the
+        group (higher is better; only to order equal tiers)."""
         raise NotImplementedError
 
     def variables_matching(
@@ -130,45 +127,41 @@ class SqliteBackend(SearchBackend):
         "search_fts_variables", column("rowid", Integer), column("version_id", String)
     )
 
-    def _match(self, fts: Any, expression: str, name: str) -> Any:
-        return select(fts.c.rowid).where(
-            text(f"{fts.name} MATCH :{name}").bindparams(bindparam(name, expression))
-        )
+    @staticmethod
+    def _matches(fts: Any, expression: str) -> Any:
+        return literal_column(fts.name).op("MATCH")(bindparam(None, expression, type_=String))
+
+    def _match(self, fts: Any, expression: str) -> Any:
+        return select(fts.c.rowid).where(self._matches(fts, expression))
 
     def documents_matching(self, groups: Sequence[Group]) -> Any:
-        return self._match(self.documents, fts5_query(groups), _name("q"))
+        return self._match(self.documents, fts5_query(groups))
 
-    def tier(self, document: Any, group: Group) -> Any:
-        whens = []
-        for field, score in FIELD_TIERS:
-            expression = "{" + FIELD_COLUMNS[field] + "} : " + fts5_group(group)
-            whens.append(
-                (document.c.id.in_(self._match(self.documents, expression, _name("f"))), score)
-            )
-        whens.append(
-            (
-                document.c.id.in_(self._match(self.documents, fts5_group(group), _name("g"))),
-                VARIABLES_TIER,
-            )
+    def group_scores(self, group: Group) -> Any:
+        # bm25 with the weight of one column only is non-zero exactly when that column holds
+        # the group (FTS5 keeps every idf above zero): one lookup tells the best field
+        fts = "search_fts_documents"
+        only = {
+            field: ", ".join("1" if f == field else "0" for f, _s in FIELD_TIERS) + ", 0"
+            for field, _score in FIELD_TIERS
+        }
+        tier = case(
+            *(
+                (literal_column(f"bm25({fts}, {only[field]})") < 0, score)
+                for field, score in FIELD_TIERS
+            ),
+            else_=VARIABLES_TIER,
         )
-        return case(*whens, else_=0)
-
-    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
-        weights = ", ".join(str(w) for _f, w in FIELD_TIERS) + ", 1"
-        name = _name("r")
-        ranked = (
+        weights = ", ".join(str(w) for _f, w in FIELD_TIERS) + f", {VARIABLES_TIER}"
+        return (
             select(
                 self.documents.c.rowid.label("id"),
-                literal_column(f"-bm25(search_fts_documents, {weights})", Float).label("rank"),
+                tier.label("tier"),
+                literal_column(f"-bm25({fts}, {weights})", Float).label("rank"),
             )
-            .where(
-                text(f"search_fts_documents MATCH :{name}").bindparams(
-                    bindparam(name, fts5_query([list(keys)]))
-                )
-            )
+            .where(self._matches(self.documents, fts5_group(group)))
             .subquery()
         )
-        return func.coalesce(ranked.c.rank, 0.0), ranked
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
@@ -177,7 +170,6 @@ class SqliteBackend(SearchBackend):
         keys = sorted({k for g in groups for k in g})
         words = "{text_name text_label text_description} : " + fts5_group(keys)
         fts = self.variables
-        name = _name("v")
         found = (
             select(
                 fts.c.version_id,
@@ -187,11 +179,7 @@ class SqliteBackend(SearchBackend):
                 .label("n"),
                 func.count().over(partition_by=fts.c.version_id).label("total"),
             )
-            .where(
-                text(f"search_fts_variables MATCH :{name}").bindparams(
-                    bindparam(name, f"{versions} AND {words}")
-                )
-            )
+            .where(self._matches(fts, f"{versions} AND {words}"))
             .subquery()
         )
         return select(found.c.version_id, found.c.variable_id, found.c.total).where(
@@ -274,19 +262,22 @@ class PostgresBackend(SearchBackend):
     def documents_matching(self, groups: Sequence[Group]) -> Any:
         return select(SearchDocument.id).where(self.all_tsv.op("@@")(_tsquery(tsquery(groups))))
 
-    def tier(self, document: Any, group: Group) -> Any:
-        text_tsv = _column(document, "text_tsv")
-        whens = [
-            (text_tsv.op("@@")(_tsquery(tsquery_group(group, weight))), score)
-            for (_f, score), weight in zip(FIELD_TIERS, "ABC", strict=True)
-        ]
-        whens.append((document.c.id.in_(self.documents_matching([group])), VARIABLES_TIER))
-        return case(*whens, else_=0)
-
-    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
-        text_tsv = _column(document, "text_tsv")
-        weights = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")
-        return func.ts_rank(weights, text_tsv, _tsquery(tsquery([list(keys)]))), None
+    def group_scores(self, group: Group) -> Any:
+        text_tsv = literal_column("search_documents.text_tsv")
+        tier = case(
+            *(
+                (text_tsv.op("@@")(_tsquery(tsquery_group(group, weight))), score)
+                for (_f, score), weight in zip(FIELD_TIERS, "ABC", strict=True)
+            ),
+            else_=VARIABLES_TIER,
+        )
+        weights = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")  # D, C, B, A
+        rank = func.ts_rank(weights, text_tsv, _tsquery(tsquery_group(group)))
+        return (
+            select(SearchDocument.id, tier.label("tier"), rank.label("rank"))
+            .where(self.all_tsv.op("@@")(_tsquery(tsquery_group(group))))
+            .subquery()
+        )
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
@@ -350,21 +341,10 @@ class PostgresBackend(SearchBackend):
             session.execute(text(f"ANALYZE {name}"))
 
 
-_counter = iter(range(1, 2**62))
-
-
-def _name(prefix: str) -> str:
-    """A fresh bind parameter name (statements hold several MATCH expressions)."""
-    return f"search_{prefix}{next(_counter)}"
-
-
 def _tsquery(expression: str) -> Any:
-    return func.to_tsquery(literal_column("'simple'::regconfig"), bindparam(_name("t"), expression))
-
-
-def _column(document: Any, name: str) -> Any:
-    """A column of an aliased search_documents that the model does not declare (tsvectors)."""
-    return literal_column(f"{document.name}.{name}")
+    return func.to_tsquery(
+        literal_column("'simple'::regconfig"), bindparam(None, expression, type_=String)
+    )
 
 
 _BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteBackend(), "postgresql": PostgresBackend()}

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 
 from catalogue import coverage
+from catalogue.markdown import plain_summary
 from catalogue.models import (
     Dataset,
     DatasetDisease,
@@ -41,6 +42,7 @@ from core.db import get_session
 from ontologies.text import normalise
 
 BATCH = 2000
+PLAIN_LENGTH = 1_000_000  # the whole description
 #: a document keeps at most this many distinct variable keys (a tsvector holds at most 1 MB)
 MAX_VARIABLE_KEYS = 50_000
 
@@ -171,6 +173,7 @@ def document_row(
         "countries": as_set(c.upper() for c in version.countries or []),
         "age_groups": as_set(version.age_groups or []),
         "diseases": as_set(diseases),
+        "description": plain_summary(version.description, length=PLAIN_LENGTH),
         "text_title": text.index_text(version.title),
         "text_keywords": text.index_text(*keywords),
         "text_description": text.index_text(version.description),

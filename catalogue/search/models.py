@@ -74,6 +74,8 @@ class SearchDocument(Base):
     countries: Mapped[str] = mapped_column(String(800), default=" ")
     age_groups: Mapped[str] = mapped_column(String(200), default=" ")
     diseases: Mapped[str] = mapped_column(Text, default=" ")
+    # the description as plain text (Markdown rendered and stripped), for snippets
+    description: Mapped[str] = mapped_column(Text, default="")
     text_title: Mapped[str] = mapped_column(Text, default="")
     text_keywords: Mapped[str] = mapped_column(Text, default="")
     text_description: Mapped[str] = mapped_column(Text, default="")

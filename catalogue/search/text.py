@@ -122,11 +122,16 @@ def distinct_keys(texts: Iterable[str | None]) -> Iterator[str]:
 # --- highlighting ---------------------------------------------------------------------------
 
 
-def _tokens(text: str) -> Iterator[tuple[int, int, set[str]]]:
+@lru_cache(maxsize=100_000)
+def _token_keys(token: str) -> frozenset[str]:
+    return frozenset(k for w in words(token) if (k := key_of(w)) is not None)
+
+
+def _tokens(text: str) -> Iterator[tuple[int, int, frozenset[str]]]:
     """``(start, end, keys)`` of each word of the original text (a word such as ``hgbDx`` or
     ``β2`` may stand for several keys)."""
     for match in _WORD.finditer(text):
-        found = {k for w in words(match.group()) if (k := key_of(w)) is not None}
+        found = _token_keys(match.group())
         if found:
             yield match.start(), match.end(), found
 

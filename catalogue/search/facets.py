@@ -1,0 +1,557 @@
+"""Facets: what search results can be narrowed by, with counts.
+
+A facet reads its query parameters (repeat one for OR: ``country=DE&country=NL``), checks them
+(an unknown value is a 422 naming the parameter), turns them into a SQL condition on a search
+document, and counts the candidates per value. Facets combine with AND; the counts of a facet
+are taken with every *other* facet's selection applied, so that its values stay alternatives
+one can add (OR) — the usual faceted-search behaviour.
+
+Other packages add facets with :func:`register_facet` (governance will add data-use
+permissions): a facet may store what it needs in its own tables, keyed by the document's
+``version_id`` or ``id``, which the candidates carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pycountry
+from sqlalchemy import and_, case, func, literal_column, or_, select
+
+from catalogue import coverage
+from catalogue.models import (
+    DATA_MODEL_LABELS,
+    SOURCE_TYPE_LABELS,
+    AgeGroup,
+    DataModel,
+    DatasetDisease,
+    SourceType,
+    Variable,
+)
+from catalogue.search.models import SearchDocumentTerm
+from core.db import get_session
+from core.errors import InvalidInput
+from core.models import Organisation
+from ontologies.identifiers import UnknownIdentifier, normalise_curie
+from ontologies.models import Term, TermClosure, TermEdge
+
+AGE_GROUP_LABELS = {
+    AgeGroup.PAEDIATRIC: "Paediatric",
+    AgeGroup.ADULT: "Adult",
+    AgeGroup.ELDERLY: "Elderly",
+}
+DISEASE_ONTOLOGY = "HAEM"
+#: the vocabulary whose top terms the "has variables for" facet offers to begin with
+VARIABLE_ONTOLOGY = "HV"
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    parents: list[str] = field(default_factory=list)  # hierarchical facets: parents listed too
+    selected: bool = False
+
+
+class Facet:
+    """One facet. ``name`` is its key in the response; ``params`` the query parameters it
+    reads (its name, unless it says otherwise)."""
+
+    name: str = ""
+    label: str = ""
+    hierarchical = False
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return (self.name,)
+
+    def parse(self, args: dict[str, list[str]]) -> Any:
+        """The selection from the query parameters (None: nothing selected).
+
+        :raises InvalidInput: naming the parameter, for a value the facet does not know.
+        """
+        values = [v.strip() for v in args.get(self.name, []) if v.strip()]
+        return self.check(list(dict.fromkeys(values))) if values else None
+
+    def check(self, values: list[str]) -> Any:
+        return values
+
+    def condition(self, document: Any, selection: Any) -> Any:
+        """A SQL condition on ``document`` (search_documents, aliased) for the selection."""
+        raise NotImplementedError
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        """``SELECT value, count`` over ``candidates`` (the CTE) filtered by ``where``."""
+        raise NotImplementedError
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        """The facet's values from the rows of :meth:`counts`, labelled, in display order."""
+        raise NotImplementedError
+
+    def invalid(self, message: str, param: str | None = None) -> InvalidInput:
+        return InvalidInput.field(param or self.name, message)
+
+
+class ColumnFacet(Facet):
+    """A single-valued column of the document; values from a fixed list."""
+
+    column: str = ""
+    choices: dict[str, str] = {}
+
+    def check(self, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in self.choices]
+        if unknown:
+            raise self.invalid(
+                f"Unknown {self.label.lower()} {', '.join(unknown)}; use one of: "
+                + ", ".join(self.choices)
+                + "."
+            )
+        return values
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        return document.c[self.column].in_(selection)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        value = candidates.c[self.column]
+        return select(value, func.count()).where(where, value.is_not(None)).group_by(value)
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = dict(rows)
+        chosen = set(selection or [])
+        return [
+            FacetValue(value, label, counted.get(value, 0), selected=value in chosen)
+            for value, label in self.choices.items()
+            if counted.get(value) or value in chosen
+        ]
+
+
+class SetFacet(Facet):
+    """A multi-valued column stored as a space-delimited set (`` DE NL ``)."""
+
+    column: str = ""
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        # the values were checked: plain codes without LIKE wildcards
+        return or_(*(document.c[self.column].like(f"% {v} %") for v in selection))
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        value = candidates.c[self.column]
+        return select(value, func.count()).where(where).group_by(value)
+
+    def totals(self, rows: Iterable[tuple[str, int]]) -> dict[str, int]:
+        """Counts per value from counts per set (a candidate counts once under each value)."""
+        found: dict[str, int] = {}
+        for members, count in rows:
+            for value in (members or "").split():
+                found[value] = found.get(value, 0) + count
+        return found
+
+    def label_of(self, value: str) -> str:
+        return value
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = self.totals(rows)
+        chosen = set(selection or [])
+        for value in chosen:
+            counted.setdefault(value, 0)
+        items = [
+            FacetValue(v, self.label_of(v), n, selected=v in chosen) for v, n in counted.items()
+        ]
+        return sorted(items, key=lambda i: (-i.count, i.label))
+
+
+class SourceTypeFacet(ColumnFacet):
+    name, label, column = "source_type", "Source type", "source_type"
+    choices = {t.value: SOURCE_TYPE_LABELS[t] for t in SourceType}
+
+
+class DataModelFacet(ColumnFacet):
+    name, label, column = "data_model", "Data model", "data_model"
+    choices = {m.value: DATA_MODEL_LABELS[m] for m in DataModel}
+
+
+class AgeGroupFacet(SetFacet):
+    name, label, column = "age_group", "Age group", "age_groups"
+
+    def check(self, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in AGE_GROUP_LABELS]
+        if unknown:
+            raise self.invalid(
+                f"Unknown age group {', '.join(unknown)}; use one of: "
+                + ", ".join(AGE_GROUP_LABELS)
+                + "."
+            )
+        return values
+
+    def label_of(self, value: str) -> str:
+        return AGE_GROUP_LABELS.get(value, value)  # type: ignore[call-overload]
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        order = list(AGE_GROUP_LABELS)
+        return sorted(
+            super().values(rows, selection),
+            key=lambda i: order.index(i.value) if i.value in order else 99,  # type: ignore[arg-type]
+        )
+
+
+class CountryFacet(SetFacet):
+    name, label, column = "country", "Country", "countries"
+
+    def check(self, values: list[str]) -> list[str]:
+        codes = []
+        for value in values:
+            code = value.upper()
+            if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+                raise self.invalid(
+                    f"“{value}” is not an ISO 3166-1 alpha-2 country code (DE, FR, NL …)."
+                )
+            codes.append(code)
+        return codes
+
+    def label_of(self, value: str) -> str:
+        country = pycountry.countries.get(alpha_2=value)
+        return country.name if country is not None else value
+
+
+class CustodianFacet(Facet):
+    name, label = "custodian", "Custodian organisation"
+
+    def check(self, values: list[str]) -> list[str]:
+        known = set(
+            get_session().scalars(select(Organisation.id).where(Organisation.id.in_(values)))
+        )
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            raise self.invalid(f"No organisation {', '.join(unknown)}.")
+        return values
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        return document.c.organisation_id.in_(selection)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        value = candidates.c.organisation_id
+        return select(value, func.count()).where(where).group_by(value)
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = dict(rows)
+        chosen = set(selection or [])
+        for value in chosen:
+            counted.setdefault(value, 0)
+        names = {
+            row.id: row.name
+            for row in get_session().execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(list(counted)))
+            )
+        }
+        items = [
+            FacetValue(v, names.get(v, v), n, selected=v in chosen) for v, n in counted.items()
+        ]
+        return sorted(items, key=lambda i: (-i.count, i.label))
+
+
+def parse_curies(facet: Facet, values: list[str], ontology: str | None) -> list[str]:
+    """CURIEs (or IRIs) of loaded terms, normalised; of ``ontology`` when given.
+
+    :raises InvalidInput: naming the facet's parameter.
+    """
+    curies = []
+    for value in values:
+        try:
+            curies.append(normalise_curie(value))
+        except UnknownIdentifier as exc:
+            raise facet.invalid(str(exc)) from exc
+    curies = list(dict.fromkeys(curies))
+    rows = dict(
+        get_session()
+        .execute(select(Term.curie, Term.ontology_prefix).where(Term.curie.in_(curies)))
+        .all()
+    )
+    unknown = [c for c in curies if c not in rows]
+    if unknown:
+        raise facet.invalid(f"No loaded term {', '.join(unknown)}.")
+    if ontology is not None:
+        other = [c for c in curies if rows[c] != ontology]
+        if other:
+            raise facet.invalid(f"Not in the disease hierarchy ({ontology}): {', '.join(other)}.")
+    return curies
+
+
+def tagged_with(document: Any, curies: Sequence[str]) -> Any:
+    """The document's version is tagged with one of ``curies`` or a term below one."""
+    return document.c.version_id.in_(
+        select(DatasetDisease.version_id)
+        .join(TermClosure, TermClosure.descendant_curie == DatasetDisease.term_curie)
+        .where(TermClosure.ancestor_curie.in_(list(curies)))
+    )
+
+
+def covering(document: Any, curies: Sequence[str]) -> Any:
+    """The document's version has variables for one of ``curies`` (or a term below one), by
+    :mod:`catalogue.coverage`'s rule. Written as ``version_id IN (…)`` over
+    :func:`~catalogue.coverage.covering_rows` rather than :func:`~catalogue.coverage.covers_any`'s
+    correlated EXISTS: SQLite runs an EXISTS once per candidate, an IN once."""
+    rows = coverage.covering_rows(curies).with_only_columns(Variable.version_id)
+    return document.c.version_id.in_(rows)
+
+
+class DiseaseFacet(Facet):
+    """Hierarchical: a dataset counts under each of its disease terms and every ancestor of
+    them (once, however many of its terms lie below); selecting a term selects what lies
+    below it."""
+
+    name, label = "disease", "Disease"
+    hierarchical = True
+
+    def check(self, values: list[str]) -> list[str]:
+        return parse_curies(self, values, DISEASE_ONTOLOGY)
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        return tagged_with(document, selection)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        value = candidates.c.diseases
+        return select(value, func.count()).where(where).group_by(value)
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        session = get_session()
+        direct = sorted({c for members, _n in rows for c in (members or "").split()})
+        ancestors: dict[str, set[str]] = {c: set() for c in direct}
+        for descendant, ancestor in session.execute(
+            select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
+                TermClosure.descendant_curie.in_(direct)
+            )
+        ):
+            ancestors[descendant].add(ancestor)
+        counted: dict[str, int] = {}
+        for members, count in rows:
+            reached: set[str] = set()
+            for curie in (members or "").split():
+                reached |= ancestors.get(curie, {curie})
+            for curie in reached:
+                counted[curie] = counted.get(curie, 0) + count
+        for curie in selection or []:
+            counted.setdefault(curie, 0)
+        return _tree(counted, set(selection or []))
+
+
+class TermFacet(Facet):
+    """ "Has variables for": the top terms of the HARMONY variables, each selected term and
+    the terms right below a selected one, with the number of candidates that have variables
+    for them (through the hierarchy)."""
+
+    name, label = "term", "Has variables for"
+    hierarchical = True
+
+    def check(self, values: list[str]) -> list[str]:
+        return parse_curies(self, values, None)
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        return covering(document, selection)
+
+    def shown(self, selection: Any) -> list[str]:
+        session = get_session()
+        chosen = list(selection or [])
+        roots = session.scalars(
+            select(Term.curie).where(
+                Term.ontology_prefix == VARIABLE_ONTOLOGY,
+                Term.is_obsolete.is_(False),
+                ~select(TermEdge.child_curie).where(TermEdge.child_curie == Term.curie).exists(),
+            )
+        ).all()
+        children = session.scalars(
+            select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(chosen))
+        ).all()
+        return list(dict.fromkeys([*roots, *chosen, *children]))
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        return (
+            select(SearchDocumentTerm.term_curie, func.count())
+            .select_from(candidates)
+            .join(SearchDocumentTerm, SearchDocumentTerm.document_id == candidates.c.id)
+            .where(where, SearchDocumentTerm.term_curie.in_(self.shown(selection)))
+            .group_by(SearchDocumentTerm.term_curie)
+        )
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = dict(rows)
+        for curie in selection or []:
+            counted.setdefault(curie, 0)
+        return _tree(counted, set(selection or []))
+
+
+def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
+    """Values of a hierarchical facet in tree order (depth first, parents before children,
+    largest first among siblings), each with its parents among the values."""
+    if not counted:
+        return []
+    session = get_session()
+    curies = sorted(counted)
+    labels = dict(
+        session.execute(select(Term.curie, Term.label).where(Term.curie.in_(curies))).all()
+    )
+    parents: dict[str, list[str]] = {c: [] for c in curies}
+    for child, parent in session.execute(
+        select(TermEdge.child_curie, TermEdge.parent_curie).where(
+            TermEdge.child_curie.in_(curies), TermEdge.parent_curie.in_(curies)
+        )
+    ):
+        parents[child].append(parent)
+    children: dict[str, list[str]] = {}
+    for child, ps in parents.items():
+        for parent in ps:
+            children.setdefault(parent, []).append(child)
+
+    def order(items: Iterable[str]) -> list[str]:
+        return sorted(items, key=lambda c: (-counted[c], labels.get(c, c).lower()))
+
+    out: list[FacetValue] = []
+    placed: set[str] = set()
+
+    def visit(curie: str) -> None:
+        if curie in placed:
+            return
+        placed.add(curie)
+        out.append(
+            FacetValue(
+                curie,
+                labels.get(curie, curie),
+                counted[curie],
+                parents=sorted(parents[curie]),
+                selected=curie in chosen,
+            )
+        )
+        for child in order(children.get(curie, [])):
+            visit(child)
+
+    for root in order(c for c in curies if not parents[c]):
+        visit(root)
+    for curie in order(c for c in curies if c not in placed):  # cycles, if an ontology has any
+        visit(curie)
+    return out
+
+
+# --- patients: ranges -----------------------------------------------------------------------
+
+PATIENT_RANGES: tuple[tuple[int, int | None], ...] = (
+    (0, 99),
+    (100, 499),
+    (500, 999),
+    (1000, 4999),
+    (5000, None),
+)
+MAX_PATIENTS = 10_000_000
+
+
+def range_value(low: int, high: int | None) -> str:
+    return f"{low}-{high}" if high is not None else f"{low}-"
+
+
+def range_label(low: int, high: int | None) -> str:
+    return f"{low:,}–{high:,}" if high is not None else f"{low:,} or more"  # noqa: RUF001
+
+
+class PatientsFacet(Facet):
+    """Patients, in ranges (``patients_min``/``patients_max`` select any range)."""
+
+    name, label = "patients", "Patients"
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return ("patients_min", "patients_max")
+
+    def parse(self, args: dict[str, list[str]]) -> Any:
+        bounds: dict[str, int] = {}
+        for param in self.params:
+            given = [v.strip() for v in args.get(param, []) if v.strip()]
+            if not given:
+                continue
+            if len(given) > 1:
+                raise self.invalid("Give it once.", param)
+            try:
+                number = int(given[0])
+            except ValueError:
+                raise self.invalid("A whole number of patients, 0 or more.", param) from None
+            if not 0 <= number <= MAX_PATIENTS:
+                raise self.invalid(f"Between 0 and {MAX_PATIENTS:,}.", param)
+            bounds[param] = number
+        if not bounds:
+            return None
+        low, high = bounds.get("patients_min"), bounds.get("patients_max")
+        if low is not None and high is not None and low > high:
+            raise self.invalid("patients_min is larger than patients_max.", "patients_max")
+        return (low, high)
+
+    def condition(self, document: Any, selection: tuple[int | None, int | None]) -> Any:
+        low, high = selection
+        parts = []
+        if low is not None:
+            parts.append(document.c.patients >= low)
+        if high is not None:
+            parts.append(document.c.patients <= high)
+        return and_(*parts)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        patients = candidates.c.patients
+        bucket = case(
+            *(
+                (
+                    and_(patients >= low, patients <= high)
+                    if high is not None
+                    else patients >= low,
+                    # inline constants: PostgreSQL compares the grouped expression by its text
+                    literal_column(f"'{range_value(low, high)}'"),
+                )
+                for low, high in PATIENT_RANGES
+            ),
+            else_=None,
+        )
+        return select(bucket, func.count()).where(where, patients.is_not(None)).group_by(bucket)
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = dict(rows)
+        low, high = selection if selection else (None, None)
+        out = []
+        for a, b in PATIENT_RANGES:
+            value = range_value(a, b)
+            out.append(
+                FacetValue(
+                    value,
+                    range_label(a, b),
+                    counted.get(value, 0),
+                    selected=(low, high) == (a, b),
+                )
+            )
+        return out
+
+
+# --- the registry ---------------------------------------------------------------------------
+
+_FACETS: list[Facet] = []
+
+
+def register_facet(facet: Facet) -> None:
+    """Add a facet (after the built-in ones); its name and parameters must be new."""
+    taken = {f.name for f in _FACETS} | {p for f in _FACETS for p in f.params}
+    if facet.name in taken or set(facet.params) & taken:
+        raise RuntimeError(f"a search facet named {facet.name} exists already")
+    _FACETS.append(facet)
+
+
+def facets() -> list[Facet]:
+    return list(_FACETS)
+
+
+for _facet in (
+    DiseaseFacet(),
+    SourceTypeFacet(),
+    CountryFacet(),
+    CustodianFacet(),
+    DataModelFacet(),
+    AgeGroupFacet(),
+    PatientsFacet(),
+    TermFacet(),
+):
+    register_facet(_facet)

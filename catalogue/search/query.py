@@ -1,0 +1,341 @@
+"""What a query text means: its words, the terms it names, and corrections of misspellings.
+
+The words are read left to right; at each position the longest run of words (up to
+:data:`MAX_SPAN`) that names a term of a loaded ontology becomes one *part* of the query:
+
+- *exactly*: the run is a label, synonym or abbreviation of the term (as the ontologies'
+  autocomplete index ``term_names`` normalises names; British spellings folded, so
+  "haemoglobin" and "hemoglobin" name the same term whichever spelling the ontology has);
+- *partly*, when nothing is named exactly from there: the run ends a few diseases' labels (a
+  disease label ends in its kind: "myeloma" ends "Plasma cell myeloma"), or it is a symbol
+  (typed in capitals or with digits) or several words that begin a few terms' labels ("FLT3"
+  begins "FLT3 internal tandem duplication" and "FLT3 tyrosine kinase domain mutation").
+  Labels only (a synonym such as "Patient characteristics" of Demographics would make
+  "patient" mean every dataset), runs of three letters or more, and only when the labels
+  belong to at most :data:`MAX_PARTIAL_TERMS` terms once the terms below another one found
+  are dropped: "leukaemia" ends too many labels to mean any of them.
+
+A part that names terms matches a dataset that holds its words (like any other text) **or** is
+tagged with one of the terms or a term below it, **or** has variables mapped to one of them or
+below (:mod:`catalogue.coverage`). The other words are plain text. Every part must match.
+
+A plain word that the published catalogue never uses is looked up among the words it does use
+(trigram similarity, as pg_trgm computes it, on both databases): close words are searched too
+and shown as such.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+from sqlalchemy import false, func, select, union_all
+
+from catalogue.search import text
+from catalogue.search.backends import backend_for
+from catalogue.search.models import SearchWord
+from core.db import get_session
+from ontologies.models import NameKind, Term, TermClosure, TermName
+from ontologies.text import prefix_upper_bound
+
+_TYPED = re.compile(r"[^\W_]+")
+MAX_WORDS = 24  # words of a query looked at (the rest is ignored, and said so)
+MAX_SPAN = 6
+MAX_PARTIAL_TERMS = 6
+MIN_PARTIAL_LENGTH = 3
+EXCLUDED_ONTOLOGIES = ("DUO",)  # data-use conditions describe consent, not data
+DISEASE_ONTOLOGY = "HAEM"  # whose labels end in the disease's kind: "… myeloma", "… lymphoma"
+FUZZY_MIN_LENGTH = 4
+FUZZY_SIMILARITY = 0.4  # trigram similarity a correction needs
+FUZZY_RATIO = 75  # and edit similarity (rapidfuzz ratio, 0-100)
+MAX_CORRECTIONS = 2
+
+
+@dataclass
+class NamedTerm:
+    curie: str
+    label: str
+    ontology: str
+    match: str  # "exact" or "partial"
+    narrower: int = 0  # terms below it that the search includes
+
+
+@dataclass
+class Part:
+    words: list[str]  # the normalised words of the query this part stands for
+    groups: list[list[str]]  # per meaningful word: its key and the keys of its corrections
+    terms: list[NamedTerm] = field(default_factory=list)
+    corrections: dict[str, list[str]] = field(default_factory=dict)  # word → close words
+
+    @property
+    def curies(self) -> list[str]:
+        return [t.curie for t in self.terms]
+
+
+@dataclass
+class Interpretation:
+    text: str
+    parts: list[Part]
+    ignored: list[str]  # words that carry no meaning for search (and words past MAX_WORDS)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.parts
+
+    @property
+    def groups(self) -> list[list[str]]:
+        return [g for p in self.parts for g in p.groups]
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key of the query (corrections included), once."""
+        return list(dict.fromkeys(k for g in self.groups for k in g))
+
+    @property
+    def terms(self) -> list[NamedTerm]:
+        return [t for p in self.parts for t in p.terms]
+
+
+def interpret(q: str | None) -> Interpretation:
+    query = (q or "").strip()
+    all_words = text.words(query)
+    words, ignored = all_words[:MAX_WORDS], all_words[MAX_WORDS:]
+    if not words:
+        return Interpretation(query, [], ignored)
+    symbols = {w.lower() for w in _TYPED.findall(query) if w.isupper() or not w.isalpha()}
+    spans = _find_terms(words, symbols)
+    parts: list[Part] = []
+    i = 0
+    while i < len(words):
+        if i in spans:
+            length, terms = spans[i]
+            span = words[i : i + length]
+            groups = [[k] for w in span if (k := text.key_of(w)) is not None]
+            parts.append(Part(words=span, groups=groups, terms=terms))
+            i += length
+            continue
+        key = text.key_of(words[i])
+        if key is None:
+            ignored.append(words[i])
+        else:
+            parts.append(Part(words=[words[i]], groups=[[key]]))
+        i += 1
+    _correct_misspellings([p for p in parts if not p.terms])
+    _count_narrower([t for p in parts for t in p.terms])
+    return Interpretation(query, parts, ignored)
+
+
+# --- terms ----------------------------------------------------------------------------------
+
+
+def _spellings(span: Sequence[str]) -> set[str]:
+    """A run of words as term names may spell it: as typed, with British spellings folded, and
+    in the singular ("lymphomas")."""
+    typed = " ".join(span)
+    found = {typed, " ".join(text.fold_spelling(w) for w in span)}
+    last = span[-1]
+    if len(last) > 4 and last.endswith("s") and not last.endswith("ss"):  # a plural
+        found |= {f[:-1] for f in found}
+    return found
+
+
+def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, list[NamedTerm]]]:
+    """``{start: (length, terms)}`` for the runs of words that name terms, left to right,
+    longest first, exact names before partial ones.
+
+    ``symbols``: the words typed in capitals or with digits ("ALL", "FLT3"). A common word
+    names a term only when typed so ("ALL" is acute lymphoblastic leukaemia, "all" is not), and
+    a single word begins a label only when it is a symbol (so "FLT3" finds the FLT3 markers but
+    "blast" does not mean "Blast phase chronic myeloid leukaemia")."""
+    session = get_session()
+    spans: dict[tuple[int, int], set[str]] = {}  # (start, length) → spellings
+    for start in range(len(words)):
+        for length in range(1, min(MAX_SPAN, len(words) - start) + 1):
+            span = words[start : start + length]
+            if all(w in text.STOPWORDS and w not in symbols for w in span):
+                continue
+            spans[(start, length)] = _spellings(span)
+    if not spans:
+        return {}
+    names = {name for spellings in spans.values() for name in spellings}
+    visible = [
+        TermName.is_obsolete == false(),
+        TermName.ontology_prefix.not_in(EXCLUDED_ONTOLOGIES),
+    ]
+    exact: dict[str, set[str]] = {}  # name → curies (the name is the whole of a term's name)
+    ends: dict[str, set[str]] = {}  # name → curies (the name ends a term's name)
+    for name, curie, is_word_start, kind, prefix in session.execute(
+        select(
+            TermName.name,
+            TermName.term_curie,
+            TermName.is_word_start,
+            TermName.kind,
+            TermName.ontology_prefix,
+        ).where(TermName.name.in_(sorted(names)), *visible)
+    ):
+        if not is_word_start:
+            exact.setdefault(name, set()).add(curie)
+        elif kind is NameKind.LABEL and prefix == DISEASE_ONTOLOGY:
+            ends.setdefault(name, set()).add(curie)
+    begins = _names_beginning(
+        {
+            n
+            for n in names
+            if len(n.replace(" ", "")) >= MIN_PARTIAL_LENGTH
+            and n not in exact
+            and (" " in n or n in symbols or text.fold_spelling(n) in symbols)
+        },
+        visible,
+    )
+    found: dict[int, tuple[int, list[NamedTerm]]] = {}
+    labels = _Labels()
+    i = 0
+    while i < len(words):
+        taken = False
+        for kind in ("exact", "partial"):
+            for length in range(min(MAX_SPAN, len(words) - i), 0, -1):
+                spellings = spans.get((i, length))
+                if not spellings:
+                    continue
+                if kind == "exact":
+                    curies = set().union(*(exact.get(s, set()) for s in spellings))
+                else:
+                    if all(len(s.replace(" ", "")) < MIN_PARTIAL_LENGTH for s in spellings):
+                        continue
+                    curies = set().union(
+                        *(ends.get(s, set()) | begins.get(s, set()) for s in spellings)
+                    )
+                    curies = _topmost(curies) if curies else curies
+                    if len(curies) > MAX_PARTIAL_TERMS:
+                        continue
+                if not curies:
+                    continue
+                terms = labels.terms(sorted(curies), kind)
+                if terms:
+                    found[i] = (length, terms)
+                    i += length
+                    taken = True
+                    break
+            if taken:
+                break
+        if not taken:
+            i += 1
+    return found
+
+
+def _names_beginning(starts: set[str], visible: list[object]) -> dict[str, set[str]]:
+    """``{start: curies}`` of the whole names that begin with ``start`` and more words (a
+    handful per start: more than that and the start is too common to name anything)."""
+    if not starts:
+        return {}
+    limit = 40
+    parts = []
+    for start in sorted(starts):
+        low = start + " "
+        subquery = (
+            select(TermName.term_curie, TermName.name)
+            .where(
+                TermName.is_word_start == false(),
+                TermName.kind == NameKind.LABEL,
+                TermName.name >= low,
+                TermName.name < prefix_upper_bound(low),
+                *visible,  # type: ignore[arg-type]
+            )
+            .limit(limit)
+            .subquery()
+        )
+        parts.append(select(subquery.c.term_curie, subquery.c.name))
+    found: dict[str, set[str]] = {}
+    for curie, name in get_session().execute(union_all(*parts)):
+        for start in starts:
+            if name.startswith(start + " "):
+                found.setdefault(start, set()).add(curie)
+    return found
+
+
+def _topmost(curies: set[str]) -> set[str]:
+    """``curies`` without those below another one of them."""
+    if len(curies) < 2:
+        return curies
+    below = set(
+        get_session().scalars(
+            select(TermClosure.descendant_curie).where(
+                TermClosure.ancestor_curie.in_(sorted(curies)),
+                TermClosure.descendant_curie.in_(sorted(curies)),
+                TermClosure.depth > 0,
+            )
+        )
+    )
+    return curies - below
+
+
+class _Labels:
+    def terms(self, curies: list[str], kind: str) -> list[NamedTerm]:
+        rows = get_session().execute(
+            select(Term.curie, Term.label, Term.ontology_prefix).where(Term.curie.in_(curies))
+        )
+        return [
+            NamedTerm(curie=c, label=label, ontology=prefix, match=kind)
+            for c, label, prefix in sorted(rows, key=lambda r: (r[2] != "HAEM", r[1].lower()))
+        ]
+
+
+def _count_narrower(terms: list[NamedTerm]) -> None:
+    if not terms:
+        return
+    counts = dict(
+        get_session()
+        .execute(
+            select(TermClosure.ancestor_curie, func.count())
+            .where(
+                TermClosure.ancestor_curie.in_(sorted({t.curie for t in terms})),
+                TermClosure.depth > 0,
+            )
+            .group_by(TermClosure.ancestor_curie)
+        )
+        .all()
+    )
+    for term in terms:
+        term.narrower = counts.get(term.curie, 0)
+
+
+# --- misspellings ---------------------------------------------------------------------------
+
+
+def _correct_misspellings(parts: list[Part]) -> None:
+    """For each plain word whose key the published catalogue does not use, search its closest
+    words too."""
+    session = get_session()
+    candidates = {
+        p.groups[0][0]: p
+        for p in parts
+        if len(p.words[0]) >= FUZZY_MIN_LENGTH and p.words[0].isalpha() and p.groups
+    }
+    if not candidates:
+        return
+    known = set(
+        session.scalars(
+            select(SearchWord.key).where(SearchWord.key.in_(sorted(candidates))).distinct()
+        )
+    )
+    backend = backend_for(session)
+    for key, part in candidates.items():
+        if key in known:
+            continue
+        word = text.fold_spelling(part.words[0])
+        close = _closest(word, backend.fuzzy_candidates(session, word))
+        if close:
+            part.corrections[part.words[0]] = close
+            part.groups[0] = list(dict.fromkeys([key, *(text.key_of(w) or w for w in close)]))
+
+
+def _closest(word: str, candidates: list[str]) -> list[str]:
+    scored = []
+    for candidate in candidates:
+        similarity = text.trigram_similarity(word, candidate)
+        ratio = fuzz.ratio(word, candidate)
+        if similarity >= FUZZY_SIMILARITY and ratio >= FUZZY_RATIO:
+            scored.append((-ratio, -similarity, candidate))
+    return [c for _r, _s, c in sorted(scored)[:MAX_CORRECTIONS]]

@@ -1,0 +1,529 @@
+"""Search, the use case: datasets (and their variables) that match a query text and facets.
+
+One statement finds everything about the candidates at once — the page of hits, the total and
+every facet's counts: the candidates (visible to the actor, matching every part of the query)
+are a materialised CTE carrying one flag per selected facet, and the page, the total and each
+facet's counts are ``UNION ALL``-ed selections of it. A few small statements then fill in the
+page (titles and snippets, diseases, the variables that matched), never one per hit.
+
+Relevance is a score the two databases compute alike: per query word, 8 when it is in the
+title, 4 in the keywords, 2 in the description, 1 only in the variables; per part of the query
+that names a term, 6 more when the dataset is tagged with it (or below it) and 1 when it has
+variables for it. Ties go by the database's own text rank (``bm25``, ``ts_rank``), then the most
+recently updated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import (
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+
+from catalogue import coverage
+from catalogue.models import Dataset, DatasetVersion, Variable
+from catalogue.search import text
+from catalogue.search.backends import backend_for
+from catalogue.search.facets import (
+    Facet,
+    FacetValue,
+    covering,
+    facets,
+    tagged_with,
+)
+from catalogue.search.models import SearchDocument
+from catalogue.search.query import Interpretation, interpret
+from core.db import get_session, query_timeout
+from core.errors import InvalidInput
+from core.models import Organisation
+from core.permissions import Permission
+from core.policies import Actor, SystemActor, is_admin, is_user, require
+from ontologies.models import Term, TermClosure
+
+SORTS = {
+    "relevance": "Relevance",
+    "patients": "Patients (most first)",
+    "updated": "Recently updated",
+    "title": "Title (A–Z)",  # noqa: RUF001 - a typographic dash
+}
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_PAGE = 10_000
+TAG_SCORE = 6
+COVER_SCORE = 1
+VARIABLES_SHOWN = 5
+BASE_PARAMS = ("q", "sort", "page", "per_page")
+
+
+@dataclass
+class SearchQuery:
+    q: str = ""
+    selections: dict[str, Any] = field(default_factory=dict)  # facet name → its selection
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+
+@dataclass
+class MatchedVariable:
+    name: str
+    label: str
+    name_html: Markup
+    label_html: Markup
+    description_html: Markup
+    terms: list[dict[str, str]] = field(default_factory=list)  # mapped to a named term
+
+
+@dataclass
+class Hit:
+    identifier: str
+    title: str
+    title_html: Markup
+    snippet_html: Markup
+    keywords: list[tuple[str, Markup, bool]]  # keyword, highlighted, matched
+    status: str  # published or draft
+    version_number: int
+    custodian_id: str
+    custodian: str
+    source_type: str | None
+    data_model: str | None
+    countries: list[str]
+    age_groups: list[str]
+    patients: int | None
+    time_coverage: tuple[int | None, int | None]
+    diseases: list[dict[str, str]]
+    matched_terms: list[dict[str, str]]  # named terms the dataset is tagged with (or below)
+    updated: dt.datetime
+    score: float | None
+    variables: list[MatchedVariable]
+    variables_matching_words: int
+    variables_mapped_to_terms: int
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    interpretation: Interpretation
+    items: list[Hit]
+    total: int
+    facets: dict[str, list[FacetValue]]
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.query.per_page))
+
+
+# --- reading the parameters -----------------------------------------------------------------
+
+
+def parse_query(args: Mapping[str, Sequence[str]]) -> SearchQuery:
+    """The search's parameters from a query string (every value a list: a parameter may
+    repeat).
+
+    :raises InvalidInput: naming the parameter: an unknown parameter, value, sort or range.
+    """
+    known = set(BASE_PARAMS) | {p for f in facets() for p in f.params}
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise InvalidInput.field(
+            unknown[0], "Unknown parameter; search takes " + ", ".join(sorted(known)) + "."
+        )
+    for name in BASE_PARAMS:
+        if len(args.get(name, [])) > 1:
+            raise InvalidInput.field(name, "Give it once.")
+    query = SearchQuery(q=(_first(args, "q") or "").strip()[:500])
+    sort = _first(args, "sort")
+    if sort:
+        if sort not in SORTS:
+            raise InvalidInput.field("sort", "Sort by one of: " + ", ".join(SORTS) + ".")
+        query.sort = sort
+    query.page = _integer(args, "page", 1, 1, MAX_PAGE)
+    query.per_page = _integer(args, "per_page", DEFAULT_PER_PAGE, 1, MAX_PER_PAGE)
+    selections = {}
+    for facet in facets():
+        selection = facet.parse({p: list(args.get(p, [])) for p in facet.params})
+        if selection is not None:
+            selections[facet.name] = selection
+    query.selections = selections
+    return query
+
+
+def _first(args: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = args.get(name) or []
+    return values[0] if values else None
+
+
+def _integer(
+    args: Mapping[str, Sequence[str]], name: str, default: int, low: int, high: int
+) -> int:
+    raw = (_first(args, name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidInput.field(name, "A whole number.") from None
+    if not low <= value <= high:
+        raise InvalidInput.field(name, f"Between {low} and {high:,}.")
+    return value
+
+
+# --- searching ------------------------------------------------------------------------------
+
+
+def _visible(actor: Actor, d: Any) -> Any:
+    """Published documents for everybody; for custodians, their organisations' drafts in place
+    of the published version; for admins, every draft."""
+    if isinstance(actor, SystemActor) or is_admin(actor):
+        return or_(d.c.is_draft == true(), d.c.has_draft == false())
+    own = sorted(actor.custodian_of()) if is_user(actor) else []  # type: ignore[union-attr]
+    if not own:
+        return d.c.is_draft == false()
+    mine = d.c.organisation_id.in_(own)
+    return or_(
+        and_(d.c.is_draft == false(), or_(d.c.has_draft == false(), ~mine)),
+        and_(d.c.is_draft == true(), mine),
+    )
+
+
+def search(actor: Actor, query: SearchQuery) -> SearchResult:
+    """Datasets the actor may see that match ``query``, one page of them, with the total and
+    the facets' counts.
+
+    :raises ServiceUnavailable: (503) when the statements take longer than the query timeout.
+    """
+    require(actor, Permission.DATASET_READ)
+    with query_timeout():
+        return _search(actor, query)
+
+
+def _search(actor: Actor, query: SearchQuery) -> SearchResult:
+    session = get_session()
+    backend = backend_for(session)
+    meaning = interpret(query.q)
+    registered = facets()
+    if query.q and meaning.is_empty:
+        # only words that mean nothing to search ("the", "*", "AND"): nothing can match them
+        return SearchResult(query, meaning, [], 0, _empty_facets(registered, query))
+    d = SearchDocument.__table__.alias("d")
+    conditions = [_visible(actor, d)]
+    relevance = query.sort == "relevance" and not meaning.is_empty
+    source: Any = d
+    scores: list[Any] = []
+    ranks: list[Any] = []
+    if relevance:
+        # one full-text lookup per word gives both where it matched and how well
+        for part in meaning.parts:
+            found = []
+            for group in part.groups:
+                scored = backend.group_scores(group)
+                if part.terms:
+                    source = source.outerjoin(scored, scored.c.id == d.c.id)
+                else:
+                    source = source.join(scored, scored.c.id == d.c.id)
+                found.append(scored)
+                scores.append(func.coalesce(scored.c.tier, 0))
+                ranks.append(func.coalesce(scored.c.rank, 0.0))
+            if part.terms:
+                tagged = tagged_with(d, part.curies)
+                covered = covering(d, part.curies)
+                holds = [and_(*(f.c.id.is_not(None) for f in found))] if found else []
+                conditions.append(or_(*holds, tagged, covered))
+                scores.append(case((tagged, TAG_SCORE), else_=0))
+                scores.append(case((covered, COVER_SCORE), else_=0))
+    else:
+        plain = [g for p in meaning.parts if not p.terms for g in p.groups]
+        if plain:  # the plain words together: one full-text lookup
+            conditions.append(d.c.id.in_(backend.documents_matching(plain)))
+        for part in meaning.parts:
+            if part.terms:
+                alternatives = [tagged_with(d, part.curies), covering(d, part.curies)]
+                if part.groups:
+                    alternatives.insert(0, d.c.id.in_(backend.documents_matching(part.groups)))
+                conditions.append(or_(*alternatives))
+    score = sum(scores[1:], scores[0]) if scores else literal_column("0")
+    rank = sum(ranks[1:], ranks[0]) if ranks else literal_column("0.0")
+    flags = {
+        facet.name: facet.condition(d, query.selections[facet.name]).label(f"f_{facet.name}")
+        for facet in registered
+        if facet.name in query.selections
+    }
+    candidates = (
+        select(
+            d.c.id,
+            d.c.version_id,
+            d.c.organisation_id,
+            d.c.source_type,
+            d.c.data_model,
+            d.c.countries,
+            d.c.age_groups,
+            d.c.diseases,
+            d.c.patients,
+            d.c.title_key,
+            d.c.updated_at,
+            score.label("score"),
+            rank.label("rank"),
+            *flags.values(),
+        )
+        .select_from(source)
+        .where(*conditions)
+        .cte("candidates")
+        .prefix_with("MATERIALIZED")
+    )
+
+    def passing(*, but: str | None = None) -> Any:
+        chosen = [candidates.c[f"f_{name}"] for name in flags if name != but]
+        return and_(true(), *chosen)
+
+    order = _order(candidates, "relevance" if relevance else query.sort)
+    page = (
+        select(candidates.c.id, func.row_number().over(order_by=order).label("position"))
+        .where(passing())
+        .order_by(*order)
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+        .subquery()
+    )
+    parts = [
+        select(_kind("_page"), cast(page.c.id, String), page.c.position),
+        select(_kind("_total"), cast(null(), String), func.count())
+        .select_from(candidates)
+        .where(passing()),
+    ]
+    for facet in registered:
+        counts = facet.counts(
+            candidates, passing(but=facet.name), query.selections.get(facet.name)
+        ).subquery()
+        columns = list(counts.c)
+        parts.append(select(_kind(facet.name), cast(columns[0], String), columns[1]))
+    page_ids: dict[int, int] = {}
+    total = 0
+    rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
+    for kind, value, number in session.execute(union_all(*parts)):
+        if kind == "_page":
+            page_ids[int(value)] = number
+        elif kind == "_total":
+            total = number
+        elif value is not None:
+            rows_by_facet[kind].append((value, number))
+    facet_values = {
+        f.name: f.values(rows_by_facet[f.name], query.selections.get(f.name)) for f in registered
+    }
+    ordered = sorted(page_ids, key=page_ids.__getitem__)
+    items = _hits(ordered, meaning, backend, relevance) if ordered else []
+    return SearchResult(query, meaning, items, total, facet_values)
+
+
+def _kind(name: str) -> Any:
+    # facet names are code (see register_facet), never user input
+    return literal_column(f"'{name}'", String).label("kind")
+
+
+def _order(candidates: Any, sort: str) -> list[Any]:
+    c = candidates.c
+    if sort == "relevance":
+        return [c.score.desc(), c.rank.desc(), c.updated_at.desc(), c.title_key, c.id]
+    if sort == "patients":
+        return [func.coalesce(c.patients, -1).desc(), c.title_key, c.id]
+    if sort == "title":
+        return [c.title_key, c.id]
+    return [c.updated_at.desc(), c.title_key, c.id]  # updated; relevance without a query
+
+
+def _empty_facets(registered: list[Facet], query: SearchQuery) -> dict[str, list[FacetValue]]:
+    return {f.name: f.values([], query.selections.get(f.name)) for f in registered}
+
+
+# --- filling in the page --------------------------------------------------------------------
+
+
+def _hits(
+    document_ids: list[int], meaning: Interpretation, backend: Any, relevance: bool
+) -> list[Hit]:
+    session = get_session()
+    d = SearchDocument.__table__.alias("d")
+    rows = {
+        row.id: row
+        for row in session.execute(
+            select(
+                d.c.id,
+                d.c.version_id,
+                d.c.is_draft,
+                d.c.diseases,
+                d.c.countries,
+                d.c.age_groups,
+                d.c.patients,
+                d.c.source_type,
+                d.c.data_model,
+                d.c.updated_at,
+                d.c.organisation_id,
+                Dataset.identifier,
+                Organisation.name.label("custodian"),
+                DatasetVersion.title,
+                d.c.description,
+                DatasetVersion.keywords,
+                DatasetVersion.number,
+                DatasetVersion.first_year,
+                DatasetVersion.last_year,
+            )
+            .join(Dataset, Dataset.id == d.c.dataset_id)
+            .join(DatasetVersion, DatasetVersion.id == d.c.version_id)
+            .join(Organisation, Organisation.id == d.c.organisation_id)
+            .where(d.c.id.in_(document_ids))
+        )
+    }
+    version_ids = [rows[i].version_id for i in document_ids if i in rows]
+    diseases = sorted({c for r in rows.values() for c in r.diseases.split()})
+    named = sorted({t.curie for t in meaning.terms})
+    labels = dict(
+        session.execute(
+            select(Term.curie, Term.label).where(Term.curie.in_(diseases + named))
+        ).all()
+    )
+    tagged: dict[str, set[str]] = {}  # disease term of a hit → the named terms above it
+    if named and diseases:
+        for descendant, ancestor in session.execute(
+            select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
+                TermClosure.descendant_curie.in_(diseases), TermClosure.ancestor_curie.in_(named)
+            )
+        ):
+            tagged.setdefault(descendant, set()).add(ancestor)
+    variables, by_words, by_terms = _matched_variables(version_ids, meaning, backend, labels)
+    wanted = set(meaning.keys)
+    hits = []
+    for document_id in document_ids:
+        row = rows.get(document_id)
+        if row is None:
+            continue
+        curies = row.diseases.split()
+        matched_terms = sorted({t for c in curies for t in tagged.get(c, ())})
+        hits.append(
+            Hit(
+                identifier=row.identifier,
+                title=row.title,
+                title_html=text.highlight(row.title, wanted),
+                snippet_html=text.snippet(row.description, wanted),
+                keywords=[
+                    (k, text.highlight(k, wanted), bool(set(text.keys(k)) & wanted))
+                    for k in row.keywords or []
+                ],
+                status="draft" if row.is_draft else "published",
+                version_number=row.number,
+                custodian_id=row.organisation_id,
+                custodian=row.custodian,
+                source_type=row.source_type,
+                data_model=row.data_model,
+                countries=row.countries.split(),
+                age_groups=row.age_groups.split(),
+                patients=row.patients,
+                time_coverage=(row.first_year, row.last_year),
+                diseases=[{"curie": c, "label": labels.get(c, c)} for c in curies],
+                matched_terms=[{"curie": c, "label": labels.get(c, c)} for c in matched_terms],
+                updated=row.updated_at,
+                score=None,
+                variables=variables.get(row.version_id, []),
+                variables_matching_words=by_words.get(row.version_id, 0),
+                variables_mapped_to_terms=by_terms.get(row.version_id, 0),
+            )
+        )
+    del relevance
+    return hits
+
+
+def _matched_variables(
+    version_ids: list[str], meaning: Interpretation, backend: Any, labels: dict[str, str]
+) -> tuple[dict[str, list[MatchedVariable]], dict[str, int], dict[str, int]]:
+    """Per version: up to :data:`VARIABLES_SHOWN` variables that matched — those mapped to a
+    named term first (they answer the question the term asks), then those holding the words —
+    and how many matched each way."""
+    session = get_session()
+    if not version_ids or meaning.is_empty:
+        return {}, {}, {}
+    mapped: dict[str, dict[str, list[str]]] = {}  # version → name → named terms it covers
+    by_terms: dict[str, int] = {}
+    named = sorted({t.curie for t in meaning.terms})
+    if named:
+        for version_id, by_term in coverage.covered_terms(named, version_ids).items():
+            names: dict[str, list[str]] = {}
+            for term, variable_names in by_term.items():
+                for name in variable_names:
+                    names.setdefault(name, []).append(term)
+            mapped[version_id] = names
+            by_terms[version_id] = len(names)
+    by_words: dict[str, int] = {}
+    text_ids: dict[str, list[int]] = {}
+    if meaning.groups:
+        for version_id, variable_id, total in session.execute(
+            backend.variables_matching(version_ids, meaning.groups, VARIABLES_SHOWN)
+        ):
+            text_ids.setdefault(version_id, []).append(variable_id)
+            by_words[version_id] = total
+    wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
+    ids = [i for ids in text_ids.values() for i in ids]
+    found: dict[tuple[str, str], Any] = {}
+    conditions = []
+    if ids:
+        conditions.append(Variable.id.in_(ids))
+    for version_id in {v for v, _n in wanted_names}:
+        conditions.append(
+            and_(
+                Variable.version_id == version_id,
+                Variable.name.in_([n for v, n in wanted_names if v == version_id]),
+            )
+        )
+    if conditions:
+        for row in session.execute(
+            select(
+                Variable.id,
+                Variable.version_id,
+                Variable.name,
+                Variable.label,
+                Variable.description,
+                Variable.position,
+            ).where(or_(*conditions))
+        ):
+            found[(row.version_id, row.name)] = row
+    wanted = set(meaning.keys)
+    out: dict[str, list[MatchedVariable]] = {}
+    for version_id in version_ids:
+        chosen: list[Any] = []
+        for _v, name in sorted(
+            ((v, n) for v, n in wanted_names if v == version_id),
+            key=lambda vn: found[vn].position if vn in found else 0,
+        ):
+            if (version_id, name) in found:
+                chosen.append(found[(version_id, name)])
+        by_id = {r.id: r for (v, _n), r in found.items() if v == version_id}
+        for variable_id in text_ids.get(version_id, []):
+            row = by_id.get(variable_id)
+            if row is not None and row not in chosen:
+                chosen.append(row)
+        terms_of = mapped.get(version_id, {})
+        out[version_id] = [
+            MatchedVariable(
+                name=r.name,
+                label=r.label,
+                name_html=text.highlight(r.name, wanted),
+                label_html=text.highlight(r.label, wanted),
+                description_html=text.snippet(r.description, wanted, 160),
+                terms=[{"curie": t, "label": labels.get(t, t)} for t in terms_of.get(r.name, [])],
+            )
+            for r in chosen[:VARIABLES_SHOWN]
+        ]
+    return out, by_words, by_terms
