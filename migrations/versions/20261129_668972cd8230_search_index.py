@@ -48,6 +48,7 @@ def upgrade() -> None:
         sa.Column("countries", sa.String(length=800), nullable=False),
         sa.Column("age_groups", sa.String(length=200), nullable=False),
         sa.Column("diseases", sa.Text(), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
         sa.Column("text_title", sa.Text(), nullable=False),
         sa.Column("text_keywords", sa.Text(), nullable=False),
         sa.Column("text_description", sa.Text(), nullable=False),
