@@ -255,6 +255,7 @@ API_TABLE = [
         write(ADMIN_SEES) | {M: 422},
     ),
     ("GET", "/api/v1/mappings.sssom.tsv", None, ALL_OK),
+    ("GET", "/api/v1/search?q=aml", None, ALL_OK),
 ]
 
 
@@ -308,6 +309,7 @@ PAGE_TABLE = [
     ("/datasets/{published}/mappings", {A: 302, R: 403, C: 403, D: 403, M: 409}),
     ("/datasets/{draft}/dictionary", {A: 302, R: 404, C: 404, D: 404, M: 200}),
     ("/datasets/{published}/dictionary", {A: 302, R: 403, C: 403, D: 403, M: 409}),
+    ("/search?q=aml", ALL_OK),
 ]
 
 
