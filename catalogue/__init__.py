@@ -25,8 +25,10 @@ def init_app(app: Flask) -> None:
     from catalogue.search.api import blp as search_blp
 
     api.register_blueprint(search_blp)
-    from catalogue.cli import register_commands
+    from catalogue.cli import catalogue_group, register_commands
+    from catalogue.search.cli import register_commands as register_search_commands
 
+    register_search_commands(catalogue_group)  # harmony catalogue reindex
     register_commands(app)
     app.register_blueprint(bp)
     from catalogue.standards.views import bp as standards_pages

@@ -3,3 +3,7 @@
 Two backends behind one interface (SQLite FTS5, PostgreSQL full-text search), chosen by the
 database dialect; the index follows every change of a dataset (see :mod:`.indexer`).
 """
+
+from catalogue.search.indexer import rebuild_index
+
+__all__ = ["rebuild_index"]

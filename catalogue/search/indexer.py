@@ -14,11 +14,11 @@ import, publishing, a new version) the version's variables as well.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from catalogue import coverage
 from catalogue.markdown import plain_summary
@@ -39,6 +39,7 @@ from catalogue.search.models import (
     SearchWord,
 )
 from core.db import get_session
+from ontologies.services import _insert_tuples  # the term store's bulk writer (COPY, executemany)
 from ontologies.text import normalise
 
 BATCH = 2000
@@ -46,7 +47,8 @@ PLAIN_LENGTH = 1_000_000  # the whole description
 #: a document keeps at most this many distinct variable keys (a tsvector holds at most 1 MB)
 MAX_VARIABLE_KEYS = 50_000
 
-Progress = Callable[[int, int], None]  # (datasets done, datasets in all)
+Progress = Callable[[int, int], None]  # (versions done, versions in all)
+VERSIONS_PER_READ = 500
 
 
 # --- what a change redoes -------------------------------------------------------------------
@@ -115,14 +117,13 @@ def sync_dataset(
             )
         published = version.status is VersionStatus.PUBLISHED
         if fresh or version is variables_of:
-            keys, words = _index_variables(version.id)
+            collected = _index_variables(version.id, vocabulary=published)
             session.execute(
                 update(SearchDocument)
                 .where(SearchDocument.id == document_id)
-                .values(text_variables=" ".join(keys))
+                .values(text_variables=collected.document_keys())
             )
-            if published:
-                published_words |= words
+            published_words |= collected.words
         if fresh or version is variables_of or version is terms_of:
             _index_terms([(document_id, version.id)], replace=not fresh)
         if published:
@@ -200,49 +201,76 @@ def vocabulary_words(texts: Iterable[str | None]) -> set[str]:
     found = set()
     for piece in texts:
         for word in text.words(piece):
-            if 4 <= len(word) <= text.MAX_WORD and word.isalpha() and word not in text.STOPWORDS:
-                found.add(text.fold_spelling(word))
+            if (entry := _vocabulary_entry(word)) is not None:
+                found.add(entry)
     return found
 
 
-def _index_variables(version_id: str) -> tuple[list[str], set[str]]:
-    """Rewrite the search rows of a version's variables; returns the version's distinct keys
-    (for its document) and its vocabulary words."""
+@lru_cache(maxsize=100_000)
+def _vocabulary_entry(word: str) -> str | None:
+    if 4 <= len(word) <= text.MAX_WORD and word.isalpha() and word not in text.STOPWORDS:
+        return text.fold_spelling(word)
+    return None
+
+
+@lru_cache(maxsize=200_000)
+def _field(value: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """A variable's name, label or description as ``(keys text, keys, vocabulary words)``;
+    dictionaries repeat labels and descriptions a lot, so each distinct text is read once."""
+    found = text.words(value)
+    keys = tuple(k for w in found if (k := text.key_of(w)) is not None)
+    vocabulary = tuple(e for w in found if (e := _vocabulary_entry(w)) is not None)
+    return " ".join(keys), keys, vocabulary
+
+
+class VersionText:
+    """A version's variables as the index stores them: a row per variable, the version's
+    distinct keys (its document's variables column) and, for published versions, their
+    vocabulary words."""
+
+    COLUMNS = ("variable_id", "version_id", "text_name", "text_label", "text_description")
+
+    def __init__(self, version_id: str, *, vocabulary: bool):
+        self.version_id = version_id
+        self.vocabulary = vocabulary
+        self.keys: dict[str, None] = {}
+        self.words: set[str] = set()
+
+    def row(
+        self, variable_id: int, name: str, label: str | None, description: str | None
+    ) -> tuple[Any, ...]:
+        """The values of :data:`COLUMNS` for one variable."""
+        texts = []
+        for value in (name, label, description):
+            joined, keys, vocabulary = _field(value)
+            texts.append(joined)
+            if len(self.keys) < MAX_VARIABLE_KEYS:
+                self.keys.update(dict.fromkeys(keys))
+            if self.vocabulary:
+                self.words.update(vocabulary)
+        return (variable_id, self.version_id, *texts)
+
+    def document_keys(self) -> str:
+        return " ".join(list(self.keys)[:MAX_VARIABLE_KEYS])
+
+
+def _index_variables(version_id: str, *, vocabulary: bool) -> VersionText:
+    """Rewrite the search rows of a version's variables."""
     session = get_session()
     session.execute(delete(SearchVariable).where(SearchVariable.version_id == version_id))
-    keys: dict[str, None] = {}
-    words: set[str] = set()
+    collected = VersionText(version_id, vocabulary=vocabulary)
     rows = session.execute(
         select(Variable.id, Variable.name, Variable.label, Variable.description)
         .where(Variable.version_id == version_id)
         .order_by(Variable.position)
+    ).all()
+    _insert_tuples(
+        SearchVariable,
+        VersionText.COLUMNS,
+        (collected.row(*row) for row in rows),
+        convert=False,
     )
-    batch: list[dict[str, Any]] = []
-    for variable_id, name, label, description in rows:
-        row = variable_row(variable_id, version_id, name, label, description)
-        batch.append(row)
-        if len(keys) < MAX_VARIABLE_KEYS:
-            for column in ("text_name", "text_label", "text_description"):
-                keys.update(dict.fromkeys(row[column].split()))
-        words |= vocabulary_words((name, label, description))
-        if len(batch) >= BATCH:
-            session.execute(insert(SearchVariable), batch)
-            batch = []
-    if batch:
-        session.execute(insert(SearchVariable), batch)
-    return list(keys)[:MAX_VARIABLE_KEYS], words
-
-
-def variable_row(
-    variable_id: int, version_id: str, name: str, label: str | None, description: str | None
-) -> dict[str, Any]:
-    return {
-        "variable_id": variable_id,
-        "version_id": version_id,
-        "text_name": text.index_text(name),
-        "text_label": text.index_text(label),
-        "text_description": text.index_text(description),
-    }
+    return collected
 
 
 def _index_terms(documents: Sequence[tuple[int, str]], *, replace: bool) -> None:
@@ -324,24 +352,22 @@ def rebuild_index(progress: Progress | None = None) -> int:
     commits). Streams: variables are read and written a batch at a time, so memory stays flat
     whatever the catalogue's size. Returns the number of documents written.
 
-    ``progress(done, total)`` is called after each batch of datasets."""
+    ``progress(done, total)`` is called after each batch of versions."""
     session = get_session()
     search_backend = backend_for(session)
-    started = time.perf_counter()
     session.execute(delete(SearchDocumentTerm))
     session.execute(delete(SearchVariable))
     session.execute(delete(SearchDocument))
     search_backend.clear_words(session)
     session.execute(delete(SearchWord))
     with search_backend.bulk_load(session):
-        written, vocabulary = _write_documents(progress)
-        _write_variables(written)
+        written, vocabulary = _write_documents()
+        vocabulary |= _write_variables(written, progress)
         _index_terms_in_bulk(written)
         if vocabulary:
             _insert_words(sorted(vocabulary))
     search_backend.analyze(session)
     session.commit()
-    del started
     return len(written)
 
 
@@ -363,11 +389,10 @@ def _searchable_versions() -> Any:
     )
 
 
-def _write_documents(progress: Progress | None) -> tuple[dict[str, tuple[int, bool]], set[str]]:
+def _write_documents() -> tuple[dict[str, tuple[int, bool]], set[str]]:
     """Document rows of every searchable version (text of the variables added later); returns
     ``{version_id: (document id, published)}`` and the published metadata's vocabulary."""
     session = get_session()
-    total = session.scalar(select(func.count()).select_from(Dataset)) or 0
     drafts_of = set(
         session.scalars(
             select(DatasetVersion.dataset_id).where(DatasetVersion.status == VersionStatus.DRAFT)
@@ -383,7 +408,6 @@ def _write_documents(progress: Progress | None) -> tuple[dict[str, tuple[int, bo
     written: dict[str, tuple[int, bool]] = {}
     vocabulary: set[str] = set()
     batch: list[dict[str, Any]] = []
-    seen_datasets: set[str] = set()
 
     def flush() -> None:
         if not batch:
@@ -396,8 +420,6 @@ def _write_documents(progress: Progress | None) -> tuple[dict[str, tuple[int, bo
         for document_id, version_id in ids:
             written[version_id] = (document_id, published[version_id])
         batch.clear()
-        if progress is not None:
-            progress(len(seen_datasets), total)
 
     query = _searchable_versions().execution_options(yield_per=BATCH)
     for version, dataset_id, organisation_id, _status in session.execute(query):
@@ -418,26 +440,23 @@ def _write_documents(progress: Progress | None) -> tuple[dict[str, tuple[int, bo
         )
         if not is_draft:
             vocabulary |= _metadata_words(version)
-        seen_datasets.add(dataset_id)
         session.expunge(version)
         if len(batch) >= BATCH // 4:
             flush()
     flush()
-    if progress is not None:
-        progress(total, total)
     return written, vocabulary
 
 
-def _write_variables(written: dict[str, tuple[int, bool]]) -> None:
-    """Every variable of the documents' versions, in variable order, a batch at a time; each
-    document's distinct keys are gathered on the way and written when its version ends."""
+def _write_variables(written: dict[str, tuple[int, bool]], progress: Progress | None) -> set[str]:
+    """Every variable of the documents' versions, some hundred versions at a time (read, then
+    written through COPY or executemany); each document gets its distinct keys. Returns the
+    vocabulary of the published versions' variables."""
     session = get_session()
-    connection = session.connection()
     version_ids = sorted(written)
-    pending: list[dict[str, Any]] = []
-    document_keys: list[dict[str, Any]] = []
-    for chunk in _chunks(version_ids, 500):
-        rows = connection.execution_options(yield_per=BATCH).execute(
+    vocabulary: set[str] = set()
+    done = 0
+    for chunk in _chunks(version_ids, VERSIONS_PER_READ):
+        rows = session.execute(
             select(
                 Variable.version_id,
                 Variable.id,
@@ -447,34 +466,31 @@ def _write_variables(written: dict[str, tuple[int, bool]]) -> None:
             )
             .where(Variable.version_id.in_(chunk))
             .order_by(Variable.version_id, Variable.position)
+        ).all()
+        collected: dict[str, VersionText] = {}
+
+        def index_rows(rows: list[Any] = rows, collected: dict[str, VersionText] = collected):
+            for version_id, variable_id, name, label, description in rows:
+                version = collected.get(version_id)
+                if version is None:
+                    version = collected[version_id] = VersionText(
+                        version_id, vocabulary=written[version_id][1]
+                    )
+                yield version.row(variable_id, name, label, description)
+
+        _insert_tuples(SearchVariable, VersionText.COLUMNS, index_rows(), convert=False)
+        _write_keys(
+            [
+                {"b_id": written[v.version_id][0], "text_variables": v.document_keys()}
+                for v in collected.values()
+            ]
         )
-        current: str | None = None
-        keys: dict[str, None] = {}
-        for version_id, variable_id, name, label, description in rows:
-            if version_id != current:
-                if current is not None:
-                    document_keys.append(_keys_row(written, current, keys))
-                current, keys = version_id, {}
-            row = variable_row(variable_id, version_id, name, label, description)
-            pending.append(row)
-            if len(keys) < MAX_VARIABLE_KEYS:
-                for column in ("text_name", "text_label", "text_description"):
-                    keys.update(dict.fromkeys(row[column].split()))
-            if len(pending) >= BATCH:
-                connection.execute(insert(SearchVariable), pending)
-                pending = []
-        if current is not None:
-            document_keys.append(_keys_row(written, current, keys))
-        if len(document_keys) >= 200:
-            _write_keys(document_keys)
-            document_keys = []
-    if pending:
-        connection.execute(insert(SearchVariable), pending)
-    _write_keys(document_keys)
-
-
-def _keys_row(written: dict[str, tuple[int, bool]], version_id: str, keys: dict[str, None]):
-    return {"b_id": written[version_id][0], "text_variables": " ".join(list(keys))}
+        for version in collected.values():
+            vocabulary.update(version.words)
+        done += len(chunk)
+        if progress is not None:
+            progress(done, len(version_ids))
+    return vocabulary
 
 
 def _write_keys(rows: list[dict[str, Any]]) -> None:

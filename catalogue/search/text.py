@@ -62,6 +62,7 @@ _SPELLING_RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_ASCII_SEPARATORS = re.compile(r"[^0-9a-z]+")
 _WORD = re.compile(r"[^\W_]+")  # a run of letters and digits in the original text
 _stemmer = snowballstemmer.stemmer("english")
 
@@ -91,7 +92,10 @@ def words(text: str | None) -> list[str]:
     """The normalised words of a text (before spelling and stemming)."""
     if not text:
         return []
-    return normalise(_CAMEL.sub(" ", text)).split()
+    text = _CAMEL.sub(" ", text)
+    if text.isascii():  # no accents or Greek letters to fold: the same result, much faster
+        return _ASCII_SEPARATORS.sub(" ", text.lower()).split()
+    return normalise(text).split()
 
 
 def keys(text: str | None) -> list[str]:
