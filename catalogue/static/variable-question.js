@@ -1,0 +1,29 @@
+// The variable-level question, enhanced: a term chosen in the autocomplete
+// (core/static/js/autocomplete.js) is added to the question at once. Without this file the
+// page is a plain GET form: the typed name or CURIE is resolved by the server.
+(function () {
+  "use strict";
+
+  function init() {
+    var form = document.getElementById("question-form");
+    var input = document.getElementById("term_add");
+    var pick = document.getElementById("term_pick");
+    if (!form || !input || !pick) { return; }
+    input.addEventListener("autocomplete:select", function () {
+      if (!pick.value) { return; }
+      input.value = "";  // the chosen CURIE travels in the hidden "terms" field
+      input.disabled = true;  // so that term_add is not sent too
+      form.submit();
+    });
+    // An empty hidden field must not send an empty "terms" value with every search.
+    form.addEventListener("submit", function () {
+      if (!pick.value) { pick.disabled = true; }
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
