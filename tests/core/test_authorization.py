@@ -36,6 +36,8 @@ class World:
     term: str = "NCIT:C3171"
     variable: str = "hb_dx"  # a variable of each dataset
     no_mapping: str = "0"  # a mapping id that does not exist
+    standard_set: str = "test-set"  # a standard variable set (see the fixture)
+    chart: str = "diseases"  # a chart of the dashboard
 
 
 @pytest.fixture
@@ -49,6 +51,11 @@ def world(make, app, vocabularies) -> World:
         "foreign_draft": make.dataset(elsewhere, variables=variables),
         "foreign_published": make.dataset(elsewhere, publish=True, variables=variables),
     }
+    with app.app_context():
+        from catalogue.standards.services import create_set
+        from core.policies import SYSTEM
+
+        create_set(SYSTEM, NEW_SET | {"identifier": "test-set"})
     committee = make.committee()
     other = make.user(Role.RESEARCHER, Role.CUSTODIAN, organisation=organisation)
     make.token(other)
@@ -82,6 +89,7 @@ NEW_DATASET = {"title": "A new AML cohort", "diseases": ["NCIT:C3171"]}
 NEW_MAPPING = {"variable": "hb_dx", "object_id": "HV:0000045"}
 REVIEW = {"status": "accepted"}
 BULK_ACCEPT = {"min_confidence": 0.8}
+NEW_SET = {"name": "Haemoglobin", "version": "1", "terms": [{"curie": "HV:0000045"}]}
 
 
 def write(statuses: dict[str, int]) -> dict[str, int]:
@@ -255,7 +263,21 @@ API_TABLE = [
         write(ADMIN_SEES) | {M: 422},
     ),
     ("GET", "/api/v1/mappings.sssom.tsv", None, ALL_OK),
+    # standard variable sets: read by everyone, managed by admins; coverage reads like the
+    # dataset; the variable question and the statistics are public
+    ("GET", "/api/v1/standard-sets", None, ALL_OK),
+    ("POST", "/api/v1/standard-sets", NEW_SET, admin_only(201)),
+    ("GET", "/api/v1/standard-sets/{standard_set}", None, ALL_OK),
+    ("PATCH", "/api/v1/standard-sets/{standard_set}", {"version": "2"}, admin_only(200)),
+    ("POST", "/api/v1/standard-sets/{standard_set}/retire", None, admin_only(200)),
+    ("GET", "/api/v1/standard-sets/{standard_set}/feasibility", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{published}/coverage", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/coverage", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{foreign_draft}/coverage", None, ADMIN_SEES),
     ("GET", "/api/v1/search?q=aml", None, ALL_OK),
+    ("GET", "/api/v1/search/variables?terms=HV:0000045", None, ALL_OK),
+    ("GET", "/api/v1/stats", None, ALL_OK),
+    ("GET", "/api/v1/stats.csv", None, ALL_OK),
 ]
 
 
@@ -310,6 +332,15 @@ PAGE_TABLE = [
     ("/datasets/{draft}/dictionary", {A: 302, R: 404, C: 404, D: 404, M: 200}),
     ("/datasets/{published}/dictionary", {A: 302, R: 403, C: 403, D: 403, M: 409}),
     ("/search?q=aml", ALL_OK),
+    ("/search/variables?terms=HV:0000045", ALL_OK),
+    ("/standard-sets", ALL_OK),
+    ("/standard-sets/{standard_set}", ALL_OK),
+    ("/standard-sets/{standard_set}/feasibility", ALL_OK),
+    ("/admin/standard-sets", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/standard-sets/new", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/standard-sets/{standard_set}/edit", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/dashboard", ALL_OK),
+    ("/dashboard/charts/{chart}.svg", ALL_OK),
 ]
 
 
@@ -348,6 +379,7 @@ FORM_ACTIONS = {
     "/datasets/*/mappings/new",
     "/datasets/*/mappings/suggest",
     "/datasets/*/mappings/accept-all",
+    "/standard-sets/*/retire",
 }
 NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico", "/catalogue/static/*"}
 
