@@ -437,7 +437,7 @@ def americanise(text: str) -> str:
     return _SPELLING_RE.sub(swap, text)
 
 
-POPULATIONS = (  # (phrase, age groups)
+POPULATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (  # (phrase, age groups)
     ("adults", ("adult",)),
     ("adults", ("adult",)),
     ("older adults", ("elderly",)),
@@ -446,7 +446,7 @@ POPULATIONS = (  # (phrase, age groups)
     ("adults of any age", ("adult", "elderly")),
     ("young adults", ("adult",)),
 )
-PAEDIATRIC_POPULATIONS = (
+PAEDIATRIC_POPULATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("children and adolescents", ("paediatric",)),
     ("children and adolescents", ("paediatric",)),
     ("patients of all ages", ("paediatric", "adult", "elderly")),
@@ -617,6 +617,11 @@ def _pick_distinct(
     return [items[i] for _key, i in heapq.nlargest(min(k, len(keyed)), keyed)]
 
 
+def _pair(text: str) -> tuple[str, str]:
+    code, label = text.split("=", 1)
+    return code, label
+
+
 def _lower_words(label: str) -> str:
     """“Acute Myeloid Leukemia with Mutated NPM1” → “acute myeloid leukemia with mutated NPM1”
     (capitalised words lower-cased; abbreviations and gene names kept)."""
@@ -700,7 +705,7 @@ def load_concepts(terms: dict[str, TermInfo]) -> dict[str, Concept]:
     concepts: dict[str, Concept] = {}
     with CONCEPTS_FILE.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
-            values = [tuple(part.split("=", 1)) for part in row["values"].split("|") if "=" in part]
+            values = [_pair(part) for part in row["values"].split("|") if "=" in part]
             value_terms = []
             for part in row["value_terms"].split("|"):
                 if "=" not in part:
@@ -718,7 +723,7 @@ def load_concepts(terms: dict[str, TermInfo]) -> dict[str, Concept]:
                 unit=row["unit"] or None,
                 minimum=row["min"] or None,
                 maximum=row["max"] or None,
-                values=values,  # type: ignore[arg-type]
+                values=values,
                 term=term if term in terms else None,
                 predicate=PREDICATES[row["predicate"]],
                 value_terms=value_terms,
@@ -736,11 +741,11 @@ def load_concepts(terms: dict[str, TermInfo]) -> dict[str, Concept]:
             default=None,
         )
         value_type = info.value_type
-        values: list[tuple[str, str]] = []
+        choices: list[tuple[str, str]] = []
         if value_type == "boolean":
-            values = [("0", "No"), ("1", "Yes")]
+            choices = [("0", "No"), ("1", "Yes")]
         elif value_type == "categorical":
-            values = [("1", "Yes"), ("2", "No"), ("9", "Unknown")]
+            choices = [("1", "Yes"), ("2", "No"), ("9", "Unknown")]
         concepts[curie] = Concept(
             key=_name_slug(short or info.label),
             label=info.label,
@@ -749,7 +754,7 @@ def load_concepts(terms: dict[str, TermInfo]) -> dict[str, Concept]:
             unit=info.unit,
             minimum=None,
             maximum=None,
-            values=values,
+            values=choices,
             term=curie,
             predicate="skos:exactMatch",
             value_terms=[],
@@ -883,8 +888,10 @@ def _organisations(rng: random.Random) -> list[tuple[str, str | None, str, str]]
     rows: list[tuple[str, str | None, str, str]] = []
     if PARTNERS_FILE.exists():
         with PARTNERS_FILE.open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                rows.append((row["name"], row["city"] or None, row["country_code"], _kind_of(row)))
+            for line in csv.DictReader(handle):
+                rows.append(
+                    (line["name"], line["city"] or None, line["country_code"], _kind_of(line))
+                )
     rows += list(BUILTIN_ORGANISATIONS)
     seen: set[str] = set()
     unique = []
@@ -1295,8 +1302,8 @@ class Generator:
             v_created = (
                 created
                 if number == 1
-                else published[number - 2] + dt.timedelta(days=r.uniform(1, 30))
-            )  # type: ignore[operator]
+                else (published[number - 2] or created) + dt.timedelta(days=r.uniform(1, 30))
+            )
             if when is not None and v_created >= when:
                 v_created = when - dt.timedelta(hours=1)
             versions.append(
@@ -1444,7 +1451,7 @@ class Generator:
         change_rows = []
         for plan in plans:
             times = plan.dataset_times
-            changes = []
+            changes: list[tuple[dt.datetime, int | None, str, str]] = []
             for v in plan.versions:
                 if v["number"] == 1:
                     changes.append(
@@ -1821,8 +1828,11 @@ class Generator:
             if c is not None:
                 add(c, lab_suffix_dx, TIME_PHRASES.get(lab_suffix_dx, "at diagnosis"), "laboratory")
         # repeated visits until the dictionary is full
-        response_keys = [k for k in ("resp_dt", "cr", "mrd_status", "mrd_level", "bm_blasts")
-                         if k in area.concepts or k in ("resp_dt", "cr")]  # fmt: skip
+        response_keys: list[str] = [
+            k
+            for k in ("resp_dt", "cr", "mrd_status", "mrd_level", "bm_blasts")
+            if k in area.concepts or k in ("resp_dt", "cr")
+        ]
         area_response = [
             k for k in area.concepts if k in concepts and concepts[k].form == "response"
         ]
@@ -2016,9 +2026,9 @@ def _time_point(plan: Plan, visit: int) -> tuple[str, str]:
         return f"fu{k - len(months)}", f"follow-up visit {k - len(months)}"
     if source in ("registry", "real_world"):
         return f"y{visit}", f"year {visit}"
-    months = (3, 6, 12, 24, 36, 48, 60)
-    if visit <= len(months):
-        return f"m{months[visit - 1]}", f"month {months[visit - 1]}"
+    cohort_months = (3, 6, 12, 24, 36, 48, 60)
+    if visit <= len(cohort_months):
+        return f"m{cohort_months[visit - 1]}", f"month {cohort_months[visit - 1]}"
     return f"v{visit}", f"visit {visit}"
 
 
@@ -2214,7 +2224,17 @@ def generate(
         }
         phase("dictionaries")
         gen.seconds.update({f"dictionaries_{k}": v for k, v in making.items()})
-        ran = gen.hooks() if hooks else {places[0]: None for places in HOOKS}
+        ran: dict[str, float | None] = {places[0]: None for places in HOOKS}
+        try:
+            if hooks:
+                ran = gen.hooks()
+        except Exception:
+            gen.say(
+                "hooks: failed (the traceback follows); the catalogue's rows are written and "
+                "committed: rebuild the index once it works, or generate with --no-hooks"
+            )
+            gen.analyze(database_url)
+            raise
         phase("hooks")
     gen.say("analyze: refreshing the planner statistics")
     gen.analyze(database_url)
