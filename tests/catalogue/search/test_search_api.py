@@ -1,0 +1,375 @@
+"""``GET /api/v1/search`` over a fixed corpus: the same hits, order and counts on SQLite and
+PostgreSQL (this module runs on both)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import and_, text
+
+from tests.catalogue.search.conftest import AML, CLL, HB, MDS, MYELOID, MYELOMA, PLATELETS
+
+PUBLIC = {
+    "aml-elderly",
+    "mds-registry",
+    "myeloma-maintenance",
+    "cll-cohort",
+    "rank-title",
+    "rank-keywords",
+    "rank-description",
+    "rank-variables",
+}
+
+
+def search(client, make=None, user=None, **params: Any) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {make.token(user)}"} if user is not None else {}
+    response = client.get("/api/v1/search", query_string=params, headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def hits(body: dict[str, Any]) -> list[str]:
+    return [item["identifier"] for item in body["items"]]
+
+
+def counts(body: dict[str, Any], facet: str) -> dict[str, int]:
+    return {v["value"]: v["count"] for v in body["facets"][facet]}
+
+
+def test_the_contract_shape(client, corpus):
+    body = search(client, q="myeloma")
+    assert set(body) >= {"items", "total", "page", "per_page", "facets"}
+    assert set(body["facets"]) == {
+        "disease",
+        "source_type",
+        "country",
+        "custodian",
+        "data_model",
+        "age_group",
+        "patients",
+        "term",
+    }
+    for values in body["facets"].values():
+        for value in values:
+            assert {"value", "label", "count"} <= set(value)
+    item = body["items"][0]
+    assert item["identifier"] == "myeloma-maintenance"
+    assert item["page_url"].endswith("/datasets/myeloma-maintenance")
+    assert item["custodian"]["name"] == "Lyon Blood Registry"
+
+
+def test_without_words_every_published_dataset_is_listed(client, corpus):
+    body = search(client)
+    assert set(hits(body)) == PUBLIC and body["total"] == len(PUBLIC)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # British and American spellings alike, whichever the text or the query uses
+        ("leukaemia", {"aml-elderly", "cll-cohort"}),
+        ("leukemia", {"aml-elderly", "cll-cohort"}),
+        ("tumour", {"aml-elderly", "cll-cohort"}),
+        ("tumor", {"aml-elderly", "cll-cohort"}),
+        ("haemoglobin", {"myeloma-maintenance", "aml-elderly"}),  # aml-elderly: Hb mapped
+        ("randomized", {"mds-registry"}),
+        # stemming: syndromes/syndrome, maintained/maintenance share no stem with each other,
+        # but plural and singular do
+        ("syndrome", {"mds-registry"}),
+        ("registries", {"mds-registry"}),
+        ("transfusions", {"mds-registry"}),
+    ],
+)
+def test_spellings_and_stemming(client, corpus, query, expected):
+    assert set(hits(search(client, q=query))) == expected
+
+
+def test_dataset_text_and_variable_text_are_both_searched(client, corpus):
+    # "month" is only in a variable label; "lenalidomide" only in a description
+    assert hits(search(client, q="month")) == ["myeloma-maintenance"]
+    assert hits(search(client, q="lenalidomide")) == ["myeloma-maintenance"]
+    # every word must match, in any field
+    assert hits(search(client, q="lenalidomide month")) == ["myeloma-maintenance"]
+    assert hits(search(client, q="lenalidomide induction")) == []
+
+
+def test_ranking_title_keywords_description_variables(client, corpus):
+    body = search(client, q="ibrutinib")
+    assert hits(body) == ["rank-title", "rank-keywords", "rank-description", "rank-variables"]
+
+
+def test_highlights_and_matched_variables(client, corpus):
+    item = search(client, q="ibrutinib")["items"][0]
+    assert item["title_highlighted"] == "<mark>Ibrutinib</mark> in lymphoma"
+    variables = search(client, q="ibrutinib dose")["items"][0]["variables"]
+    assert variables["matching_words"] == 1
+    assert variables["items"][0]["name"] == "ibr_dose"
+    assert variables["items"][0]["label_highlighted"] == "<mark>Ibrutinib</mark> <mark>dose</mark>"
+    description = search(client, q="relapse")["items"][0]
+    assert "<mark>relapse</mark>" in description["snippet"]
+
+
+def test_ontology_myeloid_neoplasm_finds_aml_and_mds(client, corpus):
+    body = search(client, q="myeloid neoplasm")
+    assert set(hits(body)) == {"aml-elderly", "mds-registry"}
+    understood = body["query"]["understood_as"]
+    assert understood[0]["terms"][0]["curie"] == MYELOID
+    assert understood[0]["terms"][0]["narrower"] > 10  # expanded: the user can see it
+    matched = {item["identifier"]: item["matched_terms"] for item in body["items"]}
+    assert matched["mds-registry"] == [{"curie": MYELOID, "label": "Myeloid Neoplasm"}]
+
+
+def test_ontology_hb_finds_a_variable_mapped_to_haemoglobin(client, corpus):
+    body = search(client, q="Hb")
+    # hgb_dx's label says nothing of haemoglobin: only its mapping to HV:0000045 matches
+    assert "aml-elderly" in hits(body)
+    item = next(i for i in body["items"] if i["identifier"] == "aml-elderly")
+    assert item["variables"]["mapped_to_terms"] == 1
+    assert item["variables"]["items"][0]["name"] == "hgb_dx"
+    assert item["variables"]["items"][0]["terms"] == [{"curie": HB, "label": "Haemoglobin"}]
+    assert body["query"]["understood_as"][0]["terms"][0]["curie"] == HB
+
+
+def test_abbreviations_and_partial_names_name_terms(client, corpus):
+    assert hits(search(client, q="AML")) == ["aml-elderly"]  # tagged, not in any text
+    myeloma = search(client, q="myeloma")
+    assert myeloma["query"]["understood_as"][0]["terms"][0]["curie"] == MYELOMA
+    # a common word is not a term: "all" is no acute lymphoblastic leukaemia, "ALL" is
+    assert search(client, q="all")["total"] == 0
+    assert search(client, q="ALL")["query"]["understood_as"][0]["terms"][0]["label"] == (
+        "Acute Lymphoblastic Leukemia"
+    )
+
+
+def test_misspelt_words_are_corrected_against_the_catalogue(client, corpus):
+    body = search(client, q="lenalidomde")
+    assert hits(body) == ["myeloma-maintenance"]
+    assert body["query"]["corrections"] == [{"word": "lenalidomde", "also": ["lenalidomide"]}]
+
+
+def test_hierarchical_disease_counts(client, corpus):
+    disease = counts(search(client), "disease")
+    assert disease[MYELOID] == 2  # AML and MDS datasets, each counted once
+    assert disease[AML] == 1 and disease[MDS] == 1 and disease[MYELOMA] == 1
+    assert disease["NCIT:C27134"] == len(PUBLIC)  # the root: every dataset once
+    tree = search(client)["facets"]["disease"]
+    by_value = {v["value"]: v for v in tree}
+    assert MYELOID in by_value[AML]["parents"]
+    assert tree[0]["value"] == "NCIT:C27134" and tree[0]["parents"] == []
+
+
+def test_flat_facet_counts(client, corpus):
+    body = search(client)
+    assert counts(body, "country") == {"NL": 1, "DE": 2, "FR": 1, "ES": 1, "IT": 4}
+    assert counts(body, "source_type") == {
+        "clinical_trial": 6,
+        "registry": 1,
+        "observational_cohort": 1,
+    }
+    assert counts(body, "data_model") == {"omop": 1, "custom": 1, "sdtm": 1}
+    assert counts(body, "age_group") == {"adult": 3, "elderly": 3}
+    assert counts(body, "custodian") == {corpus.leiden.id: 2, corpus.lyon.id: 6}
+    assert counts(body, "patients") == {
+        "0-99": 5,
+        "100-499": 1,
+        "500-999": 0,
+        "1000-4999": 1,
+        "5000-": 1,
+    }
+    assert counts(body, "term")["HV:0000003"] == 2  # laboratory: Hb and platelets mapped
+
+
+def test_or_within_a_facet_and_across_facets(client, corpus):
+    assert set(hits(search(client, country=["NL", "ES"]))) == {
+        "aml-elderly",
+        "myeloma-maintenance",
+    }
+    both = search(client, country=["DE", "FR"], source_type="clinical_trial")
+    assert hits(both) == ["aml-elderly"]
+    # a facet's own counts ignore its own selection (the alternatives stay visible) ...
+    assert counts(both, "country")["ES"] == 1
+    # ... but apply every other facet's
+    assert "registry" not in counts(search(client, country="DE"), "source_type")
+    assert counts(both, "source_type") == {
+        "clinical_trial": 1,
+        "registry": 1,
+        "observational_cohort": 1,
+    }
+
+
+def test_disease_and_term_filters_follow_the_hierarchy(client, corpus):
+    assert set(hits(search(client, disease=MYELOID))) == {"aml-elderly", "mds-registry"}
+    iri = "http://purl.obolibrary.org/obo/NCIT_C9290"
+    assert set(hits(search(client, disease=iri))) == {"aml-elderly", "mds-registry"}
+    assert set(hits(search(client, disease=[AML, MYELOMA]))) == {
+        "aml-elderly",
+        "myeloma-maintenance",
+    }
+    # has variables for: blood counts covers haemoglobin and platelets below it
+    assert set(hits(search(client, term="HV:0000010"))) == {"aml-elderly", "mds-registry"}
+    assert hits(search(client, term=PLATELETS)) == ["mds-registry"]
+    lab = search(client, term="HV:0000003")
+    assert counts(lab, "term")["HV:0000003"] == lab["total"] == 2
+
+
+def test_patient_ranges(client, corpus):
+    assert set(hits(search(client, patients_min=1000))) == {"mds-registry", "cll-cohort"}
+    assert set(hits(search(client, patients_min=100, patients_max=1500))) == {
+        "aml-elderly",
+        "mds-registry",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("patients", ["cll-cohort", "mds-registry", "aml-elderly", "myeloma-maintenance"]),
+        ("title", ["aml-elderly", "cll-cohort", "mds-registry", "myeloma-maintenance"]),
+    ],
+)
+def test_sorts(client, corpus, sort, expected):
+    body = search(client, sort=sort, country=["NL", "DE", "FR", "ES"])
+    assert hits(body) == expected
+
+
+def test_recently_updated_first(client, corpus):
+    assert hits(search(client, sort="updated", per_page=1)) == ["rank-variables"]
+
+
+def test_pagination(client, corpus):
+    first = search(client, sort="title", per_page=3)
+    second = search(client, sort="title", per_page=3, page=2)
+    last = search(client, sort="title", per_page=3, page=3)
+    beyond = search(client, sort="title", per_page=3, page=9)
+    assert first["total"] == second["total"] == len(PUBLIC)
+    assert (first["page"], first["per_page"]) == (1, 3)
+    pages = hits(first) + hits(second) + hits(last)
+    assert len(pages) == len(set(pages)) == len(PUBLIC)
+    assert hits(beyond) == [] and beyond["total"] == len(PUBLIC)
+
+
+@pytest.mark.parametrize("who", ["anonymous", "researcher", "other_custodian"])
+def test_drafts_and_retired_datasets_never_leak(client, make, corpus, who):
+    user = None if who == "anonymous" else getattr(corpus, who)
+    body = search(client, make, user, q="ibrutinib")
+    found = set(hits(body))
+    assert "retired-ibrutinib" not in found
+    assert "leiden-draft" not in found
+    if who != "other_custodian":
+        assert "lyon-draft" not in found
+    everything = search(client, make, user)
+    assert "leiden-draft" not in hits(everything)
+    # no trace in the counts either: the Leiden draft is a Dutch CLL biobank
+    assert counts(everything, "country").get("NL") == 1
+    assert counts(everything, "disease")[CLL] == 1 + (who == "other_custodian")
+    # (Lyon's custodian counts Lyon's own draft, a French CLL biobank)
+    assert counts(everything, "source_type").get("biobank", 0) == (who == "other_custodian")
+
+
+def test_custodians_find_their_own_drafts(client, make, corpus):
+    body = search(client, make, corpus.custodian, q="ibrutinib")
+    assert "leiden-draft" in hits(body) and "lyon-draft" not in hits(body)
+    draft = next(i for i in body["items"] if i["identifier"] == "leiden-draft")
+    assert draft["status"] == "draft"
+    assert draft["variables"]["items"][0]["name"] == "ibr_level"
+    assert counts(search(client, make, corpus.custodian), "source_type")["biobank"] == 1
+    admin = search(client, make, corpus.admin, q="ibrutinib")
+    assert {"leiden-draft", "lyon-draft"} <= set(hits(admin))
+    assert "retired-ibrutinib" not in hits(admin)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "AND",
+        "OR NOT",
+        '"',
+        '"unbalanced',
+        "*",
+        "ibru*",
+        ":",
+        "title:ibrutinib",
+        "(",
+        "((ibrutinib",
+        "ibrutinib)",
+        "NEAR(ibrutinib lymphoma)",
+        "{text_title}: x",
+        "ibrutinib AND lymphoma",
+        "ibrutinib -lymphoma",
+        "'; DROP TABLE datasets; --",
+        "ibrutinib & | ! <->",
+        "\x00",
+        "x" * 600,
+        "ünïcödé β2",
+    ],
+)
+def test_hostile_queries_give_results_or_nothing(client, corpus, query):
+    body = search(client, q=query)
+    assert isinstance(body["items"], list)
+    if query in ("((ibrutinib", "ibrutinib)", "ibrutinib AND lymphoma", "ibrutinib & | ! <->"):
+        assert "rank-title" in hits(body)  # the words are searched, the syntax ignored
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"sort": "popularity"}, "sort"),
+        ({"page": "0"}, "page"),
+        ({"page": "two"}, "page"),
+        ({"per_page": "1000"}, "per_page"),
+        ({"country": "Neverland"}, "country"),
+        ({"source_type": "spreadsheet"}, "source_type"),
+        ({"data_model": "fhir"}, "data_model"),
+        ({"age_group": "teen"}, "age_group"),
+        ({"custodian": "no-such-organisation"}, "custodian"),
+        ({"disease": "NCIT:C0000000"}, "disease"),
+        ({"disease": "HV:0000045"}, "disease"),  # a term, but no disease
+        ({"disease": "not a curie"}, "disease"),
+        ({"term": "HV:9999999"}, "term"),
+        ({"patients_min": "-1"}, "patients_min"),
+        ({"patients_max": "many"}, "patients_max"),
+        ({"patients_min": "500", "patients_max": "100"}, "patients_max"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_parameters_are_422_naming_the_parameter(client, corpus, params, field):
+    response = client.get("/api/v1/search", query_string=params)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert field in response.json["errors"]
+
+
+def test_a_runaway_search_is_a_503(client, corpus, app, monkeypatch):
+    from catalogue.search import services
+
+    visible = services._visible
+    endless = text(
+        "(WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 500000000) "
+        "SELECT count(*) FROM c) > 0"
+    )
+    monkeypatch.setattr(services, "_visible", lambda actor, d: and_(visible(actor, d), endless))
+    monkeypatch.setitem(app.config, "QUERY_TIMEOUT_MS", 300)
+    started = time.monotonic()
+    response = client.get("/api/v1/search", query_string={"q": "lymphoma", "country": "IT"})
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert time.monotonic() - started < 5
+
+
+def test_facet_counts_match_the_filtered_totals(client, corpus):
+    everything = search(client)
+    for facet in ("country", "source_type", "disease", "term"):
+        for value in everything["facets"][facet][:6]:
+            filtered = search(client, **{facet: value["value"]})
+            assert filtered["total"] == value["count"], (facet, value)
+
+
+def test_cll_and_aml_words_and_tags_combine(client, corpus):
+    # "leukaemia" is text; CLL names a term: both must hold
+    assert hits(search(client, q="leukaemia CLL")) == ["cll-cohort"]
+    assert set(hits(search(client, q="leukaemia", disease=[AML, CLL]))) == {
+        "aml-elderly",
+        "cll-cohort",
+    }
