@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
@@ -18,9 +19,7 @@ def reindex_command() -> None:
     from catalogue.search.indexer import rebuild_index
 
     started = time.perf_counter()
-    with click.progressbar(
-        length=1, label="Indexing datasets", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=1, label="Indexing datasets", file=sys.stderr) as bar:
         seen = {"done": 0}
 
         def progress(done: int, total: int) -> None:
