@@ -2123,10 +2123,10 @@ class Writer:
         return count
 
     def plain_datetime(self, value: dt.datetime) -> Any:
-        """A UTC timestamp as the database takes it without SQLAlchemy's help (the text that
-        SQLAlchemy writes on SQLite)."""
+        """A UTC timestamp as the database takes it without SQLAlchemy's help: on SQLite the
+        text the application's rows have (sqlite3 adapts their aware datetimes this way)."""
         if self.dialect.name == "sqlite":
-            return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.astimezone(dt.UTC).isoformat(" ")
         return value
 
     def plain_date(self, value: dt.date) -> Any:
