@@ -198,7 +198,13 @@ class DatasetVersion(Base):
         cascade="all, delete-orphan", order_by="DatasetDisease.position", lazy="selectin"
     )
 
-    __table_args__ = (UniqueConstraint("dataset_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("dataset_id", "number"),
+        # when each dataset's public record last changed, and the catalogue's (the metadata
+        # export's harvest pages and FAIR Data Point), read from the index alone
+        Index("ix_dataset_versions_dataset_published", "dataset_id", "published_at"),
+        Index("ix_dataset_versions_published_at", "published_at"),
+    )
 
 
 class DatasetDisease(Base):
