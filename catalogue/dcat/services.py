@@ -124,7 +124,9 @@ class PublicRecord:
 
 
 def _public_modified() -> ColumnElement[Any]:
-    """SQL: when a non-draft dataset's public record last changed."""
+    """SQL: when a non-draft dataset's public record last changed (its retirement, or the
+    latest publication of a version: read from ``ix_dataset_versions_dataset_published``
+    alone)."""
     latest_publication = (
         select(func.max(DatasetVersion.published_at))
         .where(DatasetVersion.dataset_id == Dataset.id)
@@ -294,18 +296,21 @@ class CatalogueFacts:
 
 
 def catalogue_facts() -> CatalogueFacts:
+    """Two aggregates: versions of drafts were never published (no ``published_at``), and a
+    retired dataset's retirement comes after its publications, so the latest change of the
+    catalogue is the latest publication or retirement of any dataset."""
     session = get_session()
-    modified = _public_modified()
-    row = session.execute(
+    issued, retired_last, published, retired = session.execute(
         select(
             func.min(Dataset.published_at),
-            func.max(modified),
+            func.max(Dataset.retired_at),
             func.count().filter(Dataset.status == DatasetStatus.PUBLISHED),
             func.count().filter(Dataset.status == DatasetStatus.RETIRED),
         ).where(Dataset.status != DatasetStatus.DRAFT)
     ).one()
-    issued, last, published, retired = row
-    return CatalogueFacts(_aware(issued), _aware(last), published or 0, retired or 0)
+    published_last = session.scalar(select(func.max(DatasetVersion.published_at)))
+    last = max((t for t in map(_aware, (retired_last, published_last)) if t), default=None)
+    return CatalogueFacts(_aware(issued), last, published or 0, retired or 0)
 
 
 def _aware(value: Any) -> dt.datetime | None:

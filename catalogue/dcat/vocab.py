@@ -26,15 +26,42 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pycountry
-from rdflib import Namespace, URIRef
-from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, XSD
+from rdflib import Namespace as _Namespace
+from rdflib import URIRef
 
 from catalogue.models import AgeGroup, DataModel, SourceType
 
-DCT = DCTERMS
-#: an open namespace: rdflib's own DCAT namespace predates DCAT 3 (dcat:version …)
+
+class Namespace(_Namespace):
+    """An rdflib namespace that makes each of its terms once: ``DCT.title`` is then the same
+    object every time (rdflib makes and checks a new one on every attribute access, which was a
+    sixth of the time of building the export's graphs), and dictionaries keyed by terms find it
+    by identity."""
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = super().__getattr__(name)
+        self.__dict__[name] = term
+        return term
+
+    @property
+    def title(self) -> URIRef:  # type: ignore[override] # str.title(): rdflib has a property
+        term = self.__dict__.get("_title")
+        if term is None:
+            term = self.__dict__["_title"] = URIRef(self + "title")
+        return term
+
+
+#: open namespaces: rdflib's own DCAT namespace predates DCAT 3 (dcat:version …)
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCT = Namespace("http://purl.org/dc/terms/")
+FOAF = Namespace("http://xmlns.com/foaf/0.1/")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCT_FORMAT = DCT["format"]  # not DCT.format: that is str.format
 ADMS = Namespace("http://www.w3.org/ns/adms#")
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 HEALTHDCATAP = Namespace("http://healthdataportal.eu/ns/health#")
