@@ -17,11 +17,12 @@ cannot see.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import bindparam, case, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalogue.models import (
@@ -139,76 +140,82 @@ def _public_modified() -> ColumnElement[Any]:
     )
 
 
-def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> list[PublicRecord]:
-    """Records of these (non-draft) datasets, in the order given; ``numbers`` picks a version
-    per dataset id (default: the latest published one)."""
-    if not dataset_ids:
-        return []
-    session = get_session()
-    datasets: dict[str, Any] = {
-        row.id: row
-        for row in session.execute(
-            select(
-                Dataset.id,
-                Dataset.identifier,
-                Dataset.status,
-                Dataset.published_at,
-                Dataset.retired_at,
-                Dataset.retirement_note,
-                Organisation.id.label("org_id"),
-                Organisation.name.label("org_name"),
-                Organisation.country.label("org_country"),
-                Organisation.kind.label("org_kind"),
-                Organisation.city.label("org_city"),
-                Organisation.ror_id.label("org_ror"),
-            )
-            .join(Organisation, Organisation.id == Dataset.organisation_id)
-            .where(Dataset.id.in_(dataset_ids), Dataset.status != DatasetStatus.DRAFT)
+@functools.cache
+def _statements() -> dict[str, Any]:
+    """The statements that read records, built once (building a ``select()`` costs more than
+    running it on a warm database)."""
+    ids: Any = bindparam("ids", expanding=True)
+    version_ids: Any = bindparam("version_ids", expanding=True)
+    has_any = exists().where(Variable.version_id == DatasetVersion.id)
+    return {
+        "dataset": select(Dataset.id, Dataset.status, Dataset.organisation_id).where(
+            Dataset.identifier == bindparam("identifier")
+        ),
+        "datasets": select(
+            Dataset.id,
+            Dataset.identifier,
+            Dataset.status,
+            Dataset.published_at,
+            Dataset.retired_at,
+            Dataset.retirement_note,
+            Organisation.id.label("org_id"),
+            Organisation.name.label("org_name"),
+            Organisation.country.label("org_country"),
+            Organisation.kind.label("org_kind"),
+            Organisation.city.label("org_city"),
+            Organisation.ror_id.label("org_ror"),
         )
-    }
-    published: dict[str, list[int]] = {}
-    for dataset_id, number in session.execute(
-        select(DatasetVersion.dataset_id, DatasetVersion.number)
+        .join(Organisation, Organisation.id == Dataset.organisation_id)
+        .where(Dataset.id.in_(ids), Dataset.status != DatasetStatus.DRAFT),
+        # every published version (current or superseded) of the datasets, oldest first
+        "versions": select(*[getattr(DatasetVersion, c) for c in VERSION_COLUMNS])
         .where(
-            DatasetVersion.dataset_id.in_(list(datasets)),
+            DatasetVersion.dataset_id.in_(ids),
             DatasetVersion.status != VersionStatus.DRAFT,
             DatasetVersion.published_at.is_not(None),
         )
-        .order_by(DatasetVersion.dataset_id, DatasetVersion.number)
-    ):
-        published.setdefault(dataset_id, []).append(number)
-    wanted = {
-        dataset_id: (numbers or {}).get(dataset_id, numbers_[-1])
-        for dataset_id, numbers_ in published.items()
+        .order_by(DatasetVersion.dataset_id, DatasetVersion.number),
+        "diseases": select(DatasetDisease.version_id, Term.curie, Term.iri, Term.label)
+        .join(Term, Term.curie == DatasetDisease.term_curie)
+        .where(DatasetDisease.version_id.in_(version_ids))
+        .order_by(DatasetDisease.version_id, DatasetDisease.position),
+        "with_variables": select(DatasetVersion.id).where(
+            DatasetVersion.id.in_(version_ids), has_any
+        ),
     }
-    columns = [getattr(DatasetVersion, c) for c in VERSION_COLUMNS]
+
+
+def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> list[PublicRecord]:
+    """Records of these (non-draft) datasets, in the order given; ``numbers`` picks a version
+    per dataset id (default: the latest published one). Four statements whatever the count."""
+    if not dataset_ids:
+        return []
+    session = get_session()
+    statements = _statements()
+    ids = list(dataset_ids)
+    datasets: dict[str, Any] = {
+        row.id: row for row in session.execute(statements["datasets"], {"ids": ids})
+    }
+    published: dict[str, list[int]] = {}
+    by_number: dict[tuple[str, int], Any] = {}
+    for version_row in session.execute(statements["versions"], {"ids": list(datasets)}):
+        published.setdefault(version_row.dataset_id, []).append(version_row.number)
+        by_number[(version_row.dataset_id, version_row.number)] = version_row
     versions: dict[str, Any] = {}
-    if wanted:
-        pairs = [(d, n) for d, n in wanted.items() if n in published[d]]
-        for version_row in session.execute(
-            select(*columns).where(
-                DatasetVersion.dataset_id.in_([d for d, _ in pairs]),
-                DatasetVersion.status != VersionStatus.DRAFT,
-            )
-        ):
-            if wanted.get(version_row.dataset_id) == version_row.number:
-                versions[version_row.dataset_id] = version_row
+    for dataset_id, numbers_ in published.items():
+        wanted = (numbers or {}).get(dataset_id, numbers_[-1])
+        if (dataset_id, wanted) in by_number:
+            versions[dataset_id] = by_number[(dataset_id, wanted)]
     version_ids = [v.id for v in versions.values()]
     diseases: dict[str, list[DiseaseTerm]] = {}
     with_variables: set[str] = set()
     if version_ids:
         for version_id, curie, iri, label in session.execute(
-            select(DatasetDisease.version_id, Term.curie, Term.iri, Term.label)
-            .join(Term, Term.curie == DatasetDisease.term_curie)
-            .where(DatasetDisease.version_id.in_(version_ids))
-            .order_by(DatasetDisease.version_id, DatasetDisease.position)
+            statements["diseases"], {"version_ids": version_ids}
         ):
             diseases.setdefault(version_id, []).append(DiseaseTerm(curie, iri, label))
-        has_any = exists().where(Variable.version_id == DatasetVersion.id)
         with_variables = set(
-            session.scalars(
-                select(DatasetVersion.id).where(DatasetVersion.id.in_(version_ids), has_any)
-            )
+            session.scalars(statements["with_variables"], {"version_ids": version_ids})
         )
     records = []
     for dataset_id in dataset_ids:
@@ -270,8 +277,7 @@ def public_record(actor: Actor, identifier: str, number: int | None = None) -> P
     :raises NotFound: for an unknown identifier, a dataset that was never published (a draft:
         for everyone, its custodians too), or a version number that was never published.
     """
-    session = get_session()
-    dataset = session.scalar(select(Dataset).where(Dataset.identifier == identifier))
+    dataset = get_session().execute(_statements()["dataset"], {"identifier": identifier}).first()
     if dataset is None or dataset.status is DatasetStatus.DRAFT:
         raise NotFound(f"No dataset “{identifier}”.")  # the same words: a draft does not leak
     require(actor, Permission.DATASET_READ, dataset, hide=True)
