@@ -262,3 +262,24 @@ def test_iris_follow_base_url_not_the_request_host(app, full):
         DCT.conformsTo,
         csvw,
     ) in graph
+
+
+def test_the_page_links_its_metadata_but_a_draft_page_does_not(
+    app, client, make, custodian_org, full
+):
+    page = client.get(f"/datasets/{full}").get_data(as_text=True)
+    assert f'<link rel="alternate" type="text/turtle" href="/datasets/{full}.ttl"' in page
+    assert f'href="/datasets/{full}.jsonld" download>JSON-LD</a>' in page
+    assert f'href="/datasets/{full}/dictionary.csvw.json" download>variables (CSVW)</a>' in page
+    with app.app_context():
+        datasets.new_version(SYSTEM, full, "-")
+        datasets.publish(SYSTEM, full, "-")
+    old = client.get(f"/datasets/{full}/versions/1").get_data(as_text=True)
+    assert f'href="/datasets/{full}/versions/1.ttl" download>Turtle</a>' in old
+    assert f'href="/datasets/{full}/dictionary.csvw.json?version=1"' in old
+
+    custodian = make.user("custodian", organisation=custodian_org)
+    draft = make.dataset(custodian_org, title="Never published")
+    login(client, custodian.email)
+    draft_page = client.get(f"/datasets/{draft}").get_data(as_text=True)
+    assert "Metadata (DCAT-AP)" not in draft_page and f"/datasets/{draft}.ttl" not in draft_page
