@@ -82,6 +82,11 @@ def make_engine(url: str, echo: bool = False, foreign_keys: bool = True) -> Engi
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # SQLite's default page cache is 2 MB: a catalogue of a million variables then
+            # reads its wide rows (descriptions, dictionaries) from the OS on every request.
+            # 64 MB per connection (it grows only as pages are read) and memory-mapped reads.
+            cursor.execute("PRAGMA cache_size=-65536")
+            cursor.execute("PRAGMA mmap_size=268435456")
             cursor.close()
 
         @event.listens_for(engine, "begin")
