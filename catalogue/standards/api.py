@@ -13,7 +13,6 @@ from flask import current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from catalogue.models import DatasetVersion, VersionStatus
 from catalogue.standards import questions, services
 from catalogue.standards.models import StandardVariableSet
 from catalogue.standards.schemas import (
@@ -96,27 +95,24 @@ def set_body(standard_set: StandardVariableSet) -> dict[str, Any]:
     }
 
 
-def dataset_ref(version: DatasetVersion) -> dict[str, Any]:
-    dataset = version.dataset
+def dataset_ref(ref: services.DatasetRef) -> dict[str, Any]:
     return {
-        "identifier": dataset.identifier,
-        "title": version.title,
-        "custodian": dataset.organisation.name,
-        "status": "draft" if version.status is VersionStatus.DRAFT else "published",
-        "version_number": version.number,
-        "patients": version.patients,
-        "url": url_for(
-            "catalogue_api.DatasetResource", identifier=dataset.identifier, _external=True
-        ),
+        "identifier": ref.identifier,
+        "title": ref.title,
+        "custodian": ref.custodian,
+        "status": "draft" if ref.is_draft else "published",
+        "version_number": ref.number,
+        "patients": ref.patients,
+        "url": url_for("catalogue_api.DatasetResource", identifier=ref.identifier, _external=True),
     }
 
 
 def ranked_body(
-    version: DatasetVersion, variables: dict[str, list[str]], missing: list[str], total: int
+    ref: services.DatasetRef, variables: dict[str, list[str]], missing: list[str], total: int
 ) -> dict[str, Any]:
     covered = total - len(missing)
     return {
-        "dataset": dataset_ref(version),
+        "dataset": dataset_ref(ref),
         "covered": covered,
         "total": total,
         "coverage": round(covered / total, 4) if total else 0.0,
@@ -209,7 +205,7 @@ class FeasibilityResource(MethodView):
             "datasets_in_scope": result.datasets_in_scope,
             "small_cell_threshold": current_app.config["SMALL_CELL_THRESHOLD"],
             "items": [
-                ranked_body(r.version, r.variables, r.missing, r.total) for r in result.rows.items
+                ranked_body(r.dataset, r.variables, r.missing, r.total) for r in result.rows.items
             ],
             "total": result.rows.total,
             "page": result.rows.page,
@@ -230,7 +226,7 @@ class DatasetCoverageResource(MethodView):
         terms and the variables that cover them. Drafts: for their editors only (404)."""
         result = services.dataset_coverage(actor(), identifier, query.get("version"))
         return {
-            "dataset": dataset_ref(result.version),
+            "dataset": dataset_ref(services.DatasetRef.of(result.version)),
             "sets": [
                 {
                     "set": {
@@ -285,7 +281,7 @@ class VariableQuestionResource(MethodView):
         return {
             "terms": [{"curie": t.curie, "label": t.label} for t in answer.terms],
             "items": [
-                ranked_body(r.version, r.variables, r.missing, r.total) for r in answer.rows.items
+                ranked_body(r.dataset, r.variables, r.missing, r.total) for r in answer.rows.items
             ],
             "total": answer.rows.total,
             "page": answer.rows.page,

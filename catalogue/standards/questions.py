@@ -12,9 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from catalogue.coverage import covered_terms
-from catalogue.models import DatasetVersion
-from catalogue.standards import ranking, scope
-from catalogue.standards.services import load_versions, terms_by_curie
+from catalogue.standards import ranking
+from catalogue.standards.services import DatasetRef, load_refs, terms_by_curie
 from core.db import query_timeout
 from core.errors import InvalidInput
 from core.pagination import Page
@@ -58,7 +57,7 @@ def resolve_terms(values: Iterable[str]) -> list[Term]:
 
 @dataclass
 class AnswerRow:
-    version: DatasetVersion
+    dataset: DatasetRef
     variables: dict[str, list[str]]  # covered term → the dataset's variables that cover it
     missing: list[str]
     total: int
@@ -88,19 +87,19 @@ def variable_question(
     :raises ServiceUnavailable: when the queries run longer than ``QUERY_TIMEOUT_MS``.
     """
     curies = [t.curie for t in terms]
-    in_scope = scope.visible_versions(actor)
     with query_timeout():
-        ranked = ranking.rank(curies, in_scope, page=page, per_page=per_page)
-        size = ranking.scope_size(in_scope)
+        indexed = ranking.index_ready()
+        ranked = ranking.rank(actor, curies, page=page, per_page=per_page, indexed=indexed)
+        size = ranking.scope_size(actor, indexed=indexed)
         ids = [r.version_id for r in ranked.rows]
-        versions = load_versions(ids)
+        refs = load_refs(ids)
         found = covered_terms(curies, ids)
     rows = []
     for r in ranked.rows:
         by_term = found.get(r.version_id, {})
         rows.append(
             AnswerRow(
-                version=versions[r.version_id],
+                dataset=refs[r.version_id],
                 variables={c: by_term[c] for c in curies if c in by_term},
                 missing=[c for c in curies if c not in by_term],
                 total=len(curies),

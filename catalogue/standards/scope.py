@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select, union_all
+from sqlalchemy import Select, and_, exists, false, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from catalogue.models import Dataset, DatasetStatus, DatasetVersion, VersionStatus
+from catalogue.search.models import SearchDocument
 from core.policies import Actor, SystemActor, is_admin, is_user
 
 
@@ -64,3 +65,21 @@ def visible_versions(actor: Actor) -> Select[Any]:
         drafts = drafts.where(in_own)
     combined = union_all(published.where(~replaced), drafts).subquery("scope")
     return select(combined.c.version_id, combined.c.dataset_id)
+
+
+def visible_documents(actor: Actor) -> Any:
+    """The same scope over the search index's documents (one per published version and per
+    open draft; retired datasets have none): a condition on :class:`SearchDocument`.
+    ``tests/catalogue/standards/test_scope.py`` checks that it selects exactly the versions of
+    :func:`visible_versions`."""
+    d = SearchDocument
+    own = editable_organisations(actor)
+    if own is None:
+        return or_(d.is_draft == true(), d.has_draft == false())
+    if not own:
+        return d.is_draft == false()
+    mine = d.organisation_id.in_(sorted(own))
+    return or_(
+        and_(d.is_draft == false(), or_(d.has_draft == false(), ~mine)),
+        and_(d.is_draft == true(), mine),
+    )

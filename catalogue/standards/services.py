@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
 
 from catalogue import counts, datasets
 from catalogue import policies as _policies  # noqa: F401 - registers STANDARD_SET_MANAGE
 from catalogue.coverage import covered_terms
 from catalogue.models import Dataset, DatasetVersion, VersionStatus
-from catalogue.standards import ranking, scope
+from catalogue.standards import ranking
 from catalogue.standards.models import (
     StandardSetDisease,
     StandardSetStatus,
@@ -30,6 +29,7 @@ from catalogue.standards.models import (
 )
 from core.db import get_session, query_timeout, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from core.models import Organisation
 from core.pagination import Page
 from core.permissions import Permission
 from core.policies import Actor, require
@@ -418,7 +418,7 @@ def dataset_coverage(actor: Actor, identifier: str, number: int | None = None) -
 
 @dataclass
 class FeasibilityRow:
-    version: DatasetVersion
+    dataset: DatasetRef
     covered: int
     total: int
     missing: list[str]
@@ -447,26 +447,30 @@ class Feasibility:
 def feasibility(actor: Actor, identifier: str, *, page: int = 1, per_page: int = 25) -> Feasibility:
     """Datasets ranked by how much of the set they cover (those that cover at least one term),
     and the patients of the published datasets that cover all of it, under the caller's
-    small-cell rule. Custodians see their own drafts ranked too (never counted in the total).
+    small-cell rule. Custodians see their own drafts ranked too (in place of the published
+    version, as on the dataset pages); the totals count published versions only, the same for
+    everyone.
 
     :raises NotFound: for an unknown set. :raises ServiceUnavailable: when the queries run
         longer than ``QUERY_TIMEOUT_MS``.
     """
     standard_set = get_set(actor, identifier)
     terms = [t.term_curie for t in standard_set.terms]
-    in_scope = scope.visible_versions(actor)
     with query_timeout():
-        ranked = ranking.rank(terms, in_scope, page=page, per_page=per_page)
-        totals = ranking.complete_totals(terms, in_scope)
-        size = ranking.scope_size(in_scope)
-        versions = load_versions([r.version_id for r in ranked.rows])
+        indexed = ranking.index_ready()
+        ranked = ranking.rank(
+            actor, terms, page=page, per_page=per_page, indexed=indexed, totals=True
+        )
+        totals = ranked.totals or ranking.complete_totals(terms, indexed=indexed)
+        size = ranking.scope_size(actor, indexed=indexed)
+        refs = load_refs([r.version_id for r in ranked.rows])
         found = covered_terms(terms, [r.version_id for r in ranked.rows])
     rows = []
     for r in ranked.rows:
         by_term = found.get(r.version_id, {})
         rows.append(
             FeasibilityRow(
-                version=versions[r.version_id],
+                dataset=refs[r.version_id],
                 covered=r.covered,
                 total=len(terms),
                 missing=[t for t in terms if t not in by_term],
@@ -485,17 +489,51 @@ def feasibility(actor: Actor, identifier: str, *, page: int = 1, per_page: int =
     )
 
 
-def load_versions(version_ids: Sequence[str]) -> dict[str, DatasetVersion]:
-    """Versions with their dataset and custodian organisation, by id."""
+@dataclass(frozen=True)
+class DatasetRef:
+    """What a ranking shows of a dataset version (one row of one query per page)."""
+
+    version_id: str
+    identifier: str
+    title: str
+    custodian: str  # the organisation's name
+    number: int
+    patients: int | None  # as declared
+    is_draft: bool
+
+    @classmethod
+    def of(cls, version: DatasetVersion) -> DatasetRef:
+        dataset = version.dataset
+        return cls(
+            version.id,
+            dataset.identifier,
+            version.title,
+            dataset.organisation.name,
+            version.number,
+            version.patients,
+            version.status is VersionStatus.DRAFT,
+        )
+
+
+def load_refs(version_ids: Sequence[str]) -> dict[str, DatasetRef]:
+    """:class:`DatasetRef` of these versions, by id."""
     if not version_ids:
         return {}
-    rows = get_session().scalars(
-        select(DatasetVersion)
+    rows = get_session().execute(
+        select(
+            DatasetVersion.id,
+            Dataset.identifier,
+            DatasetVersion.title,
+            Organisation.name,
+            DatasetVersion.number,
+            DatasetVersion.patients,
+            DatasetVersion.status,
+        )
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .join(Organisation, Organisation.id == Dataset.organisation_id)
         .where(DatasetVersion.id.in_(list(version_ids)))
-        .options(selectinload(DatasetVersion.dataset).selectinload(Dataset.organisation))
     )
-    return {v.id: v for v in rows}
-
-
-def is_draft(version: DatasetVersion) -> bool:
-    return version.status is VersionStatus.DRAFT
+    return {
+        r[0]: DatasetRef(r[0], r[1], r[2], r[3], r[4], r[5], r[6] is VersionStatus.DRAFT)
+        for r in rows
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pytest
-from sqlalchemy import select
 
 from catalogue import datasets
 from catalogue.models import Mapping, MappingStatus, Variable
@@ -113,6 +112,9 @@ def world(app, make, vocabularies) -> World:
         variables=variables(("npm1_old", NPM1)),
     )
     with app.app_context():
+        for name in ("own_draft", "foreign_draft"):  # variables were added after the creation
+            recorded(w.ids[name])
+        get_session().commit()
         datasets.retire(SYSTEM, w.ids["retired"], "Replaced.", "-")
     users = {
         "researcher": make.user(Role.RESEARCHER),
@@ -136,16 +138,14 @@ def open_draft_with(app, identifier: str, name: str, curie: str) -> None:
         )
         variable.mappings = [Mapping(object_curie=curie, status=MappingStatus.ACCEPTED)]
         session.add(variable)
+        session.flush()
+        recorded(identifier)
         session.commit()
 
 
-def drop_mapping(app, identifier: str, name: str) -> None:
-    """Delete the mappings of variable ``name`` in the dataset's open draft."""
-    with app.app_context():
-        version = datasets.get_dataset(SYSTEM, identifier).versions[-1]
-        session = get_session()
-        variable = session.scalar(
-            select(Variable).where(Variable.version_id == version.id, Variable.name == name)
-        )
-        variable.mappings = []
-        session.commit()
+def recorded(identifier: str) -> None:
+    """What the services do after a change of a dataset's dictionary or mappings (and the
+    factory, which writes variables as rows, does not): record it, which brings the search
+    index — and the terms each version covers — up to date."""
+    dataset = datasets.get_dataset(SYSTEM, identifier)
+    datasets.touch(SYSTEM, dataset, dataset.versions[-1], "dictionary_imported", "Test rows.")
