@@ -35,6 +35,7 @@ from catalogue.search.backends import backend_for
 from catalogue.search.models import (
     SearchDocument,
     SearchDocumentTerm,
+    SearchDocumentText,
     SearchVariable,
     SearchWord,
 )
@@ -104,23 +105,29 @@ def sync_dataset(
     has_draft = any(v.status is VersionStatus.DRAFT for v in wanted)
     published_words: set[str] = set()
     for version in wanted:
-        row = _document_row(dataset, version, has_draft)
+        row, texts = _document_row(dataset, version, has_draft)
         document_id = existing.get(version.id)
         fresh = document_id is None
         if fresh:
             document_id = session.execute(
                 insert(SearchDocument).values(row).returning(SearchDocument.id)
             ).scalar_one()
+            session.execute(insert(SearchDocumentText).values(document_id=document_id, **texts))
         else:
             session.execute(
                 update(SearchDocument).where(SearchDocument.id == document_id).values(row)
+            )
+            session.execute(
+                update(SearchDocumentText)
+                .where(SearchDocumentText.document_id == document_id)
+                .values(texts)
             )
         published = version.status is VersionStatus.PUBLISHED
         if fresh or version is variables_of:
             collected = _index_variables(version.id, vocabulary=published)
             session.execute(
-                update(SearchDocument)
-                .where(SearchDocument.id == document_id)
+                update(SearchDocumentText)
+                .where(SearchDocumentText.document_id == document_id)
                 .values(text_variables=collected.document_keys())
             )
             published_words |= collected.words
@@ -132,7 +139,9 @@ def sync_dataset(
         add_words(published_words)
 
 
-def _document_row(dataset: Dataset, version: DatasetVersion, has_draft: bool) -> dict[str, Any]:
+def _document_row(
+    dataset: Dataset, version: DatasetVersion, has_draft: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     is_draft = version.status is VersionStatus.DRAFT
     updated = (version.modified_at if is_draft else version.published_at) or version.modified_at
     return document_row(
@@ -155,17 +164,16 @@ def document_row(
     is_draft: bool,
     has_draft: bool,
     updated_at: dt.datetime,
-) -> dict[str, Any]:
-    """The document columns of a version (everything but its variables' keys). ``version``:
-    a DatasetVersion or a row with the same attributes."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The columns of a version's document and of its text (everything but its variables'
+    keys). ``version``: a DatasetVersion or a row with the same attributes."""
     keywords = list(version.keywords or [])
-    return {
+    document = {
         "version_id": version.id,
         "dataset_id": dataset_id,
         "organisation_id": organisation_id,
         "is_draft": is_draft,
         "has_draft": has_draft,
-        "title": version.title[:300],
         "title_key": normalise(version.title)[:300],
         "patients": version.patients,
         "updated_at": updated_at,
@@ -174,11 +182,14 @@ def document_row(
         "countries": as_set(c.upper() for c in version.countries or []),
         "age_groups": as_set(version.age_groups or []),
         "diseases": as_set(diseases),
+    }
+    texts = {
         "description": plain_summary(version.description, length=PLAIN_LENGTH),
         "text_title": text.index_text(version.title),
         "text_keywords": text.index_text(*keywords),
         "text_description": text.index_text(version.description),
     }
+    return document, texts
 
 
 def as_set(values: Iterable[str]) -> str:
@@ -357,6 +368,7 @@ def rebuild_index(progress: Progress | None = None) -> int:
     search_backend = backend_for(session)
     session.execute(delete(SearchDocumentTerm))
     session.execute(delete(SearchVariable))
+    session.execute(delete(SearchDocumentText))
     session.execute(delete(SearchDocument))
     search_backend.clear_words(session)
     session.execute(delete(SearchWord))
@@ -407,18 +419,25 @@ def _write_documents() -> tuple[dict[str, tuple[int, bool]], set[str]]:
         diseases.setdefault(version_id, []).append(curie)
     written: dict[str, tuple[int, bool]] = {}
     vocabulary: set[str] = set()
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple[dict[str, Any], dict[str, Any]]] = []
 
     def flush() -> None:
         if not batch:
             return
         ids = session.execute(
             insert(SearchDocument).returning(SearchDocument.id, SearchDocument.version_id),
-            batch,
+            [row for row, _texts in batch],
         ).all()
-        published = {row["version_id"]: not row["is_draft"] for row in batch}
+        by_version = {row["version_id"]: (row, texts) for row, texts in batch}
         for document_id, version_id in ids:
-            written[version_id] = (document_id, published[version_id])
+            written[version_id] = (document_id, not by_version[version_id][0]["is_draft"])
+        session.execute(
+            insert(SearchDocumentText),
+            [
+                {"document_id": written[version_id][0], **by_version[version_id][1]}
+                for _id, version_id in ids
+            ],
+        )
         batch.clear()
 
     query = _searchable_versions().execution_options(yield_per=BATCH)
@@ -498,10 +517,10 @@ def _write_keys(rows: list[dict[str, Any]]) -> None:
         return
     from sqlalchemy import bindparam
 
-    table: Any = SearchDocument.__table__
+    table: Any = SearchDocumentText.__table__
     get_session().connection().execute(
         update(table)
-        .where(table.c.id == bindparam("b_id"))
+        .where(table.c.document_id == bindparam("b_id"))
         .values(text_variables=bindparam("text_variables")),
         rows,
     )

@@ -9,12 +9,14 @@ The text columns hold *keys* (see :mod:`catalogue.search.text`), the same on bot
 Each database indexes them its own way, with objects the migration creates in raw SQL and that
 the models do not describe (:func:`include_object` keeps them out of alembic's comparison):
 
-- SQLite: FTS5 tables ``search_fts_documents`` and ``search_fts_variables`` with the columns
-  below as external content (kept in step by triggers), and ``search_fts_trigrams`` (the
-  trigrams of :class:`SearchWord`, for fuzzy matching as pg_trgm does it);
-- PostgreSQL: generated ``tsvector`` columns ``text_tsv`` (title A, keywords B, description C),
-  ``all_tsv`` (the same plus the variables D) and ``search_variables.keys_tsv``, with GIN indexes,
-  and a pg_trgm GIN index on the words.
+- SQLite: FTS5 tables ``search_fts_documents`` (over :class:`SearchDocumentText`) and
+  ``search_fts_variables`` (over :class:`SearchVariable`), external content kept in step by
+  triggers, and ``search_fts_trigrams`` (the trigrams of :class:`SearchWord`, for fuzzy
+  matching as pg_trgm does it);
+- PostgreSQL: generated ``tsvector`` columns on ``search_document_texts`` — ``title_tsv`` (A),
+  ``keywords_tsv`` (B), ``description_tsv`` (C), ``variables_tsv`` (D), each with a GIN index,
+  ``all_tsv`` (all four, GIN) and ``ranked_tsv`` (A-C, for ``ts_rank``) — and
+  ``search_variables.keys_tsv`` (GIN), and a pg_trgm GIN index on the words.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ def include_object(
 
 
 class SearchDocument(Base):
-    """A searchable dataset version: its text as keys, and what facets and sorts need."""
+    """A searchable dataset version: what visibility, facets and sorts read. Narrow on purpose:
+    a search over a common word scans thousands of these rows; the text is in
+    :class:`SearchDocumentText`."""
 
     __tablename__ = "search_documents"
 
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)  # the FTS5 rowid
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     version_id: Mapped[str] = mapped_column(
         ForeignKey("dataset_versions.id", ondelete="CASCADE"), unique=True
     )
@@ -60,7 +64,6 @@ class SearchDocument(Base):
     is_draft: Mapped[bool] = mapped_column(Boolean)
     # a published version whose dataset has an open draft: its editors find the draft instead
     has_draft: Mapped[bool] = mapped_column(Boolean, default=False)
-    title: Mapped[str] = mapped_column(String(300))
     # normalised title for sorting; byte order on PostgreSQL, as on SQLite
     title_key: Mapped[str] = mapped_column(
         String(300).with_variant(String(300, collation="C"), "postgresql")
@@ -74,16 +77,28 @@ class SearchDocument(Base):
     countries: Mapped[str] = mapped_column(String(800), default=" ")
     age_groups: Mapped[str] = mapped_column(String(200), default=" ")
     diseases: Mapped[str] = mapped_column(Text, default=" ")
-    # the description as plain text (Markdown rendered and stripped), for snippets
-    description: Mapped[str] = mapped_column(Text, default="")
-    text_title: Mapped[str] = mapped_column(Text, default="")
-    text_keywords: Mapped[str] = mapped_column(Text, default="")
-    text_description: Mapped[str] = mapped_column(Text, default="")
-    text_variables: Mapped[str] = mapped_column(Text, default="")  # distinct keys of all
 
     __table_args__ = (
         Index("ix_search_documents_draft_organisation", "is_draft", "organisation_id"),
     )
+
+
+class SearchDocumentText(Base):
+    """A document's text as keys, by field (the full-text indexes read these), and its
+    description as plain text for snippets."""
+
+    __tablename__ = "search_document_texts"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("search_documents.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )  # the FTS5 rowid
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown stripped
+    text_title: Mapped[str] = mapped_column(Text, default="")
+    text_keywords: Mapped[str] = mapped_column(Text, default="")
+    text_description: Mapped[str] = mapped_column(Text, default="")
+    text_variables: Mapped[str] = mapped_column(Text, default="")  # distinct keys of all
 
 
 class SearchVariable(Base):

@@ -159,7 +159,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
                 for v in hit.variables
             ],
         },
-        "updated": hit.updated,
+        "updated": hit.updated.isoformat(),
         "url": url_for("catalogue_api.DatasetResource", identifier=hit.identifier, _external=True),
         "page_url": url_for("catalogue.dataset", identifier=hit.identifier, _external=True),
     }

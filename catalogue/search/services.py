@@ -6,11 +6,11 @@ are a materialised CTE carrying one flag per selected facet, and the page, the t
 facet's counts are ``UNION ALL``-ed selections of it. A few small statements then fill in the
 page (titles and snippets, diseases, the variables that matched), never one per hit.
 
-Relevance is a score the two databases compute alike: per query word, 8 when it is in the
-title, 4 in the keywords, 2 in the description, 1 only in the variables; per part of the query
+Relevance is a score the two databases compute alike: per query word, the weights of the
+fields that hold it — title 8, keywords 4, description 2, variables 1 — and per part of the query
 that names a term, 6 more when the dataset is tagged with it (or below it) and 1 when it has
-variables for it. Ties go by the database's own text rank (``bm25``, ``ts_rank``), then the most
-recently updated.
+variables for it. Ties go by PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the
+most recently updated.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from catalogue.search.facets import (
     facets,
     tagged_with,
 )
-from catalogue.search.models import SearchDocument
+from catalogue.search.models import SearchDocument, SearchDocumentText
 from catalogue.search.query import Interpretation, interpret
 from core.db import get_session, query_timeout
 from core.errors import InvalidInput
@@ -376,12 +376,13 @@ def _hits(
                 Dataset.identifier,
                 Organisation.name.label("custodian"),
                 DatasetVersion.title,
-                d.c.description,
+                SearchDocumentText.description,
                 DatasetVersion.keywords,
                 DatasetVersion.number,
                 DatasetVersion.first_year,
                 DatasetVersion.last_year,
             )
+            .join(SearchDocumentText, SearchDocumentText.document_id == d.c.id)
             .join(Dataset, Dataset.id == d.c.dataset_id)
             .join(DatasetVersion, DatasetVersion.id == d.c.version_id)
             .join(Organisation, Organisation.id == d.c.organisation_id)

@@ -161,8 +161,11 @@ def test_the_index_objects_of_each_database_exist(app):
             assert {"search_fts_documents", "search_fts_variables", "search_fts_trigrams"} <= names
             assert "search_fts_documents_ad" in names  # deletes reach the FTS index
         else:
-            indexes = {i["name"] for i in inspect(connection).get_indexes("search_documents")}
-            assert "ix_search_documents_all_tsv" in indexes
+            indexes = {i["name"] for i in inspect(connection).get_indexes("search_document_texts")}
+            assert {
+                f"ix_search_document_texts_{field}_tsv"
+                for field in ("all", "title", "keywords", "description", "variables")
+            } <= indexes
             extension = session.scalar(
                 sql("SELECT extname FROM pg_extension WHERE extname = 'pg_trgm'")
             )
