@@ -147,28 +147,31 @@ def _statements() -> dict[str, Any]:
     ids: Any = bindparam("ids", expanding=True)
     version_ids: Any = bindparam("version_ids", expanding=True)
     has_any = exists().where(Variable.version_id == DatasetVersion.id)
+    columns = (
+        Dataset.id,
+        Dataset.identifier,
+        Dataset.status,
+        Dataset.organisation_id,
+        Dataset.published_at,
+        Dataset.retired_at,
+        Dataset.retirement_note,
+        Organisation.id.label("org_id"),
+        Organisation.name.label("org_name"),
+        Organisation.country.label("org_country"),
+        Organisation.kind.label("org_kind"),
+        Organisation.city.label("org_city"),
+        Organisation.ror_id.label("org_ror"),
+    )
+    datasets = select(*columns).join(Organisation, Organisation.id == Dataset.organisation_id)
     return {
-        "dataset": select(Dataset.id, Dataset.status, Dataset.organisation_id).where(
-            Dataset.identifier == bindparam("identifier")
-        ),
-        "datasets": select(
-            Dataset.id,
-            Dataset.identifier,
-            Dataset.status,
-            Dataset.published_at,
-            Dataset.retired_at,
-            Dataset.retirement_note,
-            Organisation.id.label("org_id"),
-            Organisation.name.label("org_name"),
-            Organisation.country.label("org_country"),
-            Organisation.kind.label("org_kind"),
-            Organisation.city.label("org_city"),
-            Organisation.ror_id.label("org_ror"),
+        "dataset": datasets.where(Dataset.identifier == bindparam("identifier")),
+        "datasets": datasets.where(Dataset.id.in_(ids), Dataset.status != DatasetStatus.DRAFT),
+        # every published version (current or superseded) of the datasets, oldest first, and
+        # whether it has variables (one index probe each)
+        "versions": select(
+            *[getattr(DatasetVersion, c) for c in VERSION_COLUMNS],
+            has_any.label("has_variables"),
         )
-        .join(Organisation, Organisation.id == Dataset.organisation_id)
-        .where(Dataset.id.in_(ids), Dataset.status != DatasetStatus.DRAFT),
-        # every published version (current or superseded) of the datasets, oldest first
-        "versions": select(*[getattr(DatasetVersion, c) for c in VERSION_COLUMNS])
         .where(
             DatasetVersion.dataset_id.in_(ids),
             DatasetVersion.status != VersionStatus.DRAFT,
@@ -179,21 +182,21 @@ def _statements() -> dict[str, Any]:
         .join(Term, Term.curie == DatasetDisease.term_curie)
         .where(DatasetDisease.version_id.in_(version_ids))
         .order_by(DatasetDisease.version_id, DatasetDisease.position),
-        "with_variables": select(DatasetVersion.id).where(
-            DatasetVersion.id.in_(version_ids), has_any
-        ),
     }
 
 
-def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> list[PublicRecord]:
+def _load(
+    dataset_ids: Sequence[str], numbers: dict[str, int] | None = None, rows: Sequence[Any] = ()
+) -> list[PublicRecord]:
     """Records of these (non-draft) datasets, in the order given; ``numbers`` picks a version
-    per dataset id (default: the latest published one). Four statements whatever the count."""
+    per dataset id (default: the latest published one); ``rows``: the datasets' rows, when the
+    caller read them already. Three statements whatever the count."""
     if not dataset_ids:
         return []
     session = get_session()
     statements = _statements()
     ids = list(dataset_ids)
-    datasets: dict[str, Any] = {
+    datasets: dict[str, Any] = {row.id: row for row in rows} or {
         row.id: row for row in session.execute(statements["datasets"], {"ids": ids})
     }
     published: dict[str, list[int]] = {}
@@ -208,15 +211,11 @@ def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> 
             versions[dataset_id] = by_number[(dataset_id, wanted)]
     version_ids = [v.id for v in versions.values()]
     diseases: dict[str, list[DiseaseTerm]] = {}
-    with_variables: set[str] = set()
     if version_ids:
         for version_id, curie, iri, label in session.execute(
             statements["diseases"], {"version_ids": version_ids}
         ):
             diseases.setdefault(version_id, []).append(DiseaseTerm(curie, iri, label))
-        with_variables = set(
-            session.scalars(statements["with_variables"], {"version_ids": version_ids})
-        )
     records = []
     for dataset_id in dataset_ids:
         row = datasets.get(dataset_id)
@@ -245,7 +244,7 @@ def _load(dataset_ids: Sequence[str], numbers: dict[str, int] | None = None) -> 
                 current_number=numbers_[-1],
                 published_numbers=numbers_,
                 diseases=diseases.get(version.id, []),
-                has_variables=version.id in with_variables,
+                has_variables=bool(version.has_variables),
             )
         )
     _set_current_modified(records)
@@ -281,7 +280,8 @@ def public_record(actor: Actor, identifier: str, number: int | None = None) -> P
     if dataset is None or dataset.status is DatasetStatus.DRAFT:
         raise NotFound(f"No dataset “{identifier}”.")  # the same words: a draft does not leak
     require(actor, Permission.DATASET_READ, dataset, hide=True)
-    records = _load([dataset.id], {dataset.id: number} if number is not None else None)
+    chosen = {dataset.id: number} if number is not None else None
+    records = _load([dataset.id], chosen, rows=[dataset])
     if not records:
         if number is not None:
             raise NotFound(f"Dataset “{identifier}” has no published version {number}.")
