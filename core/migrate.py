@@ -15,6 +15,7 @@ MODEL_MODULES = (
     "ontologies.models",
     "catalogue.models",
     "catalogue.standards.models",
+    "catalogue.stats.models",
     "catalogue.search.models",
     "governance.models",
 )
