@@ -15,6 +15,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from catalogue import datasets
 from catalogue.models import Dataset, DatasetVersion
 from catalogue.standards import services as standard_sets
 from core.db import get_session
@@ -168,8 +169,14 @@ def test_a_hidden_bar_is_drawn_the_same_whatever_the_figure(app, world, caller):
             select(DatasetVersion).join(Dataset).where(Dataset.identifier == world["small"])
         )
         version.patients = 3
+        datasets.touch(SYSTEM, version.dataset, None, "updated", "Patients corrected.")
         session.commit()
     three = drawn()
+    with app.test_request_context("/"):
+        from catalogue.stats import services as stats
+
+        exact = stats.alliance_stats(SYSTEM)  # the figures did change: 3 now, not 7
+        assert next(r for r in exact.countries if r.value == "LU").patients.value == 3
     assert seven == three
     assert all("hatch" in bar and "&lt;10" in bar for bar in seven.values())
 

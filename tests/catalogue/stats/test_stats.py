@@ -200,3 +200,31 @@ def test_stats_are_documented_with_counts_that_may_be_strings(client):
     schema = spec["components"]["schemas"]["Stats"]["properties"]["patients"]
     assert {"type": "string", "pattern": "^<[0-9]+$"} in schema["oneOf"]
     assert "/api/v1/stats.csv" in spec["paths"]
+
+
+def test_a_published_versions_figures_are_counted_once_and_kept(app, client, catalogue):
+    from catalogue.stats.models import VersionFigures
+
+    first = client.get("/api/v1/stats").json["variables"]
+    with app.app_context():
+        kept = {f.version_id: (f.variables, f.mapped) for f in get_session().scalars(
+            select(VersionFigures)
+        )}  # fmt: skip
+        assert sorted(kept.values()) == [(0, 0), (2, 1), (3, 2)]  # myeloma, MDS, AML
+    assert client.get("/api/v1/stats").json["variables"] == first
+    # a new version of the AML trial, published with one more mapped variable
+    with app.app_context():
+        version = datasets.new_version(SYSTEM, catalogue["ids"]["aml"], "-")
+        session = get_session()
+        session.add(
+            Variable(
+                version_id=version.id, position=9, name="kt", label="Karyotype",
+                value_type="text",
+                mappings=[Mapping(object_curie="HV:0000088", status=MappingStatus.ACCEPTED)],
+            )
+        )  # fmt: skip
+        session.commit()
+        datasets.publish(SYSTEM, catalogue["ids"]["aml"], "-")
+    assert client.get("/api/v1/stats").json["variables"] == {
+        "variables": 6, "mapped": 4, "share": round(4 / 6, 4),
+    }  # fmt: skip
