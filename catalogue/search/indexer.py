@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from catalogue import coverage
 from catalogue.markdown import plain_summary
@@ -27,6 +27,7 @@ from catalogue.models import (
     DatasetDisease,
     DatasetStatus,
     DatasetVersion,
+    Mapping,
     Variable,
     VersionStatus,
 )
@@ -34,12 +35,14 @@ from catalogue.search import text
 from catalogue.search.backends import backend_for
 from catalogue.search.models import (
     SearchDocument,
+    SearchDocumentDisease,
     SearchDocumentTerm,
     SearchDocumentText,
     SearchVariable,
     SearchWord,
 )
 from core.db import get_session
+from ontologies.models import TermClosure, TermEdge
 from ontologies.services import _insert_tuples  # the term store's bulk writer (COPY, executemany)
 from ontologies.text import normalise
 
@@ -131,6 +134,7 @@ def sync_dataset(
                 .values(text_variables=collected.document_keys())
             )
             published_words |= collected.words
+        _index_diseases([document_id])
         if fresh or version is variables_of or version is terms_of:
             _index_terms([(document_id, version.id)], replace=not fresh)
         if published:
@@ -224,7 +228,7 @@ def _vocabulary_entry(word: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)
 def _field(value: str | None) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
     """A variable's name, label or description as ``(keys text, keys, vocabulary words)``;
     dictionaries repeat labels and descriptions a lot, so each distinct text is read once."""
@@ -286,7 +290,8 @@ def _index_variables(version_id: str, *, vocabulary: bool) -> VersionText:
 
 def _index_terms(documents: Sequence[tuple[int, str]], *, replace: bool) -> None:
     """The terms each document's version has variables for, by the coverage rule, through the
-    hierarchy (every ancestor of a mapped term too), for the "has variables for" facet."""
+    hierarchy (every ancestor of a mapped term too), and the groups among them (the terms
+    without a parent) on the document."""
     session = get_session()
     by_version = {version_id: document_id for document_id, version_id in documents}
     if replace:
@@ -301,15 +306,50 @@ def _index_terms(documents: Sequence[tuple[int, str]], *, replace: bool) -> None
             insert(SearchDocumentTerm),
             [{"document_id": by_version[v], "term_curie": t} for v, t in rows],
         )
+    covered = sorted({t for _v, t in rows})
+    below = set()
+    for chunk in _chunks(covered, 900):
+        below.update(
+            session.scalars(select(TermEdge.child_curie).where(TermEdge.child_curie.in_(chunk)))
+        )
+    groups: dict[int, set[str]] = {document_id: set() for document_id in by_version.values()}
+    for version_id, term in rows:
+        if term not in below:
+            groups[by_version[version_id]].add(term)
+    table: Any = SearchDocument.__table__
+    session.connection().execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(variable_groups=bindparam("groups")),
+        [{"b_id": d, "groups": as_set(g)} for d, g in groups.items()],
+    )
+
+
+def _index_diseases(document_ids: Sequence[int] | None) -> None:
+    """Every disease term each document is tagged with and every ancestor of one (all
+    documents when ``document_ids`` is None), in one statement."""
+    session = get_session()
+    d = SearchDocument.__table__
+    rows = (
+        select(TermClosure.ancestor_curie, d.c.id)
+        .select_from(d)
+        .join(DatasetDisease, DatasetDisease.version_id == d.c.version_id)
+        .join(TermClosure, TermClosure.descendant_curie == DatasetDisease.term_curie)
+        .distinct()
+    )
+    if document_ids is not None:
+        ids = list(document_ids)
+        session.execute(
+            delete(SearchDocumentDisease).where(SearchDocumentDisease.document_id.in_(ids))
+        )
+        rows = rows.where(d.c.id.in_(ids))
+    session.execute(insert(SearchDocumentDisease).from_select(["term_curie", "document_id"], rows))
 
 
 def coverage_of_versions(version_ids: Sequence[str]) -> Any:
-    """``(version_id, term)`` for every term each version covers, once — the coverage rule
-    (:func:`catalogue.coverage.covering_rows`) read from the mappings' side: every ancestor of
-    every mapped term."""
-    from catalogue.models import Mapping
-    from ontologies.models import TermClosure
-
+    """``(version_id, term)`` for every term each version covers, once — the coverage rule of
+    :mod:`catalogue.coverage` (its statuses and predicates) read from the mappings' side:
+    every ancestor of every mapped term."""
     return (
         select(Variable.version_id, TermClosure.ancestor_curie)
         .select_from(Variable)
@@ -367,6 +407,7 @@ def rebuild_index(progress: Progress | None = None) -> int:
     session = get_session()
     search_backend = backend_for(session)
     session.execute(delete(SearchDocumentTerm))
+    session.execute(delete(SearchDocumentDisease))
     session.execute(delete(SearchVariable))
     session.execute(delete(SearchDocumentText))
     session.execute(delete(SearchDocument))
@@ -374,6 +415,7 @@ def rebuild_index(progress: Progress | None = None) -> int:
     session.execute(delete(SearchWord))
     with search_backend.bulk_load(session):
         written, vocabulary = _write_documents()
+        _index_diseases(None)
         vocabulary |= _write_variables(written, progress)
         _index_terms_in_bulk(written)
         if vocabulary:
@@ -515,8 +557,6 @@ def _write_variables(written: dict[str, tuple[int, bool]], progress: Progress | 
 def _write_keys(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    from sqlalchemy import bindparam
-
     table: Any = SearchDocumentText.__table__
     get_session().connection().execute(
         update(table)

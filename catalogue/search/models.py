@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base
@@ -77,10 +77,9 @@ class SearchDocument(Base):
     countries: Mapped[str] = mapped_column(String(800), default=" ")
     age_groups: Mapped[str] = mapped_column(String(200), default=" ")
     diseases: Mapped[str] = mapped_column(Text, default=" ")
-
-    __table_args__ = (
-        Index("ix_search_documents_draft_organisation", "is_draft", "organisation_id"),
-    )
+    # the top terms (groups) of the vocabularies the version has variables for, as a set: the
+    # "has variables for" facet counts its first level from this column alone
+    variable_groups: Mapped[str] = mapped_column(Text, default=" ")
 
 
 class SearchDocumentText(Base):
@@ -118,10 +117,25 @@ class SearchVariable(Base):
 
 
 class SearchDocumentTerm(Base):
-    """A term a document's version has variables for (by :mod:`catalogue.coverage`'s rule,
-    through the hierarchy): what the "has variables for" facet counts."""
+    """A term a document's version has variables for, by :mod:`catalogue.coverage`'s rule,
+    through the hierarchy (every ancestor of a mapped term): the "has variables for" filter and
+    counts, and a query that names a variable term, read these rows. Kept current with the
+    mappings (every mapping change passes through the index); the rule itself stays in
+    :mod:`catalogue.coverage`, whose :func:`~catalogue.coverage.covering_rows` fills them."""
 
     __tablename__ = "search_document_terms"
+
+    term_curie: Mapped[str] = mapped_column(String(120), primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("search_documents.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class SearchDocumentDisease(Base):
+    """A disease term a document's version is tagged with, or an ancestor of one: the disease
+    filter, and a query that names a disease, read these rows (one indexed range per term)."""
+
+    __tablename__ = "search_document_diseases"
 
     term_curie: Mapped[str] = mapped_column(String(120), primary_key=True)
     document_id: Mapped[int] = mapped_column(

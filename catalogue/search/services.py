@@ -274,6 +274,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
             d.c.countries,
             d.c.age_groups,
             d.c.diseases,
+            d.c.variable_groups,
             d.c.patients,
             d.c.title_key,
             d.c.updated_at,
@@ -307,11 +308,12 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         .where(passing()),
     ]
     for facet in registered:
-        counts = facet.counts(
+        counted = facet.counts(
             candidates, passing(but=facet.name), query.selections.get(facet.name)
-        ).subquery()
-        columns = list(counts.c)
-        parts.append(select(_kind(facet.name), cast(columns[0], String), columns[1]))
+        )
+        for counts in counted if isinstance(counted, list) else [counted]:
+            columns = list(counts.subquery().c)
+            parts.append(select(_kind(facet.name), cast(columns[0], String), columns[1]))
     page_ids: dict[int, int] = {}
     total = 0
     rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
