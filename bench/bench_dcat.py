@@ -646,7 +646,7 @@ def render(results: list[DatabaseResult], facts: dict[str, str], command: str) -
         e, p, o, rl = r.export, r.pyoxigraph, r.oxrdflib, r.rdflib
         rows = [
             (
-                "export (shipped: rdflib graphs → Oxigraph, one streamed document)",
+                "export (shipped: Turtle written from the graphs' grouped triples, streamed)",
                 f"{e['seconds']} s",
                 f"{e['producing_s']} s",
                 f"{e['writing_s']} s",

@@ -109,7 +109,7 @@ class TermWriter:
     predicates, classes, vocabularies). The memory is emptied when it grows past ``limit``, so
     that a long export keeps constant memory."""
 
-    def __init__(self, *, prefixed: bool, limit: int = 50_000) -> None:
+    def __init__(self, *, prefixed: bool, limit: int = 10_000) -> None:
         self.prefixed = prefixed
         self._iris: dict[URIRef, str] = {}  # keyed by URIRef: rdflib terms never equal a str
         self._datatypes: dict[URIRef, str] = {}
@@ -208,7 +208,7 @@ def write_ntriples(graphs: Iterable[GraphItem], output: IO[bytes]) -> None:
 class OxigraphConverter:
     """rdflib terms to Oxigraph terms, IRIs converted once (with the same bounded memory)."""
 
-    def __init__(self, limit: int = 50_000) -> None:
+    def __init__(self, limit: int = 10_000) -> None:
         self._iris: dict[str, ox.NamedNode] = {}
         self._limit = limit
 

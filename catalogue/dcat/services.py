@@ -193,7 +193,8 @@ def _load(
     caller read them already. Three statements whatever the count."""
     if not dataset_ids:
         return []
-    session = get_session()
+    # Core execution: these are column selects, so the ORM's machinery would only add time
+    session: Any = get_session().connection()
     statements = _statements()
     ids = list(dataset_ids)
     datasets: dict[str, Any] = {row.id: row for row in rows} or {
@@ -276,7 +277,8 @@ def public_record(actor: Actor, identifier: str, number: int | None = None) -> P
     :raises NotFound: for an unknown identifier, a dataset that was never published (a draft:
         for everyone, its custodians too), or a version number that was never published.
     """
-    dataset = get_session().execute(_statements()["dataset"], {"identifier": identifier}).first()
+    connection = get_session().connection()
+    dataset = connection.execute(_statements()["dataset"], {"identifier": identifier}).first()
     if dataset is None or dataset.status is DatasetStatus.DRAFT:
         raise NotFound(f"No dataset “{identifier}”.")  # the same words: a draft does not leak
     require(actor, Permission.DATASET_READ, dataset, hide=True)
