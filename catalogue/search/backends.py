@@ -26,13 +26,14 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
-    case,
     column,
     func,
+    intersect,
     literal_column,
     select,
     table,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -52,8 +53,21 @@ FIELD_WEIGHTS = (
 #: pg_trgm's default ``similarity_threshold``: fuzzy candidates share this much
 TRIGRAM_THRESHOLD = 0.3
 FUZZY_CANDIDATES = 30
-FTS_TABLES = ("search_fts_documents", "search_fts_variables")
-INDEX_TABLES = ("search_documents", "search_variables", "search_document_terms", "search_words")
+FIELD_TABLES = (
+    "search_fts_titles",
+    "search_fts_keywords",
+    "search_fts_descriptions",
+    "search_fts_document_variables",
+)
+FTS_TABLES = (*FIELD_TABLES, "search_fts_variables")
+INDEX_TABLES = (
+    "search_documents",
+    "search_document_texts",
+    "search_document_diseases",
+    "search_variables",
+    "search_document_terms",
+    "search_words",
+)
 
 
 class SearchBackend:
@@ -61,18 +75,39 @@ class SearchBackend:
 
     # --- querying ---------------------------------------------------------------------------
 
-    def documents_matching(self, groups: Sequence[Group]) -> Any:
-        """``SELECT id`` of the documents that match every group (anywhere)."""
+    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
+        """``(weight, SELECT id)`` per field (title, keywords, description, variables): the
+        documents whose field holds the group, each from that field's own index (a word's
+        matches in a field cost what that field holds of it)."""
         raise NotImplementedError
 
+    def documents_matching(self, groups: Sequence[Group]) -> Any:
+        """``SELECT id`` of the documents that hold every group (each in any field)."""
+        selects = [union_all(*(s for _w, s in self.field_sets(g))) for g in groups]
+        if len(selects) == 1:
+            return selects[0]
+        return intersect(*selects)
+
     def group_scores(self, group: Group) -> Any:
-        """A subquery ``(id, tier, rank)`` of the documents that hold the group anywhere:
-        ``tier`` adds up the weights of the fields that hold it — title 8, keywords 4,
-        description 2, variables 1 — and ``rank`` is the database's own text rank of the
-        group where it has one cheaply (``ts_rank`` on PostgreSQL; 0 on SQLite, whose ``bm25``
-        costs tens of milliseconds over a word in every dataset): higher is better, only
-        to order equal tiers."""
-        raise NotImplementedError
+        """A subquery ``(id, tier)`` of the documents that hold the group in some field,
+        ``tier`` adding up the weights of those fields (title 8, keywords 4, description 2,
+        variables 1): the same score on both databases."""
+        weighted = union_all(
+            *(s.add_columns(literal_column(str(w)).label("w")) for w, s in self.field_sets(group))
+        ).subquery()
+        first = next(iter(weighted.c))
+        return (
+            select(first.label("id"), func.sum(weighted.c.w).label("tier"))
+            .group_by(first)
+            .subquery()
+        )
+
+    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
+        """The database's own text rank of the document for any of ``keys``, where it has a
+        cheap one, to order equal scores: ``(expression, subquery to outer-join on id or
+        None)``. None on SQLite (``bm25`` costs tens of milliseconds over a word that is in
+        every dataset); ``ts_rank`` with weights A-D on PostgreSQL."""
+        return literal_column("0.0"), None
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
@@ -117,17 +152,13 @@ def fts5_group(group: Group) -> str:
     return keys[0] if len(keys) == 1 else "(" + " OR ".join(keys) + ")"
 
 
-def fts5_query(groups: Sequence[Group]) -> str:
-    return " AND ".join(fts5_group(g) for g in groups)
-
-
-def _in_column(column: str, group: Group) -> str:
-    return "{" + column + "} : " + fts5_group(group)
-
-
 class SqliteBackend(SearchBackend):
     name = "sqlite"
-    documents = table("search_fts_documents", column("rowid", Integer))
+    # one FTS5 table per field (rowid lists only), over search_document_texts
+    fields = [
+        (table(name, column("rowid", Integer)), weight)
+        for name, (_column, weight) in zip(FIELD_TABLES, FIELD_WEIGHTS, strict=True)
+    ]
     variables = table(
         "search_fts_variables", column("rowid", Integer), column("version_id", String)
     )
@@ -137,29 +168,11 @@ class SqliteBackend(SearchBackend):
         return literal_column(fts.name).op("MATCH")(bindparam(None, expression, type_=String))
 
     def _match(self, fts: Any, expression: str) -> Any:
-        return select(fts.c.rowid).where(self._matches(fts, expression))
+        return select(fts.c.rowid.label("id")).where(self._matches(fts, expression))
 
-    def documents_matching(self, groups: Sequence[Group]) -> Any:
-        return self._match(self.documents, fts5_query(groups))
-
-    def group_scores(self, group: Group) -> Any:
-        # one lookup over every field finds the documents; one per field (column filters,
-        # answered from the column-level doclists) tells where it is
-        fts = self.documents
-        tier = sum(
-            (
-                case(
-                    (fts.c.rowid.in_(self._match(fts, _in_column(column, group))), weight), else_=0
-                )
-                for column, weight in FIELD_WEIGHTS
-            ),
-            start=literal_column("0"),
-        )
-        return (
-            select(fts.c.rowid.label("id"), tier.label("tier"), literal_column("0.0").label("rank"))
-            .where(self._matches(fts, fts5_group(group)))
-            .subquery()
-        )
+    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
+        expression = fts5_group(group)
+        return [(weight, self._match(fts, expression)) for fts, weight in self.fields]
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
@@ -265,35 +278,39 @@ class PostgresBackend(SearchBackend):
     )
 
     def documents_matching(self, groups: Sequence[Group]) -> Any:
+        # every group at once through the index of all fields
         return select(SearchDocumentText.document_id).where(
             self.all_tsv.op("@@")(_tsquery(tsquery(groups)))
         )
 
-    def group_scores(self, group: Group) -> Any:
-        # title, keywords and description are small: tested on the row; whether the variables
-        # hold the group comes from their own GIN index (their tsvector is large, stored apart)
-        texts = SearchDocumentText.__table__
+    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
         query = _tsquery(tsquery_group(group))
-        field = {
-            column: literal_column(f"search_document_texts.{column.replace('text_', '')}_tsv")
-            for column, _weight in FIELD_WEIGHTS
-        }
-        parts = [
-            case((field[column].op("@@")(query), weight), else_=0)
-            for column, weight in FIELD_WEIGHTS[:3]
+        texts = SearchDocumentText.__table__
+        return [
+            (
+                weight,
+                select(texts.c.document_id).where(
+                    literal_column(f"search_document_texts.{column[5:]}_tsv").op("@@")(query)
+                ),
+            )
+            for column, weight in FIELD_WEIGHTS
         ]
-        in_variables = texts.c.document_id.in_(
-            select(texts.c.document_id).where(field["text_variables"].op("@@")(query))
-        )
-        parts.append(case((in_variables, FIELD_WEIGHTS[3][1]), else_=0))
-        tier = sum(parts[1:], parts[0])
+
+    def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
+        texts = SearchDocumentText.__table__.alias("ranked")
         weights = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")  # D, C, B, A
-        rank = func.ts_rank(weights, literal_column("search_document_texts.ranked_tsv"), query)
-        return (
-            select(texts.c.document_id.label("id"), tier.label("tier"), rank.label("rank"))
-            .where(self.all_tsv.op("@@")(query))
-            .subquery()
-        )
+        query = tsquery([list(keys)])
+        ranked = (
+            select(
+                texts.c.document_id.label("id"),
+                func.ts_rank(weights, literal_column("ranked.ranked_tsv"), _tsquery(query)).label(
+                    "rank"
+                ),
+            )
+            # the documents that hold a word (through the GIN index of all fields)
+            .where(literal_column("ranked.all_tsv").op("@@")(_tsquery(query)))
+        ).subquery()
+        return func.coalesce(ranked.c.rank, 0.0), ranked
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int

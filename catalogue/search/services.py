@@ -37,7 +37,8 @@ from sqlalchemy import (
 )
 
 from catalogue import coverage
-from catalogue.models import Dataset, DatasetVersion, Variable
+from catalogue.models import Dataset, DatasetVersion, MappingStatus, Variable
+from catalogue.models import Mapping as VariableMapping
 from catalogue.search import text
 from catalogue.search.backends import backend_for
 from catalogue.search.facets import (
@@ -226,9 +227,9 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     relevance = query.sort == "relevance" and not meaning.is_empty
     source: Any = d
     scores: list[Any] = []
-    ranks: list[Any] = []
+    rank: Any = literal_column("0.0")
     if relevance:
-        # one full-text lookup per word gives both where it matched and how well
+        # a word's lookups (one per field) say both whether and where it matched
         for part in meaning.parts:
             found = []
             for group in part.groups:
@@ -239,7 +240,6 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
                     source = source.join(scored, scored.c.id == d.c.id)
                 found.append(scored)
                 scores.append(func.coalesce(scored.c.tier, 0))
-                ranks.append(func.coalesce(scored.c.rank, 0.0))
             if part.terms:
                 tagged = tagged_with(d, part.curies)
                 covered = covering(d, part.curies)
@@ -247,9 +247,13 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
                 conditions.append(or_(*holds, tagged, covered))
                 scores.append(case((tagged, TAG_SCORE), else_=0))
                 scores.append(case((covered, COVER_SCORE), else_=0))
+        if meaning.keys:
+            rank, ranked = backend.rank(d, meaning.keys)
+            if ranked is not None:
+                source = source.outerjoin(ranked, ranked.c.id == d.c.id)
     else:
         plain = [g for p in meaning.parts if not p.terms for g in p.groups]
-        if plain:  # the plain words together: one full-text lookup
+        if plain:  # the plain words together
             conditions.append(d.c.id.in_(backend.documents_matching(plain)))
         for part in meaning.parts:
             if part.terms:
@@ -258,7 +262,6 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
                     alternatives.insert(0, d.c.id.in_(backend.documents_matching(part.groups)))
                 conditions.append(or_(*alternatives))
     score = sum(scores[1:], scores[0]) if scores else literal_column("0")
-    rank = sum(ranks[1:], ranks[0]) if ranks else literal_column("0.0")
     flags = {
         facet.name: facet.condition(d, query.selections[facet.name]).label(f"f_{facet.name}")
         for facet in registered
@@ -449,6 +452,35 @@ def _hits(
     return hits
 
 
+def _covering_variables(version_ids: list[str], terms: list[str]) -> list[tuple[str, str, str]]:
+    """``(version_id, term, variable name)`` of the variables of these versions that cover one
+    of ``terms`` — :mod:`catalogue.coverage`'s rule (accepted mappings with its predicates,
+    through the closure) read from the versions' side: a page holds twenty versions, while a
+    term such as "Diagnosis" has mappings below it in every dataset (so the terms below are
+    matched here, not in the statement, whose planner would start from them)."""
+    session = get_session()
+    above: dict[str, list[str]] = {}
+    for descendant, ancestor in session.execute(
+        select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
+            TermClosure.ancestor_curie.in_(terms)
+        )
+    ):
+        above.setdefault(descendant, []).append(ancestor)
+    found: set[tuple[str, str, str]] = set()
+    for version_id, name, curie in session.execute(
+        select(Variable.version_id, Variable.name, VariableMapping.object_curie)
+        .join(VariableMapping, VariableMapping.variable_id == Variable.id)
+        .where(
+            Variable.version_id.in_(version_ids),
+            VariableMapping.status == MappingStatus.ACCEPTED,
+            VariableMapping.predicate.in_(coverage.COVERING_PREDICATES),
+        )
+    ):
+        for term in above.get(curie, ()):
+            found.add((version_id, term, name))
+    return sorted(found)
+
+
 def _matched_variables(
     version_ids: list[str], meaning: Interpretation, backend: Any, labels: dict[str, str]
 ) -> tuple[dict[str, list[MatchedVariable]], dict[str, int], dict[str, int]]:
@@ -462,12 +494,9 @@ def _matched_variables(
     by_terms: dict[str, int] = {}
     named = sorted({t.curie for t in meaning.terms})
     if named:
-        for version_id, by_term in coverage.covered_terms(named, version_ids).items():
-            names: dict[str, list[str]] = {}
-            for term, variable_names in by_term.items():
-                for name in variable_names:
-                    names.setdefault(name, []).append(term)
-            mapped[version_id] = names
+        for version_id, term, name in _covering_variables(version_ids, named):
+            mapped.setdefault(version_id, {}).setdefault(name, []).append(term)
+        for version_id, names in mapped.items():
             by_terms[version_id] = len(names)
     by_words: dict[str, int] = {}
     text_ids: dict[str, list[int]] = {}
@@ -480,28 +509,32 @@ def _matched_variables(
     wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
     ids = [i for ids in text_ids.values() for i in ids]
     found: dict[tuple[str, str], Any] = {}
-    conditions = []
+    columns = (
+        Variable.id,
+        Variable.version_id,
+        Variable.name,
+        Variable.label,
+        Variable.description,
+        Variable.position,
+    )
+    # two indexed lookups (by id; by version and name): an OR of both would scan the table
+    lookups = []
     if ids:
-        conditions.append(Variable.id.in_(ids))
-    for version_id in {v for v, _n in wanted_names}:
-        conditions.append(
-            and_(
-                Variable.version_id == version_id,
-                Variable.name.in_([n for v, n in wanted_names if v == version_id]),
+        lookups.append(select(*columns).where(Variable.id.in_(ids)))
+    if wanted_names:
+        # versions by names, then the pairs asked for: SQLite reads a row value IN list by
+        # scanning, but two IN lists through the (version_id, name) index
+        lookups.append(
+            select(*columns).where(
+                Variable.version_id.in_(sorted({v for v, _n in wanted_names})),
+                Variable.name.in_(sorted({n for _v, n in wanted_names})),
             )
         )
-    if conditions:
-        for row in session.execute(
-            select(
-                Variable.id,
-                Variable.version_id,
-                Variable.name,
-                Variable.label,
-                Variable.description,
-                Variable.position,
-            ).where(or_(*conditions))
-        ):
-            found[(row.version_id, row.name)] = row
+    pairs = set(wanted_names)
+    for number, lookup in enumerate(lookups):
+        for row in session.execute(lookup):
+            if (number == 0 and ids) or (row.version_id, row.name) in pairs:
+                found[(row.version_id, row.name)] = row
     wanted = set(meaning.keys)
     out: dict[str, list[MatchedVariable]] = {}
     for version_id in version_ids:

@@ -158,8 +158,14 @@ def test_the_index_objects_of_each_database_exist(app):
                     sql("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")
                 )
             )
-            assert {"search_fts_documents", "search_fts_variables", "search_fts_trigrams"} <= names
-            assert "search_fts_documents_ad" in names  # deletes reach the FTS index
+            fields = {
+                "search_fts_titles",
+                "search_fts_keywords",
+                "search_fts_descriptions",
+                "search_fts_document_variables",
+            }
+            assert fields | {"search_fts_variables", "search_fts_trigrams"} <= names
+            assert {f"{f}_ad" for f in fields} <= names  # deletes reach the FTS indexes
         else:
             indexes = {i["name"] for i in inspect(connection).get_indexes("search_document_texts")}
             assert {
