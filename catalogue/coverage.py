@@ -25,7 +25,7 @@ from ontologies.models import TermClosure
 COVERING_PREDICATES = (MappingPredicate.EXACT, MappingPredicate.CLOSE, MappingPredicate.BROAD)
 
 
-def covering_rows(terms: Iterable[str]) -> Select[Any]:
+def covering_rows(terms: Iterable[str]) -> Select[str, str, str]:
     """``(version_id, term, variable name)`` for every variable that covers one of ``terms``
     (CURIEs), possibly several rows per pair. Narrow it further with ``.where(…)`` on
     ``Variable.version_id``."""
