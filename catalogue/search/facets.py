@@ -411,9 +411,12 @@ def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
         return []
     session = get_session()
     curies = sorted(counted)
-    labels = dict(
-        session.execute(select(Term.curie, Term.label).where(Term.curie.in_(curies))).all()
-    )
+    labels: dict[str, str] = {
+        curie: label or curie
+        for curie, label in session.execute(
+            select(Term.curie, Term.label).where(Term.curie.in_(curies))
+        )
+    }
     parents: dict[str, list[str]] = {c: [] for c in curies}
     for child, parent in session.execute(
         select(TermEdge.child_curie, TermEdge.parent_curie).where(
@@ -427,7 +430,7 @@ def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
             children.setdefault(parent, []).append(child)
 
     def order(items: Iterable[str]) -> list[str]:
-        return sorted(items, key=lambda c: (-counted[c], labels.get(c, c).lower()))
+        return sorted(items, key=lambda c: (-counted[c], (labels.get(c) or c).lower()))
 
     out: list[FacetValue] = []
     placed: set[str] = set()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -134,9 +134,10 @@ def sync_dataset(
                 .values(text_variables=collected.document_keys())
             )
             published_words |= collected.words
-        _index_diseases([document_id])
+        document = cast(int, document_id)  # found, or inserted just now
+        _index_diseases([document])
         if fresh or version is variables_of or version is terms_of:
-            _index_terms([(document_id, version.id)], replace=not fresh)
+            _index_terms([(document, version.id)], replace=not fresh)
         if published:
             published_words |= _metadata_words(version)
     if published_words:
@@ -307,7 +308,7 @@ def _index_terms(documents: Sequence[tuple[int, str]], *, replace: bool) -> None
             [{"document_id": by_version[v], "term_curie": t} for v, t in rows],
         )
     covered = sorted({t for _v, t in rows})
-    below = set()
+    below: set[str] = set()
     for chunk in _chunks(covered, 900):
         below.update(
             session.scalars(select(TermEdge.child_curie).where(TermEdge.child_curie.in_(chunk)))
@@ -530,7 +531,9 @@ def _write_variables(written: dict[str, tuple[int, bool]], progress: Progress | 
         ).all()
         collected: dict[str, VersionText] = {}
 
-        def index_rows(rows: list[Any] = rows, collected: dict[str, VersionText] = collected):
+        def index_rows(
+            rows: Sequence[Any] = rows, collected: dict[str, VersionText] = collected
+        ) -> Iterator[tuple[Any, ...]]:
             for version_id, variable_id, name, label, description in rows:
                 version = collected.get(version_id)
                 if version is None:

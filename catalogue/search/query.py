@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import false, func, select, union_all
@@ -194,12 +195,12 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
     i = 0
     while i < len(words):
         taken = False
-        for kind in ("exact", "partial"):
+        for match in ("exact", "partial"):
             for length in range(min(MAX_SPAN, len(words) - i), 0, -1):
                 spellings = spans.get((i, length))
                 if not spellings:
                     continue
-                if kind == "exact":
+                if match == "exact":
                     curies = set().union(*(exact.get(s, set()) for s in spellings))
                 else:
                     if all(len(s.replace(" ", "")) < MIN_PARTIAL_LENGTH for s in spellings):
@@ -212,7 +213,7 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
                         continue
                 if not curies:
                     continue
-                terms = labels.terms(sorted(curies), kind)
+                terms = labels.terms(sorted(curies), match)
                 if terms:
                     found[i] = (length, terms)
                     i += length
@@ -225,7 +226,7 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
     return found
 
 
-def _names_beginning(starts: set[str], visible: list[object]) -> dict[str, set[str]]:
+def _names_beginning(starts: set[str], visible: Sequence[Any]) -> dict[str, set[str]]:
     """``{start: curies}`` of the whole names that begin with ``start`` and more words (a
     handful per start: more than that and the start is too common to name anything)."""
     if not starts:
@@ -241,7 +242,7 @@ def _names_beginning(starts: set[str], visible: list[object]) -> dict[str, set[s
                 TermName.kind == NameKind.LABEL,
                 TermName.name >= low,
                 TermName.name < prefix_upper_bound(low),
-                *visible,  # type: ignore[arg-type]
+                *visible,
             )
             .limit(limit)
             .subquery()
