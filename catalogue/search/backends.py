@@ -26,14 +26,13 @@ from sqlalchemy import (
     Integer,
     String,
     bindparam,
+    case,
     column,
     func,
-    intersect,
     literal_column,
     select,
     table,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -42,24 +41,15 @@ from catalogue.search.text import trigrams
 
 Group = Sequence[str]
 
-#: the weight of a field that holds a word: a word's tier is the sum over the fields that hold
-#: it (the same on both databases)
-FIELD_WEIGHTS = (
-    ("text_title", 8),
-    ("text_keywords", 4),
-    ("text_description", 2),
-    ("text_variables", 1),
-)
+#: a word's tier: 1 for holding it anywhere, plus this much for the title, keywords and
+#: description that hold it (8, 4 and 2 for a word in one of them; the same on both databases)
+EXTRA_TIERS = (7, 3, 1)
+TIER_FIELDS = ("title", "keywords", "description")
 #: pg_trgm's default ``similarity_threshold``: fuzzy candidates share this much
 TRIGRAM_THRESHOLD = 0.3
 FUZZY_CANDIDATES = 30
-FIELD_TABLES = (
-    "search_fts_titles",
-    "search_fts_keywords",
-    "search_fts_descriptions",
-    "search_fts_document_variables",
-)
-FTS_TABLES = (*FIELD_TABLES, "search_fts_variables")
+FIELD_TABLES = ("search_fts_titles", "search_fts_keywords", "search_fts_descriptions")
+FTS_TABLES = (*FIELD_TABLES, "search_fts_documents_all", "search_fts_variables")
 INDEX_TABLES = (
     "search_documents",
     "search_document_texts",
@@ -75,32 +65,19 @@ class SearchBackend:
 
     # --- querying ---------------------------------------------------------------------------
 
-    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
-        """``(weight, SELECT id)`` per field (title, keywords, description, variables): the
-        documents whose field holds the group, each from that field's own index (a word's
-        matches in a field cost what that field holds of it)."""
-        raise NotImplementedError
-
     def documents_matching(self, groups: Sequence[Group]) -> Any:
         """``SELECT id`` of the documents that hold every group (each in any field)."""
-        selects = [union_all(*(s for _w, s in self.field_sets(g))) for g in groups]
-        if len(selects) == 1:
-            return selects[0]
-        return intersect(*selects)
+        raise NotImplementedError
 
-    def group_scores(self, group: Group) -> Any:
-        """A subquery ``(id, tier)`` of the documents that hold the group in some field,
-        ``tier`` adding up the weights of those fields (title 8, keywords 4, description 2,
-        variables 1): the same score on both databases."""
-        weighted = union_all(
-            *(s.add_columns(literal_column(str(w)).label("w")) for w, s in self.field_sets(group))
-        ).subquery()
-        first = next(iter(weighted.c))
-        return (
-            select(first.label("id"), func.sum(weighted.c.w).label("tier"))
-            .group_by(first)
-            .subquery()
-        )
+    def group_scores(self, group: Group, name: str) -> Any:
+        """A subquery ``(id, tier)`` of the documents that hold the group in some field:
+        ``tier`` is 1, plus 7 when the title holds it, 3 for the keywords and 1 for the
+        description — 8, 4, 2 for a word in one of them, 1 for a word only in the variables
+        (the same score on both databases). One lookup over all fields finds the documents;
+        the title, keywords and description, which are small, say where. A materialised CTE
+        called ``name``: joined with the other words' as it is, SQLite would read one word's
+        matches again for every match of the other."""
+        raise NotImplementedError
 
     def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
         """The database's own text rank of the document for any of ``keys``, where it has a
@@ -154,10 +131,12 @@ def fts5_group(group: Group) -> str:
 
 class SqliteBackend(SearchBackend):
     name = "sqlite"
-    # one FTS5 table per field (rowid lists only), over search_document_texts
+    # FTS5 tables over search_document_texts (rowid lists only): every field together, and
+    # the title, keywords and description each with the extra score of a word there
+    everything = table("search_fts_documents_all", column("rowid", Integer))
     fields = [
-        (table(name, column("rowid", Integer)), weight)
-        for name, (_column, weight) in zip(FIELD_TABLES, FIELD_WEIGHTS, strict=True)
+        (table(name, column("rowid", Integer)), extra)
+        for name, extra in zip(FIELD_TABLES, EXTRA_TIERS, strict=True)
     ]
     variables = table(
         "search_fts_variables", column("rowid", Integer), column("version_id", String)
@@ -170,9 +149,23 @@ class SqliteBackend(SearchBackend):
     def _match(self, fts: Any, expression: str) -> Any:
         return select(fts.c.rowid.label("id")).where(self._matches(fts, expression))
 
-    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
+    def documents_matching(self, groups: Sequence[Group]) -> Any:
+        return self._match(self.everything, " AND ".join(fts5_group(g) for g in groups))
+
+    def group_scores(self, group: Group, name: str) -> Any:
         expression = fts5_group(group)
-        return [(weight, self._match(fts, expression)) for fts, weight in self.fields]
+        everything = self.everything
+        tier = literal_column("1")
+        for fts, extra in self.fields:
+            tier = tier + case(
+                (everything.c.rowid.in_(self._match(fts, expression)), extra), else_=0
+            )
+        return (
+            select(everything.c.rowid.label("id"), tier.label("tier"))
+            .where(self._matches(everything, expression))
+            .cte(name)
+            .prefix_with("MATERIALIZED")
+        )
 
     def variables_matching(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
@@ -283,18 +276,21 @@ class PostgresBackend(SearchBackend):
             self.all_tsv.op("@@")(_tsquery(tsquery(groups)))
         )
 
-    def field_sets(self, group: Group) -> list[tuple[int, Any]]:
+    def group_scores(self, group: Group, name: str) -> Any:
+        # title, keywords and description are small: tested on the row (their tsvectors are
+        # stored inline); the documents come from the GIN index of all fields
         query = _tsquery(tsquery_group(group))
         texts = SearchDocumentText.__table__
-        return [
-            (
-                weight,
-                select(texts.c.document_id).where(
-                    literal_column(f"search_document_texts.{column[5:]}_tsv").op("@@")(query)
-                ),
-            )
-            for column, weight in FIELD_WEIGHTS
-        ]
+        tier = literal_column("1")
+        for field, extra in zip(TIER_FIELDS, EXTRA_TIERS, strict=True):
+            vector = literal_column(f"search_document_texts.{field}_tsv")
+            tier = tier + case((vector.op("@@")(query), extra), else_=0)
+        return (
+            select(texts.c.document_id.label("id"), tier.label("tier"))
+            .where(self.all_tsv.op("@@")(query))
+            .cte(name)
+            .prefix_with("MATERIALIZED")
+        )
 
     def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
         texts = SearchDocumentText.__table__.alias("ranked")

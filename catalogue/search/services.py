@@ -6,11 +6,11 @@ are a materialised CTE carrying one flag per selected facet, and the page, the t
 facet's counts are ``UNION ALL``-ed selections of it. A few small statements then fill in the
 page (titles and snippets, diseases, the variables that matched), never one per hit.
 
-Relevance is a score the two databases compute alike: per query word, the weights of the
-fields that hold it — title 8, keywords 4, description 2, variables 1 — and per part of the query
-that names a term, 6 more when the dataset is tagged with it (or below it) and 1 when it has
-variables for it. Ties go by PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the
-most recently updated.
+Relevance is a score the two databases compute alike: per query word, 1 for holding it, plus
+7 when the title holds it, 3 the keywords, 1 the description (8, 4, 2 for a word in one of
+them, 1 for a word only in the variables); per part of the query that names a term, 6 more
+when the dataset is tagged with it (or below it) and 1 when it has variables for it. Ties go by
+PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the most recently updated.
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         for part in meaning.parts:
             found = []
             for group in part.groups:
-                scored = backend.group_scores(group)
+                scored = backend.group_scores(group, f"word_{len(scores)}")
                 if part.terms:
                     source = source.outerjoin(scored, scored.c.id == d.c.id)
                 else:

@@ -162,7 +162,7 @@ def test_the_index_objects_of_each_database_exist(app):
                 "search_fts_titles",
                 "search_fts_keywords",
                 "search_fts_descriptions",
-                "search_fts_document_variables",
+                "search_fts_documents_all",
             }
             assert fields | {"search_fts_variables", "search_fts_trigrams"} <= names
             assert {f"{f}_ad" for f in fields} <= names  # deletes reach the FTS indexes
