@@ -155,7 +155,7 @@ class SqliteBackend(SearchBackend):
     def group_scores(self, group: Group, name: str) -> Any:
         expression = fts5_group(group)
         everything = self.everything
-        tier = literal_column("1")
+        tier: Any = literal_column("1")
         for fts, extra in self.fields:
             tier = tier + case(
                 (everything.c.rowid.in_(self._match(fts, expression)), extra), else_=0
@@ -260,7 +260,7 @@ def tsquery(groups: Sequence[Group], weight: str = "") -> str:
 
 class PostgresBackend(SearchBackend):
     name = "postgresql"
-    all_tsv = literal_column("search_document_texts.all_tsv")
+    all_tsv: Any = literal_column("search_document_texts.all_tsv")
     GIN_INDEXES = (
         "ix_search_document_texts_all_tsv",
         "ix_search_document_texts_title_tsv",
@@ -281,9 +281,9 @@ class PostgresBackend(SearchBackend):
         # stored inline); the documents come from the GIN index of all fields
         query = _tsquery(tsquery_group(group))
         texts = SearchDocumentText.__table__
-        tier = literal_column("1")
+        tier: Any = literal_column("1")
         for field, extra in zip(TIER_FIELDS, EXTRA_TIERS, strict=True):
-            vector = literal_column(f"search_document_texts.{field}_tsv")
+            vector: Any = literal_column(f"search_document_texts.{field}_tsv")
             tier = tier + case((vector.op("@@")(query), extra), else_=0)
         return (
             select(texts.c.document_id.label("id"), tier.label("tier"))
@@ -294,7 +294,7 @@ class PostgresBackend(SearchBackend):
 
     def rank(self, document: Any, keys: Sequence[str]) -> tuple[Any, Any]:
         texts = SearchDocumentText.__table__.alias("ranked")
-        weights = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")  # D, C, B, A
+        weights: Any = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")  # D, C, B, A
         query = tsquery([list(keys)])
         ranked = (
             select(

@@ -547,7 +547,7 @@ def _matched_variables(
                 chosen.append(found[(version_id, name)])
         by_id = {r.id: r for (v, _n), r in found.items() if v == version_id}
         for variable_id in text_ids.get(version_id, []):
-            row = by_id.get(variable_id)
+            row = by_id.get(variable_id)  # type: ignore[assignment]
             if row is not None and row not in chosen:
                 chosen.append(row)
         terms_of = mapped.get(version_id, {})

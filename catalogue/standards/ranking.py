@@ -157,7 +157,7 @@ def _totals_indexed(terms: Sequence[str]) -> Any:
 # --- live, by the rule (before the index is built) -----------------------------------------
 
 
-def coverage_counts(terms: Sequence[str], versions: Select[Any]) -> Select[Any]:
+def coverage_counts(terms: Sequence[str], versions: Select[str, str]) -> Select[Any]:
     """``(version_id, covered)``: how many of ``terms`` each version in ``versions`` (a select
     of ``version_id``) covers, by :mod:`catalogue.coverage`'s rule, asked live."""
     scoped = versions.subquery("scoped")

@@ -28,7 +28,7 @@ def editable_organisations(actor: Actor) -> set[str] | None:
     return set()
 
 
-def published_versions() -> Select[Any]:
+def published_versions() -> Select[str, str]:
     """``(version_id, dataset_id)`` of the published version of every published dataset."""
     return (
         select(DatasetVersion.id.label("version_id"), Dataset.id.label("dataset_id"))
@@ -40,7 +40,7 @@ def published_versions() -> Select[Any]:
     )
 
 
-def visible_versions(actor: Actor) -> Select[Any]:
+def visible_versions(actor: Actor) -> Select[str, str]:
     """``(version_id, dataset_id)``, one row per dataset in the caller's scope."""
     own = editable_organisations(actor)
     published = published_versions()

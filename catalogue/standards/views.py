@@ -9,6 +9,7 @@ exactly), and the set form takes its terms one per line. ``static/variable-quest
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -160,7 +161,7 @@ def manage_sets() -> str:
     )
 
 
-def _labels_of(sets: list[StandardVariableSet]) -> dict[str, str]:
+def _labels_of(sets: Sequence[StandardVariableSet]) -> dict[str, str]:
     curies = [d.term_curie for s in sets for d in s.diseases]
     return {c: t.label for c, t in services.terms_by_curie(curies).items()}
 

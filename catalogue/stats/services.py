@@ -401,8 +401,8 @@ def _disease_totals(
         cell[0] += 1
         cell[1] += published[version_id].patients
     totals: dict[str, tuple[int, int]] = {}
-    for curies, (n, patients) in combinations.items():
-        for term in set().union(*(above.get(c, {c}) for c in curies)):
+    for combination, (n, patients) in combinations.items():
+        for term in set().union(*(above.get(c, {c}) for c in combination)):
             had = totals.get(term, (0, 0))
             totals[term] = (had[0] + n, had[1] + patients)
     terms = sorted(totals)
@@ -536,7 +536,7 @@ def _count_figures(version_ids: list[str]) -> dict[str, tuple[int, int]]:
     variables = dict(
         session.execute(
             select(Variable.version_id, func.count()).group_by(Variable.version_id)
-        ).all()  # type: ignore[arg-type]
+        ).all()
     )
     mapped = dict(
         session.execute(
@@ -544,7 +544,7 @@ def _count_figures(version_ids: list[str]) -> dict[str, tuple[int, int]]:
             .join(Variable, Variable.id == Mapping.variable_id)
             .where(Mapping.status == MappingStatus.ACCEPTED, Mapping.value_code.is_(None))
             .group_by(Variable.version_id)
-        ).all()  # type: ignore[arg-type]
+        ).all()
     )
     for version_id in version_ids:
         figures[version_id] = (int(variables.get(version_id, 0)), int(mapped.get(version_id, 0)))
