@@ -341,6 +341,20 @@ PAGE_TABLE = [
     ("/standard-sets/{standard_set}/edit", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/dashboard", ALL_OK),
     ("/dashboard/charts/{chart}.svg", ALL_OK),
+    # metadata for harvesters: public records only; a draft is nobody's record, not even its
+    # custodian's (404 for all)
+    ("/catalogue", ALL_OK),
+    ("/catalogue.ttl", ALL_OK),
+    ("/fdp", ALL_OK),
+    ("/fdp.jsonld", ALL_OK),
+    ("/datasets/{published}.ttl", ALL_OK),
+    ("/datasets/{draft}.ttl", {A: 404, R: 404, C: 404, D: 404, M: 404}),
+    ("/datasets/{published}/versions/{version_one}.rdf", ALL_OK),
+    ("/datasets/{draft}/versions/{version_one}.rdf", {A: 404, R: 404, C: 404, D: 404, M: 404}),
+    ("/datasets/{published}/dictionary.csvw.json", ALL_OK),
+    ("/datasets/{draft}/dictionary.csvw.json", {A: 404, R: 404, C: 404, D: 404, M: 404}),
+    ("/datasets/{published}/data-template.csv", ALL_OK),
+    ("/datasets/{draft}/data-template.csv", {A: 404, R: 404, C: 404, D: 404, M: 404}),
 ]
 
 
@@ -357,7 +371,8 @@ def test_page_role_table(client, make, world, role, path, expected):
 
 
 def _shape(path: str) -> str:
-    return re.sub(r"<[^>]+>|\{[^}]+\}", "*", path.split("?")[0])
+    shaped = re.sub(r"<[^>]+>|\{[^}]+\}", "*", path.split("?")[0])
+    return re.sub(r"\.(ttl|jsonld|rdf|nt)$", ".*", shaped)  # one route serves each format
 
 
 # Form actions: their authorization is asserted where they are used (test_auth, test_pages).
