@@ -42,14 +42,40 @@ def covering_rows(terms: Iterable[str]) -> Select[str, str, str]:
     )
 
 
+def _covering_rows_of(terms: Iterable[str], version_ids: list[str]) -> Select[str, str, str]:
+    """:func:`covering_rows` for a few versions, read from their variables' side: the versions'
+    variables first (a materialised CTE), then their mappings and the closure. Left to itself,
+    PostgreSQL may walk every mapping of a common term across the whole catalogue and keep the
+    few that belong to these versions (seconds for a page of 25 datasets over a million
+    variables)."""
+    own = (
+        select(Variable.id, Variable.version_id, Variable.name)
+        .where(Variable.version_id.in_(version_ids))
+        .cte("own_variables")
+        .prefix_with("MATERIALIZED")
+    )
+    return (
+        select(own.c.version_id, TermClosure.ancestor_curie, own.c.name)
+        .select_from(own)
+        .join(Mapping, Mapping.variable_id == own.c.id)
+        .join(TermClosure, TermClosure.descendant_curie == Mapping.object_curie)
+        .where(
+            TermClosure.ancestor_curie.in_(list(dict.fromkeys(terms))),
+            Mapping.status == MappingStatus.ACCEPTED,
+            Mapping.predicate.in_(COVERING_PREDICATES),
+        )
+    )
+
+
 def covered_terms(
     terms: Iterable[str], version_ids: Iterable[str] | None = None
 ) -> dict[str, dict[str, list[str]]]:
     """``{version_id: {term: [variable names …]}}`` of the versions that cover at least one of
     ``terms`` (all versions, or only ``version_ids``). Names come in alphabetical order, once."""
-    query = covering_rows(terms)
-    if version_ids is not None:
-        query = query.where(Variable.version_id.in_(list(version_ids)))
+    if version_ids is None:
+        query = covering_rows(terms)
+    else:
+        query = _covering_rows_of(terms, list(dict.fromkeys(version_ids)))
     found: dict[str, dict[str, set[str]]] = {}
     for version_id, term, name in get_session().execute(query.distinct()):
         found.setdefault(version_id, {}).setdefault(term, set()).add(name)
