@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import lazyload
 
 from catalogue import counts, datasets
 from catalogue import policies as _policies  # noqa: F401 - registers STANDARD_SET_MANAGE
@@ -103,10 +104,15 @@ def list_sets(
 
 
 def terms_by_curie(curies: Iterable[str]) -> dict[str, Term]:
+    """Terms by CURIE, without their synonyms and cross-references (loaded if asked for)."""
     wanted = sorted(set(curies))
     if not wanted:
         return {}
-    rows = get_session().scalars(select(Term).where(Term.curie.in_(wanted)))
+    rows = get_session().scalars(
+        select(Term)
+        .where(Term.curie.in_(wanted))
+        .options(lazyload(Term.synonyms), lazyload(Term.xrefs))
+    )
     return {t.curie: t for t in rows}
 
 
