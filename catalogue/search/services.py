@@ -217,6 +217,7 @@ def search(actor: Actor, query: SearchQuery) -> SearchResult:
 def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     session = get_session()
     backend = backend_for(session)
+    backend.prepare(session)
     meaning = interpret(query.q)
     registered = facets()
     if query.q and meaning.is_empty:
