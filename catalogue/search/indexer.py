@@ -418,7 +418,7 @@ def rebuild_index(progress: Progress | None = None) -> int:
         written, vocabulary = _write_documents()
         _index_diseases(None)
         vocabulary |= _write_variables(written, progress)
-        _index_terms_in_bulk(written)
+        _index_terms_in_bulk()
         if vocabulary:
             _insert_words(sorted(vocabulary))
     search_backend.analyze(session)
@@ -569,9 +569,38 @@ def _write_keys(rows: list[dict[str, Any]]) -> None:
     )
 
 
-def _index_terms_in_bulk(written: dict[str, tuple[int, bool]]) -> None:
+def _index_terms_in_bulk() -> None:
+    """Every document's covered terms in one statement (the database joins the variables,
+    their mappings and the closure at once), then each document's groups."""
     session = get_session()
-    items = [(document_id, version_id) for version_id, (document_id, _p) in written.items()]
-    for chunk in _chunks(items, 500):
-        _index_terms(chunk, replace=False)
-    del session
+    d = SearchDocument.__table__
+    covered = (
+        select(TermClosure.ancestor_curie, d.c.id)
+        .select_from(d)
+        .join(Variable, Variable.version_id == d.c.version_id)
+        .join(Mapping, Mapping.variable_id == Variable.id)
+        .join(TermClosure, TermClosure.descendant_curie == Mapping.object_curie)
+        .where(
+            Mapping.status == coverage.MappingStatus.ACCEPTED,
+            Mapping.predicate.in_(coverage.COVERING_PREDICATES),
+        )
+        .distinct()
+    )
+    session.execute(insert(SearchDocumentTerm).from_select(["term_curie", "document_id"], covered))
+    roots = select(SearchDocumentTerm.document_id, SearchDocumentTerm.term_curie).where(
+        ~select(TermEdge.child_curie)
+        .where(TermEdge.child_curie == SearchDocumentTerm.term_curie)
+        .exists()
+    )
+    groups: dict[int, set[str]] = {}
+    for document_id, term in session.execute(roots):
+        groups.setdefault(document_id, set()).add(term)
+    table: Any = SearchDocument.__table__
+    rows = [{"b_id": d_id, "groups": as_set(g)} for d_id, g in groups.items()]
+    for chunk in _chunks(rows, BATCH):
+        session.connection().execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(variable_groups=bindparam("groups")),
+            chunk,
+        )
