@@ -294,9 +294,9 @@ class PostgresBackend(SearchBackend):
         query = _tsquery(tsquery_group(group))
         texts = SearchDocumentText.__table__
         everything = texts.alias("everything")
-        tier = literal_column("1")
+        tier: Any = literal_column("1")
         for field, extra in zip(TIER_FIELDS, EXTRA_TIERS, strict=True):
-            vector = literal_column(f"search_document_texts.{field}_tsv")
+            vector: Any = literal_column(f"search_document_texts.{field}_tsv")
             holding = select(texts.c.document_id).where(vector.op("@@")(query))
             tier = tier + case((everything.c.document_id.in_(holding), extra), else_=0)
         return (
