@@ -128,12 +128,14 @@ def requests() -> list[tuple[str, str]]:
 def worker_rebuild(url: str) -> dict[str, Any]:
     app = make_app(url)
     from catalogue.search import rebuild_index
+    from catalogue.search.indexer import tidy_after_rebuild
 
     with app.app_context():
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         started = time.perf_counter()
         documents = rebuild_index()
         seconds = time.perf_counter() - started
+        tidy_after_rebuild()  # as harmony catalogue reindex does (not timed: maintenance)
     return {
         "documents": documents,
         "seconds": round(seconds, 1),
@@ -186,11 +188,14 @@ def capturing(capture: Capture) -> Iterator[Capture]:
         capture.on = False
 
 
-def replay(engine: Any, statement: str, params: Any, runs: int) -> list[float]:
-    """The statement on a raw DBAPI connection, ``runs`` times (after one warm-up)."""
+def replay(engine: Any, statement: str, params: Any, runs: int, settings: list[str]) -> list[float]:
+    """The statement on a raw DBAPI connection, ``runs`` times (after one warm-up), with the
+    session settings the search made before it (PostgreSQL: ``SET LOCAL …``)."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        for setting in settings:
+            cursor.execute(setting)
         times = []
         for i in range(runs + 1):
             started = time.perf_counter()
@@ -223,6 +228,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
     other_sql: dict[str, list[float]] = {q: [] for _k, q in mix}
     statements_per_search: list[int] = []
     captured: dict[str, tuple[str, Any]] = {}
+    settings: list[str] = []
     for round_number in range(rounds):
         say(f"  round {round_number + 1}/{rounds}")
         for _kind, query in mix:
@@ -236,13 +242,14 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
             if len(main) != 1:
                 raise RuntimeError(f"{query}: {len(main)} main statements")
             captured[query] = (main[0][0], main[0][1])
+            settings = [s[0] for s in capture.statements if s[0].startswith("SET LOCAL")]
             main_sql[query].append(main[0][2])
             other_sql[query].append(sum(s[2] for s in capture.statements) - main[0][2])
             statements_per_search.append(len(capture.statements))
     say("  the main statements replayed on a raw DBAPI connection")
     direct: dict[str, list[float]] = {}
     for query, (statement, params) in captured.items():
-        direct[query] = replay(engine, statement, params, rounds)
+        direct[query] = replay(engine, statement, params, rounds, settings)
     all_endpoint = [t for ts in endpoint.values() for t in ts]
     all_direct = [t for ts in direct.values() for t in ts]
     by_kind: dict[str, dict[str, Any]] = {}

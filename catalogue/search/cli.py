@@ -16,7 +16,7 @@ def reindex_command() -> None:
     The service keeps the index current by itself; run this after loading or reloading an
     ontology (its new names and spellings), after restoring a database, or after upgrading
     the stemmer."""
-    from catalogue.search.indexer import rebuild_index
+    from catalogue.search.indexer import rebuild_index, tidy_after_rebuild
 
     started = time.perf_counter()
     with click.progressbar(length=1, label="Indexing datasets", file=sys.stderr) as bar:
@@ -28,6 +28,7 @@ def reindex_command() -> None:
             seen["done"] = done
 
         count = rebuild_index(progress)
+    tidy_after_rebuild()
     click.echo(f"Indexed {count:,} dataset versions in {time.perf_counter() - started:.1f} s.")
 
 

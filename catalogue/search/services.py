@@ -70,6 +70,8 @@ TAG_SCORE = 6
 COVER_SCORE = 1
 VARIABLES_SHOWN = 5
 BASE_PARAMS = ("q", "sort", "page", "per_page")
+#: the documents as the statements name them (made once: an alias builds its columns anew)
+DOCUMENT: Any = SearchDocument.__table__.alias("d")
 
 
 @dataclass
@@ -223,7 +225,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     if query.q and meaning.is_empty:
         # only words that mean nothing to search ("the", "*", "AND"): nothing can match them
         return SearchResult(query, meaning, [], 0, _empty_facets(registered, query))
-    d = SearchDocument.__table__.alias("d")
+    d = DOCUMENT
     conditions = [_visible(actor, d)]
     relevance = query.sort == "relevance" and not meaning.is_empty
     source: Any = d
@@ -363,7 +365,7 @@ def _hits(
     document_ids: list[int], meaning: Interpretation, backend: Any, relevance: bool
 ) -> list[Hit]:
     session = get_session()
-    d = SearchDocument.__table__.alias("d")
+    d = DOCUMENT
     rows = {
         row.id: row
         for row in session.execute(
