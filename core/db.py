@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import functools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -195,3 +195,24 @@ def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
 
 def _is_cancel(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "57014"  # query_canceled
+
+
+def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000) -> bool:
+    """PostgreSQL, after a large write has committed: VACUUM (ANALYZE) ``tables`` so that
+    their indexes answer alone (index-only scans need the visibility map VACUUM sets) from the
+    first request on, not whenever autovacuum comes round. VACUUM cannot run inside a
+    transaction, so it runs on a connection of its own, and it waits at most
+    ``lock_timeout_ms`` for the tables: a transaction still open on them (another worker's,
+    or the caller's own) would otherwise hold it until that transaction ends. Returns whether
+    it ran; when it did not, autovacuum tidies later and queries stay right, only slower.
+    A no-op (True) on other databases."""
+    connection = get_session().connection()
+    if connection.dialect.name != "postgresql":
+        return True
+    with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as tidy:
+        tidy.exec_driver_sql(f"SET lock_timeout = {int(lock_timeout_ms)}")
+        try:
+            tidy.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
+        except OperationalError:
+            return False
+    return True

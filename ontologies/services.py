@@ -19,7 +19,7 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased, lazyload
 
-from core.db import get_session, utcnow
+from core.db import get_session, utcnow, vacuum_analyze
 from core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from core.pagination import Page
 from core.permissions import Permission
@@ -235,15 +235,10 @@ def _tidy_after_bulk_load(on_phase: Any) -> None:
     the hierarchy and autocomplete queries can answer from their indexes alone (index-only
     scans need the visibility map that VACUUM sets) from the first request on, instead of
     whenever autovacuum comes round."""
-    connection = get_session().connection()
-    if connection.dialect.name != "postgresql":
+    if get_session().connection().dialect.name != "postgresql":
         return
     on_phase("vacuuming")
-    engine = connection.engine
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as maintenance:
-        maintenance.exec_driver_sql(
-            f"VACUUM (ANALYZE) terms, term_synonyms, term_xrefs, {', '.join(BULK_TABLES)}"
-        )
+    vacuum_analyze(("terms", "term_synonyms", "term_xrefs", *BULK_TABLES))
 
 
 BULK_MIN_TERMS = 50_000

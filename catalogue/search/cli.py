@@ -28,8 +28,13 @@ def reindex_command() -> None:
             seen["done"] = done
 
         count = rebuild_index(progress)
-    tidy_after_rebuild()
     click.echo(f"Indexed {count:,} dataset versions in {time.perf_counter() - started:.1f} s.")
+    if not tidy_after_rebuild():
+        click.echo(
+            "Another transaction holds the index's tables, so they were not vacuumed now: "
+            "autovacuum will do it; searches are right meanwhile, the first ones slower.",
+            err=True,
+        )
 
 
 def register_commands(group: click.Group) -> None:

@@ -41,7 +41,7 @@ from catalogue.search.models import (
     SearchVariable,
     SearchWord,
 )
-from core.db import get_session
+from core.db import get_session, vacuum_analyze
 from ontologies.models import TermClosure, TermEdge
 from ontologies.services import _insert_tuples  # the term store's bulk writer (COPY, executemany)
 from ontologies.text import normalise
@@ -426,18 +426,13 @@ def rebuild_index(progress: Progress | None = None) -> int:
     return len(written)
 
 
-def tidy_after_rebuild() -> None:
-    """PostgreSQL, once a rebuild has committed: VACUUM (ANALYZE) the index's tables, so that
-    their indexes answer alone (index-only scans need the visibility map that VACUUM sets)
-    from the first search on, not whenever autovacuum comes round. Outside the rebuild's own
-    transaction (VACUUM cannot run in one): the command line and the benchmarks call it."""
-    connection = get_session().connection()
-    if connection.dialect.name != "postgresql":
-        return
+def tidy_after_rebuild(lock_timeout_ms: int = 5000) -> bool:
+    """PostgreSQL, once a rebuild has committed: VACUUM (ANALYZE) the index's tables, outside
+    the rebuild's own transaction (the command line and the benchmarks call it). False when
+    an open transaction kept the tables longer than ``lock_timeout_ms``."""
     from catalogue.search.backends import INDEX_TABLES
 
-    with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as tidy:
-        tidy.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(INDEX_TABLES)}")
+    return vacuum_analyze(INDEX_TABLES, lock_timeout_ms)
 
 
 def _searchable_versions() -> Any:
