@@ -361,7 +361,26 @@ def _create(spec: DatasetSpec, organisation_id: str, known: set[str]) -> None:
         )
         session.commit()
         if number < last or not spec.draft:
-            datasets.publish(SYSTEM, identifier, "-")
+            published = datasets.publish(SYSTEM, identifier, "-")
+            _backdate(published, date)
+
+
+#: a demo version is published this long after its dictionary was mapped
+PUBLISHED_AFTER_MAPPING = dt.timedelta(days=14)
+
+
+def _backdate(version: DatasetVersion, mapped_on: dt.date) -> None:
+    """Date the publication of a demo version when its story says it happened (two weeks
+    after its mapping), not at the moment the demo was loaded: the dashboard's growth over
+    time and the harvesters' ``issued`` then show years of history, as a real catalogue
+    would."""
+    when = dt.datetime.combine(mapped_on + PUBLISHED_AFTER_MAPPING, dt.time(10), dt.UTC)
+    if version.published_at is None or when >= version.published_at:
+        return
+    version.published_at = when
+    dataset = version.dataset
+    dataset.published_at = min(v.published_at for v in dataset.versions if v.published_at)
+    get_session().commit()
 
 
 def _add_variables(

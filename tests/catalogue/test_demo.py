@@ -321,3 +321,25 @@ def test_a_demo_dataset_reads_through_the_api(app, client, vocabularies):
     identifiers = {d["identifier"] for d in listed["items"]}
     assert "allo-hct-outcomes-rotterdam" not in identifiers
     assert len(identifiers) >= 7
+
+
+def test_demo_publications_are_dated_by_their_story_so_the_dashboard_shows_growth(
+    app, vocabularies
+):
+    from catalogue.stats.services import alliance_stats, forget_aggregates
+    from core.policies import SystemActor
+
+    with app.app_context():
+        _load()
+        forget_aggregates()
+        published = _published()
+        first = sorted(d.published_at.date() for d in published)
+        # two weeks after each dictionary was mapped (2022 to 2025), never the day of the load
+        assert first[0] < dt.date(2023, 1, 1) and first[-1] < dt.date(2025, 12, 31)
+        for dataset in published:
+            dates = [v.published_at for v in dataset.versions if v.published_at]
+            assert dates == sorted(dates), dataset.identifier  # versions in their order
+            assert dataset.published_at == dates[0]
+        growth = alliance_stats(SystemActor()).growth
+        assert len({m.month for m in growth if m.datasets}) >= 5
+        assert growth[-1].cumulative_datasets == len(published)
