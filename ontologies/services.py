@@ -24,6 +24,7 @@ from core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from core.pagination import Page
 from core.permissions import Permission
 from core.policies import Actor, require
+from ontologies import hierarchy_cache
 from ontologies import policies as _policies  # noqa: F401 - registers the area's rules
 from ontologies.identifiers import UnknownIdentifier, is_iri, normalise_curie
 from ontologies.loaders import (
@@ -225,6 +226,7 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     )
     report.total = ontology.term_count
     session.commit()
+    hierarchy_cache.forget()
     if bulk:
         _tidy_after_bulk_load(on_phase)
     return report

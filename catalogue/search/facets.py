@@ -31,8 +31,9 @@ from catalogue.search.models import SearchDocumentDisease, SearchDocumentTerm
 from core.db import get_session
 from core.errors import InvalidInput
 from core.models import Organisation
+from ontologies import hierarchy_cache
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
-from ontologies.models import Term, TermClosure, TermEdge
+from ontologies.models import Term, TermEdge
 
 AGE_GROUP_LABELS = {
     AgeGroup.PAEDIATRIC: "Paediatric",
@@ -319,20 +320,13 @@ class DiseaseFacet(Facet):
         return select(value, func.count()).where(where).group_by(value)
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
-        session = get_session()
-        direct = sorted({c for members, _n in rows for c in (members or "").split()})
-        ancestors: dict[str, set[str]] = {c: set() for c in direct}
-        for descendant, ancestor in session.execute(
-            select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
-                TermClosure.descendant_curie.in_(direct)
-            )
-        ):
-            ancestors[descendant].add(ancestor)
+        direct = {c for members, _n in rows for c in (members or "").split()}
+        ancestors = hierarchy_cache.ancestors(direct)
         counted: dict[str, int] = {}
         for members, count in rows:
             reached: set[str] = set()
             for curie in (members or "").split():
-                reached |= ancestors.get(curie, {curie})
+                reached |= ancestors[curie]
             for curie in reached:
                 counted[curie] = counted.get(curie, 0) + count
         for curie in selection or []:
@@ -355,17 +349,7 @@ class TermFacet(Facet):
         return covering(document, selection)
 
     def roots(self) -> list[str]:
-        return list(
-            get_session().scalars(
-                select(Term.curie).where(
-                    Term.ontology_prefix == VARIABLE_ONTOLOGY,
-                    Term.is_obsolete.is_(False),
-                    ~select(TermEdge.child_curie)
-                    .where(TermEdge.child_curie == Term.curie)
-                    .exists(),
-                )
-            )
-        )
+        return list(hierarchy_cache.roots(VARIABLE_ONTOLOGY))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         """The groups from the documents' sets of groups (one pass, grouped by set); the
@@ -409,21 +393,11 @@ def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
     largest first among siblings), each with its parents among the values."""
     if not counted:
         return []
-    session = get_session()
     curies = sorted(counted)
-    labels: dict[str, str] = {
-        curie: label or curie
-        for curie, label in session.execute(
-            select(Term.curie, Term.label).where(Term.curie.in_(curies))
-        )
+    labels = hierarchy_cache.labels(curies)
+    parents: dict[str, list[str]] = {
+        c: [p for p in ps if p in counted] for c, ps in hierarchy_cache.parents(curies).items()
     }
-    parents: dict[str, list[str]] = {c: [] for c in curies}
-    for child, parent in session.execute(
-        select(TermEdge.child_curie, TermEdge.parent_curie).where(
-            TermEdge.child_curie.in_(curies), TermEdge.parent_curie.in_(curies)
-        )
-    ):
-        parents[child].append(parent)
     children: dict[str, list[str]] = {}
     for child, ps in parents.items():
         for parent in ps:

@@ -55,7 +55,8 @@ from core.errors import InvalidInput
 from core.models import Organisation
 from core.permissions import Permission
 from core.policies import Actor, SystemActor, is_admin, is_user, require
-from ontologies.models import Term, TermClosure
+from ontologies import hierarchy_cache
+from ontologies.models import TermClosure
 
 SORTS = {
     "relevance": "Relevance",
@@ -230,7 +231,6 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     relevance = query.sort == "relevance" and not meaning.is_empty
     source: Any = d
     scores: list[Any] = []
-    rank: Any = literal_column("0.0")
     if relevance:
         # a word's lookups (one per field) say both whether and where it matched
         for part in meaning.parts:
@@ -250,10 +250,6 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
                 conditions.append(or_(*holds, tagged, covered))
                 scores.append(case((tagged, TAG_SCORE), else_=0))
                 scores.append(case((covered, COVER_SCORE), else_=0))
-        if meaning.keys:
-            rank, ranked = backend.rank(d, meaning.keys)
-            if ranked is not None:
-                source = source.outerjoin(ranked, ranked.c.id == d.c.id)
     else:
         plain = [g for p in meaning.parts if not p.terms for g in p.groups]
         if plain:  # the plain words together
@@ -285,7 +281,6 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
             d.c.title_key,
             d.c.updated_at,
             score.label("score"),
-            rank.label("rank"),
             *flags.values(),
         )
         .select_from(source)
@@ -298,10 +293,13 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         chosen = [candidates.c[f"f_{name}"] for name in flags if name != but]
         return and_(true(), *chosen)
 
-    order = _order(candidates, "relevance" if relevance else query.sort)
+    rank: Any = literal_column("0.0")
+    if relevance and meaning.keys:
+        rank = backend.rank(candidates.c.id, meaning.keys)
+    passed = select(candidates, rank.label("rank")).where(passing()).subquery("passed")
+    order = _order(passed, "relevance" if relevance else query.sort)
     page = (
-        select(candidates.c.id, func.row_number().over(order_by=order).label("position"))
-        .where(passing())
+        select(passed.c.id, func.row_number().over(order_by=order).label("position"))
         .order_by(*order)
         .limit(query.per_page)
         .offset((query.page - 1) * query.per_page)
@@ -400,19 +398,12 @@ def _hits(
     version_ids = [rows[i].version_id for i in document_ids if i in rows]
     diseases = sorted({c for r in rows.values() for c in r.diseases.split()})
     named = sorted({t.curie for t in meaning.terms})
-    labels = dict(
-        session.execute(
-            select(Term.curie, Term.label).where(Term.curie.in_(diseases + named))
-        ).all()
-    )
+    labels = hierarchy_cache.labels(diseases + named)
     tagged: dict[str, set[str]] = {}  # disease term of a hit → the named terms above it
     if named and diseases:
-        for descendant, ancestor in session.execute(
-            select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
-                TermClosure.descendant_curie.in_(diseases), TermClosure.ancestor_curie.in_(named)
-            )
-        ):
-            tagged.setdefault(descendant, set()).add(ancestor)
+        for descendant, above in hierarchy_cache.ancestors(diseases).items():
+            if above & set(named):
+                tagged[descendant] = set(above & set(named))
     variables, by_words, by_terms = _matched_variables(version_ids, meaning, backend, labels)
     wanted = set(meaning.keys)
     hits = []

@@ -1,0 +1,146 @@
+"""A worker-local cache of what search pages ask of the term store on every request: labels,
+parents, ancestors and the top terms of a vocabulary.
+
+Terms change only when an ontology is loaded, and every load stamps its ontology
+(``loaded_at``, ``term_count``). The cache checks the stamp of all ontologies (one small
+statement) once per database session — a request, or a command — and forgets everything when
+it changed, so that a load by another worker is seen on the next request; a load in this
+worker calls :func:`forget` itself. Entries
+are filled lazily for the terms asked about, with one statement per kind for the missing ones.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from core.db import get_session
+from ontologies.models import Ontology, Term, TermClosure, TermEdge
+
+#: forget everything beyond this many cached terms (a 200,000-term ontology browsed at random)
+MAX_ENTRIES = 100_000
+
+_lock = threading.Lock()
+_stamp: Any = None
+_labels: dict[str, str] = {}
+_parents: dict[str, tuple[str, ...]] = {}
+_ancestors: dict[str, frozenset[str]] = {}
+_roots: dict[str, tuple[str, ...]] = {}
+
+
+def _fresh() -> None:
+    """Forget everything when an ontology was loaded since the cache was filled (checked once
+    per database session)."""
+    global _stamp
+    session = get_session()
+    if session.info.get("hierarchy_checked"):
+        return
+    stamp = tuple(
+        session.execute(
+            select(
+                func.count(Ontology.prefix),
+                func.max(Ontology.loaded_at),
+                func.sum(Ontology.term_count),
+            )
+        ).one()
+    )
+    with _lock:
+        if stamp != _stamp or len(_labels) + len(_parents) + len(_ancestors) > MAX_ENTRIES:
+            _labels.clear()
+            _parents.clear()
+            _ancestors.clear()
+            _roots.clear()
+            _stamp = stamp
+    session.info["hierarchy_checked"] = True
+
+
+def forget() -> None:
+    """Drop every cached entry (tests; after changes that bypass the loaders)."""
+    global _stamp
+    with _lock:
+        _labels.clear()
+        _parents.clear()
+        _ancestors.clear()
+        _roots.clear()
+        _stamp = None
+    get_session().info.pop("hierarchy_checked", None)
+
+
+def labels(curies: Iterable[str]) -> dict[str, str]:
+    """The label of each known term among ``curies`` (unknown ones are left out)."""
+    _fresh()
+    wanted = set(curies)
+    missing = sorted(wanted - _labels.keys())
+    if missing:
+        found = {
+            curie: label
+            for curie, label in get_session().execute(
+                select(Term.curie, Term.label).where(Term.curie.in_(missing))
+            )
+        }
+        with _lock:
+            _labels.update({c: label or c for c, label in found.items()})
+    return {c: _labels[c] for c in wanted if c in _labels}
+
+
+def parents(curies: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Every direct parent of each of ``curies`` (an empty tuple for a root or an unknown
+    term)."""
+    _fresh()
+    wanted = set(curies)
+    missing = sorted(wanted - _parents.keys())
+    if missing:
+        found: dict[str, list[str]] = {c: [] for c in missing}
+        for child, parent in get_session().execute(
+            select(TermEdge.child_curie, TermEdge.parent_curie).where(
+                TermEdge.child_curie.in_(missing)
+            )
+        ):
+            found[child].append(parent)
+        with _lock:
+            _parents.update({c: tuple(sorted(ps)) for c, ps in found.items()})
+    return {c: _parents[c] for c in wanted}
+
+
+def ancestors(curies: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The closure's ancestors of each of ``curies`` (as the closure table holds them: the
+    term itself at depth 0 included); an empty set for a term the store does not know."""
+    _fresh()
+    wanted = set(curies)
+    missing = sorted(wanted - _ancestors.keys())
+    if missing:
+        found: dict[str, set[str]] = {c: set() for c in missing}
+        for descendant, ancestor in get_session().execute(
+            select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
+                TermClosure.descendant_curie.in_(missing)
+            )
+        ):
+            found[descendant].add(ancestor)
+        with _lock:
+            _ancestors.update({c: frozenset(a) for c, a in found.items()})
+    return {c: _ancestors[c] for c in wanted}
+
+
+def roots(prefix: str) -> tuple[str, ...]:
+    """The current terms of ontology ``prefix`` that have no parent."""
+    _fresh()
+    if prefix not in _roots:
+        found = tuple(
+            get_session().scalars(
+                select(Term.curie)
+                .where(
+                    Term.ontology_prefix == prefix,
+                    Term.is_obsolete.is_(False),
+                    ~select(TermEdge.child_curie)
+                    .where(TermEdge.child_curie == Term.curie)
+                    .exists(),
+                )
+                .order_by(Term.curie)
+            )
+        )
+        with _lock:
+            _roots[prefix] = found
+    return _roots[prefix]
