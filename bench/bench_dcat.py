@@ -79,6 +79,9 @@ def make_app(url: str) -> Any:
     import logging
 
     logging.getLogger("harmony.access").setLevel(logging.WARNING)
+    import gc
+
+    gc.freeze()  # as wsgi.py does for every worker
     return app
 
 

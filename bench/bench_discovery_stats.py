@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -286,6 +287,7 @@ def bench_database(kind: str, base_url: str | None, workdir: Path, args: Any) ->
         result.index_s = next(iter(summary["hooks"].values()), None)
         result.counts = summary["counts"]
         app = create_app({"DATABASE_URL": url}, env=APP_ENV)
+        gc.freeze()  # as wsgi.py does for every worker
         with app.app_context():
             from catalogue.standards.demo import create_predefined_sets
 

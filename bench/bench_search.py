@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import resource
 import subprocess
@@ -110,6 +111,7 @@ def make_app(url: str) -> Any:
 
     app = create_app({"DATABASE_URL": url}, env=APP_ENV)
     logging.getLogger("harmony.access").setLevel(logging.WARNING)
+    gc.freeze()  # as wsgi.py does for every worker
     return app
 
 
