@@ -33,3 +33,12 @@ def test_quick_queries_pass_and_the_limit_ends_with_the_block(app):
         session = get_session()
         if session.get_bind().dialect.name == "postgresql":
             assert session.scalar(text("SHOW statement_timeout")) == "0"
+
+
+def test_postgresql_connections_do_not_jit_compile(app):
+    # a search's plan over two common words passed jit_above_cost and compiled for 1.2 s
+    with app.app_context():
+        session = get_session()
+        if session.get_bind().dialect.name != "postgresql":
+            pytest.skip("JIT is PostgreSQL's")
+        assert session.scalar(text("SHOW jit")) == "off"
