@@ -211,6 +211,30 @@ def replay(engine: Any, statement: str, params: Any, runs: int, settings: list[s
         raw.close()
 
 
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
+
+
+def replay_all(engine: Any, statements: list[tuple[str, Any]], runs: int) -> list[float]:
+    """Every statement of one search in turn on a raw DBAPI connection, rows fetched,
+    ``runs`` times after one warm-up: the whole of the search's SQL without the framework."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        times = []
+        for i in range(runs + 1):
+            started = time.perf_counter()
+            for statement, params in statements:
+                cursor.execute(statement, params)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            if i:
+                times.append(time.perf_counter() - started)
+            raw.rollback()
+        return times
+    finally:
+        raw.close()
+
+
 def measure(url: str, rounds: int) -> dict[str, Any]:
     app = make_app(url)
     engine = app.extensions["harmony_db"].engine
@@ -230,6 +254,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
     other_sql: dict[str, list[float]] = {q: [] for _k, q in mix}
     statements_per_search: list[int] = []
     captured: dict[str, tuple[str, Any]] = {}
+    everything: dict[str, list[tuple[str, Any]]] = {}
     settings: list[str] = []
     for round_number in range(rounds):
         say(f"  round {round_number + 1}/{rounds}")
@@ -244,6 +269,11 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
             if len(main) != 1:
                 raise RuntimeError(f"{query}: {len(main)} main statements")
             captured[query] = (main[0][0], main[0][1])
+            everything[query] = [
+                (statement, params)
+                for statement, params, _t in capture.statements
+                if statement.strip().upper() not in TRANSACTION_CONTROL
+            ]
             settings = [s[0] for s in capture.statements if s[0].startswith("SET LOCAL")]
             main_sql[query].append(main[0][2])
             other_sql[query].append(sum(s[2] for s in capture.statements) - main[0][2])
@@ -252,8 +282,11 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
     direct: dict[str, list[float]] = {}
     for query, (statement, params) in captured.items():
         direct[query] = replay(engine, statement, params, rounds, settings)
+    say("  every statement of each search replayed in turn")
+    direct_all = {q: replay_all(engine, statements, rounds) for q, statements in everything.items()}
     all_endpoint = [t for ts in endpoint.values() for t in ts]
     all_direct = [t for ts in direct.values() for t in ts]
+    all_sql = [t for ts in direct_all.values() for t in ts]
     by_kind: dict[str, dict[str, Any]] = {}
     for kind in dict.fromkeys(k for k, _q in mix):
         queries = [q for k, q in mix if k == kind]
@@ -276,6 +309,9 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
         "direct": stats_ms(all_direct),
         "ratio_p95": round(stats_ms(all_endpoint)["p95"] / stats_ms(all_direct)["p95"], 2),
         "ratio_p50": round(stats_ms(all_endpoint)["p50"] / stats_ms(all_direct)["p50"], 2),
+        "direct_all": stats_ms(all_sql),
+        "ratio_all_p95": round(stats_ms(all_endpoint)["p95"] / stats_ms(all_sql)["p95"], 2),
+        "ratio_all_p50": round(stats_ms(all_endpoint)["p50"] / stats_ms(all_sql)["p50"], 2),
         "by_kind": by_kind,
         "slowest": slowest,
         "split_ms": {
@@ -350,8 +386,16 @@ def table(results: list[dict[str, Any]]) -> str:
         [f"{s['p50']} / {s['p95']} ms" for s in (r["search"]["direct"] for r in results)],
     )
     row(
-        "**framework overhead** (endpoint ÷ main statement, p95; p50)",
-        [f"**{r['search']['ratio_p95']}x**; {r['search']['ratio_p50']}x" for r in results],
+        "all its statements run directly p50 / p95",
+        [f"{s['p50']} / {s['p95']} ms" for s in (r["search"]["direct_all"] for r in results)],
+    )
+    row(
+        "**framework overhead** (endpoint ÷ all its SQL, p95; p50)",
+        [f"**{r['search']['ratio_all_p95']}x**; {r['search']['ratio_all_p50']}x" for r in results],
+    )
+    row(
+        "endpoint ÷ main statement (p95; p50)",
+        [f"{r['search']['ratio_p95']}x; {r['search']['ratio_p50']}x" for r in results],
     )
     row("statements per search", [str(r["search"]["statements_per_search"]) for r in results])
     for part in (
@@ -378,13 +422,14 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in results:
         p95 = r["search"]["endpoint"]["p95"]
-        ratio = r["search"]["ratio_p95"]
+        ratio = r["search"]["ratio_all_p95"]
         out.append(
             f"- {r['database']}: search p95 {p95} ms "
             f"({'met' if p95 <= TARGETS['search_p95_ms'] else 'MISSED'}, target ≤ "
-            f"{TARGETS['search_p95_ms']:.0f} ms); endpoint ÷ main statement {ratio}x "
+            f"{TARGETS['search_p95_ms']:.0f} ms); endpoint ÷ all its SQL run directly {ratio}x "
             f"({'met' if ratio <= TARGETS['overhead_ratio'] else 'MISSED'}, target ≤ "
-            f"{TARGETS['overhead_ratio']}x)"
+            f"{TARGETS['overhead_ratio']}x); endpoint ÷ its main statement alone "
+            f"{r['search']['ratio_p95']}x"
         )
     return out
 
@@ -392,7 +437,7 @@ def verdicts(results: list[dict[str, Any]]) -> list[str]:
 def missed(results: list[dict[str, Any]]) -> bool:
     return any(
         r["search"]["endpoint"]["p95"] > TARGETS["search_p95_ms"]
-        or r["search"]["ratio_p95"] > TARGETS["overhead_ratio"]
+        or r["search"]["ratio_all_p95"] > TARGETS["overhead_ratio"]
         for r in results
     )
 
@@ -418,6 +463,17 @@ Machine: {", ".join(f"{k} {v}" for k, v in facts.items())}.
 {table(results)}
 
 {chr(10).join(verdicts(results))}
+
+The ratio target is judged against *all its SQL*: every statement the search ran (naming the
+terms, the corrections, the main statement, the page's hits, labels and variables), replayed
+in turn on a raw DBAPI connection with its rows fetched; the main statement alone is shown
+beside it. In *mean time*, a statement's time is its `execute`: SQLite computes much of a
+statement while its rows are fetched, so on SQLite part of the main statement's time is counted
+under Python. Where the time goes, by design: the main statement (candidates materialised once,
+the page, the total and every facet's counts as one `UNION ALL`) is most of the SQL; the rest of
+the request is reading the parameters and naming terms (~1 ms), building the statement (~3 ms),
+facet trees (~2 ms), the page's hits with snippets, highlights and matched variables (~6 ms) and
+Flask and JSON (2 to 3 ms).
 
 The query mix (each with two facets, one expanded through a hierarchy; 20 hits per page with
 facet counts, snippets and matched variables):

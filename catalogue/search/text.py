@@ -131,28 +131,43 @@ def _token_keys(token: str) -> frozenset[str]:
     return frozenset(k for w in words(token) if (k := key_of(w)) is not None)
 
 
-def _tokens(text: str) -> Iterator[tuple[int, int, frozenset[str]]]:
+def _tokens(text: str) -> list[tuple[int, int, frozenset[str]]]:
     """``(start, end, keys)`` of each word of the original text (a word such as ``hgbDx`` or
     ``β2`` may stand for several keys)."""
-    for match in _WORD.finditer(text):
-        found = _token_keys(match.group())
-        if found:
-            yield match.start(), match.end(), found
+    token_keys = _token_keys
+    return [
+        (match.start(), match.end(), found)
+        for match in _WORD.finditer(text)
+        if (found := token_keys(match.group()))
+    ]
+
+
+def _marked(
+    text: str,
+    tokens: list[tuple[int, int, frozenset[str]]],
+    wanted: set[str],
+    begin: int = 0,
+    end: int | None = None,
+) -> Markup:
+    """``text[begin:end]`` HTML-escaped, with its tokens whose key is in ``wanted`` marked."""
+    stop = len(text) if end is None else end
+    parts: list[str] = []
+    at = begin
+    for start, finish, found in tokens:
+        if start < begin or finish > stop or not found & wanted:
+            continue
+        parts.append(str(escape(text[at:start])))
+        parts.append(f"<mark>{escape(text[start:finish])}</mark>")
+        at = finish
+    parts.append(str(escape(text[at:stop])))
+    return Markup("".join(parts))  # noqa: S704 - every piece escaped above
 
 
 def highlight(text: str | None, wanted: set[str]) -> Markup:
     """``text`` HTML-escaped, with the words whose key is in ``wanted`` in ``<mark>``."""
     if not text:
         return Markup("")
-    parts: list[str] = []
-    at = 0
-    for start, end, found in _tokens(text):
-        if found & wanted:
-            parts.append(str(escape(text[at:start])))
-            parts.append(f"<mark>{escape(text[start:end])}</mark>")
-            at = end
-    parts.append(str(escape(text[at:])))
-    return Markup("".join(parts))  # noqa: S704 - every piece escaped above
+    return _marked(text, _tokens(text), wanted)
 
 
 def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
@@ -160,12 +175,13 @@ def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
     highlighted, with ellipses where it was cut; the start of the text when nothing matches."""
     if not text:
         return Markup("")
+    tokens = _tokens(text)
     if len(text) <= length:
-        return highlight(text, wanted)
-    hits = [start for start, _end, found in _tokens(text) if found & wanted]
+        return _marked(text, tokens, wanted)
+    hits = [start for start, _end, found in tokens if found & wanted]
     if not hits:
-        cut = text[:length].rsplit(" ", 1)[0]
-        return highlight(cut, wanted) + Markup("…")
+        cut = len(text[:length].rsplit(" ", 1)[0])
+        return _marked(text, tokens, wanted, 0, cut) + Markup("…")
     # the window that holds the most matches, starting a little before its first one
     best, best_count = hits[0], 0
     for i, start in enumerate(hits):
@@ -180,7 +196,7 @@ def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
     if end < len(text):
         space = text.rfind(" ", begin, end)
         end = space if space > best else end
-    body = highlight(text[begin:end], wanted)
+    body = _marked(text, tokens, wanted, begin, end)
     return (Markup("…") if begin else Markup("")) + body + (Markup("…") if end < len(text) else "")
 
 
