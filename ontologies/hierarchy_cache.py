@@ -75,12 +75,11 @@ def labels(curies: Iterable[str]) -> dict[str, str]:
     wanted = set(curies)
     missing = sorted(wanted - _labels.keys())
     if missing:
-        found = {
-            curie: label
-            for curie, label in get_session().execute(
-                select(Term.curie, Term.label).where(Term.curie.in_(missing))
-            )
-        }
+        found: dict[str, str] = dict(
+            get_session()
+            .execute(select(Term.curie, Term.label).where(Term.curie.in_(missing)))
+            .all()
+        )
         with _lock:
             _labels.update({c: label or c for c, label in found.items()})
     return {c: _labels[c] for c in wanted if c in _labels}
