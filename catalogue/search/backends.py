@@ -62,6 +62,8 @@ INDEX_TABLES = (
 
 class SearchBackend:
     name = "?"
+    #: whether :meth:`rank` gives the database's own text rank (or a constant)
+    ranks = False
 
     # --- querying ---------------------------------------------------------------------------
 
@@ -264,6 +266,7 @@ def tsquery(groups: Sequence[Group], weight: str = "") -> str:
 
 class PostgresBackend(SearchBackend):
     name = "postgresql"
+    ranks = True
 
     def prepare(self, session: Session) -> None:
         # A word in nearly every dataset makes a sequential scan look cheaper than the GIN

@@ -294,8 +294,25 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         return and_(true(), *chosen)
 
     rank: Any = literal_column("0.0")
-    if relevance and meaning.keys:
-        rank = backend.rank(candidates.c.id, meaning.keys)
+    if relevance and meaning.keys and backend.ranks:
+        # the rank only orders equal scores, so it is computed only for the candidates that
+        # score at least as high as the last hit of this page: the others come after the page
+        # whatever their rank
+        cutoff = (
+            select(candidates.c.score)
+            .where(passing())
+            .order_by(candidates.c.score.desc())
+            .offset(query.page * query.per_page - 1)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rank = case(
+            (
+                candidates.c.score >= func.coalesce(cutoff, -1),
+                backend.rank(candidates.c.id, meaning.keys),
+            ),
+            else_=literal_column("0.0"),
+        )
     passed = select(candidates, rank.label("rank")).where(passing()).subquery("passed")
     order = _order(passed, "relevance" if relevance else query.sort)
     page = (

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import and_, text
 
+from core.db import get_session
 from tests.catalogue.search.conftest import AML, CLL, HB, MDS, MYELOID, MYELOMA, PLATELETS
 
 PUBLIC = {
@@ -248,6 +249,44 @@ def test_pagination(client, corpus):
     pages = hits(first) + hits(second) + hits(last)
     assert len(pages) == len(set(pages)) == len(PUBLIC)
     assert hits(beyond) == [] and beyond["total"] == len(PUBLIC)
+
+
+@pytest.mark.parametrize("q", ["search", "leukaemia", "myeloid", "dataset tests"])
+def test_relevance_pages_follow_the_one_order(client, make, corpus, q):
+    # PostgreSQL breaks equal scores by ts_rank, computed only for the candidates that score at
+    # least as high as the page's last hit: any page size must give the same order
+    whole = search(client, q=q, per_page=50)
+    for size in (1, 2, 3):
+        paged: list[str] = []
+        for page in range(1, -(-whole["total"] // size) + 1):
+            paged += hits(search(client, q=q, per_page=size, page=page))
+        assert paged == hits(whole), size
+
+
+def test_equal_scores_go_by_the_text_rank_on_postgresql(app, client, make, corpus):
+    with app.app_context():
+        if get_session().get_bind().dialect.name != "postgresql":
+            pytest.skip("ts_rank is PostgreSQL's; SQLite orders equal scores by the update")
+    # both hold "imatinib" in their description only (the same score); one says it thrice
+    organisation = corpus.leiden
+    make.dataset(
+        organisation,
+        identifier="rank-thrice",
+        publish=True,
+        title="Registry two",
+        description="Imatinib first line; imatinib dose; imatinib response.",
+    )
+    # the other one is updated later: without the rank it would come first
+    make.dataset(
+        organisation,
+        identifier="rank-once",
+        publish=True,
+        title="Registry one",
+        description="Patients treated with imatinib.",
+    )
+    order = hits(search(client, q="imatinib"))
+    assert order.index("rank-thrice") < order.index("rank-once")
+    assert hits(search(client, q="imatinib", per_page=1)) == [order[0]]
 
 
 @pytest.mark.parametrize("who", ["anonymous", "researcher", "other_custodian"])
