@@ -200,7 +200,7 @@ def _is_cancel(exc: OperationalError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "57014"  # query_canceled
 
 
-def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000) -> bool:
+def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000, full: bool = False) -> bool:
     """PostgreSQL, after a large write has committed: VACUUM (ANALYZE) ``tables`` so that
     their indexes answer alone (index-only scans need the visibility map VACUUM sets) from the
     first request on, not whenever autovacuum comes round. VACUUM cannot run inside a
@@ -208,14 +208,16 @@ def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000) -> bool:
     ``lock_timeout_ms`` for the tables: a transaction still open on them (another worker's,
     or the caller's own) would otherwise hold it until that transaction ends. Returns whether
     it ran; when it did not, autovacuum tidies later and queries stay right, only slower.
-    A no-op (True) on other databases."""
+    ``full`` rewrites the tables compactly (``VACUUM FULL``: after every row was replaced, the
+    old rows' space would otherwise double the pages each scan reads); it holds the tables
+    exclusively for the few seconds the rewrite takes. A no-op (True) on other databases."""
     connection = get_session().connection()
     if connection.dialect.name != "postgresql":
         return True
     with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as tidy:
         tidy.exec_driver_sql(f"SET lock_timeout = {int(lock_timeout_ms)}")
         try:
-            tidy.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
+            tidy.exec_driver_sql(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {', '.join(tables)}")
         except OperationalError:
             return False
     return True

@@ -427,12 +427,15 @@ def rebuild_index(progress: Progress | None = None) -> int:
 
 
 def tidy_after_rebuild(lock_timeout_ms: int = 5000) -> bool:
-    """PostgreSQL, once a rebuild has committed: VACUUM (ANALYZE) the index's tables, outside
-    the rebuild's own transaction (the command line and the benchmarks call it). False when
-    an open transaction kept the tables longer than ``lock_timeout_ms``."""
+    """PostgreSQL, once a rebuild has committed: VACUUM (FULL, ANALYZE) the index's tables,
+    outside the rebuild's own transaction (the command line and the benchmarks call it). The
+    rebuild replaced every row while searches went on reading the old ones; rewriting the
+    tables drops the old rows' space, which otherwise doubled, then tripled the pages a search
+    reads (searches wait for the few seconds the rewrite takes). False when an open
+    transaction kept the tables longer than ``lock_timeout_ms``."""
     from catalogue.search.backends import INDEX_TABLES
 
-    return vacuum_analyze(INDEX_TABLES, lock_timeout_ms)
+    return vacuum_analyze(INDEX_TABLES, lock_timeout_ms, full=True)
 
 
 def _searchable_versions() -> Any:
