@@ -478,15 +478,33 @@ def _covering_variables(version_ids: list[str], terms: list[str]) -> list[tuple[
     ):
         above.setdefault(descendant, []).append(ancestor)
     found: set[tuple[str, str, str]] = set()
-    for version_id, name, curie in session.execute(
-        select(Variable.version_id, Variable.name, VariableMapping.object_curie)
-        .join(VariableMapping, VariableMapping.variable_id == Variable.id)
-        .where(
-            Variable.version_id.in_(version_ids),
-            VariableMapping.status == MappingStatus.ACCEPTED,
-            VariableMapping.predicate.in_(coverage.COVERING_PREDICATES),
+    covering = (
+        VariableMapping.status == MappingStatus.ACCEPTED,
+        VariableMapping.predicate.in_(coverage.COVERING_PREDICATES),
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        # each variable's mappings through the index on the variable (a LATERAL subquery):
+        # as a join, PostgreSQL's estimates flipped between that and hashing every accepted
+        # mapping of the catalogue (3 ms against 45 ms for a page)
+        mapped = (
+            select(VariableMapping.object_curie)
+            .where(VariableMapping.variable_id == Variable.id, *covering)
+            .offset(0)  # a fence: flattened into a join, the subquery would be hashed again
+            .lateral("mapped")
         )
-    ):
+        statement = (
+            select(Variable.version_id, Variable.name, mapped.c.object_curie)
+            .select_from(Variable)
+            .join(mapped, true())
+            .where(Variable.version_id.in_(version_ids))
+        )
+    else:  # SQLite walks the variables and looks up each one's mappings by itself
+        statement = (
+            select(Variable.version_id, Variable.name, VariableMapping.object_curie)
+            .join(VariableMapping, VariableMapping.variable_id == Variable.id)
+            .where(Variable.version_id.in_(version_ids), *covering)
+        )
+    for version_id, name, curie in session.execute(statement):
         for term in above.get(curie, ()):
             found.add((version_id, term, name))
     return sorted(found)
