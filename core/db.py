@@ -217,7 +217,9 @@ def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000, full: boo
     with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as tidy:
         tidy.exec_driver_sql(f"SET lock_timeout = {int(lock_timeout_ms)}")
         try:
-            tidy.exec_driver_sql(f"VACUUM ({'FULL, ' if full else ''}ANALYZE) {', '.join(tables)}")
+            if full:  # the rewrite leaves the visibility map empty: a plain VACUUM sets it
+                tidy.exec_driver_sql(f"VACUUM (FULL) {', '.join(tables)}")
+            tidy.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
         except OperationalError:
             return False
     return True

@@ -338,7 +338,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     page_ids: dict[int, int] = {}
     total = 0
     rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
-    for kind, value, number in session.execute(union_all(*parts)):
+    for kind, value, number in session.execute(union_all(*parts)).all():
         if kind == "_page":
             page_ids[int(value)] = number
         elif kind == "_total":
