@@ -54,7 +54,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_ontologies import machine_facts, say, scratch_database  # noqa: E402
+from bench.bench_ontologies import (  # noqa: E402
+    machine_facts,
+    replace_section,
+    say,
+    scratch_database,
+)
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -585,14 +590,7 @@ Whole benchmark: {total_s:.0f} s.
 
 
 def write_results(section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION_BEGIN in text and SECTION_END in text:
-        before = text[: text.index(SECTION_BEGIN)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + section.strip() + after
-    else:
-        text = text.rstrip() + "\n\n" + section.strip() + "\n"
-    path.write_text(text)
+    replace_section(path, section, SECTION_BEGIN, SECTION_END)
 
 
 def main(argv: list[str] | None = None) -> int:

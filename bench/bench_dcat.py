@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
 from bench.bench_ontologies import (  # noqa: E402 - after the path set-up
     DEFAULT_POSTGRES,
     machine_facts,
+    replace_section,
     say,
     scratch_database,
     stats_ms,
@@ -709,14 +710,7 @@ def render(results: list[DatabaseResult], facts: dict[str, str], command: str) -
 
 
 def write_results(section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION_BEGIN in text and SECTION_END in text:
-        before = text[: text.index(SECTION_BEGIN)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + section.strip() + after
-    else:
-        text = text.rstrip() + "\n\n" + section.strip() + "\n"
-    path.write_text(text)
+    replace_section(path, section, SECTION_BEGIN, SECTION_END)
 
 
 def generated_counts(url: str) -> dict[str, Any]:

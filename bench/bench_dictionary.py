@@ -47,6 +47,7 @@ if str(ROOT) not in sys.path:
 
 from bench.bench_ontologies import (  # noqa: E402
     machine_facts,
+    replace_section,
     say,
     scratch_database,
     stats_ms,
@@ -506,14 +507,7 @@ def command_seed(command: str) -> str:
 
 
 def write_results(section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION_BEGIN in text and SECTION_END in text:
-        before = text[: text.index(SECTION_BEGIN)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + section.strip() + after
-    else:
-        text = text.rstrip() + "\n\n" + section.strip() + "\n"
-    path.write_text(text)
+    replace_section(path, section, SECTION_BEGIN, SECTION_END)
 
 
 def print_table(results: list[DatabaseResult]) -> None:

@@ -708,15 +708,22 @@ def command_seed(command: str) -> str:
     return parts[parts.index("--seed") + 1] if "--seed" in parts else "1"
 
 
-def write_results(section: str, path: Path) -> None:
+def replace_section(path: Path, section: str, begin: str, end: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) in RESULTS.md at
+    ``path``: in place of the old one between the same markers, else at the end. Every bench
+    script writes its own section this way."""
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION_BEGIN in text and SECTION_END in text:
-        before = text[: text.index(SECTION_BEGIN)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
+    if begin in text and end in text:
+        before = text[: text.index(begin)]
+        after = text[text.index(end) + len(end) :]
         text = before + section.strip() + after
     else:
         text = text.rstrip() + "\n\n" + section.strip() + "\n"
     path.write_text(text)
+
+
+def write_results(section: str, path: Path) -> None:
+    replace_section(path, section, SECTION_BEGIN, SECTION_END)
 
 
 def print_table(results: list[DatabaseResult], baseline, duo_baseline) -> None:

@@ -56,6 +56,7 @@ if str(ROOT) not in sys.path:
 from bench.bench_ontologies import (  # noqa: E402 - after the path set-up
     DEFAULT_POSTGRES,
     machine_facts,
+    replace_section,
     say,
     scratch_database,
     stats_ms,
@@ -485,15 +486,8 @@ Slowest searches (p95):
 """
 
 
-def write_results(text_section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    if SECTION_BEGIN in text and SECTION_END in text:
-        before = text[: text.index(SECTION_BEGIN)]
-        after = text[text.index(SECTION_END) + len(SECTION_END) :]
-        text = before + text_section.strip() + after
-    else:
-        text = text.rstrip() + "\n\n" + text_section.strip() + "\n"
-    path.write_text(text)
+def write_results(section: str, path: Path) -> None:
+    replace_section(path, section, SECTION_BEGIN, SECTION_END)
 
 
 def main(argv: list[str] | None = None) -> int:
