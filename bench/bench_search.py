@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,38 +191,22 @@ def capturing(capture: Capture) -> Iterator[Capture]:
         capture.on = False
 
 
-def replay(engine: Any, statement: str, params: Any, runs: int, settings: list[str]) -> list[float]:
-    """The statement on a raw DBAPI connection, ``runs`` times (after one warm-up), with the
-    session settings the search made before it (PostgreSQL: ``SET LOCAL …``)."""
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        for setting in settings:
-            cursor.execute(setting)
-        times = []
-        for i in range(runs + 1):
-            started = time.perf_counter()
-            cursor.execute(statement, params)
-            cursor.fetchall()
-            if i:
-                times.append(time.perf_counter() - started)
-        raw.rollback()
-        return times
-    finally:
-        raw.close()
-
-
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK"}
 
 
-def replay_all(engine: Any, statements: list[tuple[str, Any]], runs: int) -> list[float]:
-    """Every statement of one search in turn on a raw DBAPI connection, rows fetched,
-    ``runs`` times after one warm-up: the whole of the search's SQL without the framework."""
+def replay(
+    engine: Any, statements: list[tuple[str, Any]], runs: int, settings: Sequence[str] = ()
+) -> list[float]:
+    """``statements`` in turn on a raw DBAPI connection, rows fetched, ``runs`` times after one
+    warm-up, each run in its own transaction after the session settings the search made
+    (PostgreSQL: ``SET LOCAL …``, not timed): the search's SQL without the framework."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         times = []
         for i in range(runs + 1):
+            for setting in settings:
+                cursor.execute(setting)
             started = time.perf_counter()
             for statement, params in statements:
                 cursor.execute(statement, params)
@@ -282,9 +266,9 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
     say("  the main statements replayed on a raw DBAPI connection")
     direct: dict[str, list[float]] = {}
     for query, (statement, params) in captured.items():
-        direct[query] = replay(engine, statement, params, rounds, settings)
+        direct[query] = replay(engine, [(statement, params)], rounds, settings)
     say("  every statement of each search replayed in turn")
-    direct_all = {q: replay_all(engine, statements, rounds) for q, statements in everything.items()}
+    direct_all = {q: replay(engine, statements, rounds) for q, statements in everything.items()}
     all_endpoint = [t for ts in endpoint.values() for t in ts]
     all_direct = [t for ts in direct.values() for t in ts]
     all_sql = [t for ts in direct_all.values() for t in ts]
