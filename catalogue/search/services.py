@@ -37,8 +37,7 @@ from sqlalchemy import (
 )
 
 from catalogue import coverage
-from catalogue.models import Dataset, DatasetVersion, MappingStatus, Variable
-from catalogue.models import Mapping as VariableMapping
+from catalogue.models import Dataset, DatasetVersion, Variable
 from catalogue.search import text
 from catalogue.search.backends import backend_for
 from catalogue.search.facets import (
@@ -56,7 +55,6 @@ from core.models import Organisation
 from core.permissions import Permission
 from core.policies import Actor, SystemActor, is_admin, is_user, require
 from ontologies import hierarchy_cache
-from ontologies.models import TermClosure
 
 SORTS = {
     "relevance": "Relevance",
@@ -419,8 +417,8 @@ def _hits(
     tagged: dict[str, set[str]] = {}  # disease term of a hit → the named terms above it
     if named and diseases:
         for descendant, above in hierarchy_cache.ancestors(diseases).items():
-            if above & set(named):
-                tagged[descendant] = set(above & set(named))
+            if reached := above.intersection(named):
+                tagged[descendant] = set(reached)
     variables, by_words, by_terms = _matched_variables(version_ids, meaning, backend, labels)
     wanted = set(meaning.keys)
     hits = []
@@ -463,53 +461,6 @@ def _hits(
     return hits
 
 
-def _covering_variables(version_ids: list[str], terms: list[str]) -> list[tuple[str, str, str]]:
-    """``(version_id, term, variable name)`` of the variables of these versions that cover one
-    of ``terms`` — :mod:`catalogue.coverage`'s rule (accepted mappings with its predicates,
-    through the closure) read from the versions' side: a page holds twenty versions, while a
-    term such as "Diagnosis" has mappings below it in every dataset (so the terms below are
-    matched here, not in the statement, whose planner would start from them)."""
-    session = get_session()
-    above: dict[str, list[str]] = {}
-    for descendant, ancestor in session.execute(
-        select(TermClosure.descendant_curie, TermClosure.ancestor_curie).where(
-            TermClosure.ancestor_curie.in_(terms)
-        )
-    ):
-        above.setdefault(descendant, []).append(ancestor)
-    found: set[tuple[str, str, str]] = set()
-    covering = (
-        VariableMapping.status == MappingStatus.ACCEPTED,
-        VariableMapping.predicate.in_(coverage.COVERING_PREDICATES),
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # each variable's mappings through the index on the variable (a LATERAL subquery):
-        # as a join, PostgreSQL's estimates flipped between that and hashing every accepted
-        # mapping of the catalogue (3 ms against 45 ms for a page)
-        mapped = (
-            select(VariableMapping.object_curie)
-            .where(VariableMapping.variable_id == Variable.id, *covering)
-            .offset(0)  # a fence: flattened into a join, the subquery would be hashed again
-            .lateral("mapped")
-        )
-        statement = (
-            select(Variable.version_id, Variable.name, mapped.c.object_curie)
-            .select_from(Variable)
-            .join(mapped, true())
-            .where(Variable.version_id.in_(version_ids))
-        )
-    else:  # SQLite walks the variables and looks up each one's mappings by itself
-        statement = (
-            select(Variable.version_id, Variable.name, VariableMapping.object_curie)
-            .join(VariableMapping, VariableMapping.variable_id == Variable.id)
-            .where(Variable.version_id.in_(version_ids), *covering)
-        )
-    for version_id, name, curie in session.execute(statement):
-        for term in above.get(curie, ()):
-            found.add((version_id, term, name))
-    return sorted(found)
-
-
 def _matched_variables(
     version_ids: list[str], meaning: Interpretation, backend: Any, labels: dict[str, str]
 ) -> tuple[dict[str, list[MatchedVariable]], dict[str, int], dict[str, int]]:
@@ -523,8 +474,11 @@ def _matched_variables(
     by_terms: dict[str, int] = {}
     named = sorted({t.curie for t in meaning.terms})
     if named:
-        for version_id, term, name in _covering_variables(version_ids, named):
-            mapped.setdefault(version_id, {}).setdefault(name, []).append(term)
+        # the shared rule of catalogue.coverage, read from these versions' side
+        for version_id, by_term in coverage.covered_terms(named, version_ids).items():
+            for term, variable_names in sorted(by_term.items()):
+                for name in variable_names:
+                    mapped.setdefault(version_id, {}).setdefault(name, []).append(term)
         for version_id, names in mapped.items():
             by_terms[version_id] = len(names)
     by_words: dict[str, int] = {}
