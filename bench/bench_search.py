@@ -103,6 +103,7 @@ FACETS: list[dict[str, Any]] = [
     {"term": MOLECULAR, "source_type": "registry"},
 ]
 MAIN_STATEMENT = "candidates AS MATERIALIZED"
+SEARCH_SETTINGS = "set_config('enable_seqscan'"  # the search's settings for its transaction
 
 
 def make_app(url: str) -> Any:
@@ -199,7 +200,7 @@ def replay(
 ) -> list[float]:
     """``statements`` in turn on a raw DBAPI connection, rows fetched, ``runs`` times after one
     warm-up, each run in its own transaction after the session settings the search made
-    (PostgreSQL: ``SET LOCAL …``, not timed): the search's SQL without the framework."""
+    (PostgreSQL: ``set_config(…, true)``, not timed): the search's SQL without the framework."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
@@ -259,7 +260,7 @@ def measure(url: str, rounds: int) -> dict[str, Any]:
                 for statement, params, _t in capture.statements
                 if statement.strip().upper() not in TRANSACTION_CONTROL
             ]
-            settings = [s[0] for s in capture.statements if s[0].startswith("SET LOCAL")]
+            settings = [s[0] for s in capture.statements if SEARCH_SETTINGS in s[0]]
             main_sql[query].append(main[0][2])
             other_sql[query].append(sum(s[2] for s in capture.statements) - main[0][2])
             statements_per_search.append(len(capture.statements))

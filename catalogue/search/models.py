@@ -87,6 +87,9 @@ class SearchDocumentText(Base):
     description as plain text for snippets."""
 
     __tablename__ = "search_document_texts"
+    # PostgreSQL: every value larger than a pointer out of line, so that reading a common
+    # word's documents from their rows touches a few hundred narrow pages, not the text
+    __table_args__ = {"postgresql_with": {"toast_tuple_target": 128}}
 
     document_id: Mapped[int] = mapped_column(
         ForeignKey("search_documents.id", ondelete="CASCADE"),

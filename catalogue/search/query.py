@@ -29,10 +29,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import false, func, select, union_all
+from sqlalchemy import bindparam, false, func, select, union_all
 
 from catalogue.search import text
 from catalogue.search.backends import backend_for
@@ -52,6 +53,12 @@ FUZZY_MIN_LENGTH = 4
 FUZZY_SIMILARITY = 0.4  # trigram similarity a correction needs
 FUZZY_RATIO = 75  # and edit similarity (rapidfuzz ratio, 0-100)
 MAX_CORRECTIONS = 2
+NAMES_PER_START = 40
+#: the names a query may name: current terms, not data-use conditions
+_VISIBLE = (
+    TermName.is_obsolete == false(),
+    TermName.ontology_prefix.not_in(EXCLUDED_ONTOLOGIES),
+)
 
 
 @dataclass
@@ -161,10 +168,6 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
     if not spans:
         return {}
     names = {name for spellings in spans.values() for name in spellings}
-    visible = [
-        TermName.is_obsolete == false(),
-        TermName.ontology_prefix.not_in(EXCLUDED_ONTOLOGIES),
-    ]
     exact: dict[str, set[str]] = {}  # name → curies (the name is the whole of a term's name)
     ends: dict[str, set[str]] = {}  # name → curies (the name ends a term's name)
     for name, curie, is_word_start, kind, prefix in session.execute(
@@ -174,7 +177,7 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
             TermName.is_word_start,
             TermName.kind,
             TermName.ontology_prefix,
-        ).where(TermName.name.in_(sorted(names)), *visible)
+        ).where(TermName.name.in_(sorted(names)), *_VISIBLE)
     ):
         if not is_word_start:
             exact.setdefault(name, set()).add(curie)
@@ -187,8 +190,7 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
             if len(n.replace(" ", "")) >= MIN_PARTIAL_LENGTH
             and n not in exact
             and (" " in n or n in symbols or text.fold_spelling(n) in symbols)
-        },
-        visible,
+        }
     )
     found: dict[int, tuple[int, list[NamedTerm]]] = {}
     labels = _Labels()
@@ -226,34 +228,45 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
     return found
 
 
-def _names_beginning(starts: set[str], visible: Sequence[Any]) -> dict[str, set[str]]:
+def _names_beginning(starts: set[str]) -> dict[str, set[str]]:
     """``{start: curies}`` of the whole names that begin with ``start`` and more words (a
     handful per start: more than that and the start is too common to name anything)."""
     if not starts:
         return {}
-    limit = 40
-    parts = []
-    for start in sorted(starts):
+    ordered = sorted(starts)
+    params: dict[str, str] = {}
+    for i, start in enumerate(ordered):
         low = start + " "
+        params[f"low_{i}"], params[f"high_{i}"] = low, prefix_upper_bound(low)
+    found: dict[str, set[str]] = {}
+    for curie, name in get_session().execute(_names_beginning_statement(len(ordered)), params):
+        for start in ordered:
+            if name.startswith(start + " "):
+                found.setdefault(start, set()).add(curie)
+    return found
+
+
+@lru_cache(maxsize=32)
+def _names_beginning_statement(count: int) -> Any:
+    """One statement for ``count`` starts (bound as ``low_i``/``high_i``): a query's runs of
+    words give a dozen starts, and building a dozen limited selects anew for every search took
+    longer than running them."""
+    parts = []
+    for i in range(count):
         subquery = (
             select(TermName.term_curie, TermName.name)
             .where(
                 TermName.is_word_start == false(),
                 TermName.kind == NameKind.LABEL,
-                TermName.name >= low,
-                TermName.name < prefix_upper_bound(low),
-                *visible,
+                TermName.name >= bindparam(f"low_{i}"),
+                TermName.name < bindparam(f"high_{i}"),
+                *_VISIBLE,
             )
-            .limit(limit)
+            .limit(NAMES_PER_START)
             .subquery()
         )
         parts.append(select(subquery.c.term_curie, subquery.c.name))
-    found: dict[str, set[str]] = {}
-    for curie, name in get_session().execute(union_all(*parts)):
-        for start in starts:
-            if name.startswith(start + " "):
-                found.setdefault(start, set()).add(curie)
-    return found
+    return union_all(*parts)
 
 
 def _topmost(curies: set[str]) -> set[str]:

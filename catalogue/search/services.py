@@ -282,14 +282,32 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
             *flags.values(),
         )
         .select_from(source)
-        .where(*conditions)
+        .where(*conditions, *_failing_at_most_one(list(flags.values())))
         .cte("candidates")
         .prefix_with("MATERIALIZED")
+    )
+    # the candidates passing every facet, once: the page, the total and the counts of the
+    # facets not selected read these (a fraction of the candidates when facets are selected);
+    # only a selected facet's own counts read the candidates that fail it
+    passed_all = (
+        select(candidates)
+        .where(*(candidates.c[f"f_{name}"] for name in flags))
+        .cte("passed_all")
+        .prefix_with("MATERIALIZED")
+        if flags
+        else candidates
     )
 
     def passing(*, but: str | None = None) -> Any:
         chosen = [candidates.c[f"f_{name}"] for name in flags if name != but]
         return and_(true(), *chosen)
+
+    def source_for(facet: str | None = None) -> tuple[Any, Any]:
+        """What a selection reads: the candidates passing every facet, or for a selected
+        facet's own counts the candidates passing every other one."""
+        if facet in flags:
+            return candidates, passing(but=facet)
+        return passed_all, true()
 
     rank: Any = literal_column("0.0")
     if relevance and meaning.keys and backend.ranks:
@@ -297,21 +315,20 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         # score at least as high as the last hit of this page: the others come after the page
         # whatever their rank
         cutoff = (
-            select(candidates.c.score)
-            .where(passing())
-            .order_by(candidates.c.score.desc())
+            select(passed_all.c.score)
+            .order_by(passed_all.c.score.desc())
             .offset(query.page * query.per_page - 1)
             .limit(1)
             .scalar_subquery()
         )
         rank = case(
             (
-                candidates.c.score >= func.coalesce(cutoff, -1),
-                backend.rank(candidates.c.id, meaning.keys),
+                passed_all.c.score >= func.coalesce(cutoff, -1),
+                backend.rank(passed_all.c.id, meaning.keys),
             ),
             else_=literal_column("0.0"),
         )
-    passed = select(candidates, rank.label("rank")).where(passing()).subquery("passed")
+    passed = select(passed_all, rank.label("rank")).subquery("passed")
     order = _order(passed, "relevance" if relevance else query.sort)
     page = (
         select(passed.c.id, func.row_number().over(order_by=order).label("position"))
@@ -322,14 +339,10 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     )
     parts = [
         select(_kind("_page"), cast(page.c.id, String), page.c.position),
-        select(_kind("_total"), cast(null(), String), func.count())
-        .select_from(candidates)
-        .where(passing()),
+        select(_kind("_total"), cast(null(), String), func.count()).select_from(passed_all),
     ]
     for facet in registered:
-        counted = facet.counts(
-            candidates, passing(but=facet.name), query.selections.get(facet.name)
-        )
+        counted = facet.counts(*source_for(facet.name), query.selections.get(facet.name))
         for counts in counted if isinstance(counted, list) else [counted]:
             columns = list(counts.subquery().c)
             parts.append(select(_kind(facet.name), cast(columns[0], String), columns[1]))
@@ -349,6 +362,15 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     ordered = sorted(page_ids, key=page_ids.__getitem__)
     items = _hits(ordered, meaning, backend, relevance) if ordered else []
     return SearchResult(query, meaning, items, total, facet_values)
+
+
+def _failing_at_most_one(flags: list[Any]) -> list[Any]:
+    """A condition keeping the documents that fail at most one of the selected facets' flags
+    (none when fewer than two are selected): a document failing two is in no count."""
+    if len(flags) < 2:
+        return []
+    failures = [case((flag, 0), else_=1) for flag in flags]
+    return [sum(failures[1:], failures[0]) <= 1]
 
 
 def _kind(name: str) -> Any:

@@ -20,7 +20,7 @@ exactly when it is one that matched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -131,20 +131,36 @@ def _token_keys(token: str) -> frozenset[str]:
     return frozenset(k for w in words(token) if (k := key_of(w)) is not None)
 
 
-def _tokens(text: str) -> list[tuple[int, int, frozenset[str]]]:
+def _tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     """``(start, end, keys)`` of each word of the original text (a word such as ``hgbDx`` or
     ``β2`` may stand for several keys)."""
+    if len(text) <= SHORT_TEXT:
+        return _short_tokens(text)
+    return _tokens_of(text)
+
+
+#: names, labels, titles and keywords repeat across datasets ("Date of diagnosis"): their
+#: tokens are remembered; descriptions are read anew
+SHORT_TEXT = 120
+
+
+@lru_cache(maxsize=20_000)
+def _short_tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    return _tokens_of(text)
+
+
+def _tokens_of(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     token_keys = _token_keys
-    return [
+    return tuple(
         (match.start(), match.end(), found)
         for match in _WORD.finditer(text)
         if (found := token_keys(match.group()))
-    ]
+    )
 
 
 def _marked(
     text: str,
-    tokens: list[tuple[int, int, frozenset[str]]],
+    tokens: Sequence[tuple[int, int, frozenset[str]]],
     wanted: set[str],
     begin: int = 0,
     end: int | None = None,
