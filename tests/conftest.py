@@ -36,7 +36,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
-    return create_app({"DATABASE_URL": database_url}, env=TEST_ENV)
+    return create_app({"DATABASE_URL": database_url, "SEARCH_CHECK_STATEMENTS": True}, env=TEST_ENV)
 
 
 @pytest.fixture(autouse=True)

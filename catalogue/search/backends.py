@@ -67,23 +67,39 @@ class SearchBackend:
 
     # --- querying ---------------------------------------------------------------------------
 
-    def documents_matching(self, groups: Sequence[Group]) -> Any:
-        """``SELECT id`` of the documents that hold every group (each in any field)."""
+    def group_expression(self, group: Group) -> str:
+        """The backend's query text for one group (bound as a parameter, never written into
+        the statement)."""
         raise NotImplementedError
 
-    def group_scores(self, group: Group, name: str) -> Any:
+    def groups_expression(self, groups: Sequence[Group]) -> str:
+        """The backend's query text for documents holding every group."""
+        raise NotImplementedError
+
+    def rank_expression(self, keys: Sequence[str]) -> str:
+        """The query text :meth:`rank` ranks by (any of ``keys``)."""
+        return ""
+
+    def documents_matching(self, expression: Any) -> Any:
+        """``SELECT id`` of the documents that hold every group (each in any field), given
+        :meth:`groups_expression` as a bound parameter."""
+        raise NotImplementedError
+
+    def group_scores(self, expression: Any, name: str) -> Any:
         """A subquery ``(id, tier)`` of the documents that hold the group in some field:
         ``tier`` is 1, plus 7 when the title holds it, 3 for the keywords and 1 for the
         description — 8, 4, 2 for a word in one of them, 1 for a word only in the variables
         (the same score on both databases). One lookup over all fields finds the documents;
         the title, keywords and description, which are small, say where. A materialised CTE
         called ``name``: joined with the other words' as it is, SQLite would read one word's
-        matches again for every match of the other."""
+        matches again for every match of the other. ``expression``: :meth:`group_expression`
+        as a bound parameter."""
         raise NotImplementedError
 
-    def rank(self, document_id: Any, keys: Sequence[str]) -> Any:
-        """The database's own text rank of the document ``document_id`` (a column) for any of
-        ``keys``, where it has a cheap one, to order equal scores: an expression evaluated
+    def rank(self, document_id: Any, expression: Any) -> Any:
+        """The database's own text rank of the document ``document_id`` (a column) for
+        :meth:`rank_expression` (bound), where it has a cheap one, to order equal scores: an
+        expression evaluated
         only for the candidates that pass every facet, not for every document holding a word.
         0 on SQLite (``bm25`` costs tens of milliseconds over a word that is in every
         dataset); ``ts_rank`` with weights A-D on PostgreSQL."""
@@ -149,17 +165,24 @@ class SqliteBackend(SearchBackend):
     )
 
     @staticmethod
-    def _matches(fts: Any, expression: str) -> Any:
-        return literal_column(fts.name).op("MATCH")(bindparam(None, expression, type_=String))
+    def _matches(fts: Any, expression: Any) -> Any:
+        if isinstance(expression, str):
+            expression = bindparam(None, expression, type_=String)
+        return literal_column(fts.name).op("MATCH")(expression)
 
-    def _match(self, fts: Any, expression: str) -> Any:
+    def _match(self, fts: Any, expression: Any) -> Any:
         return select(fts.c.rowid.label("id")).where(self._matches(fts, expression))
 
-    def documents_matching(self, groups: Sequence[Group]) -> Any:
-        return self._match(self.everything, " AND ".join(fts5_group(g) for g in groups))
+    def group_expression(self, group: Group) -> str:
+        return fts5_group(group)
 
-    def group_scores(self, group: Group, name: str) -> Any:
-        expression = fts5_group(group)
+    def groups_expression(self, groups: Sequence[Group]) -> str:
+        return " AND ".join(fts5_group(g) for g in groups)
+
+    def documents_matching(self, expression: Any) -> Any:
+        return self._match(self.everything, expression)
+
+    def group_scores(self, expression: Any, name: str) -> Any:
         everything = self.everything
         tier: Any = literal_column("1")
         for fts, extra in self.fields:
@@ -294,16 +317,25 @@ class PostgresBackend(SearchBackend):
         "ix_search_variables_keys_tsv",
     )
 
-    def documents_matching(self, groups: Sequence[Group]) -> Any:
+    def group_expression(self, group: Group) -> str:
+        return tsquery_group(group)
+
+    def groups_expression(self, groups: Sequence[Group]) -> str:
+        return tsquery(groups)
+
+    def rank_expression(self, keys: Sequence[str]) -> str:
+        return tsquery([list(keys)])
+
+    def documents_matching(self, expression: Any) -> Any:
         # every group at once through the index of all fields
         return select(SearchDocumentText.document_id).where(
-            self.all_tsv.op("@@")(_tsquery(tsquery(groups)))
+            self.all_tsv.op("@@")(_tsquery(expression))
         )
 
-    def group_scores(self, group: Group, name: str) -> Any:
+    def group_scores(self, expression: Any, name: str) -> Any:
         # every answer from a GIN index: testing a document's tsvectors row by row would
         # unpack (de-TOAST) them, which costs more than the index lookups
-        query = _tsquery(tsquery_group(group))
+        query = _tsquery(expression)
         texts = SearchDocumentText.__table__
         everything = texts.alias("everything")
         tier: Any = literal_column("1")
@@ -318,12 +350,12 @@ class PostgresBackend(SearchBackend):
             .prefix_with("MATERIALIZED")
         )
 
-    def rank(self, document_id: Any, keys: Sequence[str]) -> Any:
+    def rank(self, document_id: Any, expression: Any) -> Any:
         # one index lookup and one ts_rank per candidate that passed the facets (computing it
         # for every document holding a common word unpacked thousands of tsvectors: ~40 ms)
         texts = SearchDocumentText.__table__.alias("ranked")
         weights: Any = literal_column("'{0.1, 0.2, 0.4, 1.0}'::float4[]")  # D, C, B, A
-        query = _tsquery(tsquery([list(keys)]))
+        query = _tsquery(expression)
         rank = (
             select(func.ts_rank(weights, literal_column("ranked.ranked_tsv"), query))
             .where(texts.c.document_id == document_id)
@@ -393,10 +425,10 @@ class PostgresBackend(SearchBackend):
             session.execute(text(f"ANALYZE {name}"))
 
 
-def _tsquery(expression: str) -> Any:
-    return func.to_tsquery(
-        literal_column("'simple'::regconfig"), bindparam(None, expression, type_=String)
-    )
+def _tsquery(expression: Any) -> Any:
+    if isinstance(expression, str):
+        expression = bindparam(None, expression, type_=String)
+    return func.to_tsquery(literal_column("'simple'::regconfig"), expression)
 
 
 _BACKENDS: dict[str, SearchBackend] = {"sqlite": SqliteBackend(), "postgresql": PostgresBackend()}

@@ -9,16 +9,24 @@ one can add (OR) — the usual faceted-search behaviour.
 Other packages add facets with :func:`register_facet` (governance will add data-use
 permissions): a facet may store what it needs in its own tables, keyed by the document's
 ``version_id`` or ``id``, which the candidates carry.
+
+Search builds its statement once per *shape* and runs it with each search's values as bound
+parameters (see :mod:`catalogue.search.services`). A facet that writes its selection into its
+condition (``column.in_(selection)``) works as it is: by default its shape is the selection
+itself, so that a statement is shared only by searches selecting the same values. The built-in
+facets name their parameters instead (:meth:`Facet.param`, values from
+:meth:`Facet.parameters`), so that their shape is only how many values are selected.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
-from sqlalchemy import and_, case, func, literal_column, or_, select
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy.sql.elements import BindParameter
 
 from catalogue.models import (
     DATA_MODEL_LABELS,
@@ -77,6 +85,22 @@ class Facet:
     def check(self, values: list[str]) -> Any:
         return values
 
+    def shape(self, selection: Any) -> Hashable:
+        """What of the selection (None: nothing selected) changes the statements of
+        :meth:`condition` and :meth:`counts`; the rest must come from :meth:`parameters`. By
+        default the selection itself."""
+        return _hashable(selection)
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        """The values of the parameters :meth:`condition` and :meth:`counts` bind by name
+        (:meth:`param`) for this selection (None: nothing selected)."""
+        return {}
+
+    def param(self, key: str, **kwargs: Any) -> Any:
+        """A bound parameter of this facet, named after it (its value from
+        :meth:`parameters`)."""
+        return bindparam(f"facet_{self.name}_{key}", **kwargs)
+
     def condition(self, document: Any, selection: Any) -> Any:
         """A SQL condition on ``document`` (search_documents, aliased) for the selection."""
         raise NotImplementedError
@@ -110,8 +134,14 @@ class ColumnFacet(Facet):
             )
         return values
 
+    def shape(self, selection: Any) -> Hashable:
+        return selection is not None
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        return {f"facet_{self.name}_values": list(selection)} if selection else {}
+
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return document.c[self.column].in_(selection)
+        return document.c[self.column].in_(self.param("values", expanding=True, type_=String))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c[self.column]
@@ -132,9 +162,16 @@ class SetFacet(Facet):
 
     column: str = ""
 
-    def condition(self, document: Any, selection: list[str]) -> Any:
+    def shape(self, selection: Any) -> Hashable:
+        return len(selection) if selection else 0
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
         # the values were checked: plain codes without LIKE wildcards
-        return or_(*(document.c[self.column].like(f"% {v} %") for v in selection))
+        return {f"facet_{self.name}_{i}": f"% {v} %" for i, v in enumerate(selection or [])}
+
+    def condition(self, document: Any, selection: list[str]) -> Any:
+        column = document.c[self.column]
+        return or_(*(column.like(self.param(str(i), type_=String)) for i in range(len(selection))))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c[self.column]
@@ -227,8 +264,14 @@ class CustodianFacet(Facet):
             raise self.invalid(f"No organisation {', '.join(unknown)}.")
         return values
 
+    def shape(self, selection: Any) -> Hashable:
+        return selection is not None
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        return {f"facet_{self.name}_values": list(selection)} if selection else {}
+
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return document.c.organisation_id.in_(selection)
+        return document.c.organisation_id.in_(self.param("values", expanding=True, type_=String))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c.organisation_id
@@ -278,17 +321,22 @@ def parse_curies(facet: Facet, values: list[str], ontology: str | None) -> list[
     return curies
 
 
-def tagged_with(document: Any, curies: Sequence[str]) -> Any:
-    """The document's version is tagged with one of ``curies`` or a term below one (the
-    index keeps every tag with its ancestors: one indexed range per term)."""
+def _curies(curies: Any) -> Any:
+    return curies if isinstance(curies, BindParameter) else list(curies)
+
+
+def tagged_with(document: Any, curies: Any) -> Any:
+    """The document's version is tagged with one of ``curies`` (a list, or a bound parameter
+    expanding to one) or a term below one (the index keeps every tag with its ancestors: one
+    indexed range per term)."""
     return document.c.id.in_(
         select(SearchDocumentDisease.document_id).where(
-            SearchDocumentDisease.term_curie.in_(list(curies))
+            SearchDocumentDisease.term_curie.in_(_curies(curies))
         )
     )
 
 
-def covering(document: Any, curies: Sequence[str]) -> Any:
+def covering(document: Any, curies: Any) -> Any:
     """The document's version has variables for one of ``curies`` (or a term below one), by
     :mod:`catalogue.coverage`'s rule, which the index applied when it wrote the document's
     terms (every ancestor of every covering mapping): one indexed range per term, where the
@@ -296,7 +344,7 @@ def covering(document: Any, curies: Sequence[str]) -> Any:
     (a second on a million variables)."""
     return document.c.id.in_(
         select(SearchDocumentTerm.document_id).where(
-            SearchDocumentTerm.term_curie.in_(list(curies))
+            SearchDocumentTerm.term_curie.in_(_curies(curies))
         )
     )
 
@@ -312,8 +360,14 @@ class DiseaseFacet(Facet):
     def check(self, values: list[str]) -> list[str]:
         return parse_curies(self, values, DISEASE_ONTOLOGY)
 
+    def shape(self, selection: Any) -> Hashable:
+        return selection is not None
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        return {f"facet_{self.name}_terms": list(selection)} if selection else {}
+
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return tagged_with(document, selection)
+        return tagged_with(document, self.param("terms", expanding=True, type_=String))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c.diseases
@@ -345,8 +399,23 @@ class TermFacet(Facet):
     def check(self, values: list[str]) -> list[str]:
         return parse_curies(self, values, None)
 
+    def shape(self, selection: Any) -> Hashable:
+        return selection is not None
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        """The selected terms, and for the counts the terms right below them too."""
+        if not selection:
+            return {}
+        children = get_session().scalars(
+            select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(list(selection)))
+        )
+        return {
+            f"facet_{self.name}_terms": list(selection),
+            f"facet_{self.name}_deeper": sorted(set(selection) | set(children)),
+        }
+
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return covering(document, selection)
+        return covering(document, self.param("terms", expanding=True, type_=String))
 
     def roots(self) -> list[str]:
         return list(hierarchy_cache.roots(VARIABLE_ONTOLOGY))
@@ -356,12 +425,8 @@ class TermFacet(Facet):
         selected terms and the terms right below them from the index's term rows."""
         groups = candidates.c.variable_groups
         queries = [select(groups, func.count()).where(where).group_by(groups)]
-        chosen = list(selection or [])
-        if chosen:
-            children = get_session().scalars(
-                select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(chosen))
-            )
-            deeper = sorted(set(chosen) | set(children))
+        if selection:
+            deeper = self.param("deeper", expanding=True, type_=String)
             queries.append(
                 select(SearchDocumentTerm.term_curie, func.count())
                 .where(
@@ -483,13 +548,25 @@ class PatientsFacet(Facet):
             raise self.invalid("patients_min is larger than patients_max.", "patients_max")
         return (low, high)
 
+    def shape(self, selection: Any) -> Hashable:
+        return None if selection is None else tuple(bound is not None for bound in selection)
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        low, high = selection if selection else (None, None)
+        values = {}
+        if low is not None:
+            values[f"facet_{self.name}_min"] = low
+        if high is not None:
+            values[f"facet_{self.name}_max"] = high
+        return values
+
     def condition(self, document: Any, selection: tuple[int | None, int | None]) -> Any:
         low, high = selection
         parts = []
         if low is not None:
-            parts.append(document.c.patients >= low)
+            parts.append(document.c.patients >= self.param("min", type_=Integer))
         if high is not None:
-            parts.append(document.c.patients <= high)
+            parts.append(document.c.patients <= self.param("max", type_=Integer))
         return and_(*parts)
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
@@ -524,6 +601,21 @@ class PatientsFacet(Facet):
                 )
             )
         return out
+
+
+def _hashable(selection: Any) -> Hashable:
+    """A selection as a hashable value (lists as tuples)."""
+    if isinstance(selection, list | tuple):
+        return tuple(_hashable(v) for v in selection)
+    if isinstance(selection, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in selection.items()))
+    if isinstance(selection, set | frozenset):
+        return frozenset(_hashable(v) for v in selection)
+    try:
+        hash(selection)
+    except TypeError:
+        return repr(selection)
+    return selection
 
 
 # --- the registry ---------------------------------------------------------------------------

@@ -16,14 +16,19 @@ PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the most recently upd
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import (
+    Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     false,
@@ -189,15 +194,22 @@ def _integer(
 # --- searching ------------------------------------------------------------------------------
 
 
-def _visible(actor: Actor, d: Any) -> Any:
+def _own(actor: Actor) -> list[str] | None:
+    """The organisations whose drafts the actor sees in place of their published versions
+    (None: every draft, for admins and the system)."""
+    if isinstance(actor, SystemActor) or is_admin(actor):
+        return None
+    return sorted(actor.custodian_of()) if is_user(actor) else []  # type: ignore[union-attr]
+
+
+def _visible(own: list[str] | None, d: Any) -> Any:
     """Published documents for everybody; for custodians, their organisations' drafts in place
     of the published version; for admins, every draft."""
-    if isinstance(actor, SystemActor) or is_admin(actor):
+    if own is None:
         return or_(d.c.is_draft == true(), d.c.has_draft == false())
-    own = sorted(actor.custodian_of()) if is_user(actor) else []  # type: ignore[union-attr]
     if not own:
         return d.c.is_draft == false()
-    mine = d.c.organisation_id.in_(own)
+    mine = d.c.organisation_id.in_(bindparam("own", expanding=True, type_=String))
     return or_(
         and_(d.c.is_draft == false(), or_(d.c.has_draft == false(), ~mine)),
         and_(d.c.is_draft == true(), mine),
@@ -215,6 +227,92 @@ def search(actor: Actor, query: SearchQuery) -> SearchResult:
         return _search(actor, query)
 
 
+@dataclass
+class _Plan:
+    """What the main statement is built from: its shape (what changes the SQL) apart from its
+    values (bound parameters, by name)."""
+
+    own: list[str] | None
+    meaning: Interpretation
+    query: SearchQuery
+    registered: list[Facet]
+    backend: Any
+    relevance: bool
+
+    @property
+    def ranks(self) -> bool:
+        return self.relevance and bool(self.meaning.keys) and self.backend.ranks
+
+    def shape(self) -> Hashable:
+        return (
+            self.backend.name,
+            None if self.own is None else bool(self.own),
+            self.relevance,
+            self.query.sort,
+            tuple((len(p.groups), bool(p.terms)) for p in self.meaning.parts),
+            self.ranks,
+            tuple(
+                (type(f), f.name, f.shape(self.query.selections.get(f.name)))
+                for f in self.registered
+            ),
+        )
+
+    def values(self) -> dict[str, Any]:
+        backend, query = self.backend, self.query
+        values: dict[str, Any] = {}
+        if self.own:
+            values["own"] = self.own
+        for i, part in enumerate(self.meaning.parts):
+            if part.terms:
+                values[f"terms_{i}"] = part.curies
+            if self.relevance:
+                for j, group in enumerate(part.groups):
+                    values[f"group_{i}_{j}"] = backend.group_expression(group)
+            elif part.terms and part.groups:
+                values[f"words_{i}"] = backend.groups_expression(part.groups)
+        plain = [g for p in self.meaning.parts if not p.terms for g in p.groups]
+        if plain and not self.relevance:
+            values["plain"] = backend.groups_expression(plain)
+        for facet in self.registered:
+            values.update(facet.parameters(query.selections.get(facet.name)))
+        if self.ranks:
+            values["rank_query"] = backend.rank_expression(self.meaning.keys)
+            values["cutoff_offset"] = query.page * query.per_page - 1
+        values["page_limit"] = query.per_page
+        values["page_offset"] = (query.page - 1) * query.per_page
+        return values
+
+
+class _Statements:
+    """The main statements built so far, by shape (least recently used forgotten first):
+    building one costs ~5 ms of Python, running a built one with new values nothing."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._built: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, shape: Hashable) -> Any:
+        with self._lock:
+            statement = self._built.get(shape)
+            if statement is not None:
+                self._built.move_to_end(shape)
+            return statement
+
+    def put(self, shape: Hashable, statement: Any) -> None:
+        with self._lock:
+            self._built[shape] = statement
+            while len(self._built) > self.size:
+                self._built.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._built.clear()
+
+
+STATEMENTS = _Statements(64)
+
+
 def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     session = get_session()
     backend = backend_for(session)
@@ -224,17 +322,72 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     if query.q and meaning.is_empty:
         # only words that mean nothing to search ("the", "*", "AND"): nothing can match them
         return SearchResult(query, meaning, [], 0, _empty_facets(registered, query))
-    d = DOCUMENT
-    conditions = [_visible(actor, d)]
     relevance = query.sort == "relevance" and not meaning.is_empty
+    plan = _Plan(_own(actor), meaning, query, registered, backend, relevance)
+    values = plan.values()
+    shape = plan.shape()
+    statement = STATEMENTS.get(shape)
+    if statement is None:
+        statement = _statement(plan)
+        STATEMENTS.put(shape, statement)
+    elif current_app.config.get("SEARCH_CHECK_STATEMENTS"):
+        _check_statement(session, statement, _statement(plan), values)
+    page_ids: dict[int, int] = {}
+    total = 0
+    rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
+    for kind, value, number in session.execute(statement, values).all():
+        if kind == "_page":
+            page_ids[int(value)] = number
+        elif kind == "_total":
+            total = number
+        elif value is not None:
+            rows_by_facet[kind].append((value, number))
+    facet_values = {
+        f.name: f.values(rows_by_facet[f.name], query.selections.get(f.name)) for f in registered
+    }
+    ordered = sorted(page_ids, key=page_ids.__getitem__)
+    items = _hits(ordered, meaning, backend, relevance) if ordered else []
+    return SearchResult(query, meaning, items, total, facet_values)
+
+
+def _check_statement(session: Any, cached: Any, fresh: Any, values: dict[str, Any]) -> None:
+    """Tests: the statement built for an earlier search of the same shape, run with this
+    search's values, is the statement built for this one (same SQL, same parameters)."""
+    dialect = session.get_bind().dialect
+    a, b = cached.compile(dialect=dialect), fresh.compile(dialect=dialect)
+    if a.string != b.string:
+        raise AssertionError("a cached search statement differs from a fresh one in its SQL")
+    if a.construct_params(values) != b.construct_params(values):
+        raise AssertionError(
+            "a cached search statement differs from a fresh one in its parameters: a value is "
+            "written into the statement instead of bound by name"
+        )
+
+
+def _statement(plan: _Plan) -> Any:
+    """The main statement for the plan's shape: every value a named parameter (see
+    :meth:`_Plan.values`). The candidates (visible, matching every part of the query, one flag
+    per selected facet) are a materialised CTE; the page, the total and each facet's counts
+    are ``UNION ALL``-ed selections of them."""
+    backend, meaning, query, registered = plan.backend, plan.meaning, plan.query, plan.registered
+    relevance = plan.relevance
+    d = DOCUMENT
+    conditions = [_visible(plan.own, d)]
     source: Any = d
     scores: list[Any] = []
+
+    def words(name: str) -> Any:
+        return bindparam(name, type_=String)
+
+    def curies(i: int) -> Any:
+        return bindparam(f"terms_{i}", expanding=True, type_=String)
+
     if relevance:
         # a word's lookups (one per field) say both whether and where it matched
-        for part in meaning.parts:
+        for i, part in enumerate(meaning.parts):
             found = []
-            for group in part.groups:
-                scored = backend.group_scores(group, f"word_{len(scores)}")
+            for j, _group in enumerate(part.groups):
+                scored = backend.group_scores(words(f"group_{i}_{j}"), f"word_{len(scores)}")
                 if part.terms:
                     source = source.outerjoin(scored, scored.c.id == d.c.id)
                 else:
@@ -242,21 +395,21 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
                 found.append(scored)
                 scores.append(func.coalesce(scored.c.tier, 0))
             if part.terms:
-                tagged = tagged_with(d, part.curies)
-                covered = covering(d, part.curies)
+                tagged = tagged_with(d, curies(i))
+                covered = covering(d, curies(i))
                 holds = [and_(*(f.c.id.is_not(None) for f in found))] if found else []
                 conditions.append(or_(*holds, tagged, covered))
                 scores.append(case((tagged, TAG_SCORE), else_=0))
                 scores.append(case((covered, COVER_SCORE), else_=0))
     else:
-        plain = [g for p in meaning.parts if not p.terms for g in p.groups]
-        if plain:  # the plain words together
-            conditions.append(d.c.id.in_(backend.documents_matching(plain)))
-        for part in meaning.parts:
+        if any(p.groups for p in meaning.parts if not p.terms):  # the plain words together
+            conditions.append(d.c.id.in_(backend.documents_matching(words("plain"))))
+        for i, part in enumerate(meaning.parts):
             if part.terms:
-                alternatives = [tagged_with(d, part.curies), covering(d, part.curies)]
+                alternatives = [tagged_with(d, curies(i)), covering(d, curies(i))]
                 if part.groups:
-                    alternatives.insert(0, d.c.id.in_(backend.documents_matching(part.groups)))
+                    holding = backend.documents_matching(words(f"words_{i}"))
+                    alternatives.insert(0, d.c.id.in_(holding))
                 conditions.append(or_(*alternatives))
     score = sum(scores[1:], scores[0]) if scores else literal_column("0")
     flags = {
@@ -298,33 +451,30 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         else candidates
     )
 
-    def passing(*, but: str | None = None) -> Any:
-        chosen = [candidates.c[f"f_{name}"] for name in flags if name != but]
-        return and_(true(), *chosen)
-
-    def source_for(facet: str | None = None) -> tuple[Any, Any]:
-        """What a selection reads: the candidates passing every facet, or for a selected
-        facet's own counts the candidates passing every other one."""
+    def source_for(facet: str) -> tuple[Any, Any]:
+        """What a facet's counts read: the candidates passing every facet, or for a selected
+        facet the candidates passing every other one."""
         if facet in flags:
-            return candidates, passing(but=facet)
+            others = [candidates.c[f"f_{name}"] for name in flags if name != facet]
+            return candidates, and_(true(), *others)
         return passed_all, true()
 
     rank: Any = literal_column("0.0")
-    if relevance and meaning.keys and backend.ranks:
+    if plan.ranks:
         # the rank only orders equal scores, so it is computed only for the candidates that
         # score at least as high as the last hit of this page: the others come after the page
         # whatever their rank
         cutoff = (
             select(passed_all.c.score)
             .order_by(passed_all.c.score.desc())
-            .offset(query.page * query.per_page - 1)
+            .offset(bindparam("cutoff_offset", type_=Integer))
             .limit(1)
             .scalar_subquery()
         )
         rank = case(
             (
                 passed_all.c.score >= func.coalesce(cutoff, -1),
-                backend.rank(passed_all.c.id, meaning.keys),
+                backend.rank(passed_all.c.id, words("rank_query")),
             ),
             else_=literal_column("0.0"),
         )
@@ -333,8 +483,8 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     page = (
         select(passed.c.id, func.row_number().over(order_by=order).label("position"))
         .order_by(*order)
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
+        .limit(bindparam("page_limit", type_=Integer))
+        .offset(bindparam("page_offset", type_=Integer))
         .subquery()
     )
     parts = [
@@ -346,22 +496,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         for counts in counted if isinstance(counted, list) else [counted]:
             columns = list(counts.subquery().c)
             parts.append(select(_kind(facet.name), cast(columns[0], String), columns[1]))
-    page_ids: dict[int, int] = {}
-    total = 0
-    rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
-    for kind, value, number in session.execute(union_all(*parts)).all():
-        if kind == "_page":
-            page_ids[int(value)] = number
-        elif kind == "_total":
-            total = number
-        elif value is not None:
-            rows_by_facet[kind].append((value, number))
-    facet_values = {
-        f.name: f.values(rows_by_facet[f.name], query.selections.get(f.name)) for f in registered
-    }
-    ordered = sorted(page_ids, key=page_ids.__getitem__)
-    items = _hits(ordered, meaning, backend, relevance) if ordered else []
-    return SearchResult(query, meaning, items, total, facet_values)
+    return union_all(*parts)
 
 
 def _failing_at_most_one(flags: list[Any]) -> list[Any]:

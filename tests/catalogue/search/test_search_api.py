@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import and_, text
+from sqlalchemy import and_, or_, text
 
+from catalogue.search import facets, services
 from core.db import get_session
-from tests.catalogue.search.conftest import AML, CLL, HB, MDS, MYELOID, MYELOMA, PLATELETS
+from tests.catalogue.search.conftest import AML, CLL, COUNTS, HB, MDS, MYELOID, MYELOMA, PLATELETS
 
 PUBLIC = {
     "aml-elderly",
@@ -412,3 +413,48 @@ def test_cll_and_aml_words_and_tags_combine(client, corpus):
         "aml-elderly",
         "cll-cohort",
     }
+
+
+# (first search, a second of the same shape): words, a term, facets, pages and sorts
+SAME_SHAPE = [
+    ({"q": "leukaemia", "country": "NL"}, {"q": "registry", "country": "FR"}),
+    ({"q": "myeloma"}, {"q": "AML"}),
+    ({"disease": MYELOID, "page": "1"}, {"disease": CLL, "page": "2", "per_page": "2"}),
+    ({"q": "haemoglobin", "term": COUNTS}, {"q": "Hb", "term": HB}),
+    ({"patients_min": "100", "sort": "title"}, {"patients_min": "400", "sort": "title"}),
+    ({"country": ["NL", "FR"], "sort": "patients"}, {"country": ["DE", "NL"], "sort": "patients"}),
+]
+
+
+@pytest.mark.parametrize(("first", "second"), SAME_SHAPE)
+def test_a_statement_built_for_one_search_answers_another_of_its_shape(
+    client, corpus, first, second
+):
+    """The main statement is built once per shape and run with each search's values: the
+    second search, run with the first one's statement, answers as if built for it alone."""
+    services.STATEMENTS.clear()
+    client.get("/api/v1/search", query_string=first)
+    reused = client.get("/api/v1/search", query_string=second).json
+    assert len(services.STATEMENTS._built) == 1  # one shape, one statement
+    services.STATEMENTS.clear()
+    alone = client.get("/api/v1/search", query_string=second).json
+    assert reused == alone
+
+
+def test_a_value_written_into_a_shared_statement_is_caught(client, corpus, monkeypatch, caplog):
+    """Tests run with SEARCH_CHECK_STATEMENTS: a facet that writes its values into the
+    statement but says they do not change it (its shape) would answer one search with another
+    one's values; the check compares every reused statement with a fresh one and fails."""
+    country = next(f for f in facets.facets() if f.name == "country")
+
+    def written(document, selection):
+        return or_(*(document.c.countries.like(f"% {v} %") for v in selection))
+
+    monkeypatch.setattr(country, "condition", written)
+    monkeypatch.setattr(country, "parameters", lambda selection: {})
+    services.STATEMENTS.clear()
+    client.get("/api/v1/search", query_string={"country": "NL"})
+    caught = client.get("/api/v1/search", query_string={"country": "FR"})
+    services.STATEMENTS.clear()
+    assert caught.status_code == 500
+    assert "instead of bound by name" in caplog.text

@@ -9,7 +9,7 @@ a page of hits only. Rows written before this revision keep their layout until t
 
 Revision ID: d2b7e4c1a9f6
 Revises: c4a9e2f71d35
-Create Date: 2026-11-30 17:20:00.000000
+Create Date: 2026-11-29 17:20:00.000000
 """
 
 from collections.abc import Sequence
