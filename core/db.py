@@ -171,10 +171,15 @@ def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
 
         raw.set_progress_handler(_interrupt, 10_000)
     else:
-        previous = session.scalar(text("SELECT current_setting('statement_timeout')"))
-        session.execute(
-            text("SELECT set_config('statement_timeout', :value, true)"), {"value": str(limit)}
-        )
+        # the setting as it was, and the new one for this transaction, in one round trip (a
+        # select list is evaluated left to right)
+        previous = session.execute(
+            text(
+                "SELECT current_setting('statement_timeout'), "
+                "set_config('statement_timeout', :value, true)"
+            ),
+            {"value": str(limit)},
+        ).one()[0]
     try:
         yield session
     except OperationalError as exc:

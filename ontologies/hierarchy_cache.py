@@ -25,7 +25,8 @@ MAX_ENTRIES = 100_000
 
 _lock = threading.Lock()
 _stamp: Any = None
-_labels: dict[str, str] = {}
+_terms: dict[str, tuple[str, str]] = {}  # curie → (label, ontology prefix)
+_narrower: dict[str, int] = {}
 _parents: dict[str, tuple[str, ...]] = {}
 _ancestors: dict[str, frozenset[str]] = {}
 _roots: dict[str, tuple[str, ...]] = {}
@@ -48,8 +49,9 @@ def _fresh() -> None:
         ).one()
     )
     with _lock:
-        if stamp != _stamp or len(_labels) + len(_parents) + len(_ancestors) > MAX_ENTRIES:
-            _labels.clear()
+        if stamp != _stamp or len(_terms) + len(_parents) + len(_ancestors) > MAX_ENTRIES:
+            _terms.clear()
+            _narrower.clear()
             _parents.clear()
             _ancestors.clear()
             _roots.clear()
@@ -61,7 +63,8 @@ def forget() -> None:
     """Drop every cached entry (tests; after changes that bypass the loaders)."""
     global _stamp
     with _lock:
-        _labels.clear()
+        _terms.clear()
+        _narrower.clear()
         _parents.clear()
         _ancestors.clear()
         _roots.clear()
@@ -69,20 +72,43 @@ def forget() -> None:
     get_session().info.pop("hierarchy_checked", None)
 
 
-def labels(curies: Iterable[str]) -> dict[str, str]:
-    """The label of each known term among ``curies`` (unknown ones are left out)."""
+def terms(curies: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """``(label, ontology prefix)`` of each known term among ``curies`` (unknown ones are left
+    out)."""
     _fresh()
     wanted = set(curies)
-    missing = sorted(wanted - _labels.keys())
+    missing = sorted(wanted - _terms.keys())
     if missing:
-        found: dict[str, str] = dict(
-            get_session()
-            .execute(select(Term.curie, Term.label).where(Term.curie.in_(missing)))
-            .all()
+        rows = get_session().execute(
+            select(Term.curie, Term.label, Term.ontology_prefix).where(Term.curie.in_(missing))
         )
+        found = {c: (label or c, prefix) for c, label, prefix in rows}
         with _lock:
-            _labels.update({c: label or c for c, label in found.items()})
-    return {c: _labels[c] for c in wanted if c in _labels}
+            _terms.update(found)
+    return {c: _terms[c] for c in wanted if c in _terms}
+
+
+def labels(curies: Iterable[str]) -> dict[str, str]:
+    """The label of each known term among ``curies`` (unknown ones are left out)."""
+    return {c: label for c, (label, _prefix) in terms(curies).items()}
+
+
+def narrower_counts(curies: Iterable[str]) -> dict[str, int]:
+    """How many terms lie below each of ``curies`` (0 for a leaf or an unknown term)."""
+    _fresh()
+    wanted = set(curies)
+    missing = sorted(wanted - _narrower.keys())
+    if missing:
+        found = dict.fromkeys(missing, 0)
+        for curie, count in get_session().execute(
+            select(TermClosure.ancestor_curie, func.count())
+            .where(TermClosure.ancestor_curie.in_(missing), TermClosure.depth > 0)
+            .group_by(TermClosure.ancestor_curie)
+        ):
+            found[curie] = count
+        with _lock:
+            _narrower.update(found)
+    return {c: _narrower[c] for c in wanted}
 
 
 def parents(curies: Iterable[str]) -> dict[str, tuple[str, ...]]:

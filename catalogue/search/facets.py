@@ -41,7 +41,7 @@ from core.errors import InvalidInput
 from core.models import Organisation
 from ontologies import hierarchy_cache
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
-from ontologies.models import Term, TermEdge
+from ontologies.models import TermEdge
 
 AGE_GROUP_LABELS = {
     AgeGroup.PAEDIATRIC: "Paediatric",
@@ -306,11 +306,7 @@ def parse_curies(facet: Facet, values: list[str], ontology: str | None) -> list[
         except UnknownIdentifier as exc:
             raise facet.invalid(str(exc)) from exc
     curies = list(dict.fromkeys(curies))
-    rows = dict(
-        get_session()
-        .execute(select(Term.curie, Term.ontology_prefix).where(Term.curie.in_(curies)))
-        .all()
-    )
+    rows = {c: prefix for c, (_label, prefix) in hierarchy_cache.terms(curies).items()}
     unknown = [c for c in curies if c not in rows]
     if unknown:
         raise facet.invalid(f"No loaded term {', '.join(unknown)}.")

@@ -33,13 +33,14 @@ from functools import lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import bindparam, false, func, select, union_all
+from sqlalchemy import bindparam, false, select, union_all
 
 from catalogue.search import text
 from catalogue.search.backends import backend_for
 from catalogue.search.models import SearchWord
 from core.db import get_session
-from ontologies.models import NameKind, Term, TermClosure, TermName
+from ontologies import hierarchy_cache
+from ontologies.models import NameKind, TermClosure, TermName
 from ontologies.text import prefix_upper_bound
 
 _TYPED = re.compile(r"[^\W_]+")
@@ -287,30 +288,19 @@ def _topmost(curies: set[str]) -> set[str]:
 
 class _Labels:
     def terms(self, curies: list[str], kind: str) -> list[NamedTerm]:
-        rows = get_session().execute(
-            select(Term.curie, Term.label, Term.ontology_prefix).where(Term.curie.in_(curies))
-        )
+        found = hierarchy_cache.terms(curies)
         return [
             NamedTerm(curie=c, label=label, ontology=prefix, match=kind)
-            for c, label, prefix in sorted(rows, key=lambda r: (r[2] != "HAEM", r[1].lower()))
+            for c, (label, prefix) in sorted(
+                found.items(), key=lambda r: (r[1][1] != "HAEM", r[1][0].lower())
+            )
         ]
 
 
 def _count_narrower(terms: list[NamedTerm]) -> None:
     if not terms:
         return
-    counts = dict(
-        get_session()
-        .execute(
-            select(TermClosure.ancestor_curie, func.count())
-            .where(
-                TermClosure.ancestor_curie.in_(sorted({t.curie for t in terms})),
-                TermClosure.depth > 0,
-            )
-            .group_by(TermClosure.ancestor_curie)
-        )
-        .all()
-    )
+    counts = hierarchy_cache.narrower_counts({t.curie for t in terms})
     for term in terms:
         term.narrower = counts.get(term.curie, 0)
 

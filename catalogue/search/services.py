@@ -310,7 +310,8 @@ class _Statements:
             self._built.clear()
 
 
-STATEMENTS = _Statements(64)
+#: ~0.5 MB each (with SQLAlchemy's compiled forms); a query mix of 21 searches has 13 shapes
+STATEMENTS = _Statements(32)
 
 
 def _search(actor: Actor, query: SearchQuery) -> SearchResult:
@@ -640,14 +641,6 @@ def _matched_variables(
             by_terms[version_id] = len(names)
     by_words: dict[str, int] = {}
     text_ids: dict[str, list[int]] = {}
-    if meaning.groups:
-        for version_id, variable_id, total in session.execute(
-            backend.variables_matching(version_ids, meaning.groups, VARIABLES_SHOWN)
-        ):
-            text_ids.setdefault(version_id, []).append(variable_id)
-            by_words[version_id] = total
-    wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
-    ids = [i for ids in text_ids.values() for i in ids]
     found: dict[tuple[str, str], Any] = {}
     columns = (
         Variable.id,
@@ -657,23 +650,32 @@ def _matched_variables(
         Variable.description,
         Variable.position,
     )
-    # two indexed lookups (by id; by version and name): an OR of both would scan the table
-    lookups = []
-    if ids:
-        lookups.append(select(*columns).where(Variable.id.in_(ids)))
-    if wanted_names:
+    if meaning.groups:
+        # the variables holding the words, with their rows, in one statement
+        matching = backend.variables_matching(
+            version_ids, meaning.groups, VARIABLES_SHOWN
+        ).subquery()
+        for row in session.execute(
+            select(*columns, matching.c.total)
+            .join(Variable, Variable.id == matching.c.variable_id)
+            .order_by(matching.c.version_id, matching.c.variable_id)
+        ):
+            text_ids.setdefault(row.version_id, []).append(row.id)
+            by_words[row.version_id] = row.total
+            found[(row.version_id, row.name)] = row
+    wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
+    missing = [(v, n) for v, n in wanted_names if (v, n) not in found]
+    if missing:
         # versions by names, then the pairs asked for: SQLite reads a row value IN list by
         # scanning, but two IN lists through the (version_id, name) index
-        lookups.append(
+        pairs = set(missing)
+        for row in session.execute(
             select(*columns).where(
-                Variable.version_id.in_(sorted({v for v, _n in wanted_names})),
-                Variable.name.in_(sorted({n for _v, n in wanted_names})),
+                Variable.version_id.in_(sorted({v for v, _n in missing})),
+                Variable.name.in_(sorted({n for _v, n in missing})),
             )
-        )
-    pairs = set(wanted_names)
-    for number, lookup in enumerate(lookups):
-        for row in session.execute(lookup):
-            if (number == 0 and ids) or (row.version_id, row.name) in pairs:
+        ):
+            if (row.version_id, row.name) in pairs:
                 found[(row.version_id, row.name)] = row
     wanted = set(meaning.keys)
     out: dict[str, list[MatchedVariable]] = {}

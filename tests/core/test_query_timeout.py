@@ -28,11 +28,13 @@ def test_a_runaway_query_is_stopped_and_the_session_stays_usable(app):
 
 def test_quick_queries_pass_and_the_limit_ends_with_the_block(app):
     with app.app_context():
+        postgresql = get_session().get_bind().dialect.name == "postgresql"
         with query_timeout(2000) as session:
             assert session.execute(text("SELECT 2")).scalar() == 2
-        session = get_session()
-        if session.get_bind().dialect.name == "postgresql":
-            assert session.scalar(text("SHOW statement_timeout")) == "0"
+            if postgresql:
+                assert session.scalar(text("SHOW statement_timeout")) == "2s"
+        if postgresql:
+            assert get_session().scalar(text("SHOW statement_timeout")) == "0"
 
 
 def test_postgresql_connections_do_not_jit_compile(app):

@@ -24,6 +24,13 @@ def test_labels_parents_ancestors_and_roots(app, tiny):
         assert hierarchy_cache.ancestors([APL])[APL] == {APL, AML, ROOT}
         assert hierarchy_cache.ancestors(["NCIT:C0"])["NCIT:C0"] == frozenset()
         assert hierarchy_cache.roots("TINY") == (ROOT,)
+        assert hierarchy_cache.terms([AML, "NCIT:C0"]) == {AML: ("Acute Myeloid Leukemia", "TINY")}
+        # APL below AML; TRM below AML and MDS; AML, APL, TRM and MDS below the root
+        assert hierarchy_cache.narrower_counts([AML, APL, "NCIT:C0"]) == {
+            AML: 2,
+            APL: 0,
+            "NCIT:C0": 0,
+        }
 
 
 def test_a_new_version_loaded_here_is_seen_at_once(app, tiny):
