@@ -49,6 +49,9 @@ AGE_GROUP_LABELS = {
     AgeGroup.ELDERLY: "Elderly",
 }
 DISEASE_ONTOLOGY = "HAEM"
+#: between an organisation's id and its name in the custodian facet's rows (ASCII unit
+#: separator: in neither)
+NAME_SEPARATOR = "\x1f"
 #: the vocabulary whose top terms the "has variables for" facet offers to begin with
 VARIABLE_ONTOLOGY = "HV"
 
@@ -274,20 +277,30 @@ class CustodianFacet(Facet):
         return document.c.organisation_id.in_(self.param("values", expanding=True, type_=String))
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        # the organisation's name comes along (``id<US>name``): no second statement for labels
         value = candidates.c.organisation_id
-        return select(value, func.count()).where(where).group_by(value)
+        return (
+            select(value + NAME_SEPARATOR + Organisation.name, func.count())
+            .join_from(candidates, Organisation, Organisation.id == value)
+            .where(where)
+            .group_by(value, Organisation.name)
+        )
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
-        counted = dict(rows)
+        counted: dict[str, int] = {}
+        names: dict[str, str] = {}
+        for value, count in rows:
+            identifier, _sep, name = value.partition(NAME_SEPARATOR)
+            counted[identifier], names[identifier] = count, name
         chosen = set(selection or [])
+        unnamed = sorted(chosen - names.keys())  # selected, but no candidate left
+        if unnamed:
+            for identifier, name in get_session().execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(unnamed))
+            ):
+                names[identifier] = name
         for value in chosen:
             counted.setdefault(value, 0)
-        names = {
-            row.id: row.name
-            for row in get_session().execute(
-                select(Organisation.id, Organisation.name).where(Organisation.id.in_(list(counted)))
-            )
-        }
         items = [
             FacetValue(v, names.get(v, v), n, selected=v in chosen) for v, n in counted.items()
         ]

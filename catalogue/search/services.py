@@ -593,7 +593,7 @@ def _hits(
                 title_html=text.highlight(row.title, wanted),
                 snippet_html=text.snippet(row.description, wanted),
                 keywords=[
-                    (k, text.highlight(k, wanted), bool(set(text.keys(k)) & wanted))
+                    (k, text.highlight(k, wanted), text.holds(k, wanted))
                     for k in row.keywords or []
                 ],
                 status="draft" if row.is_draft else "published",
@@ -679,19 +679,30 @@ def _matched_variables(
                 found[(row.version_id, row.name)] = row
     wanted = set(meaning.keys)
     out: dict[str, list[MatchedVariable]] = {}
+    names_of: dict[str, list[str]] = {}  # version → the mapped names wanted, by name
+    for version_id, name in wanted_names:
+        names_of.setdefault(version_id, []).append(name)
+    rows_of: dict[str, dict[int, Any]] = {}  # version → variable id → row
+    for (version_id, _name), row in found.items():
+        rows_of.setdefault(version_id, {})[row.id] = row
     for version_id in version_ids:
-        chosen: list[Any] = []
-        for _v, name in sorted(
-            ((v, n) for v, n in wanted_names if v == version_id),
-            key=lambda vn: found[vn].position if vn in found else 0,
-        ):
-            if (version_id, name) in found:
-                chosen.append(found[(version_id, name)])
-        by_id = {r.id: r for (v, _n), r in found.items() if v == version_id}
+        # the variables mapped to a named term first, in the dictionary's order ...
+        chosen: list[Any] = sorted(
+            (
+                found[(version_id, n)]
+                for n in names_of.get(version_id, [])
+                if (version_id, n) in found
+            ),
+            key=lambda r: r.position,
+        )
+        taken = {r.id for r in chosen}
+        # ... then those holding the words
+        by_id = rows_of.get(version_id, {})
         for variable_id in text_ids.get(version_id, []):
-            row = by_id.get(variable_id)  # type: ignore[assignment]
-            if row is not None and row not in chosen:
-                chosen.append(row)
+            held = by_id.get(variable_id)
+            if held is not None and held.id not in taken:
+                chosen.append(held)
+                taken.add(held.id)
         terms_of = mapped.get(version_id, {})
         out[version_id] = [
             MatchedVariable(

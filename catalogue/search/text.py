@@ -186,6 +186,11 @@ def highlight(text: str | None, wanted: set[str]) -> Markup:
     return _marked(text, _tokens(text), wanted)
 
 
+def holds(text: str | None, wanted: set[str]) -> bool:
+    """Whether a word of ``text`` has a key in ``wanted``."""
+    return bool(text) and any(found & wanted for _s, _e, found in _tokens(text or ""))
+
+
 def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
     """A window of about ``length`` characters of ``text`` around its densest matches,
     highlighted, with ellipses where it was cut; the start of the text when nothing matches."""

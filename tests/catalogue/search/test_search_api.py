@@ -181,6 +181,18 @@ def test_flat_facet_counts(client, corpus):
         "5000-": 1,
     }
     assert counts(body, "term")["HV:0000003"] == 2  # laboratory: Hb and platelets mapped
+    names = {v["value"]: v["label"] for v in body["facets"]["custodian"]}
+    assert names == {corpus.leiden.id: "Leiden Haematology", corpus.lyon.id: "Lyon Blood Registry"}
+
+
+def test_a_selected_custodian_without_hits_keeps_its_name(client, corpus):
+    # Leiden holds no Spanish lenalidomide dataset; Lyon's is the alternative on offer
+    body = search(client, q="lenalidomide", custodian=corpus.leiden.id, country="ES")
+    assert body["total"] == 0
+    assert [(v["label"], v["count"], v["selected"]) for v in body["facets"]["custodian"]] == [
+        ("Lyon Blood Registry", 1, False),
+        ("Leiden Haematology", 0, True),
+    ]
 
 
 def test_or_within_a_facet_and_across_facets(client, corpus):

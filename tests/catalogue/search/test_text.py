@@ -107,3 +107,13 @@ def test_postgresql_indexes_exactly_our_keys(app):
             {"t": " ".join(keys)},
         )
         assert sorted(lexemes) == sorted(set(keys))
+
+
+def test_holds_tells_whether_a_keyword_matched():
+    wanted = set(text.keys("leukemia"))
+    assert text.holds("Acute myeloid leukaemia", wanted)
+    assert text.holds("leukaemias", wanted)  # the same stem
+    assert not text.holds("Myeloma", wanted)
+    assert not text.holds("", wanted) and not text.holds(None, wanted)
+    long = "filler " * 40 + "leukaemia"  # past the remembered short texts
+    assert text.holds(long, wanted)
