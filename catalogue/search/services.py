@@ -6,6 +6,11 @@ are a materialised CTE carrying one flag per selected facet, and the page, the t
 facet's counts are ``UNION ALL``-ed selections of it. A few small statements then fill in the
 page (titles and snippets, diseases, the variables that matched), never one per hit.
 
+That statement depends on the search's *shape* (how many parts and words, which parts name
+terms, which facets are selected and how, the sort, who asks), not on its values: it is built
+once per shape (:class:`_Plan`, :data:`STATEMENTS`) and run with the values of each search as
+named parameters (:meth:`_Plan.values`).
+
 Relevance is a score the two databases compute alike: per query word, 1 for holding it, plus
 7 when the title holds it, 3 the keywords, 1 the description (8, 4, 2 for a word in one of
 them, 1 for a word only in the variables); per part of the query that names a term, 6 more
