@@ -26,7 +26,6 @@ from typing import Any
 
 import pycountry
 from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, or_, select
-from sqlalchemy.sql.elements import BindParameter
 
 from catalogue.models import (
     DATA_MODEL_LABELS,
@@ -99,10 +98,14 @@ class Facet:
         (:meth:`param`) for this selection (None: nothing selected)."""
         return {}
 
+    def param_name(self, key: str) -> str:
+        """The name of this facet's parameter ``key`` (in :meth:`parameters`)."""
+        return f"facet_{self.name}_{key}"
+
     def param(self, key: str, **kwargs: Any) -> Any:
         """A bound parameter of this facet, named after it (its value from
         :meth:`parameters`)."""
-        return bindparam(f"facet_{self.name}_{key}", **kwargs)
+        return bindparam(self.param_name(key), **kwargs)
 
     def condition(self, document: Any, selection: Any) -> Any:
         """A SQL condition on ``document`` (search_documents, aliased) for the selection."""
@@ -121,7 +124,22 @@ class Facet:
         return InvalidInput.field(param or self.name, message)
 
 
-class ColumnFacet(Facet):
+class ListFacet(Facet):
+    """A facet whose selection is a list of values, bound as one list (``selected()``): its
+    statement is the same whatever and however many values are selected."""
+
+    def shape(self, selection: Any) -> Hashable:
+        return selection is not None
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        return {self.param_name("values"): list(selection)} if selection else {}
+
+    def selected(self) -> Any:
+        """The selected values, as one parameter expanding to the list."""
+        return self.param("values", expanding=True, type_=String)
+
+
+class ColumnFacet(ListFacet):
     """A single-valued column of the document; values from a fixed list."""
 
     column: str = ""
@@ -137,14 +155,8 @@ class ColumnFacet(Facet):
             )
         return values
 
-    def shape(self, selection: Any) -> Hashable:
-        return selection is not None
-
-    def parameters(self, selection: Any) -> dict[str, Any]:
-        return {f"facet_{self.name}_values": list(selection)} if selection else {}
-
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return document.c[self.column].in_(self.param("values", expanding=True, type_=String))
+        return document.c[self.column].in_(self.selected())
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c[self.column]
@@ -170,7 +182,7 @@ class SetFacet(Facet):
 
     def parameters(self, selection: Any) -> dict[str, Any]:
         # the values were checked: plain codes without LIKE wildcards
-        return {f"facet_{self.name}_{i}": f"% {v} %" for i, v in enumerate(selection or [])}
+        return {self.param_name(str(i)): f"% {v} %" for i, v in enumerate(selection or [])}
 
     def condition(self, document: Any, selection: list[str]) -> Any:
         column = document.c[self.column]
@@ -255,7 +267,7 @@ class CountryFacet(SetFacet):
         return country.name if country is not None else value
 
 
-class CustodianFacet(Facet):
+class CustodianFacet(ListFacet):
     name, label = "custodian", "Custodian organisation"
 
     def check(self, values: list[str]) -> list[str]:
@@ -267,14 +279,8 @@ class CustodianFacet(Facet):
             raise self.invalid(f"No organisation {', '.join(unknown)}.")
         return values
 
-    def shape(self, selection: Any) -> Hashable:
-        return selection is not None
-
-    def parameters(self, selection: Any) -> dict[str, Any]:
-        return {f"facet_{self.name}_values": list(selection)} if selection else {}
-
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return document.c.organisation_id.in_(self.param("values", expanding=True, type_=String))
+        return document.c.organisation_id.in_(self.selected())
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         # the organisation's name comes along (``id<US>name``): no second statement for labels
@@ -330,17 +336,13 @@ def parse_curies(facet: Facet, values: list[str], ontology: str | None) -> list[
     return curies
 
 
-def _curies(curies: Any) -> Any:
-    return curies if isinstance(curies, BindParameter) else list(curies)
-
-
 def tagged_with(document: Any, curies: Any) -> Any:
-    """The document's version is tagged with one of ``curies`` (a list, or a bound parameter
+    """The document's version is tagged with one of ``curies`` (a list, or a parameter
     expanding to one) or a term below one (the index keeps every tag with its ancestors: one
     indexed range per term)."""
     return document.c.id.in_(
         select(SearchDocumentDisease.document_id).where(
-            SearchDocumentDisease.term_curie.in_(_curies(curies))
+            SearchDocumentDisease.term_curie.in_(curies)
         )
     )
 
@@ -352,13 +354,11 @@ def covering(document: Any, curies: Any) -> Any:
     rule run live would read every mapping below a group such as "Blood counts and chemistry"
     (a second on a million variables)."""
     return document.c.id.in_(
-        select(SearchDocumentTerm.document_id).where(
-            SearchDocumentTerm.term_curie.in_(_curies(curies))
-        )
+        select(SearchDocumentTerm.document_id).where(SearchDocumentTerm.term_curie.in_(curies))
     )
 
 
-class DiseaseFacet(Facet):
+class DiseaseFacet(ListFacet):
     """Hierarchical: a dataset counts under each of its disease terms and every ancestor of
     them (once, however many of its terms lie below); selecting a term selects what lies
     below it."""
@@ -369,14 +369,8 @@ class DiseaseFacet(Facet):
     def check(self, values: list[str]) -> list[str]:
         return parse_curies(self, values, DISEASE_ONTOLOGY)
 
-    def shape(self, selection: Any) -> Hashable:
-        return selection is not None
-
-    def parameters(self, selection: Any) -> dict[str, Any]:
-        return {f"facet_{self.name}_terms": list(selection)} if selection else {}
-
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return tagged_with(document, self.param("terms", expanding=True, type_=String))
+        return tagged_with(document, self.selected())
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c.diseases
@@ -397,7 +391,7 @@ class DiseaseFacet(Facet):
         return _tree(counted, set(selection or []))
 
 
-class TermFacet(Facet):
+class TermFacet(ListFacet):
     """ "Has variables for": the top terms of the HARMONY variables, each selected term and
     the terms right below a selected one, with the number of candidates that have variables
     for them (through the hierarchy)."""
@@ -408,9 +402,6 @@ class TermFacet(Facet):
     def check(self, values: list[str]) -> list[str]:
         return parse_curies(self, values, None)
 
-    def shape(self, selection: Any) -> Hashable:
-        return selection is not None
-
     def parameters(self, selection: Any) -> dict[str, Any]:
         """The selected terms, and for the counts the terms right below them too."""
         if not selection:
@@ -419,12 +410,12 @@ class TermFacet(Facet):
             select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(list(selection)))
         )
         return {
-            f"facet_{self.name}_terms": list(selection),
-            f"facet_{self.name}_deeper": sorted(set(selection) | set(children)),
+            **super().parameters(selection),
+            self.param_name("deeper"): sorted(set(selection) | set(children)),
         }
 
     def condition(self, document: Any, selection: list[str]) -> Any:
-        return covering(document, self.param("terms", expanding=True, type_=String))
+        return covering(document, self.selected())
 
     def roots(self) -> list[str]:
         return list(hierarchy_cache.roots(VARIABLE_ONTOLOGY))
@@ -564,9 +555,9 @@ class PatientsFacet(Facet):
         low, high = selection if selection else (None, None)
         values = {}
         if low is not None:
-            values[f"facet_{self.name}_min"] = low
+            values[self.param_name("min")] = low
         if high is not None:
-            values[f"facet_{self.name}_max"] = high
+            values[self.param_name("max")] = high
         return values
 
     def condition(self, document: Any, selection: tuple[int | None, int | None]) -> Any:

@@ -194,7 +194,6 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
         }
     )
     found: dict[int, tuple[int, list[NamedTerm]]] = {}
-    labels = _Labels()
     i = 0
     while i < len(words):
         taken = False
@@ -216,7 +215,7 @@ def _find_terms(words: list[str], symbols: set[str]) -> dict[int, tuple[int, lis
                         continue
                 if not curies:
                     continue
-                terms = labels.terms(sorted(curies), match)
+                terms = _named_terms(sorted(curies), match)
                 if terms:
                     found[i] = (length, terms)
                     i += length
@@ -286,15 +285,15 @@ def _topmost(curies: set[str]) -> set[str]:
     return curies - below
 
 
-class _Labels:
-    def terms(self, curies: list[str], kind: str) -> list[NamedTerm]:
-        found = hierarchy_cache.terms(curies)
-        return [
-            NamedTerm(curie=c, label=label, ontology=prefix, match=kind)
-            for c, (label, prefix) in sorted(
-                found.items(), key=lambda r: (r[1][1] != "HAEM", r[1][0].lower())
-            )
-        ]
+def _named_terms(curies: list[str], kind: str) -> list[NamedTerm]:
+    """The known terms among ``curies``, disease terms first, then by label."""
+    found = hierarchy_cache.terms(curies)
+    return [
+        NamedTerm(curie=c, label=label, ontology=prefix, match=kind)
+        for c, (label, prefix) in sorted(
+            found.items(), key=lambda r: (r[1][1] != "HAEM", r[1][0].lower())
+        )
+    ]
 
 
 def _count_narrower(terms: list[NamedTerm]) -> None:
