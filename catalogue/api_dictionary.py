@@ -20,8 +20,10 @@ from catalogue import datasets, variables
 from catalogue.dictionary import export
 from catalogue.dictionary.importer import DictionaryRejected, import_dictionary
 from catalogue.dictionary.records import ValueType
+from core import jobs
 from core.api import API_PREFIX, actor, login_required
 from core.errors import InvalidInput, problem
+from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.schemas import PageQuerySchema, StrictSchema, page_schema
 from core.security import accept_uploads
 
@@ -170,23 +172,63 @@ class DictionaryResource(MethodView):
     @blp.arguments(DictionaryUploadSchema, location="files")
     @blp.arguments(DictionaryFormSchema, location="form")
     @blp.response(200, ImportReportSchema)
+    @blp.alt_response(202, schema=JobSchema, **ACCEPTED_DOC)
     @blp.doc(**IF_MATCH_DOC)
     def post(self, files: dict[str, Any], form: dict[str, Any], identifier: str) -> Any:
         """Import a whole data dictionary into the open draft (multipart ``file``). All or
         nothing: 422 with the report (every problem by row and column) writes nothing; 200
         with the report (variables added, changed, removed, unchanged). 409 on a published
-        dataset without an open draft, 413 too large, 415 unknown format or extension."""
+        dataset without an open draft, 413 too large, 415 unknown format or extension.
+        A file larger than ``JOBS_INLINE_MAX_KB`` (or any, with ``Prefer: respond-async``)
+        is imported by a job: 202 with the job (``Location``), whose result is the report and
+        whose error is the 422 problem with the report."""
         who = actor()
         if_match = request.headers.get("If-Match")
         upload = files.get("file")
         if upload is None:
             datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 come first
             raise InvalidInput.field("file", "Send the dictionary as a multipart file “file”.")
+        data = upload.read()
+        if runs_as_job(len(data)):
+            datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 at once
+            job = jobs.submit_job(
+                who,
+                "dictionary_import",
+                f"Import of {upload.filename or 'a dictionary'} into {identifier}",
+                {
+                    "dataset": identifier,
+                    "filename": upload.filename or "",
+                    "format": form.get("format"),
+                    "if_match": if_match,
+                },
+                data,
+            )
+            return accepted(job)
         report = import_dictionary(
-            who, identifier, upload.read(), upload.filename or "", form.get("format"), if_match
+            who, identifier, data, upload.filename or "", form.get("format"), if_match
         )
         dataset = datasets.get_dataset(who, identifier)
         return report.as_json(), 200, {"ETag": datasets.etag(dataset)}
+
+
+@jobs.handler("dictionary_import")
+def _import_job(job: jobs.JobContext) -> dict[str, Any]:
+    """A dictionary import run by the job worker, as its owner, all or nothing."""
+    params = job.params
+    report = import_dictionary(
+        job.actor,
+        params["dataset"],
+        job.data or b"",
+        params["filename"],
+        params.get("format"),
+        params.get("if_match"),
+        on_phase=job.progress.phases(["reading", "checking", "writing"]),
+    )
+    return {
+        **report.as_json(),
+        "summary": report.summary(),
+        "dataset_url": f"/datasets/{params['dataset']}",
+    }
 
 
 accept_uploads("dictionary_api.DictionaryResource")

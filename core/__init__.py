@@ -43,6 +43,9 @@ def create_app(
     security.init_app(app)
     errors.register_error_handlers(app)
     api.init_app(app)
+    from core import jobs_api
+
+    jobs_api.init_app(app)  # the queue, the jobs resource and page (areas register handlers)
 
     from core.views import bp as core_views
 

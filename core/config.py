@@ -149,6 +149,15 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         # Search, statistics and export queries are cut off after this long (503, not a hung
         # worker).
         "QUERY_TIMEOUT_MS": _int(env, "QUERY_TIMEOUT_MS", 5000),
+        # Background jobs (core.jobs): the queue (a SQLite file under instance/ unless JOBS_URL
+        # names Redis), run in the calling thread in tests; uploads larger than this many KB
+        # are imported by a job (202 Accepted), smaller ones in the request.
+        "JOBS_URL": env.get("JOBS_URL") or env.get("REDIS_URL") or "",
+        "JOBS_IMMEDIATE": _bool(env, "JOBS_IMMEDIATE", harmony_env == "testing"),
+        "JOBS_INLINE_MAX_KB": _int(env, "JOBS_INLINE_MAX_KB", 1024),
+        "JOBS_TIDY_MINUTES": _int(env, "JOBS_TIDY_MINUTES", 10),
+        "JOBS_STALE_MINUTES": _int(env, "JOBS_STALE_MINUTES", 360),
+        "JOBS_KEEP_DAYS": _int(env, "JOBS_KEEP_DAYS", 7),
         "LOG_LEVEL": env.get("LOG_LEVEL", "INFO").upper(),
         "HSTS_SECONDS": _int(env, "HSTS_SECONDS", 31536000),
         # OpenAPI (flask-smorest)

@@ -38,6 +38,7 @@ class World:
     no_mapping: str = "0"  # a mapping id that does not exist
     standard_set: str = "test-set"  # a standard variable set (see the fixture)
     chart: str = "diseases"  # a chart of the dashboard
+    job: str = ""  # a job of ``other_user`` (a researcher and custodian of no role below)
 
 
 @pytest.fixture
@@ -66,7 +67,16 @@ def world(make, app, vocabularies) -> World:
         user = make.user(role, organisation=organisation, committee=committee)
         tokens[role] = make.token(user)
     grant = next(g for g in other.grants if g.role is Role.CUSTODIAN)
-    return World(organisation.id, committee.id, other.id, grant.id, token_id, tokens, **datasets)
+    with app.app_context():
+        from core.jobs import Job
+
+        job = Job(kind="dictionary_import", title="An import", owner_id=other.id)
+        get_session().add(job)
+        get_session().commit()
+        job_id = job.id
+    return World(
+        organisation.id, committee.id, other.id, grant.id, token_id, tokens, job=job_id, **datasets
+    )
 
 
 A, R, C, D, M = ROLES  # anonymous, researcher, custodian, dac member, admin
@@ -278,6 +288,10 @@ API_TABLE = [
     ("GET", "/api/v1/search/variables?terms=HV:0000045", None, ALL_OK),
     ("GET", "/api/v1/stats", None, ALL_OK),
     ("GET", "/api/v1/stats.csv", None, ALL_OK),
+    # jobs: only their owner (not one of these callers) and administrators see them
+    ("GET", "/api/v1/jobs", None, users_only(200)),
+    ("GET", "/api/v1/jobs/{job}", None, admin_only(200, others=404)),
+    ("GET", "/api/v1/jobs/{job}/file", None, users_only(404)),  # no file: not an export
 ]
 
 
@@ -305,6 +319,7 @@ PAGE_TABLE = [
     ("/api/docs", ALL_OK),
     ("/healthz", ALL_OK),
     ("/account", _redirect_to_login()),
+    ("/jobs/{job}", {A: 302, R: 404, C: 404, D: 404, M: 200}),
     ("/admin/organisations", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/organisations/{organisation}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/users", {A: 302, R: 403, C: 403, D: 403, M: 200}),
