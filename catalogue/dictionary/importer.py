@@ -55,6 +55,7 @@ from catalogue.models import (
 )
 from core.db import get_session, transactional, utcnow
 from core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from core.files import FileProblem, csv_rows, decode_text, sniff_delimiter, workbook_rows
 from core.models import User
 from core.policies import Actor
 from ontologies.identifiers import canonical_prefix
@@ -350,7 +351,8 @@ def _check_format(fmt: str | None, kind: str) -> str | None:
 
 
 def _text_of(data: bytes, kind: str) -> tuple[str | None, Problem | None]:
-    """The text of a CSV file, or the problem that it is not UTF-8 (naming its row)."""
+    """The text of a CSV file (UTF-8, UTF-16 or UTF-32), or the problem that it is not text
+    (naming its line)."""
     if kind == "xlsx":
         return None, None
     if data[:4] == b"PK\x03\x04":
@@ -358,43 +360,26 @@ def _text_of(data: bytes, kind: str) -> tuple[str | None, Problem | None]:
             1, None, "this is an Excel workbook, not CSV text: name it .xlsx or save it as CSV"
         )
     try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        row = data.count(b"\n", 0, exc.start) + 1
-        guess = ""
-        with contextlib.suppress(UnicodeDecodeError):
-            data.decode("cp1252")
-            guess = " It looks like Windows-1252 (Excel's plain “CSV” format)."
-        return None, Problem(
-            row,
-            None,
-            f"the file is not UTF-8 text: byte 0x{data[exc.start]:02X} on this row cannot be "
-            f"read.{guess} Save or export it as “CSV UTF-8” and upload it again",
-        )
+        return decode_text(data), None
+    except FileProblem as exc:
+        return None, Problem(exc.line, exc.column, exc.message)
 
 
 def _header_cells(data: bytes | str, kind: str) -> list[str]:
-    if kind == "xlsx":
-        from openpyxl import load_workbook
+    """The header row's cells ([] for a file the readers will explain is broken).
 
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)  # type: ignore[arg-type]
-        except Exception:  # a broken workbook: the reader explains it
-            return []
-        try:
-            for row in workbook.worksheets[0].iter_rows(max_row=1, values_only=True):
-                return ["" if c is None else str(c) for c in row]
-            return []
-        finally:
-            workbook.close()
-    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
-    end = text.find("\n")
-    first = (text if end < 0 else text[:end]).lstrip("\ufeff")
-    delimiter = max(",;\t", key=first.count)
+    :raises FileTooLarge: for a workbook that unfolds into more than we read."""
     try:
-        return next(csv.reader([first], delimiter=delimiter), [])
-    except csv.Error:
-        return []
+        if isinstance(data, bytes) and kind == "xlsx":
+            for _line, row in workbook_rows(data):
+                return ["" if c is None else c for c in row]
+            return []
+        text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+        for _line, cells in csv_rows(text, delimiter=sniff_delimiter(text)):
+            return cells
+    except FileProblem:
+        pass
+    return []
 
 
 def detect_format(data: bytes | str, kind: str = "csv") -> str:
@@ -424,20 +409,16 @@ def _read(fmt: str, data: bytes, text: str | None, filename: str, kind: str) -> 
 
 def _workbook_as_csv(data: bytes) -> str | None:
     """A REDCap dictionary saved from Excel, as the CSV REDCap exports (one line per row:
-    line breaks inside cells become spaces so that rows keep their numbers)."""
-    from openpyxl import load_workbook
+    line breaks inside cells become spaces so that rows keep their numbers).
 
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
-        return None
+    :raises FileTooLarge: for a workbook that unfolds into more than we read."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    for row in workbook.worksheets[0].iter_rows(values_only=True):
-        writer.writerow(
-            ["" if c is None else re.sub(r"\s*\n\s*", " ", str(c)).strip() for c in row]
-        )
-    workbook.close()
+    writer = csv.writer(out, lineterminator="\n")  # an internal text, not a download
+    try:
+        for _line, row in workbook_rows(data):
+            writer.writerow(["" if c is None else re.sub(r"\s*\n\s*", " ", c).strip() for c in row])
+    except FileProblem:
+        return None
     return out.getvalue()
 
 
@@ -542,16 +523,16 @@ def _redcap_annotations(text: str) -> dict[str, str]:
     cheap pass over the file, made only when some annotation does)."""
     if not ANNOTATED.search(text):
         return {}
-    rows = csv.reader(io.StringIO(text))
+    rows = csv_rows(text)
     try:
-        header = [h.strip().lower() for h in next(rows)]
+        header = [h.strip().lower() for h in next(rows)[1]]
         name_at = header.index("variable / field name")
         annotation_at = header.index("field annotation")
-    except (StopIteration, ValueError, csv.Error):
+    except (StopIteration, ValueError):  # FileProblem is a ValueError
         return {}
     found: dict[str, str] = {}
-    with contextlib.suppress(csv.Error):  # the reader reports broken CSV
-        for row in rows:
+    with contextlib.suppress(FileProblem):  # the reader reports broken CSV
+        for _line, row in rows:
             if len(row) > annotation_at and ANNOTATED.search(row[annotation_at]):
                 found[row[name_at].strip()] = row[annotation_at]
     return found

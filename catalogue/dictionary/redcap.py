@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterator
 
 from catalogue.dictionary.records import (
     DictionaryReading,
@@ -15,6 +12,7 @@ from catalogue.dictionary.records import (
     ValueType,
     VariableRecord,
 )
+from core.files import FileProblem, check_header, csv_rows, decode_text
 
 # REDCap's column headings, and the short names we use for them
 COLUMNS = {
@@ -100,30 +98,24 @@ def read_redcap(data: bytes | str) -> DictionaryReading:
     """Read a REDCap data dictionary. Every field type is understood; descriptive fields are
     skipped with a note; problems carry the file's row and the REDCap column name."""
     reading = DictionaryReading()
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            reading.problems.append(
-                Problem(
-                    1,
-                    None,
-                    f"the file is not UTF-8 text (byte {exc.start}); "
-                    "export it again as CSV (UTF-8)",
-                )
-            )
-            return reading
-    else:
-        text = data
-    rows = csv.reader(io.StringIO(text))
     try:
-        header = next(rows)
-    except StopIteration:
-        reading.problems.append(Problem(1, None, "the file is empty"))
-        return reading
-    except csv.Error as exc:
-        reading.problems.append(Problem(1, None, f"not a CSV file ({exc})"))
-        return reading
+        text = decode_text(data) if isinstance(data, bytes) else data
+        rows = csv_rows(text)
+        try:
+            header_line, header = next(rows)
+        except StopIteration:
+            reading.problems.append(Problem(1, None, "the file is empty"))
+            return reading
+        check_header(header, line=header_line)
+        _read_fields(reading, header, rows)
+    except FileProblem as exc:
+        reading.problems.append(Problem(exc.line, exc.column, exc.message))
+    return reading
+
+
+def _read_fields(
+    reading: DictionaryReading, header: list[str], rows: Iterator[tuple[int, list[str]]]
+) -> None:
     keys = [COLUMNS.get(h.strip().lower()) for h in header]
     headings = {k: h.strip() for k, h in zip(keys, header, strict=False) if k}
     missing = [c for c in REQUIRED if c not in headings]
@@ -137,11 +129,11 @@ def read_redcap(data: bytes | str) -> DictionaryReading:
                 + ", ".join(f"“{names[m].title()}”" for m in missing),
             )
         )
-        return reading
+        return
     seen: dict[str, int] = {}
     section: str | None = None
     form: str | None = None
-    for line, values in _rows(rows, reading):
+    for line, values in rows:
         reading.rows += 1
         row = {k: (v or "").strip() for k, v in zip(keys, values, strict=False) if k}
         if not any(row.values()):
@@ -246,7 +238,6 @@ def read_redcap(data: bytes | str) -> DictionaryReading:
             ):
                 problem(bound, f"“{value}” is not a number")
         reading.variables.append(record)
-    return reading
 
 
 def _is_number(text: str) -> bool:
@@ -255,18 +246,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _rows(rows: Any, reading: DictionaryReading) -> Iterable[tuple[int, list[str]]]:
-    """Each record with the line it starts on (a quoted field may span several lines)."""
-    previous_end = rows.line_num
-    while True:
-        try:
-            values = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            reading.problems.append(Problem(previous_end + 1, None, f"not valid CSV here ({exc})"))
-            return
-        yield previous_end + 1, values
-        previous_end = rows.line_num

@@ -9,12 +9,8 @@ text), ``description``, ``form``, ``time_point``, ``unit`` (UCUM), ``permissible
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import io
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from catalogue.dictionary.records import (
     DictionaryReading,
@@ -24,6 +20,14 @@ from catalogue.dictionary.records import (
     VariableRecord,
 )
 from catalogue.dictionary.units import unit_problem
+from core.files import (
+    FileProblem,
+    check_header,
+    csv_rows,
+    decode_text,
+    sniff_delimiter,
+    workbook_rows,
+)
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -58,34 +62,16 @@ VALUE_TYPE_ALIASES = {
 def _table_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     """(line, cells) of a CSV or the first sheet of an XLSX workbook.
 
-    :raises ValueError: for a file that is neither.
+    :raises FileProblem: (a ValueError) for a file that is neither, naming the line.
+    :raises FileTooLarge: for a file that unfolds into more than we read.
     """
     if filename.lower().endswith((".xlsx", ".xlsm")):
-        from openpyxl import load_workbook
-
-        try:
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises several kinds for a broken workbook
-            raise ValueError(f"not a readable Excel workbook ({exc})") from exc
-        sheet = workbook.worksheets[0]
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, ["" if cell is None else str(cell).strip() for cell in row]
-        workbook.close()
+        for number, row in workbook_rows(data):
+            yield number, ["" if cell is None else cell.strip() for cell in row]
         return
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"the file is not UTF-8 text (byte {exc.start}); save it as CSV UTF-8"
-        ) from exc
-    dialect: Any = csv.excel
-    with contextlib.suppress(csv.Error):
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    reader = csv.reader(io.StringIO(text), dialect)
-    previous_end = 0
-    for cells in reader:
-        yield previous_end + 1, [c.strip() for c in cells]
-        previous_end = reader.line_num
+    text = decode_text(data)
+    for line, cells in csv_rows(text, delimiter=sniff_delimiter(text)):
+        yield line, [c.strip() for c in cells]
 
 
 def _header(
@@ -95,10 +81,11 @@ def _header(
     required: tuple[str, ...],
 ) -> dict[str, int] | None:
     try:
-        _, header = next(rows)
+        line, header = next(rows)
     except StopIteration:
         reading.problems.append(Problem(1, None, "the file is empty"))
         return None
+    check_header(header, line=line)
     positions = {h.strip().lower().replace(" ", "_"): i for i, h in enumerate(header) if h.strip()}
     missing = [c for c in required if c not in positions]
     if missing:
@@ -193,8 +180,8 @@ def read_template(data: bytes, filename: str = "dictionary.csv") -> DictionaryRe
                 else:
                     record.mappings.append(term)
             reading.variables.append(record)
-    except ValueError as exc:
-        reading.problems.append(Problem(1, None, str(exc)))
+    except FileProblem as exc:
+        reading.problems.append(Problem(exc.line, exc.column, exc.message))
     return reading
 
 
@@ -290,6 +277,6 @@ def read_omop(data: bytes, filename: str = "concepts.csv") -> DictionaryReading:
             )
             record.mappings.append(f"OMOP:{concept_id}")
             reading.variables.append(record)
-    except ValueError as exc:
-        reading.problems.append(Problem(1, None, str(exc)))
+    except FileProblem as exc:
+        reading.problems.append(Problem(exc.line, exc.column, exc.message))
     return reading
