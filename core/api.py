@@ -7,7 +7,7 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app
+from flask import Flask, Response, current_app, request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Api, Blueprint
@@ -145,7 +145,11 @@ class PasswordResource(MethodView):
     def post(self, data: dict[str, str]) -> None:
         """Change your password; every other session of yours ends."""
         services.change_password(
-            actor(), data["current_password"], data["new_password"], current_session_id()
+            actor(),
+            data["current_password"],
+            data["new_password"],
+            current_session_id(),
+            request.remote_addr,
         )
 
 
@@ -278,7 +282,8 @@ class UserPasswordResource(MethodView):
     @users.arguments(PasswordSetSchema)
     @users.response(204)
     def put(self, data: dict[str, str], user_id: str) -> None:
-        """Set an account's password (admin); the user's sessions end."""
+        """Set an account's password (admin); the user's sessions end and API tokens are
+        revoked."""
         services.set_password(actor(), user_id, data["password"])
 
 

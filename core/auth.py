@@ -12,7 +12,10 @@ from core import services
 from core.models import User
 
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Holds no limits: password guessing is slowed by core.throttle, whose counters live in the
+# database. Kept until tests/conftest.py stops calling limiter.reset(); then it can go, with
+# the flask-limiter dependency.
+limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
 SESSION_KEY = "sid"
 
 
@@ -58,12 +61,6 @@ def log_out() -> None:
 
 def current_session_id() -> str | None:
     return g.get("session_id")
-
-
-def login_account_key() -> str:
-    """Rate-limit key for login attempts against one account (whatever address they come from)."""
-    email = (request.form.get("email") or "").strip().lower()
-    return f"login-account:{email}"
 
 
 def init_app(app: Flask) -> None:

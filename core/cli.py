@@ -76,18 +76,16 @@ def users_group() -> None:
 def _organisation_id(value: str | None) -> str | None:
     if not value:
         return None
-    from sqlalchemy import func, or_, select
+    from sqlalchemy import or_, select
 
     from core.db import get_session
-    from core.models import Organisation
+    from core.models import Organisation, casefold_key
 
     matches = (
         get_session()
         .scalars(
             select(Organisation).where(
-                or_(
-                    Organisation.id == value, func.lower(Organisation.name) == value.strip().lower()
-                )
+                or_(Organisation.id == value, Organisation.name_key == casefold_key(value))
             )
         )
         .all()
@@ -100,16 +98,16 @@ def _organisation_id(value: str | None) -> str | None:
 def _committee_id(value: str | None) -> str | None:
     if not value:
         return None
-    from sqlalchemy import func, or_, select
+    from sqlalchemy import or_, select
 
     from core.db import get_session
-    from core.models import DataAccessCommittee
+    from core.models import DataAccessCommittee, casefold_key
 
     committee = get_session().scalar(
         select(DataAccessCommittee).where(
             or_(
                 DataAccessCommittee.id == value,
-                func.lower(DataAccessCommittee.name) == value.strip().lower(),
+                DataAccessCommittee.name_key == casefold_key(value),
             )
         )
     )
@@ -175,7 +173,7 @@ def users_create(
 @click.option("--password", help="Prompted for (hidden, twice) when omitted.")
 @with_appcontext
 def users_set_password(email: str, password: str | None) -> None:
-    """Set a new password; the account's sessions end."""
+    """Set a new password; the account's sessions end and its API tokens are revoked."""
     user = services.find_user_by_email(email)
     if user is None:
         fail(f"no account with email {email}")
@@ -185,7 +183,7 @@ def users_set_password(email: str, password: str | None) -> None:
         services.set_password(SYSTEM, user.id, password)  # type: ignore[union-attr]
     except ServiceError as exc:
         fail(_describe(exc))
-    click.echo(f"password of {email} changed", err=True)
+    click.echo(f"password of {email} changed; its sessions and API tokens ended", err=True)
 
 
 @users_group.command("list")

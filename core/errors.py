@@ -68,6 +68,10 @@ class UnsupportedMediaType(ServiceError):
 class TooManyRequests(ServiceError):
     status, title, slug = 429, "Too many requests", "rate-limited"
 
+    def __init__(self, detail: str, *, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
+
 
 class ServiceUnavailable(ServiceError):
     status, title, slug = 503, "Service unavailable", "unavailable"
@@ -201,8 +205,16 @@ def register_error_handlers(app: Flask) -> None:
         if exc.status == 401 and not wants_json():
             # A page that needs a login sends the browser to the login form and back.
             return redirect(url_for("core.login", next=request.full_path.rstrip("?")))
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
         return render_error(
-            exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            slug=exc.slug,
+            errors=exc.errors,
+            headers=headers,
         )
 
     @app.errorhandler(HTTPException)

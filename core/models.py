@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import unicodedata
 import uuid
 
 from sqlalchemy import (
@@ -13,7 +14,7 @@ from sqlalchemy import (
     String,
     Text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core.db import Base, utcnow
 
@@ -21,6 +22,15 @@ from core.db import Base, utcnow
 def new_public_id() -> str:
     """Stable, URL-safe, unguessable identifier (also the base of RDF IRIs)."""
     return uuid.uuid4().hex
+
+
+def casefold_key(text: str) -> str:
+    """The one form that names (and emails) differing only in case or in how their accents are
+    composed share: NFC, then Python's full case folding ("Straße" and "STRASSE", "Ärztekammer"
+    and "ärztekammer" alike). Computed here, not by the database, whose lower() is ASCII-only on
+    SQLite, so that both databases apply the same rule; a UNIQUE constraint on the stored key
+    makes it hold even when two writers race past the services' check."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text.strip()).casefold())
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -69,7 +79,9 @@ class Organisation(Base):
     __tablename__ = "organisations"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
-    name: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # casefold_key(name), set with the name: makes names unique whatever their case
+    name_key: Mapped[str] = mapped_column(String(1000), unique=True)
     country: Mapped[str] = mapped_column(String(2), index=True)
     kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
     city: Mapped[str | None] = mapped_column(String(200))
@@ -78,24 +90,37 @@ class Organisation(Base):
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
 
+    @validates("name")
+    def _set_name_key(self, _attribute: str, value: str) -> str:
+        self.name_key = casefold_key(value)
+        return value
+
 
 class DataAccessCommittee(Base):
     __tablename__ = "committees"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
-    name: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    # casefold_key(name), set with the name: makes names unique whatever their case
+    name_key: Mapped[str] = mapped_column(String(1000), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="committee")
+
+    @validates("name")
+    def _set_name_key(self, _attribute: str, value: str) -> str:
+        self.name_key = casefold_key(value)
+        return value
 
 
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
-    # Stored lower-cased by the services, so this makes emails unique regardless of case.
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(String(320))  # as given (lower-cased by the services)
+    # casefold_key(email), set with the email: makes emails unique whatever their case
+    email_key: Mapped[str] = mapped_column(String(1000), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     organisation_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT")
@@ -125,6 +150,11 @@ class User(Base):
 
     def get_id(self) -> str:
         return self.id
+
+    @validates("email")
+    def _set_email_key(self, _attribute: str, value: str) -> str:
+        self.email_key = casefold_key(value)
+        return value
 
     def roles(self) -> set[Role]:
         return {g.role for g in self.grants}
@@ -210,3 +240,16 @@ class ApiToken(Base):
     last_used_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class LoginFailures(Base):
+    """Failed password checks (logins and the current password of a password change), counted
+    per (account, address) and per address so that every web worker and host sees the same
+    counts. ``key`` is a SHA-256 of the counter's name: neither emails nor addresses are kept
+    here in the clear. Counts older than the forgetting time start again from one."""
+
+    __tablename__ = "login_failures"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int]
+    last_failed_at: Mapped[dt.datetime] = mapped_column(index=True)

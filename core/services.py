@@ -20,8 +20,9 @@ from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from core import throttle
 from core.db import get_session, transactional, utcnow
-from core.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from core.models import (
     ApiToken,
     DataAccessCommittee,
@@ -31,6 +32,7 @@ from core.models import (
     RoleGrant,
     User,
     UserSession,
+    casefold_key,
 )
 from core.pagination import Page, paginate
 from core.permissions import Permission
@@ -109,19 +111,32 @@ def _sha256(value: str) -> str:
 # --- login and sessions ---------------------------------------------------------------------
 
 
+def _check_not_throttled(account: str, address: str | None) -> None:
+    """:raises TooManyRequests: while too many wrong passwords for ``account`` (or any account)
+    came from ``address`` lately; the password is not even checked then."""
+    wait = throttle.seconds_to_wait(account, address)
+    if wait:
+        raise TooManyRequests(throttle.wait_message(wait), retry_after=wait)
+
+
 @transactional
-def authenticate(email: str, password: str) -> User:
-    """The active user with this email and password.
+def authenticate(email: str, password: str, address: str | None = None) -> User:
+    """The active user with this email and password, tried from the client ``address``.
 
     :raises Unauthenticated: with one message for an unknown email, a wrong password and a
         deactivated account alike, so that the answer reveals nothing.
+    :raises TooManyRequests: while password guesses from ``address`` are paused (see
+        core.throttle); for known and unknown emails alike.
     """
     session = get_session()
-    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    _check_not_throttled(email, address)
+    user = find_user_by_email(email)
     ok = _verify_password(user, password)
     if not ok or user is None or not user.is_active:
+        throttle.record_failure(email, address)
         session.commit()
         raise Unauthenticated(LOGIN_FAILED)
+    throttle.forget_account_failures(email, address)
     user.last_login_at = utcnow()
     session.commit()
     return user
@@ -239,14 +254,25 @@ def log_out_everywhere(actor: Actor, keep_session_id: str | None = None) -> int:
 
 @transactional
 def change_password(
-    actor: Actor, current_password: str, new_password: str, keep_session_id: str | None = None
+    actor: Actor,
+    current_password: str,
+    new_password: str,
+    keep_session_id: str | None = None,
+    address: str | None = None,
 ) -> None:
     """Change the actor's own password and end every other session.
 
+    A wrong current password counts as a failed login from ``address``, so that a borrowed
+    session cannot be used to guess the password faster than the login form allows.
+
     :raises InvalidInput: for a wrong current password or a new one that breaks the policy.
+    :raises TooManyRequests: while password guesses from ``address`` are paused.
     """
     me = _own(actor, Permission.PASSWORD_CHANGE)
+    _check_not_throttled(me.email, address)
     if not _verify_password(me, current_password):
+        throttle.record_failure(me.email, address)
+        get_session().commit()
         raise InvalidInput.field("current_password", "This is not your current password.")
     _check_password_policy(new_password, me.email, "new_password")
     if current_password == new_password:
@@ -382,7 +408,8 @@ def get_organisation(actor: Actor, organisation_id: str) -> Organisation:
 
 
 def _name_taken(model: Any, name: str, exclude_id: str | None = None) -> bool:
-    stmt = select(model.id).where(func.lower(model.name) == name.strip().lower())
+    """Whether another row has this name, whatever its case (see models.casefold_key)."""
+    stmt = select(model.id).where(model.name_key == casefold_key(name))
     if exclude_id:
         stmt = stmt.where(model.id != exclude_id)
     return get_session().scalar(stmt) is not None
@@ -397,7 +424,7 @@ def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
     organisation = Organisation(**data)
     session = get_session()
     session.add(organisation)
-    _flush_or_conflict("An organisation with this ROR id exists already.")
+    _flush_or_conflict(ORGANISATION_UNIQUE)
     session.commit()
     return organisation
 
@@ -410,17 +437,35 @@ def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]
         raise InvalidInput.field("name", "An organisation with this name exists already.")
     for key, value in data.items():
         setattr(organisation, key, value)
-    _flush_or_conflict("An organisation with this ROR id exists already.")
+    _flush_or_conflict(ORGANISATION_UNIQUE)
     get_session().commit()
     return organisation
 
 
-def _flush_or_conflict(message: str) -> None:
+# The unique columns of each table, with the field and message a clash of each is reported as.
+ORGANISATION_UNIQUE = {
+    "name_key": ("name", "An organisation with this name exists already."),
+    "ror_id": ("ror_id", "An organisation with this ROR id exists already."),
+}
+COMMITTEE_UNIQUE = {"name_key": ("name", "A committee with this name exists already.")}
+USER_UNIQUE = {"email_key": ("email", "An account with this email address exists already.")}
+
+
+def _flush_or_conflict(unique: dict[str, tuple[str, str]]) -> None:
+    """Write the pending changes; a unique constraint they break (another writer saved the same
+    name since the service checked) becomes a 409 naming the field, the change rolled back.
+
+    :raises Conflict: naming the field whose unique column the database refused.
+    """
     try:
         get_session().flush()
     except IntegrityError as exc:
         get_session().rollback()
-        raise Conflict(message) from exc
+        message = str(exc.orig)
+        for column, (field, text) in unique.items():
+            if column in message:
+                raise Conflict(text, errors={field: [text]}) from exc
+        raise Conflict("This change clashes with data saved at the same moment.") from exc
 
 
 def _escape_like(text: str) -> str:
@@ -453,6 +498,7 @@ def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
         raise InvalidInput.field("name", "A committee with this name exists already.")
     committee = DataAccessCommittee(**data)
     get_session().add(committee)
+    _flush_or_conflict(COMMITTEE_UNIQUE)
     get_session().commit()
     return committee
 
@@ -465,6 +511,7 @@ def update_committee(actor: Actor, committee_id: str, data: dict[str, Any]) -> D
         raise InvalidInput.field("name", "A committee with this name exists already.")
     for key, value in data.items():
         setattr(committee, key, value)
+    _flush_or_conflict(COMMITTEE_UNIQUE)
     get_session().commit()
     return committee
 
@@ -528,7 +575,8 @@ def get_user(actor: Actor, user_id: str) -> User:
 
 
 def find_user_by_email(email: str) -> User | None:
-    return get_session().scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    """The account with this email address, whatever its case (see models.casefold_key)."""
+    return get_session().scalar(select(User).where(User.email_key == casefold_key(email)))
 
 
 def _existing_organisation(organisation_id: str | None, field: str = "organisation") -> None:
@@ -559,7 +607,7 @@ def create_user(actor: Actor, data: dict[str, Any]) -> User:
     )
     session = get_session()
     session.add(user)
-    session.flush()
+    _flush_or_conflict(USER_UNIQUE)
     for index, grant in enumerate(data.get("roles", [])):
         _add_grant(actor, user, grant, f"roles.{index}.")
     session.commit()
@@ -588,24 +636,34 @@ def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
         user.is_active = data["is_active"]
         if not user.is_active:
             _revoke_sessions(user)
-            now = utcnow()
-            for token in get_session().scalars(
-                select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-            ):
-                token.revoked_at = now
+            _revoke_tokens(user)
+    _flush_or_conflict(USER_UNIQUE)
     get_session().commit()
     return user
 
 
+def _revoke_tokens(user: User) -> int:
+    now = utcnow()
+    query = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    tokens = get_session().scalars(query).all()
+    for token in tokens:
+        token.revoked_at = now
+    return len(tokens)
+
+
 @transactional
 def set_password(actor: Actor, user_id: str, password: str) -> User:
-    """An administrator (or the CLI) sets a password; every session of the user ends."""
+    """An administrator (or the CLI) sets a password, usually because the account is lost or
+    taken over: every session of the user ends and every API token is revoked, since whoever
+    held the old password could have made tokens with it. The user logs in with the new
+    password and makes new tokens."""
     user = get_user(actor, user_id)
     require(actor, Permission.USER_UPDATE, user)
     _check_password_policy(password, user.email)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     _revoke_sessions(user)
+    _revoke_tokens(user)
     get_session().commit()
     return user
 

@@ -24,9 +24,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import auth, services
 from core.api import actor
-from core.auth import current_session_id, limiter, login_account_key
+from core.auth import current_session_id
 from core.db import get_session
-from core.errors import InvalidInput, Unauthenticated
+from core.errors import InvalidInput, TooManyRequests, Unauthenticated
 from core.forms import load_form
 from core.models import ROLE_LABELS, OrganisationKind, Role
 from core.nav import NavEntry, has_role, logged_in, register
@@ -91,20 +91,7 @@ def api_docs_asset(filename: str) -> Response:
 # --- login ----------------------------------------------------------------------------------
 
 
-def _login_failed(response: Response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=login_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-)
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"], deduct_when=_login_failed
-)
 def login() -> Any:
     next_url = _safe_next(request.values.get("next"))
     if request.method == "GET":
@@ -113,11 +100,14 @@ def login() -> Any:
         return render_template("core/login.html", next_url=next_url, email="")
     email = request.form.get("email", "")
     try:
-        user = services.authenticate(email, request.form.get("password", ""))
+        user = services.authenticate(email, request.form.get("password", ""), request.remote_addr)
     except Unauthenticated as exc:
         return render_template(
             "core/login.html", next_url=next_url, email=email, error=exc.detail
         ), 401
+    except TooManyRequests as exc:
+        page = render_template("core/login.html", next_url=next_url, email=email, error=exc.detail)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     auth.log_in(user)
     flash(f"Welcome, {user.name}.", "success")
     return redirect(next_url)
@@ -157,10 +147,17 @@ def account_password() -> Any:
     try:
         data = load_form(PasswordChangeSchema(), request.form, drop_empty=False)
         services.change_password(
-            actor(), data["current_password"], data["new_password"], current_session_id()
+            actor(),
+            data["current_password"],
+            data["new_password"],
+            current_session_id(),
+            request.remote_addr,
         )
     except InvalidInput as exc:
         return _account_page(422, password_errors=exc.errors)
+    except TooManyRequests as exc:
+        page, _ = _account_page(429, password_errors={"current_password": [exc.detail]})
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     flash("Your password is changed. Every other session of yours has ended.", "success")
     return redirect(url_for("core.account"))
 
