@@ -6,6 +6,8 @@ response that shows a dataset sends its current ETag.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from flask import Response, request, url_for
@@ -122,7 +124,14 @@ def _body_for(version: DatasetVersion) -> dict[str, Any]:
 
 
 def _with_etag(body: dict[str, Any], dataset: Dataset, status: int = 200) -> Any:
-    return body, status, {"ETag": datasets.etag(dataset)}
+    """The body with its ETag: for the dataset's editors the revision that If-Match quotes;
+    for everyone else a digest of the body they see, which changes only when that does — the
+    revision also counts edits of an unpublished draft, and would tell the public that a new
+    version is being prepared."""
+    if datasets.can_edit(actor(), dataset):
+        return body, status, {"ETag": datasets.etag(dataset)}
+    seen = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
+    return body, status, {"ETag": f'"p-{hashlib.sha256(seen.encode()).hexdigest()[:32]}"'}
 
 
 @blp.route("/datasets")
