@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve migrate demo test test-pg lint format migration bench clean
+.PHONY: help install run worker serve migrate demo test test-pg lint format migration bench clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,9 +30,12 @@ demo: migrate ## Load the bundled vocabularies, and the demo data when the datab
 	$(BIN)/harmony ontologies load-bundled
 	$(BIN)/harmony demo load --if-empty
 
-run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT)
-	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) (Ctrl-C stops)"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
+run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT) with the job worker
+	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) with its job worker (Ctrl-C stops both)"
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/honcho start -f Procfile
+
+worker: migrate ## Run the job worker alone (imports, loads, exports, periodic tasks) until Ctrl-C
+	$(BIN)/harmony jobs worker
 
 lint: $(STAMP) ## ruff (lint, format check) and mypy
 	$(BIN)/ruff check .
