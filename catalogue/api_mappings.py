@@ -20,9 +20,11 @@ from catalogue import datasets, mappings, sssom
 from catalogue.api_dictionary import MappingSchema, ProblemSchema
 from catalogue.models import Mapping, MappingPredicate, MappingStatus
 from catalogue.variables import mapping_json
+from core import jobs
 from core.api import API_PREFIX, actor, login_required
 from core.db import get_session
 from core.errors import InvalidInput, problem
+from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.schemas import StrictSchema, page_schema
 from core.security import accept_uploads
 from ontologies.models import Term
@@ -323,18 +325,42 @@ class DatasetSssomResource(MethodView):
     @login_required
     @blp.arguments(SssomUploadSchema, location="files")
     @blp.response(200, SssomImportReportSchema)
+    @blp.alt_response(202, schema=JobSchema, **ACCEPTED_DOC)
     @blp.doc(**IF_MATCH_DOC)
     def post(self, files: dict[str, Any], identifier: str) -> Any:
         """Add the mappings of an SSSOM/TSV file (multipart ``file``) to the open draft. All
-        or nothing: 422 with the report (every problem by line and column) writes nothing."""
+        or nothing: 422 with the report (every problem by line and column) writes nothing.
+        A file larger than ``JOBS_INLINE_MAX_KB`` (or any, with ``Prefer: respond-async``)
+        is imported by a job: 202 with the job (``Location``)."""
         who = actor()
         if_match = request.headers.get("If-Match")
         upload = files.get("file")
         if upload is None:
             datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 come first
             raise InvalidInput.field("file", "Send the SSSOM/TSV file as a multipart file “file”.")
-        report = sssom.import_sssom(who, identifier, upload.read(), upload.filename or "", if_match)
+        data = upload.read()
+        if runs_as_job(len(data)):
+            datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 at once
+            params = {
+                "dataset": identifier,
+                "filename": upload.filename or "",
+                "if_match": if_match,
+            }
+            title = f"Import of {upload.filename or 'SSSOM mappings'} into {identifier}"
+            return accepted(jobs.submit_job(who, "sssom_import", title, params, data))
+        report = sssom.import_sssom(who, identifier, data, upload.filename or "", if_match)
         return report.as_json(), 200, _etag(identifier)
+
+
+@jobs.handler("sssom_import")
+def _import_job(job: jobs.JobContext) -> dict[str, Any]:
+    """An SSSOM import run by the job worker, as its owner, all or nothing."""
+    params = job.params
+    job.progress("importing", 0, 1)
+    report = sssom.import_sssom(
+        job.actor, params["dataset"], job.data or b"", params["filename"], params["if_match"]
+    )
+    return {**report.as_json(), "dataset_url": f"/datasets/{params['dataset']}/mappings"}
 
 
 accept_uploads("mappings_api.DatasetSssomResource")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from flask.views import MethodView
@@ -9,7 +10,9 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema
 
+from core import jobs
 from core.api import API_PREFIX, actor, page_body, permission_required
+from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.permissions import Permission
 from core.security import accept_uploads
 from ontologies import services
@@ -47,18 +50,60 @@ class OntologiesResource(MethodView):
     @blp.arguments(UploadFileSchema, location="files")
     @blp.arguments(OntologyUploadSchema, location="form")
     @blp.response(200, LoadReportSchema)
+    @blp.alt_response(202, schema=JobSchema, **ACCEPTED_DOC)
     def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
         """Load or update an ontology from an uploaded file (admin). One transaction: a broken
-        file writes nothing. 413 too large, 415 unknown format, 422 broken content."""
+        file writes nothing. 413 too large, 415 unknown format, 422 broken content. A file
+        larger than ``JOBS_INLINE_MAX_KB`` (or any, with ``Prefer: respond-async``) is loaded
+        by a job: 202 with the job (``Location``), whose result is the load report."""
         upload = files["file"]
+        options = {
+            "fmt": form.get("format"),
+            "prefix": form.get("prefix"),
+            "name": form.get("name"),
+        }
+        data = upload.stream.read()
+        if runs_as_job(len(data)):
+            label = options["prefix"] or upload.filename or "an ontology"
+            params = {"filename": upload.filename, **options}
+            return accepted(
+                jobs.submit_job(actor(), "ontology_load", f"Load of {label}", params, data)
+            )
         return services.load_ontology(
-            actor(),
-            upload.stream,
-            filename=upload.filename,
-            fmt=form.get("format"),
-            prefix=form.get("prefix"),
-            name=form.get("name"),
+            actor(), io.BytesIO(data), filename=upload.filename, **options
         )
+
+
+@jobs.handler("ontology_load")
+def _load_job(job: jobs.JobContext) -> dict[str, Any]:
+    """An ontology load run by the job worker, as its owner (an administrator), all or
+    nothing."""
+    params = dict(job.params)
+    job.progress("reading", 0, len(LOAD_PHASES) + 2)
+    report = services.load_ontology(
+        job.actor,
+        io.BytesIO(job.data or b""),
+        filename=params.pop("filename"),
+        on_phase=lambda phase: job.progress(
+            phase, LOAD_PHASES.index(phase) + 1 if phase in LOAD_PHASES else None
+        ),
+        **params,
+    )
+    result: dict[str, Any] = LoadReportSchema().dump(report)
+    result["summary"] = (
+        f"{report.name} ({report.prefix}) {report.status}: {report.added} terms added, "
+        f"{report.changed} changed, {report.obsoleted} obsoleted, {report.unchanged} unchanged."
+    )
+    result["ontology_url"] = f"/ontologies/{report.prefix}"
+    return result
+
+
+LOAD_PHASES = [
+    "comparing with the stored version",
+    "writing terms",
+    "building the hierarchy",
+    "indexing names",
+]
 
 
 accept_uploads("ontologies_api.OntologiesResource")

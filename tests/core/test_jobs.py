@@ -6,6 +6,7 @@ a worker that died is queued again or marked failed, never lost."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from core import jobs
 from core.db import get_session
 from core.models import Role
 from tests.catalogue.test_import_api import etag, new_custodian, sample, upload, variables
+from tests.catalogue.test_sssom import world as sssom_world  # noqa: F401 - a fixture
 
 ASYNC = {"Prefer": "respond-async"}
 
@@ -214,3 +216,48 @@ def test_the_tidy_up_removes_old_export_files(app, tmp_path, custodian):
         assert jobs.tidy_jobs() == {"requeued": 0, "purged": 1}
         assert job.result == {"filename": "c.ttl", "expired": True}
     assert not old.exists()
+
+
+def test_an_ontology_load_as_a_job_and_a_broken_one(client, make):
+    from tests.ontologies.conftest import tiny_ttl
+
+    admin = {"Authorization": f"Bearer {make.token(make.user(Role.ADMIN))}"}
+
+    def load(data: bytes):
+        response = client.post(
+            "/api/v1/ontologies",
+            data={"file": (io.BytesIO(data), "tiny.ttl"), "prefix": "TINY"},
+            headers=admin | ASYNC,
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 202, response.json
+        return client.get(response.headers["Location"], headers=admin).json
+
+    job = load(tiny_ttl())
+    assert job["state"] == "succeeded", job["error"]
+    assert (job["result"]["prefix"], job["result"]["status"]) == ("TINY", "loaded")
+    assert job["result"]["ontology_url"] == "/ontologies/TINY"
+    assert client.get("/api/v1/ontologies/TINY").status_code == 200
+    broken = load(b"@prefix : <http://example.org/> .\n:a :b")
+    assert broken["state"] == "failed"
+    assert broken["error"]["status"] == 422
+    assert broken["error"]["errors"]["file"]
+
+
+def test_an_sssom_import_as_a_job(client, sssom_world):  # noqa: F811 - the fixture
+    from tests.catalogue.test_sssom import SSSOM_HEADER
+
+    identifier, _, auth = sssom_world
+    text = SSSOM_HEADER + (
+        "harmonyvar:flt3itd\tskos:exactMatch\tHV:0000125\tsemapv:ManualMappingCuration\t\tDr Who\t\n"
+    )
+    response = client.post(
+        f"/api/v1/datasets/{identifier}/mappings.sssom.tsv",
+        data={"file": (io.BytesIO(text.encode()), "m.sssom.tsv")},
+        headers=auth | ASYNC | {"If-Match": "*"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 202, response.json
+    job = client.get(response.headers["Location"], headers=auth).json
+    assert job["state"] == "succeeded", job["error"]
+    assert (job["result"]["rows"], job["result"]["added"]) == (1, 1)
