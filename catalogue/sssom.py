@@ -19,7 +19,6 @@ message.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -51,6 +50,7 @@ from catalogue.models import (
 )
 from core.db import get_session, transactional
 from core.errors import InvalidInput, NotFound
+from core.files import FileProblem, check_header, csv_rows, csv_writer, decode_text
 from core.models import Organisation
 from core.policies import Actor
 from ontologies.identifiers import PREFIX_MAP, is_iri
@@ -153,7 +153,7 @@ def _clean(text: Any) -> str:
 
 def _rows_text(rows: list[list[str]]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter="\t", lineterminator="\n").writerows(rows)
+    csv_writer(buffer, delimiter="\t", lineterminator="\n").writerows(rows)
     return buffer.getvalue()
 
 
@@ -415,10 +415,12 @@ class _Row:
 
 
 def _read_lines(data: bytes) -> list[str]:
+    """The lines of the file (UTF-8, UTF-16 or UTF-32; any line ending).
+
+    :raises MappingsRejected: for bytes that are not text, naming the line."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        text = decode_text(data)
+    except FileProblem as exc:
         raise MappingsRejected(
             SssomImportReport(
                 "",
@@ -426,15 +428,36 @@ def _read_lines(data: bytes) -> list[str]:
                 "",
                 problems=[
                     Problem(
-                        line,
+                        exc.line,
                         None,
-                        "The file is not UTF-8 text (save it as UTF-8: in Excel, “CSV UTF-8”, "
+                        f"{exc.message[0].upper()}{exc.message[1:]} (in Excel, “CSV UTF-8”, "
                         "then use tabs between the columns).",
                     )
                 ],
             )
         ) from None
-    return text.splitlines()
+    lines = io.StringIO(text, newline=None).read().split("\n")
+    if lines[-1] == "":  # the end of the last line, not a line
+        lines.pop()
+    return lines
+
+
+def _table(lines: list[str], start: int, problems: list[Problem]) -> list[tuple[int, list[str]]]:
+    """(line, cells) of the table that starts at ``lines[start]``; [] with the problem for a
+    table that cannot be read (a duplicate column, a quote left open, a cell too long).
+
+    :raises FileTooLarge: for more rows than we read."""
+    try:
+        table = [
+            (start + line, cells)
+            for line, cells in csv_rows("\n".join(lines[start:]), delimiter="\t")
+        ]
+        if table:
+            check_header(table[0][1], line=table[0][0])
+    except FileProblem as exc:
+        problems.append(Problem(start + exc.line, exc.column, exc.message))
+        return []
+    return table
 
 
 def _metadata(lines: list[str], problems: list[Problem]) -> tuple[dict[str, str], int]:
@@ -515,9 +538,10 @@ def import_sssom(
     if start >= len(lines):
         problems.append(Problem(start, None, "The file has no table (a header row of columns)."))
         raise MappingsRejected(report)
-    table = list(csv.reader(lines[start:], delimiter="\t"))
-    header = [h.strip() for h in table[0]]
-    header_line = start + 1
+    table = _table(lines, start, problems)
+    if not table:
+        raise MappingsRejected(report)
+    header_line, header = table[0][0], [h.strip() for h in table[0][1]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     for column in missing:
         problems.append(Problem(header_line, column, f"The required column “{column}” is missing."))
@@ -533,8 +557,7 @@ def import_sssom(
     rows: list[_Row] = []
     objects: dict[str, list[tuple[int, str]]] = {}  # CURIE → (line, cell) that named it
     seen: dict[tuple[int, str | None, str], int] = {}
-    for offset, cells in enumerate(table[1:], start=1):
-        line = header_line + offset
+    for line, cells in table[1:]:
         if not any(c.strip() for c in cells):
             continue
         report.rows += 1

@@ -14,7 +14,8 @@ meets the same answer wherever it is sent:
 - an XLSX workbook is checked before openpyxl opens it: the sum of its members' uncompressed
   sizes and their compression ratio (a decompression bomb inflates a 1 MB file to gigabytes) are
   capped, and its rows and columns are read streaming (read-only mode) up to a cap;
-- more rows than ``UPLOAD_MAX_ROWS`` is :class:`FileTooLarge` (413).
+- more rows than ``UPLOAD_MAX_ROWS`` is :class:`FileTooLarge` (413);
+- a cell that our own CSV downloads neutralised (``'=…``, see below) reads back without the mark.
 
 Every CSV download goes through :func:`csv_writer`, which neutralises cells that a spreadsheet
 would run as a formula (OWASP "CSV injection"): a text cell that starts with ``=``, ``+``, ``-``,
@@ -188,8 +189,8 @@ def csv_rows(
     :raises FileTooLarge: for more records than the limit.
     """
     limits = limits or file_limits()
-    if csv.field_size_limit() < limits.max_cell_chars:
-        csv.field_size_limit(limits.max_cell_chars)
+    # the csv module's limit is process-wide; every reader sets it from the same setting
+    csv.field_size_limit(limits.max_cell_chars)
     reader = csv.reader(_newlines(text), delimiter=delimiter)
     previous_end = 0
     records = 0
@@ -220,7 +221,7 @@ def csv_rows(
             )
         if held is not None:
             yield held
-        held = (start, cells)
+        held = (start, [_restored(cell) for cell in cells])
         previous_end = reader.line_num
     if held is not None:
         if reader.line_num > held[0]:  # the last record ran over several lines
@@ -228,6 +229,14 @@ def csv_rows(
             if opened is not None:
                 raise _quote_problem(opened)
         yield held
+
+
+def _restored(cell: str) -> str:
+    """A cell as it was before :func:`neutralise` marked it (our own downloads read back
+    unchanged)."""
+    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_TRIGGERS:
+        return cell[1:]
+    return cell
 
 
 def _quote_problem(line: int) -> FileProblem:
@@ -330,13 +339,18 @@ def workbook_rows(
         if not workbook.worksheets:
             return
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns)
+        # read-only rows are padded to the sheet's declared width: no wider than the limit
+        width = min(limits.max_columns, sheet.max_column or limits.max_columns)
+        rows = sheet.iter_rows(values_only=True, max_col=width)
         for number, row in enumerate(rows, start=1):
             if number > limits.max_rows:
                 raise FileTooLarge(
                     f"The workbook has more than {limits.max_rows:,} rows, more than we import."
                 )
-            yield number, [None if cell is None else str(cell) for cell in row]
+            cells = [None if cell is None else str(cell) for cell in row]
+            while cells and cells[-1] is None:
+                cells.pop()
+            yield number, cells
     except (FileTooLarge, FileProblem):
         raise
     except Exception as exc:  # a broken sheet surfaces while it is streamed

@@ -11,7 +11,6 @@ and an import of the template leaves them as they are.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy import select
 from catalogue import datasets
 from catalogue.models import DatasetVersion, Mapping, MappingStatus, Variable
 from core.db import get_session
+from core.files import csv_writer
 from core.policies import Actor
 
 COLUMNS = (
@@ -226,9 +226,10 @@ class _Line:
 
 
 def csv_lines(rows: Iterator[list[str]], *, bom: bool = False) -> Iterator[str]:
-    """CSV text in pieces of about a hundred rows (for a streamed response)."""
+    """CSV text in pieces of about a hundred rows (for a streamed response); cells that a
+    spreadsheet would run as a formula are neutralised (the readers take the mark off again)."""
     line = _Line()
-    writer = csv.writer(line, lineterminator="\r\n")
+    writer = csv_writer(line, lineterminator="\r\n")
     if bom:  # Excel reads UTF-8 only with it
         yield "\ufeff"
     for count, row in enumerate(rows, start=1):

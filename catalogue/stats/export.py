@@ -3,11 +3,11 @@ them (``<10`` below the small-cell threshold, except for administrators)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
 from catalogue.stats.services import AllianceStats
+from core.files import csv_writer
 
 COLUMNS = (
     "breakdown",
@@ -49,9 +49,10 @@ def csv_rows(stats: AllianceStats) -> Iterator[tuple[object, ...]]:
 
 def to_csv(stats: AllianceStats) -> str:
     """The whole export (a few hundred rows at most), with a BOM so that spreadsheets read the
-    names as UTF-8."""
+    names as UTF-8. Text that a spreadsheet would run as a formula is neutralised; the counts
+    are numbers and stay numbers."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv_writer(out, lineterminator="\r\n")
     for row in csv_rows(stats):
         writer.writerow(row)
     return "\ufeff" + out.getvalue()
