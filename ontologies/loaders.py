@@ -17,11 +17,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from xml.sax import SAXParseException
+from xml.sax import SAXParseException, handler
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef, plugin
 from rdflib.exceptions import ParserError
+from rdflib.parser import InputSource, Parser
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.plugins.parsers.rdfxml import RDFXMLParser, create_parser
 from rdflib.store import Store
 
 from ontologies.identifiers import compress, expand, normalise_curie
@@ -329,7 +331,7 @@ def parse_file(
         if fast is not None:
             collector = fast
         else:
-            graph.parse(source=source, format=fmt)
+            graph.parse(source=source, format=RDF_XML if fmt == "xml" else fmt)
     except BadSyntax as exc:
         raise OntologyFormatError(_bad_syntax_message(exc), line=exc.lines + 1) from exc
     except SAXParseException as exc:
@@ -342,6 +344,8 @@ def parse_file(
         raise OntologyFormatError(str(exc), line=_ntriples_bad_line(stream)) from exc
     except UnicodeDecodeError as exc:
         raise OntologyFormatError(f"the file is not UTF-8 text ({exc.reason})") from exc
+    except RecursionError as exc:
+        raise OntologyFormatError(_TOO_DEEP, line=reader.lines or None) from exc
     except Exception as exc:  # rdflib raises many kinds of error for broken input
         if isinstance(exc, IndexError | EOFError):
             raise OntologyFormatError(
@@ -351,6 +355,87 @@ def parse_file(
             f"cannot read the file as {fmt}: {exc}", line=reader.lines or None
         ) from exc
     return _build(collector, reader.sha.hexdigest(), prefix=prefix, name=name)
+
+
+# --- RDF/XML --------------------------------------------------------------------------------
+
+RDF_XML = "harmony-rdfxml"
+_TOO_DEEP = "the file is nested too deeply to read"
+
+
+class _WholeText(handler.ContentHandler):
+    """Hands rdflib's RDF/XML handler the text of an element in one piece.
+
+    Expat reports an entity's replacement text as a call of its own, and rdflib adds each
+    call to the text read so far: a document that repeats an entity (``&a;&a;…``, or a
+    "billion laughs" of entities inside entities) costs time quadratic in its length. Expat
+    stops the exponential kind after a few MB (its amplification limit: a parse error);
+    joining the pieces once makes the rest linear. External entities are never fetched
+    (Python's SAX reader leaves them out by default)."""
+
+    def __init__(self, inner: Any):
+        super().__init__()
+        self._inner = inner
+        self._text: list[str] = []
+
+    def _flush(self) -> None:
+        if self._text:
+            text = "".join(self._text)
+            self._text.clear()
+            self._inner.characters(text)
+
+    def setDocumentLocator(self, locator: Any) -> None:
+        self._inner.setDocumentLocator(locator)
+
+    def startDocument(self) -> None:
+        self._inner.startDocument()
+
+    def endDocument(self) -> None:
+        self._flush()
+        self._inner.endDocument()
+
+    def startPrefixMapping(self, prefix: Any, uri: Any) -> None:
+        self._flush()
+        self._inner.startPrefixMapping(prefix, uri)
+
+    def endPrefixMapping(self, prefix: Any) -> None:
+        self._flush()
+        self._inner.endPrefixMapping(prefix)
+
+    def startElementNS(self, name: Any, qname: Any, attrs: Any) -> None:
+        self._flush()
+        self._inner.startElementNS(name, qname, attrs)
+
+    def endElementNS(self, name: Any, qname: Any) -> None:
+        self._flush()
+        self._inner.endElementNS(name, qname)
+
+    def characters(self, content: str) -> None:
+        self._text.append(content)
+
+    def ignorableWhitespace(self, whitespace: str) -> None:
+        self._flush()
+        self._inner.ignorableWhitespace(whitespace)
+
+    def processingInstruction(self, target: str, data: str) -> None:
+        self._flush()
+        self._inner.processingInstruction(target, data)
+
+    def skippedEntity(self, name: str) -> None:
+        self._flush()
+        self._inner.skippedEntity(name)
+
+
+class RdfXmlParser(RDFXMLParser):
+    """rdflib's RDF/XML parser reading through :class:`_WholeText`."""
+
+    def parse(self, source: InputSource, sink: Graph, **args: Any) -> None:
+        self._parser = create_parser(source, sink)
+        self._parser.setContentHandler(_WholeText(self._parser.getContentHandler()))
+        self._parser.parse(source)
+
+
+plugin.register(RDF_XML, Parser, __name__, "RdfXmlParser")
 
 
 # --- a fast path for plain Turtle ------------------------------------------------------------
@@ -749,6 +834,7 @@ def _build(
 # --- OncoTree --------------------------------------------------------------------------------
 
 ONCOTREE_IRI = "http://oncotree.mskcc.org/api/tumorTypes/search/code/"
+ONCOTREE_MAX_DEPTH = 100
 
 
 def _parse_oncotree(
@@ -756,6 +842,8 @@ def _parse_oncotree(
 ) -> ParsedOntology:
     try:
         data = json.load(io.TextIOWrapper(buffered, encoding="utf-8"))
+    except RecursionError as exc:
+        raise OntologyFormatError(_TOO_DEEP) from exc
     except json.JSONDecodeError as exc:
         raise OntologyFormatError(exc.msg, line=exc.lineno, column=exc.colno) from exc
     except UnicodeDecodeError as exc:
@@ -770,7 +858,12 @@ def _parse_oncotree(
         raise OntologyFormatError("expected an object of OncoTree nodes", path="$")
     terms: dict[str, TermRecord] = {}
 
-    def visit(node: Any, path: str, parent: str | None) -> None:
+    def visit(node: Any, path: str, parent: str | None, depth: int = 0) -> None:
+        if depth > ONCOTREE_MAX_DEPTH:
+            raise OntologyFormatError(
+                f"nested more than {ONCOTREE_MAX_DEPTH} levels deep (OncoTree has about ten)",
+                path=path,
+            )
         if not isinstance(node, dict):
             raise OntologyFormatError("expected an OncoTree node (an object)", path=path)
         for key in ("code", "name"):
@@ -808,7 +901,7 @@ def _parse_oncotree(
         if not isinstance(children, dict):
             raise OntologyFormatError("expected an object of child nodes", path=f"{path}.children")
         for key, child in children.items():
-            visit(child, f"{path}.children.{key}", curie)
+            visit(child, f"{path}.children.{key}", curie, depth + 1)
 
     for key, node in roots.items():
         visit(node, "$" if key == "$" else f"$.{key}", None)
