@@ -1,25 +1,40 @@
-"""Test harness: one database per run built by the migrations, one rolled-back transaction per
-test, and helpers that act like a user (log in, submit forms with their CSRF token)."""
+"""Test harness: the databases of a run built once by the migrations, one rolled-back
+transaction per test, and helpers that act like a user (log in, submit forms with their CSRF
+token).
+
+Two databases are built per run (per xdist worker): an empty one, and a *reference* one that
+also holds the bundled vocabularies, committed once. A test that asks for ``vocabularies``
+runs against the reference database, every other test against the empty one, so that tests of
+loading still load into an empty store. A class or module may build a whole world once
+(:func:`shared_world`); its tests then each run in a savepoint of the world's transaction.
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.orm import sessionmaker
 
 from core import create_app, migrate
-from core.auth import limiter
-from core.db import Database
+from core.db import Database, make_engine
 from tests import factories
 from tests.dbutil import fresh_database, postgres_base_url
 
 PASSWORD = "correct horse battery staple"
 TEST_ENV = {"HARMONY_ENV": "testing"}
+BUNDLED_PREFIXES = {"DUO", "HAEM", "HV"}
+SHARED_DIR = Path(
+    os.environ.get("HARMONY_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
+)
 
 
 def pytest_report_header() -> str:
@@ -27,10 +42,37 @@ def pytest_report_header() -> str:
     return f"database: PostgreSQL ({url})" if url else "database: SQLite"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """In CI the reference files of ../shared must be there: without them about 18 tests
+    would be skipped, and a skip is not a pass."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not SHARED_DIR.is_dir():
+        raise pytest.UsageError(
+            f"CI=true but the shared reference folder is not at {SHARED_DIR}: put ../shared "
+            "beside the checkout or point HARMONY_SHARED_DIR at it"
+        )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An empty database built by the migrations (one per run, or per xdist worker)."""
     with fresh_database(tmp_path_factory.mktemp("db"), "test") as url:
         migrate.upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def reference_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database built by the migrations with the bundled vocabularies loaded and committed
+    (built the first time a test needs it)."""
+    from core.policies import SYSTEM
+    from ontologies.bundled import load_bundled
+
+    with fresh_database(tmp_path_factory.mktemp("db"), "reference") as url:
+        migrate.upgrade(url)
+        loader = create_app({"DATABASE_URL": url}, env=TEST_ENV)
+        with loader.app_context():
+            load_bundled(SYSTEM)
+        loader.extensions["harmony_db"].engine.dispose()
         yield url
 
 
@@ -39,24 +81,85 @@ def app(database_url: str) -> Flask:
     return create_app({"DATABASE_URL": database_url, "SEARCH_CHECK_STATEMENTS": True}, env=TEST_ENV)
 
 
-@pytest.fixture(autouse=True)
-def _transaction(app: Flask) -> Iterator[None]:
-    """Every test runs inside one outer transaction that is rolled back at its end; the
-    services' commits become savepoint releases."""
+@pytest.fixture(scope="session")
+def reference_engine(reference_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(reference_database_url)
+    yield engine
+    engine.dispose()
+
+
+#: the connection of a world built once for a class or module, while it lasts (by app)
+_shared: dict[int, Connection] = {}
+
+
+def _forget_worker_caches(app: Flask) -> None:
+    """Worker-local caches keyed by what a rolled-back test may leave behind in them."""
+    from catalogue.stats.services import forget_aggregates
+    from ontologies import hierarchy_cache
+
+    forget_aggregates()
+    with app.app_context():
+        hierarchy_cache.forget()
+
+
+@contextmanager
+def _bound(app: Flask, engine: Engine) -> Iterator[Connection]:
+    """Bind every session of ``app`` to one connection of ``engine`` inside a transaction that
+    is rolled back at the end; the services' commits become savepoint releases."""
     db: Database = app.extensions["harmony_db"]
-    original = db.session_factory
-    connection = db.engine.connect()
+    original = db.engine, db.session_factory
+    connection = engine.connect()
     outer = connection.begin()
+    db.engine = engine
     db.session_factory = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
-    limiter.reset()
     try:
-        yield
+        yield connection
     finally:
-        db.session_factory = original
+        db.engine, db.session_factory = original
         outer.rollback()
         connection.close()
+
+
+@contextmanager
+def shared_world(app: Flask, engine: Engine) -> Iterator[factories.Maker]:
+    """For a class- or module-scoped fixture that builds a world once: everything made with
+    the yielded :class:`~tests.factories.Maker` (or through ``app``) lives in one transaction,
+    rolled back when the fixture ends; each test in between runs in a savepoint of it that is
+    rolled back after the test. Pass ``reference_engine`` for a world with the vocabularies."""
+    with _bound(app, engine) as connection:
+        _forget_worker_caches(app)
+        _shared[id(app)] = connection
+        try:
+            yield factories.Maker(app)
+        finally:
+            del _shared[id(app)]
+
+
+@pytest.fixture(autouse=True)
+def _transaction(request: pytest.FixtureRequest, app: Flask) -> Iterator[None]:
+    """Every test runs inside one outer transaction that is rolled back at its end (or in a
+    savepoint of a shared world's transaction); the services' commits become savepoint
+    releases. Tests asking for ``vocabularies`` run against the reference database."""
+    connection = _shared.get(id(app))
+    if connection is not None:
+        savepoint = connection.begin_nested()
+        _forget_worker_caches(app)
+        try:
+            yield
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+        return
+    db: Database = app.extensions["harmony_db"]
+    if "vocabularies" in request.fixturenames:
+        engine = request.getfixturevalue("reference_engine")
+    else:
+        engine = db.engine
+    with _bound(app, engine):
+        _forget_worker_caches(app)
+        yield
 
 
 @pytest.fixture
@@ -104,10 +207,12 @@ def tiny(app):
 @pytest.fixture
 def vocabularies(app: Flask) -> None:
     """The bundled vocabularies (DUO, the haematological malignancies ``HAEM`` keyed by NCIt,
-    the HARMONY variables ``HV``), loaded inside the test's transaction: datasets need disease
-    terms and mappings need variable terms."""
-    from core.policies import SYSTEM
-    from ontologies.bundled import load_bundled
+    the HARMONY variables ``HV``): asking for this fixture runs the test against the reference
+    database, where they were loaded once for the run (see :func:`_transaction`); datasets
+    need disease terms and mappings need variable terms."""
+    from core.db import get_session
+    from ontologies.models import Ontology
 
     with app.app_context():
-        load_bundled(SYSTEM)
+        loaded = set(get_session().scalars(select(Ontology.prefix)))
+    assert loaded >= BUNDLED_PREFIXES, f"the bundled vocabularies are not loaded: {loaded}"

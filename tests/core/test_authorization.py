@@ -7,6 +7,7 @@ Default deny is visible here: a new endpoint that is not in these tables fails
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +15,7 @@ from sqlalchemy import select
 
 from core.db import get_session
 from core.models import ApiToken, Role
-from tests.conftest import login
+from tests.conftest import login, shared_world
 
 ROLES = ("anonymous", "researcher", "custodian", "dac_member", "admin")
 
@@ -41,8 +42,15 @@ class World:
     job: str = ""  # a job of ``other_user`` (a researcher and custodian of no role below)
 
 
-@pytest.fixture
-def world(make, app, vocabularies) -> World:
+@pytest.fixture(scope="module")
+def world(app, reference_engine) -> Iterator[World]:
+    """Built once for the module (with the vocabularies); each test runs in a savepoint of its
+    transaction, so what one test changes the next does not see."""
+    with shared_world(app, reference_engine) as make:
+        yield _build_world(app, make)
+
+
+def _build_world(app, make) -> World:
     organisation = make.organisation()
     elsewhere = make.organisation()
     variables = [{"name": "hb_dx", "label": "Haemoglobin at diagnosis", "value_type": "decimal"}]

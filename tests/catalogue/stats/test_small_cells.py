@@ -190,3 +190,33 @@ def test_the_threshold_is_configurable(app, world):
         assert body["small_cell_threshold"] == 5
     finally:
         app.config["SMALL_CELL_THRESHOLD"] = 10
+
+
+@pytest.mark.parametrize(("threshold", "shown"), [(7, 7), (8, "<8")])
+def test_a_count_at_the_threshold_is_shown_and_one_below_is_not(app, world, threshold, shown):
+    """ "Below the threshold" is hidden: 7 patients under a threshold of 7 are shown as 7, under
+    a threshold of 8 as "<8", in the stats API, its CSV and feasibility."""
+    client = app.test_client()
+    app.config["SMALL_CELL_THRESHOLD"] = threshold
+    try:
+        body = client.get("/api/v1/stats").json
+        assert small_cells(body) == [shown] * 7
+        text = client.get("/api/v1/stats.csv").get_data(as_text=True).lstrip("\ufeff")
+        table = list(csv.DictReader(io.StringIO(text)))
+        lux_row = next(r for r in table if r["breakdown"] == "country" and r["value"] == "LU")
+        assert lux_row["patients"] == str(shown)
+        feasibility = client.get("/api/v1/standard-sets/albumin-only/feasibility").json
+        assert feasibility["complete_patients"] == shown
+    finally:
+        app.config["SMALL_CELL_THRESHOLD"] = 10
+
+
+def test_the_rule_hides_from_one_to_one_below_the_threshold():
+    from catalogue.counts import CountRule
+
+    public, admin = CountRule(threshold=10, exact=False), CountRule(threshold=10, exact=True)
+    assert [public.count(n).value for n in (None, 0, 1, 9, 10, 11)] == [0, 0, "<10", "<10", 10, 11]
+    assert [public.count(n).bar for n in (0, 1, 9, 10)] == [0, 10, 10, 10]
+    assert [admin.count(n).value for n in (0, 1, 9, 10)] == [0, 1, 9, 10]
+    assert [public.share(n, 100) for n in (0, 9, 10)] == [0.0, None, 0.1]
+    assert admin.share(9, 100) == 0.09 and public.share(10, 0) is None
