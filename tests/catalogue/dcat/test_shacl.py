@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pyshacl
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -14,8 +15,6 @@ from catalogue.models import Dataset, DatasetStatus
 from core import demo as core_demo
 from core.db import get_session
 from tests.catalogue.dcat.conftest import DCAT, DCT, retire
-
-pyshacl = pytest.importorskip("pyshacl")
 
 SHARED = Path(
     os.environ.get("HARMONY_SHARED_DIR") or Path(__file__).resolve().parents[4] / "shared"
