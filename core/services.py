@@ -382,7 +382,10 @@ def list_organisations(
     require(actor, Permission.ORGANISATION_READ)
     stmt = select(Organisation)
     if q:
-        stmt = stmt.where(Organisation.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
+        # the name's key, not ILIKE: SQLite's ILIKE folds ASCII letters only ("ärzte" would
+        # not find "Ärztekammer" there)
+        pattern = f"%{_escape_like(casefold_key(q))}%"
+        stmt = stmt.where(Organisation.name_key.like(pattern, escape="\\"))
     if country:
         stmt = stmt.where(Organisation.country == country.upper())
     if kind:

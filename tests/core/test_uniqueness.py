@@ -142,3 +142,12 @@ def test_the_migration_fills_the_keys_and_renames_clashing_names(tmp_path):
             migrate.upgrade(url)
         finally:
             engine.dispose()
+
+
+def test_the_organisation_search_ignores_case_in_every_script(client, make):
+    make.organisation(name="Ärztekammer Wien")
+    make.organisation(name="Straßburg Hematology")
+    found = client.get("/api/v1/organisations?q=ärztekammer").json
+    assert [o["name"] for o in found["items"]] == ["Ärztekammer Wien"]
+    found = client.get("/api/v1/organisations?q=STRASSBURG").json
+    assert [o["name"] for o in found["items"]] == ["Straßburg Hematology"]
