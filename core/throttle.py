@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 
@@ -39,9 +40,23 @@ class _Counter:
     free: int
 
 
+def _where(address: str | None) -> str:
+    """The address a counter is kept for: an IPv6 client is counted by its /64 network, which
+    one subscriber usually holds whole (or it could change address for every guess)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return (address or "unknown")[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def _counters(account: str, address: str | None) -> list[_Counter]:
     config = current_app.config
-    where = (address or "unknown")[:64]
+    where = _where(address)
     account_here = f"account-address:{casefold_key(account)}\x00{where}"
     return [
         _Counter(hashlib.sha256(account_here.encode()).hexdigest(), config["LOGIN_FREE_FAILURES"]),

@@ -184,3 +184,12 @@ def test_the_password_form_says_when_to_try_again(app, make, clock):
 )  # fmt: skip
 def test_waits_in_words(seconds, words):
     assert throttle.in_words(seconds) == words
+
+
+def test_an_ipv6_client_is_counted_by_its_network(app, make, clock):
+    user = make.user(Role.RESEARCHER)
+    for n in range(5):
+        login(_client(app, f"2001:db8:1:2::{n + 1:x}"), user.email, WRONG)
+    blocked = login(_client(app, "2001:db8:1:2:ffff::9"), user.email)
+    assert blocked.status_code == 429
+    assert login(_client(app, "2001:db8:1:3::1"), user.email).status_code == 302
