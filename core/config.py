@@ -126,12 +126,14 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "WTF_CSRF_CHECK_DEFAULT": False,
         "WTF_CSRF_TIME_LIMIT": absolute_hours * 3600,
         "WTF_CSRF_SSL_STRICT": production,
-        # Login throttling (per account and per client address).
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_ENABLED": _bool(env, "RATELIMIT_ENABLED", True),
-        "RATELIMIT_HEADERS_ENABLED": True,
-        "LOGIN_LIMIT_PER_ACCOUNT": env.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes"),
-        "LOGIN_LIMIT_PER_IP": env.get("LOGIN_LIMIT_PER_IP", "30 per 15 minutes"),
+        # Password-guessing throttle (core.throttle): counters in the database, per account
+        # from one address and per address; after the free failures each failure doubles the
+        # wait, from the first delay up to the longest.
+        "LOGIN_FREE_FAILURES": _int(env, "LOGIN_FREE_FAILURES", 5),
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": _int(env, "LOGIN_FREE_FAILURES_PER_ADDRESS", 30),
+        "LOGIN_FIRST_DELAY_SECONDS": _int(env, "LOGIN_FIRST_DELAY_SECONDS", 30),
+        "LOGIN_MAX_DELAY_SECONDS": _int(env, "LOGIN_MAX_DELAY_SECONDS", 900),
+        "LOGIN_FAILURES_KEPT_HOURS": _int(env, "LOGIN_FAILURES_KEPT_HOURS", 24),
         # Passwords: Argon2id; tests lower the cost so the suite stays fast.
         "ARGON2_TIME_COST": _int(env, "ARGON2_TIME_COST", 1 if harmony_env == "testing" else 3),
         "ARGON2_MEMORY_KIB": _int(
