@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
-from core import services
+from core import inputs, services
 from core.auth import current_session_id
 from core.errors import http_exception_response
 from core.models import User
@@ -46,6 +46,7 @@ from core.schemas import (
 )
 
 API_PREFIX = "/api/v1"
+PARSER = inputs.PARSER  # every Blueprint's arguments go through core.inputs (see there)
 
 
 class HarmonyApi(Api):

@@ -8,6 +8,7 @@ from typing import Any
 import pycountry
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates
 
+from core.inputs import bound_integer_field
 from core.models import OrganisationKind, Role
 
 ROR_PATTERN = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
@@ -43,13 +44,32 @@ class RorId(fields.String):
 
 
 class StrictSchema(Schema):
-    """Inputs reject unknown fields (marshmallow's default), and strip surrounding spaces."""
+    """Inputs reject unknown fields (marshmallow's default), and strip surrounding spaces.
+
+    Integer fields hold what an INTEGER column can (see core.inputs), and an id given as an
+    empty string (``organisation_id: ""``, what an HTML form sends for "none") means no id:
+    None where the field allows it, absent where it is optional, else an error; it never
+    reaches a foreign key as "".
+    """
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        bound_integer_field(field_obj)
 
     @pre_load
     def _strip(self, data: Any, **kwargs: Any) -> Any:
-        if isinstance(data, dict):
-            return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
-        return data
+        if not isinstance(data, dict):
+            return data
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        for key, value in list(stripped.items()):
+            field = self.fields.get(key)
+            if value == "" and key.endswith("_id") and isinstance(field, fields.String):
+                if field.allow_none:
+                    stripped[key] = None
+                elif not field.required:
+                    del stripped[key]
+                else:
+                    raise ValidationError("Give an id, not an empty text.", key)
+        return stripped
 
 
 class PageQuerySchema(StrictSchema):

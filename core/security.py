@@ -12,6 +12,7 @@ from flask import Flask, Response, current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from core import inputs
 from core.auth import SESSION_KEY, bearer_token
 from core.errors import problem, render_error
 
@@ -87,6 +88,31 @@ def _needs_csrf() -> bool:
     return True
 
 
+def _has_body() -> bool:
+    """A body announced by its length or sent in chunks (``Transfer-Encoding: chunked`` has no
+    Content-Length: the limits must hold for it all the same)."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return bool(request.content_length) or chunked
+
+
+def _refuse_body(app: Flask) -> Response | None:
+    """415 for a body of the wrong type and 413 for a JSON body over MAX_JSON_KB, whether its
+    length is announced or not (then reading stops at the limit and answers 413)."""
+    if not (request.path.startswith("/api/") and request.method in UNSAFE_METHODS and _has_body()):
+        return None
+    if request.mimetype not in ("application/json", "application/merge-patch+json") and (
+        not request.mimetype.startswith("multipart/form-data")
+        or request.endpoint not in UPLOAD_ENDPOINTS
+    ):
+        return problem(415, "Send the request body as application/json.")
+    if request.mimetype.endswith("json"):
+        limit = app.config["MAX_JSON_BYTES"]
+        if request.content_length is not None and request.content_length > limit:
+            return problem(413, f"JSON bodies are limited to {limit} bytes.")
+        request.max_content_length = limit + 1  # one byte past the limit tells "too large"
+    return None
+
+
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     configure_logging(app)
@@ -96,26 +122,16 @@ def init_app(app: Flask) -> None:
         g.started = time.perf_counter()
         incoming = request.headers.get("X-Request-ID", "")
         g.request_id = incoming if REQUEST_ID_PATTERN.match(incoming) else uuid.uuid4().hex
+        if request.routing_exception is not None:
+            return None  # 404 or 405 comes first: the body of a request nobody serves is moot
+        refused = _refuse_body(app)
+        if refused is not None:
+            return refused
         if _needs_csrf():
             csrf.protect()
-        if (
-            request.path.startswith("/api/")
-            and request.method in UNSAFE_METHODS
-            and request.content_length
-        ):
-            if request.mimetype not in ("application/json", "application/merge-patch+json") and (
-                not request.mimetype.startswith("multipart/form-data")
-                or request.endpoint not in UPLOAD_ENDPOINTS
-            ):
-                return problem(415, "Send the request body as application/json.")
-            if (
-                request.mimetype.endswith("json")
-                and request.content_length > app.config["MAX_JSON_BYTES"]
-            ):
-                return problem(
-                    413, f"JSON bodies are limited to {app.config['MAX_JSON_BYTES']} bytes."
-                )
         return None
+
+    inputs.init_app(app)  # after _start: a refused input's problem carries the request id
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(exc: CSRFError) -> Response:
