@@ -52,6 +52,18 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under ``pytest -n N --dist loadgroup`` (CI), a module's tests run on one worker, so
+    that a world built once per module or class is built once; the browser journeys share one
+    worker (one live server, one Chromium)."""
+    e2e = Path(__file__).resolve().parent / "e2e"
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            group = "e2e" if e2e in item.path.parents else item.nodeid.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An empty database built by the migrations (one per run, or per xdist worker)."""
