@@ -25,6 +25,9 @@ def init_app(app: Flask) -> None:
     from catalogue.search.api import blp as search_blp
 
     api.register_blueprint(search_blp)
+    from catalogue.api_jobs import blp as catalogue_jobs_blp
+
+    api.register_blueprint(catalogue_jobs_blp)  # the export and the re-index, as jobs
     from catalogue.cli import catalogue_group, register_commands
     from catalogue.search.cli import register_commands as register_search_commands
 

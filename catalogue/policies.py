@@ -46,6 +46,6 @@ def _create(actor: Actor, organisation_id: Any) -> bool:
     return _custodian_of(actor, organisation_id)
 
 
-@rule(Permission.STANDARD_SET_MANAGE, Permission.EXACT_COUNTS)
+@rule(Permission.STANDARD_SET_MANAGE, Permission.EXACT_COUNTS, Permission.SEARCH_REINDEX)
 def _admin_only(actor: Actor, _obj: Any = None) -> bool:
     return is_admin(actor)

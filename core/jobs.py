@@ -145,6 +145,13 @@ class JobContext:
     params: dict[str, Any]
     data: bytes | None
     progress: Progress
+    file: Path | None = None  # a file the job wrote (an export): kept, then tidied away
+
+    def output_path(self, suffix: str) -> Path:
+        """Where the job writes its file: under ``instance/jobs/``, named after the job."""
+        directory = exports_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        return directory / f"{self.job_id}{suffix}"
 
 
 Handler = Callable[[JobContext], dict[str, Any]]
@@ -270,9 +277,11 @@ def run_job(job_id: str) -> None:
         result = _HANDLERS[kind](context)
     except Exception as exc:
         session.rollback()
+        if context.file is not None:
+            context.file.unlink(missing_ok=True)
         _finish(job_id, JobState.FAILED, progress, error=problem_report(exc))
         return
-    _finish(job_id, JobState.SUCCEEDED, progress, result=result)
+    _finish(job_id, JobState.SUCCEEDED, progress, result=result, file=context.file)
 
 
 def _finish(
@@ -281,6 +290,7 @@ def _finish(
     progress: Progress,
     result: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
+    file: Path | None = None,
 ) -> None:
     session = get_session()
     job = session.get(Job, job_id, populate_existing=True)
@@ -291,6 +301,7 @@ def _finish(
     job.result = result
     job.error = error
     job.input = None
+    job.file_path = str(file) if file is not None else None
     job.phase = "done" if state is JobState.SUCCEEDED else progress.phase
     job.total = progress.total or 1
     job.done = job.total if state is JobState.SUCCEEDED else progress.done

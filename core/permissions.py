@@ -36,3 +36,4 @@ class Permission(enum.StrEnum):
     DATASET_UPDATE = "catalogue:dataset:update"  # edit, import, map, publish, retire, delete
     STANDARD_SET_MANAGE = "catalogue:standard_set:manage"  # create, edit, retire sets
     EXACT_COUNTS = "catalogue:counts:exact"  # see computed counts below the small-cell threshold
+    SEARCH_REINDEX = "catalogue:search:reindex"  # rebuild the search index (a job)

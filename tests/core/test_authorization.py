@@ -300,6 +300,8 @@ API_TABLE = [
     ("GET", "/api/v1/jobs", None, users_only(200)),
     ("GET", "/api/v1/jobs/{job}", None, admin_only(200, others=404)),
     ("GET", "/api/v1/jobs/{job}/file", None, users_only(404)),  # no file: not an export
+    ("POST", "/api/v1/exports/catalogue", None, users_only(202)),
+    ("POST", "/api/v1/search/reindex", None, admin_only(202)),
 ]
 
 

@@ -261,3 +261,33 @@ def test_an_sssom_import_as_a_job(client, sssom_world):  # noqa: F811 - the fixt
     job = client.get(response.headers["Location"], headers=auth).json
     assert job["state"] == "succeeded", job["error"]
     assert (job["result"]["rows"], job["result"]["added"]) == (1, 1)
+
+
+def test_the_catalogue_export_is_a_job_whose_file_its_owner_downloads(client, make, custodian):
+    make.dataset(custodian["organisation"], publish=True, title="An exported trial")
+    response = client.post("/api/v1/exports/catalogue?format=nt", headers=custodian["headers"])
+    assert response.status_code == 202, response.json
+    job = client.get(response.headers["Location"], headers=custodian["headers"]).json
+    assert job["state"] == "succeeded", job["error"]
+    assert job["result"]["datasets"] >= 1
+    assert job["result"]["filename"] == "harmony-catalogue.nt"
+    download = client.get(job["result"]["download_url"], headers=custodian["headers"])
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert b'"An exported trial"' in download.data
+    other = new_custodian(make)["headers"]
+    assert client.get(job["result"]["download_url"], headers=other).status_code == 404
+    assert client.post("/api/v1/exports/catalogue?format=pdf", headers=other).status_code == 422
+
+
+def test_the_reindex_is_an_administrators_job(client, make, custodian):
+    make.dataset(custodian["organisation"], publish=True, title="Zyxwv trial")
+    assert client.post("/api/v1/search/reindex", headers=custodian["headers"]).status_code == 403
+    admin = {"Authorization": f"Bearer {make.token(make.user(Role.ADMIN))}"}
+    response = client.post("/api/v1/search/reindex", headers=admin)
+    assert response.status_code == 202
+    job = client.get(response.headers["Location"], headers=admin).json
+    assert job["state"] == "succeeded", job["error"]
+    assert job["result"]["documents"] >= 1
+    hits = client.get("/api/v1/search", query_string={"q": "Zyxwv"}).json
+    assert hits["total"] == 1
