@@ -52,10 +52,14 @@ test: lint ## Lint and run every test (PostgreSQL when TEST_DATABASE_URL is set)
 test-pg: ## The same suite on the local PostgreSQL ($(PG_TEST_URL))
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(MAKE) test
 
+mutate: $(STAMP) ## Mutation testing of the rule modules (mutmut, slow, not in CI): make mutate [m="catalogue.counts*"]
+	$(BIN)/mutmut run $(m)
+	$(BIN)/mutmut results
+
 migration: $(STAMP) ## Write a migration for model changes: make migration m="what changed"
 	@test -n "$(m)" || (echo 'usage: make migration m="what changed"'; exit 2)
 	$(BIN)/harmony db revision -m "$(m)"
 
 clean: ## Remove caches (keeps .venv and the database under instance/)
-	rm -rf .pytest_cache .ruff_cache tests/e2e/screenshots
+	rm -rf .pytest_cache .ruff_cache tests/e2e/screenshots mutants
 	find . -name __pycache__ -prune -not -path './.venv/*' -exec rm -rf {} +
