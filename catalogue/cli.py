@@ -10,6 +10,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from catalogue.datasets import UNCHECKED
 from catalogue.dictionary import export
 from catalogue.dictionary.importer import (
     FORMATS,
@@ -56,7 +57,7 @@ def import_dictionary_command(dataset: str, file: Path, fmt: str | None) -> None
 
     try:
         report = import_dictionary(
-            SYSTEM, dataset, file.read_bytes(), file.name, fmt, "-", on_phase=progress
+            SYSTEM, dataset, file.read_bytes(), file.name, fmt, UNCHECKED, on_phase=progress
         )
     except DictionaryRejected as exc:
         for note in exc.report.notes:

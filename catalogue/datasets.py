@@ -35,7 +35,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from catalogue.search import indexer as search_index
-from core.db import get_session, transactional, utcnow
+from core.db import get_session, lock_revision, transactional, utcnow, writes_now
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, ServiceError
 from core.models import Organisation, User
 from core.pagination import Page
@@ -256,13 +256,27 @@ def check_etag(dataset: Dataset, if_match: str | None, *, required: bool = True)
         )
 
 
+class _Unchecked(str):
+    """The type of :data:`UNCHECKED`: no string that arrives over HTTP is one."""
+
+
+UNCHECKED: str = _Unchecked("(no ETag check)")
+"""Pass as ``if_match`` to change a dataset without an ETag check: for the CLI, the demo and
+internal callers that hold the dataset already. It is recognised by identity, so a client that
+sends this text (or ``-``) in ``If-Match`` is checked like any other; only ``*`` matches every
+revision, by design."""
+
+
 def editable_dataset(actor: Actor, identifier: str, if_match: str | None = None) -> Dataset:
     """The dataset, for a change by ``actor``: 404 when it may not see it, 403 when it sees it
-    but may not change it, 412/428 for a stale or missing ETag (``if_match`` ``"-"`` skips the
-    check: for the CLI and for internal callers that hold the dataset already)."""
+    but may not change it, 412/428 for a stale or missing ETag (:data:`UNCHECKED` skips the
+    check). The dataset's row is held until the change commits (:func:`core.db.lock_revision`),
+    so that of two writers quoting the same ETag exactly one wins and the other gets 412."""
     dataset = get_dataset(actor, identifier)
     require(actor, Permission.DATASET_UPDATE, dataset)
-    if if_match != "-":
+    if writes_now():  # a page that only shows the edit form (GET) holds nothing
+        lock_revision(dataset)
+    if not isinstance(if_match, _Unchecked):
         check_etag(dataset, if_match)
     return dataset
 

@@ -343,9 +343,9 @@ def _create(spec: DatasetSpec, organisation_id: str, known: set[str]) -> None:
         if number == 1:
             dataset = datasets.create_dataset(SYSTEM, data | {"organisation_id": organisation_id})
         else:
-            datasets.new_version(SYSTEM, identifier, "-")
+            datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
             data.pop("identifier", None)
-            datasets.update_dataset(SYSTEM, identifier, data, "-")
+            datasets.update_dataset(SYSTEM, identifier, data, datasets.UNCHECKED)
             dataset = datasets.get_dataset(SYSTEM, identifier)
         version = dataset.versions[-1]
         added = [v for v in spec.variables if v.since == number]
@@ -361,7 +361,7 @@ def _create(spec: DatasetSpec, organisation_id: str, known: set[str]) -> None:
         )
         session.commit()
         if number < last or not spec.draft:
-            published = datasets.publish(SYSTEM, identifier, "-")
+            published = datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
             _backdate(published, date)
 
 

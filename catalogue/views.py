@@ -18,6 +18,7 @@ from typing import Any
 import pycountry
 from flask import (
     Blueprint,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -57,6 +58,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from catalogue.schemas import DatasetInputSchema, trial_id_kind
+from core import jobs
 from core import services as accounts
 from core.api import actor
 from core.db import get_session
@@ -661,7 +663,7 @@ def _resubmitted(form: DatasetForm) -> MultiDict[str, str]:
 def edit_dataset(identifier: str) -> Any:
     who = actor()
     require_login(who)
-    dataset = datasets.editable_dataset(who, identifier, "-")
+    dataset = datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
     draft = _open_draft(dataset)
     if draft is None:
         return _closed_page(dataset, "metadata")
@@ -812,7 +814,7 @@ def _open_draft(dataset: Dataset) -> DatasetVersion | None:
 def mappings(identifier: str) -> Any:
     who = actor()
     require_login(who)
-    dataset = datasets.editable_dataset(who, identifier, "-")
+    dataset = datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
     draft = _open_draft(dataset)
     if draft is None:
         return _closed_page(dataset, "mappings")
@@ -952,7 +954,8 @@ def review_mapping(identifier: str, mapping_id: int) -> Any:
     """Accept or reject a mapping, or replace its term (``object``/``term``)."""
     who = actor()
     require_login(who)
-    datasets.editable_dataset(who, identifier, "-")  # 404 / 403 before the input is read
+    # 404 / 403 before the input is read
+    datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
     status = (request.form.get("status") or "").strip() or None
     try:
         picked = _picked_term(request.form)
@@ -978,7 +981,8 @@ def add_mapping(identifier: str) -> Any:
     """Map a variable (or one of its values) to a term chosen in the picker."""
     who = actor()
     require_login(who)
-    datasets.editable_dataset(who, identifier, "-")  # 404 / 403 before the input is read
+    # 404 / 403 before the input is read
+    datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
     try:
         picked = _picked_term(request.form)
         data = {
@@ -1045,7 +1049,7 @@ def dictionary(identifier: str) -> Any:
     """Upload a data dictionary into the open draft, and show the import's report."""
     who = actor()
     require_login(who)
-    dataset = datasets.editable_dataset(who, identifier, "-")
+    dataset = datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
     draft = _open_draft(dataset)
     if draft is None:
         return _closed_page(dataset, "dictionary")
@@ -1075,9 +1079,26 @@ def dictionary(identifier: str) -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return page(422, errors={"file": ["Choose the dictionary file to upload."]}, form=form)
+    data = upload.read()
     try:
+        if len(data) > current_app.config["JOBS_INLINE_MAX_KB"] * 1024:
+            # a large file is imported by the job worker; its page follows the import
+            datasets.editable_version(who, identifier, _revision())  # 412/409 at once
+            job = jobs.submit_job(
+                who,
+                "dictionary_import",
+                f"Import of {upload.filename} into {identifier}",
+                {
+                    "dataset": identifier,
+                    "filename": upload.filename,
+                    "format": fmt or None,
+                    "if_match": _revision(),
+                },
+                data,
+            )
+            return redirect(url_for("jobs.job_page", job_id=job.id), 303)
         report = importer.import_dictionary(
-            who, identifier, upload.read(), upload.filename, fmt or None, _revision()
+            who, identifier, data, upload.filename, fmt or None, _revision()
         )
     except importer.DictionaryRejected as exc:
         return page(422, report=exc.report, form=form)

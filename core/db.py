@@ -8,16 +8,18 @@ request writes nothing.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import functools
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from flask import Flask, current_app, g
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from flask import Flask, current_app, g, has_request_context, request
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -91,7 +93,7 @@ def make_engine(url: str, echo: bool = False, foreign_keys: bool = True) -> Engi
 
         @event.listens_for(engine, "begin")
         def _sqlite_on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes_now() else "BEGIN")
 
         return engine
     # PostgreSQL's JIT compiles a plan whose estimated cost passes jit_above_cost: a search
@@ -100,12 +102,157 @@ def make_engine(url: str, echo: bool = False, foreign_keys: bool = True) -> Engi
     return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
 
 
+# --- writers side by side ------------------------------------------------------------------
+#
+# SQLite (WAL) has one writer at a time. A transaction that began as a reader and then writes
+# fails at once with SQLITE_BUSY_SNAPSHOT ("database is locked") when another connection has
+# committed since it began: busy_timeout does not help, as its snapshot is already stale. So a
+# transaction that is going to write takes the write lock when it begins (BEGIN IMMEDIATE) and
+# waits its turn (busy_timeout) instead: every transaction of a POST/PUT/PATCH/DELETE request,
+# of a block under :func:`writing` (CLI commands, jobs) and of :func:`write_in_passing`. Readers
+# (GET) begin deferred and never wait for writers. PostgreSQL needs none of this: there a write
+# that must not be lost takes a row lock (:func:`lock_revision`).
+
+_WRITE_INTENT: contextvars.ContextVar[bool | None] = contextvars.ContextVar(
+    "harmony_write_intent", default=None
+)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+log = logging.getLogger("harmony.db")
+
+
+def writes_now() -> bool:
+    """Whether a transaction begun now would be a writer (see above). Once a writing request
+    has committed or rolled back its change, what follows (the answer's lazy loads, the access
+    log) reads: it must not hold the write lock while the response is made."""
+    intent = _WRITE_INTENT.get()
+    if intent is not None:
+        return intent
+    return (
+        has_request_context()
+        and request.method not in SAFE_METHODS
+        and not g.get("db_change_ended", False)
+    )
+
+
+def _after_rollback(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the outermost transaction, not a savepoint
+        _change_ended(session)
+
+
+def _change_ended(_session: Session) -> None:
+    if _WRITE_INTENT.get() is None and has_request_context():
+        g.db_change_ended = True
+
+
+@contextlib.contextmanager
+def writing(intent: bool = True) -> Iterator[None]:
+    """Transactions begun inside the block are writers (SQLite: ``BEGIN IMMEDIATE``), or
+    readers with ``intent=False``. For work outside a web request: CLI commands and jobs."""
+    token = _WRITE_INTENT.set(intent)
+    try:
+        yield
+    finally:
+        _WRITE_INTENT.reset(token)
+
+
+def write_in_passing(write: Callable[[Session], Any], what: str) -> bool:
+    """Make a small write that a reading request does in passing (a session's last use, figures
+    kept for the next reader) in a transaction of its own that begins as a writer, so that it
+    can neither fail because another worker committed after this request's reads began nor
+    leave the read half-committed. It is bookkeeping: when the database stays busy beyond its
+    timeout the write is skipped (and logged), never the request. Returns whether it was made.
+    """
+    if g.get("db_timed_read"):
+        raise RuntimeError(f"{what}: a write in passing cannot happen inside query_timeout()")
+    session = get_session()
+    try:
+        with writing():
+            # end the reading transaction first: the write must not start from its snapshot
+            session.commit()
+            write(session)
+            session.commit()
+    except OperationalError as exc:
+        session.rollback()
+        log.warning("skipped %s: the database was busy (%s)", what, exc.orig)
+        return False
+    return True
+
+
+def lock_revision(obj: Any, revision: str = "revision") -> None:
+    """Hold ``obj``'s row until the transaction ends and make sure what the caller checks next
+    (its revision for ``If-Match``, its state) is what is committed now, not what was read
+    before. Without it two writers quoting the same ETag under PostgreSQL's READ COMMITTED both
+    pass the check and the second silently overwrites the first (a lost update); with it the
+    second waits for the first to commit, then sees the new revision and gets 412.
+
+    PostgreSQL: ``SELECT … FOR UPDATE`` of the revision. SQLite: a writing request's
+    transaction holds the database's write lock from its beginning (``BEGIN IMMEDIATE``), so
+    only the revision is re-read. When it moved since ``obj`` was loaded, everything the session
+    holds is expired, to be read again as it is now.
+
+    :raises NotFound: when another writer deleted the row meanwhile.
+    """
+    session = get_session()
+    mapper = type(obj)
+    column = getattr(mapper, revision)
+    identity = mapper.__mapper__.primary_key_from_instance(obj)
+    where = [
+        col == value for col, value in zip(mapper.__mapper__.primary_key, identity, strict=True)
+    ]
+    current = session.execute(select(column).where(*where).with_for_update()).scalar_one_or_none()
+    if current is None:
+        from core.errors import NotFound
+
+        session.expire_all()
+        raise NotFound("It was deleted a moment ago.")
+    if current != getattr(obj, revision):
+        session.expire_all()
+
+
+def _database_error(exc: DBAPIError) -> Any:
+    """Errors that come from writers meeting each other, not from a defect: a busy SQLite
+    (503, try again), a PostgreSQL deadlock, serialization failure or lock timeout and a
+    uniqueness race (409). Anything else is a defect and stays a logged 500."""
+    from core.errors import render_error
+
+    get_session().rollback()
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None)
+    message = str(orig)
+    if isinstance(exc, IntegrityError):
+        return render_error(
+            409,
+            "This change conflicts with data saved at the same moment (a name or identifier "
+            "that must be unique was just taken, or a record it refers to was just removed). "
+            "Reload and try again.",
+            slug="conflict",
+        )
+    if code in {"40001", "40P01", "55P03"}:
+        return render_error(
+            409,
+            "This change met another one made at the same moment and was not saved. "
+            "Reload and try again.",
+            slug="conflict",
+        )
+    if isinstance(exc, OperationalError) and "database is locked" in message:
+        return render_error(
+            503,
+            "The catalogue is busy saving other changes; nothing was saved. Try again in a "
+            "few seconds.",
+            headers={"Retry-After": "5"},
+        )
+    log.error("database error", exc_info=exc, extra={"request_id": g.get("request_id")})
+    return render_error(500, "Something went wrong on our side. The error has been logged.")
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config.get("SQL_ECHO", False))
-    app.extensions["harmony_db"] = Database(
-        engine=engine, session_factory=sessionmaker(bind=engine, expire_on_commit=False)
-    )
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["harmony_db"] = Database(engine=engine, session_factory=factory)
+    event.listen(Session, "after_commit", _change_ended)
+    event.listen(Session, "after_soft_rollback", _after_rollback)
     app.teardown_appcontext(_close_session)
+    app.register_error_handler(DBAPIError, _database_error)
 
 
 def database() -> Database:
@@ -180,6 +327,7 @@ def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
             ),
             {"value": str(limit)},
         ).one()[0]
+    g.db_timed_read = True  # the block must not commit: the limit is the transaction's
     try:
         yield session
     except OperationalError as exc:
@@ -197,6 +345,7 @@ def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
                 text("SELECT set_config('statement_timeout', :value, true)"), {"value": previous}
             )
     finally:
+        g.pop("db_timed_read", None)
         if raw is not None:
             raw.set_progress_handler(None, 0)
 

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,9 +20,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core import throttle
-from core.db import get_session, transactional, utcnow
+from core.db import get_session, transactional, utcnow, write_in_passing
 from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from core.models import (
     ApiToken,
@@ -178,15 +180,22 @@ def resolve_session(secret: str) -> ResolvedSession | None:
         return None
     idle = dt.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if record.last_seen_at + idle <= now:
-        record.revoked_at = now
-        session.commit()
+        write_in_passing(_setter(record, revoked_at=now), "ending an idle session")
         return None
     if not record.user.is_active:
         return None
     if now - record.last_seen_at > dt.timedelta(minutes=1):
-        record.last_seen_at = now  # coarse, so that reading pages does not write on every request
-        session.commit()
+        # coarse, so that reading pages does not write on every request
+        write_in_passing(_setter(record, last_seen_at=now), "a session's last use")
     return ResolvedSession(user=record.user, session_id=record.id)
+
+
+def _setter(record: Any, **values: Any) -> Callable[[Session], None]:
+    def write(_session: Session) -> None:
+        for name, value in values.items():
+            setattr(record, name, value)
+
+    return write
 
 
 def end_session(secret: str) -> None:
@@ -326,8 +335,7 @@ def resolve_token(secret: str) -> User | None:
     if token.revoked_at is not None or token.expires_at <= now or not token.user.is_active:
         return None
     if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
-        token.last_used_at = now
-        session.commit()
+        write_in_passing(_setter(token, last_used_at=now), "a token's last use")
     return token.user
 
 

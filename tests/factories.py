@@ -135,7 +135,7 @@ class Maker:
                 session.add(variable)
             session.commit()
             if publish:
-                datasets.publish(SYSTEM, identifier, "-")
+                datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
             return identifier
 
 

@@ -28,7 +28,7 @@ from catalogue.standards.models import (
     StandardSetTerm,
     StandardVariableSet,
 )
-from core.db import get_session, query_timeout, transactional, utcnow
+from core.db import get_session, lock_revision, query_timeout, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from core.models import Organisation
 from core.pagination import Page
@@ -124,8 +124,12 @@ def etag(standard_set: StandardVariableSet) -> str:
 
 
 def _check_etag(standard_set: StandardVariableSet, if_match: str | None) -> None:
-    """:raises PreconditionRequired: (428) when no ETag came.
+    """Holds the set's row until the change commits (:func:`core.db.lock_revision`: of two
+    administrators quoting the same ETag, one wins and the other gets 412).
+
+    :raises PreconditionRequired: (428) when no ETag came.
     :raises PreconditionFailed: (412) when it is not the current one."""
+    lock_revision(standard_set)
     if if_match is None:
         raise datasets.PreconditionRequired(
             "Send the set's current ETag in If-Match (GET it first) so that you do not "

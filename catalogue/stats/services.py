@@ -29,10 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pycountry
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import String, case, func, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from catalogue import counts
 from catalogue.models import (
@@ -49,7 +50,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from catalogue.stats.models import VersionFigures
-from core.db import get_session, query_timeout, utcnow
+from core.db import get_session, query_timeout, utcnow, write_in_passing
 from core.models import Organisation
 from core.policies import Actor
 from ontologies.models import Term, TermClosure, TermEdge
@@ -314,6 +315,7 @@ def alliance_stats(actor: Actor) -> AllianceStats:
     rule = counts.rule_for(actor)
     with query_timeout():
         raw = _aggregates()
+    _keep_counted_figures()  # after the timed read: keeping them commits
     goal = int(current_app.config["ALLIANCE_GOAL_PATIENTS"])
     tallies = raw.tallies
     return AllianceStats(
@@ -500,7 +502,7 @@ def _variable_share(version_ids: list[str]) -> VariableShare:
     if missing:
         counted = _count_figures(missing)
         known.update(counted)
-        _keep_figures(counted)
+        g.setdefault("figures_to_keep", {}).update(counted)
     return VariableShare(sum(n for n, _ in known.values()), sum(m for _, m in known.values()))
 
 
@@ -551,16 +553,22 @@ def _count_figures(version_ids: list[str]) -> dict[str, tuple[int, int]]:
     return figures
 
 
-def _keep_figures(figures: dict[str, tuple[int, int]]) -> None:
-    """Store the figures of published versions (another request may have stored some of them
-    meanwhile: those are skipped)."""
-    session = get_session()
-    dialect = session.get_bind().dialect.name
+def _keep_counted_figures() -> None:
+    """Store the figures of published versions counted by this request (another request may
+    have stored some of them meanwhile: those are skipped)."""
+    figures: dict[str, tuple[int, int]] = g.pop("figures_to_keep", {})
+    if not figures:
+        return
+    dialect = get_session().get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     rows = [{"version_id": v, "variables": n, "mapped": m} for v, (n, m) in figures.items()]
-    for start in range(0, len(rows), 500):
-        session.execute(
-            insert(VersionFigures).on_conflict_do_nothing(index_elements=["version_id"]),
-            rows[start : start + 500],
-        )
-    session.commit()
+
+    def write(session: Session) -> None:
+        for start in range(0, len(rows), 500):
+            session.execute(
+                insert(VersionFigures).on_conflict_do_nothing(index_elements=["version_id"]),
+                rows[start : start + 500],
+            )
+
+    # a reader's write: in a writer's transaction of its own, skipped when the database is busy
+    write_in_passing(write, "keeping the published versions' figures")

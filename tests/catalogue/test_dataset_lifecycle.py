@@ -41,12 +41,14 @@ def test_publishing_a_new_version_keeps_the_old_one_readable(app, make, vocabula
             .all()
         )
         assert copied
-        datasets.update_dataset(SYSTEM, identifier, {"title": "AML trial, freeze 2"}, "-")
+        datasets.update_dataset(
+            SYSTEM, identifier, {"title": "AML trial, freeze 2"}, datasets.UNCHECKED
+        )
         # the public still sees version 1 while version 2 is a draft
         assert datasets.get_version(None, identifier).title == "AML trial"
         with pytest.raises(NotFound):
             datasets.get_version(None, identifier, 2)
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
         assert datasets.get_version(None, identifier).title == "AML trial, freeze 2"
         old = datasets.get_version(None, identifier, 1)
         assert old.status is VersionStatus.SUPERSEDED and old.title == "AML trial"
@@ -59,7 +61,7 @@ def test_published_versions_do_not_change_and_stale_etags_are_refused(app, make,
     identifier = make.dataset(organisation, publish=True)
     with app.app_context():
         with pytest.raises(Conflict):
-            datasets.update_dataset(SYSTEM, identifier, {"title": "x"}, "-")
+            datasets.update_dataset(SYSTEM, identifier, {"title": "x"}, datasets.UNCHECKED)
         with pytest.raises(PreconditionFailed):
             datasets.new_version(SYSTEM, identifier, '"stale-1"')
 
@@ -77,7 +79,7 @@ def test_a_draft_needs_a_known_disease_and_deleted_identifiers_are_never_reused(
         assert "diseases" in error.value.errors
         dataset = datasets.create_dataset(custodian, {"title": "T", "diseases": ["NCIT:C3171"]})
         assert dataset.organisation_id == organisation.id and dataset.identifier == "t"
-        datasets.delete_draft(custodian, "t", "-")
+        datasets.delete_draft(custodian, "t", datasets.UNCHECKED)
         again = datasets.create_dataset(custodian, {"title": "T", "diseases": ["NCIT:C3171"]})
         assert again.identifier == "t-2"
 

@@ -130,7 +130,7 @@ def test_changes_need_the_current_etag_an_open_draft_and_an_editor(app, make, dr
             mappings.create_mapping(stranger, identifier, data, "*")
         with pytest.raises(NotFound):
             mappings.list_mappings(researcher, identifier)
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
         with pytest.raises(Conflict):
             mappings.create_mapping(custodian, identifier, data, "*")
         with pytest.raises(Forbidden):

@@ -248,7 +248,7 @@ def test_mapping_page_shows_only_accepted_mappings_to_the_public(client, make, a
         from catalogue import datasets
         from core.policies import SYSTEM
 
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
     public = text(app.test_client().get(f"/datasets/{identifier}"))
     assert "not mapped" in public and "badge-term" not in public
     assert (

@@ -112,7 +112,7 @@ def hostile(make):
     from core.policies import SYSTEM
 
     with make.app.app_context():
-        datasets.retire(SYSTEM, retired, PAYLOADS[1] + PAYLOADS[6], "-")
+        datasets.retire(SYSTEM, retired, PAYLOADS[1] + PAYLOADS[6], datasets.UNCHECKED)
         session = get_session()
         variable = session.scalar(select(Variable).where(Variable.name == "y_<svg>"))
         session.add(

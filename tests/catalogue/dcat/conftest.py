@@ -112,7 +112,7 @@ def set_published_at(app, identifier: str, when: dt.datetime) -> None:
 
 def retire(app, identifier: str, note: str | None = None, when: dt.datetime | None = None) -> None:
     with app.app_context():
-        datasets.retire(SYSTEM, identifier, note, "-")
+        datasets.retire(SYSTEM, identifier, note, datasets.UNCHECKED)
         if when is not None:
             session = get_session()
             session.execute(

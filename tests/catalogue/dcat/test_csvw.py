@@ -93,7 +93,7 @@ def test_only_accepted_exact_or_close_mappings_name_the_property(app, client, ma
             ]
         )
         session.commit()
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
     by_name = columns(json.loads(client.get(f"/datasets/{identifier}/dictionary.csvw.json").data))
     assert by_name["hgb"]["propertyUrl"] == HV + "0000046"
     assert by_name["hgb"]["skos:closeMatch"] == [{"@id": HV + "0000046"}]
@@ -137,8 +137,8 @@ def test_a_csv_of_the_data_validates_against_the_schema(client, full, tmp_path):
 
 def test_old_versions_and_bad_version_numbers(app, client, full):
     with app.app_context():
-        datasets.new_version(SYSTEM, full, "-")
-        datasets.publish(SYSTEM, full, "-")
+        datasets.new_version(SYSTEM, full, datasets.UNCHECKED)
+        datasets.publish(SYSTEM, full, datasets.UNCHECKED)
     latest = json.loads(client.get(f"/datasets/{full}/dictionary.csvw.json").data)
     assert latest["url"].endswith("?version=2")
     first = json.loads(client.get(f"/datasets/{full}/dictionary.csvw.json?version=1").data)

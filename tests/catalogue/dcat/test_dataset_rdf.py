@@ -179,13 +179,16 @@ def test_a_dataset_without_variables_names_no_dictionary(client, make, custodian
 def test_old_versions_have_their_own_records(app, client, make, custodian_org):
     identifier = make.dataset(custodian_org, publish=True, title="First freeze", patients=100)
     with app.app_context():
-        datasets.new_version(SYSTEM, identifier, "-")
+        datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
         datasets.update_dataset(
-            SYSTEM, identifier, {"title": "Second freeze", "patients": 250}, "-"
+            SYSTEM, identifier, {"title": "Second freeze", "patients": 250}, datasets.UNCHECKED
         )
-        datasets.publish(SYSTEM, identifier, "-")
-        datasets.new_version(SYSTEM, identifier, "-")  # an open draft: never published
-        datasets.update_dataset(SYSTEM, identifier, {"title": "Unpublished third"}, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
+        # an open draft: never published
+        datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
+        datasets.update_dataset(
+            SYSTEM, identifier, {"title": "Unpublished third"}, datasets.UNCHECKED
+        )
 
     current = parse(client.get(f"/datasets/{identifier}.ttl"))
     s = iri(f"/datasets/{identifier}")
@@ -272,8 +275,8 @@ def test_the_page_links_its_metadata_but_a_draft_page_does_not(
     assert f'href="/datasets/{full}.jsonld" download>JSON-LD</a>' in page
     assert f'href="/datasets/{full}/dictionary.csvw.json" download>variables (CSVW)</a>' in page
     with app.app_context():
-        datasets.new_version(SYSTEM, full, "-")
-        datasets.publish(SYSTEM, full, "-")
+        datasets.new_version(SYSTEM, full, datasets.UNCHECKED)
+        datasets.publish(SYSTEM, full, datasets.UNCHECKED)
     old = client.get(f"/datasets/{full}/versions/1").get_data(as_text=True)
     assert f'href="/datasets/{full}/versions/1.ttl" download>Turtle</a>' in old
     assert f'href="/datasets/{full}/dictionary.csvw.json?version=1"' in old

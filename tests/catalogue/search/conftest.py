@@ -199,7 +199,7 @@ def corpus(app, make, vocabularies) -> Corpus:
     from core.policies import SYSTEM
 
     with app.app_context():
-        datasets.retire(SYSTEM, "retired-ibrutinib", "Withdrawn.", "-")
+        datasets.retire(SYSTEM, "retired-ibrutinib", "Withdrawn.", datasets.UNCHECKED)
         # the factory writes a draft's variables directly; a dictionary import, which does
         # that in the service, tells the index (a published dataset is indexed on publishing)
         draft = datasets.get_dataset(SYSTEM, "leiden-draft")

@@ -43,11 +43,13 @@ def test_publish_new_version_edit_and_retire(app, client, make, vocabularies):
     assert find(client, q="zanubrutinib") == []  # a draft: not public
     assert find(client, headers, q="zanubrutinib") == [identifier]  # its custodian finds it
     with app.app_context():
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
     assert find(client, q="zanubrutinib") == [identifier]
     with app.app_context():
-        datasets.new_version(SYSTEM, identifier, "-")
-        datasets.update_dataset(SYSTEM, identifier, {"title": "Acalabrutinib pilot"}, "-")
+        datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
+        datasets.update_dataset(
+            SYSTEM, identifier, {"title": "Acalabrutinib pilot"}, datasets.UNCHECKED
+        )
     # the public still finds the published version; the custodian finds the draft instead
     assert find(client, q="zanubrutinib") == [identifier]
     assert find(client, q="acalabrutinib") == []
@@ -55,11 +57,11 @@ def test_publish_new_version_edit_and_retire(app, client, make, vocabularies):
     assert find(client, headers, q="zanubrutinib") == []
     assert len(find(client, headers)) == 1  # one hit per dataset, never two versions
     with app.app_context():
-        datasets.publish(SYSTEM, identifier, "-")
+        datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
     assert find(client, q="acalabrutinib") == [identifier]
     assert find(client, q="zanubrutinib") == []  # the superseded version is not searched
     with app.app_context():
-        datasets.retire(SYSTEM, identifier, None, "-")
+        datasets.retire(SYSTEM, identifier, None, datasets.UNCHECKED)
     assert find(client, q="acalabrutinib") == []
     assert find(client, headers, q="acalabrutinib") == []
     with app.app_context():
@@ -88,7 +90,7 @@ def test_a_dictionary_import_and_mapping_changes_are_searchable(app, client, mak
     assert {v["value"]: v["count"] for v in counts}["HV:0000003"] == 1
     with app.app_context():
         entry = mapping_service.list_mappings(SYSTEM, identifier, variable="hb_bl").items[0]
-        mapping_service.delete_mapping(SYSTEM, identifier, entry.mapping.id, "-")
+        mapping_service.delete_mapping(SYSTEM, identifier, entry.mapping.id, datasets.UNCHECKED)
     assert find(client, headers, q="haemoglobin") == []
     counts = client.get("/api/v1/search", headers=headers).json["facets"]["term"]
     assert "HV:0000003" not in {v["value"] for v in counts}
@@ -100,7 +102,7 @@ def test_deleting_a_draft_leaves_nothing_behind(app, client, make, vocabularies)
     response = upload(client, identifier, TEMPLATE.encode(), "dictionary.csv", headers)
     assert response.status_code == 200
     with app.app_context():
-        datasets.delete_draft(SYSTEM, identifier, "-")
+        datasets.delete_draft(SYSTEM, identifier, datasets.UNCHECKED)
         session = get_session()
         for model in (SearchDocument, SearchVariable, SearchDocumentTerm):
             assert session.scalar(select(func.count()).select_from(model)) == 0

@@ -115,7 +115,7 @@ def world(app, make, vocabularies) -> World:
         for name in ("own_draft", "foreign_draft"):  # variables were added after the creation
             recorded(w.ids[name])
         get_session().commit()
-        datasets.retire(SYSTEM, w.ids["retired"], "Replaced.", "-")
+        datasets.retire(SYSTEM, w.ids["retired"], "Replaced.", datasets.UNCHECKED)
     users = {
         "researcher": make.user(Role.RESEARCHER),
         "custodian": make.user(Role.CUSTODIAN, organisation=organisation),
@@ -131,7 +131,7 @@ def world(app, make, vocabularies) -> World:
 def open_draft_with(app, identifier: str, name: str, curie: str) -> None:
     """Open a new draft version of a published dataset and map one more variable in it."""
     with app.app_context():
-        version = datasets.new_version(SYSTEM, identifier, "-")
+        version = datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
         session = get_session()
         variable = Variable(
             version_id=version.id, position=99, name=name, label=name, value_type="text"

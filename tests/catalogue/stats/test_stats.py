@@ -58,7 +58,7 @@ def catalogue(app, make, vocabularies):
                                 countries=["IT"]),
     }  # fmt: skip
     with app.app_context():
-        datasets.retire(SYSTEM, ids["retired"], None, "-")
+        datasets.retire(SYSTEM, ids["retired"], None, datasets.UNCHECKED)
         # a value mapping alone does not make a variable mapped
         session = get_session()
         site = session.scalar(select(Variable).where(Variable.name == "site"))
@@ -214,7 +214,7 @@ def test_a_published_versions_figures_are_counted_once_and_kept(app, client, cat
     assert client.get("/api/v1/stats").json["variables"] == first
     # a new version of the AML trial, published with one more mapped variable
     with app.app_context():
-        version = datasets.new_version(SYSTEM, catalogue["ids"]["aml"], "-")
+        version = datasets.new_version(SYSTEM, catalogue["ids"]["aml"], datasets.UNCHECKED)
         session = get_session()
         session.add(
             Variable(
@@ -224,7 +224,7 @@ def test_a_published_versions_figures_are_counted_once_and_kept(app, client, cat
             )
         )  # fmt: skip
         session.commit()
-        datasets.publish(SYSTEM, catalogue["ids"]["aml"], "-")
+        datasets.publish(SYSTEM, catalogue["ids"]["aml"], datasets.UNCHECKED)
     assert client.get("/api/v1/stats").json["variables"] == {
         "variables": 6, "mapped": 4, "share": round(4 / 6, 4),
     }  # fmt: skip
