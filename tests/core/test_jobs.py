@@ -291,3 +291,29 @@ def test_the_reindex_is_an_administrators_job(client, make, custodian):
     assert job["result"]["documents"] >= 1
     hits = client.get("/api/v1/search", query_string={"q": "Zyxwv"}).json
     assert hits["total"] == 1
+
+
+def test_a_large_upload_on_the_dictionary_page_goes_to_the_job_s_page(
+    app, client, make, vocabularies
+):
+    from tests.catalogue.test_pages_dictionary import REDCAP
+    from tests.catalogue.test_pages_dictionary import upload as upload_page
+    from tests.conftest import login
+
+    organisation = make.organisation()
+    custodian = make.user(Role.CUSTODIAN, organisation=organisation)
+    identifier = make.dataset(organisation)
+    login(client, custodian.email)
+    limit = app.config["JOBS_INLINE_MAX_KB"]
+    try:
+        app.config["JOBS_INLINE_MAX_KB"] = len(REDCAP) // 1024 - 1
+        response = upload_page(client, identifier, REDCAP, "trial.csv", "redcap")
+        assert response.status_code == 303
+        assert re.fullmatch(r"/jobs/[0-9a-f]{32}", response.headers["Location"])
+        html = client.get(response.headers["Location"]).get_data(as_text=True)
+        assert f'href="/datasets/{identifier}"' in html  # "Open the dataset"
+        assert "succeeded" in html
+        stale = upload_page(client, identifier, REDCAP, "trial.csv", "redcap", revision='"0-1"')
+        assert stale.status_code == 412
+    finally:
+        app.config["JOBS_INLINE_MAX_KB"] = limit
