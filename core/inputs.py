@@ -31,6 +31,9 @@ import marshmallow as ma
 from flask import Flask, Request, current_app, request
 from flask_smorest.arguments import ArgumentsMixin
 from marshmallow import fields, validate
+from sqlalchemy import BigInteger, Integer, String, event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict, MultiDict
@@ -321,8 +324,47 @@ class HarmonyParser(FlaskParser):
         return parse_json(data)  # pragma: no cover - the app's requests are HarmonyRequests
 
 
+# --- the last line: what the columns can hold ------------------------------------------------
+
+
+def check_column_limits(session: Session, _context: Any, _instances: Any) -> None:
+    """Before any flush: no text longer than its VARCHAR and no integer beyond its INTEGER.
+
+    PostgreSQL refuses both with an error (a 500) and SQLite stores them silently, so a schema
+    that forgot a Length or Range would behave differently on the two; this makes every such
+    value a 422 naming the attribute on both, whatever path it came by. Only values already in
+    memory are looked at (nothing is loaded for the check).
+
+    :raises InvalidInput: naming the attribute (the API's field of the same name).
+    """
+    for obj in (*session.new, *session.dirty):
+        state = sa_inspect(obj)
+        loaded = state.dict
+        for attribute in state.mapper.column_attrs:
+            value = loaded.get(attribute.key)
+            if value is None or isinstance(value, bool):
+                continue
+            kind = attribute.columns[0].type
+            if isinstance(value, str) and isinstance(kind, String) and kind.length:
+                if len(value) > kind.length:
+                    raise InvalidInput.field(
+                        attribute.key, f"At most {kind.length} characters (this has {len(value)})."
+                    )
+            elif (
+                isinstance(value, int)
+                and isinstance(kind, Integer)
+                and not isinstance(kind, BigInteger)
+                and not INT_MIN <= value <= INT_MAX
+            ):
+                raise InvalidInput.field(
+                    attribute.key, f"Integers must lie between {INT_MIN} and {INT_MAX}."
+                )
+
+
 def init_app(app: Flask) -> None:
     """Install the checks; call before any route is registered (the ``int`` converter)."""
+    if not event.contains(Session, "before_flush", check_column_limits):
+        event.listen(Session, "before_flush", check_column_limits)
     app.request_class = HarmonyRequest
     app.url_map.converters["int"] = BoundedIntegerConverter
     app.before_request(check_request)

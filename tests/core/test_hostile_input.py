@@ -323,6 +323,17 @@ def test_every_json_endpoint_names_the_poisoned_field(app, make):
     assert not failures
 
 
+def test_text_longer_than_its_column_is_422_on_both_databases(client, vocabularies, admin):
+    """PostgreSQL refused it with a 500 and SQLite stored it: now both answer 422."""
+    body = {"name": "Haemoglobin", "version": "1", "terms": [{"curie": "HV:0000045"}]}
+    response = client.post(
+        "/api/v1/standard-sets", json=body | {"identifier": "x" * 5000}, headers=admin
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)[:300]
+    assert "identifier" in response.get_json()["errors"]
+    assert client.get("/api/v1/standard-sets/" + "x" * 5000).status_code == 404
+
+
 def test_an_empty_id_means_none_not_a_500(client, admin):
     response = client.post(
         "/api/v1/users",
@@ -449,4 +460,80 @@ def test_odd_values_in_paths_and_queries_are_never_a_500(app, make, vocabularies
                 if response.status_code >= 500:
                     failures.append((rule.rule, value[:10], response.status_code))
                 response.close()
+    assert not failures
+
+
+ODD_JSON = ["", "x" * 5000, "é\u0301", -1, 2**31 - 1, 1.5, True, None, [], {}, ["x", ""]]
+WRITES = [(m, p, b) for m, p, b, _ in API_TABLE if m in ("POST", "PUT", "PATCH")]
+
+
+def _body_fields(spec: dict[str, Any], method: str, path: str) -> list[str]:
+    """The fields the OpenAPI document declares for the JSON body of ``method path``."""
+    concrete = re.sub(r"\{[^}]+\}", "x", path.split("?")[0])
+    for template, operations in spec["paths"].items():
+        if not re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), concrete):
+            continue
+        body = operations.get(method.lower(), {}).get("requestBody", {})
+        schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+        if "$ref" in schema:
+            schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        return list(schema.get("properties", {}))
+    return []
+
+
+def test_odd_values_in_each_documented_field_are_never_a_500(client, world):
+    """Every field the OpenAPI document declares for a body, in turn, set to a value of the
+    wrong type, size or sign, on top of a valid body (as an administrator)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    headers = {"Authorization": f"Bearer {world.tokens['admin']}", "If-Match": "*"}
+    failures = []
+    tried = 0
+    for method, path, body in WRITES:
+        for field in _body_fields(spec, method, path):
+            for value in ODD_JSON:
+                response = client.open(
+                    path.format(**vars(world)),
+                    method=method,
+                    json={**(body or {}), field: value},
+                    headers=headers,
+                )
+                tried += 1
+                if response.status_code >= 500:
+                    failures.append((method, path, field, repr(value)[:12]))
+    assert tried > 500, "the OpenAPI document lost its request bodies?"
+    assert not failures
+
+
+def _query_parameters(spec: dict[str, Any], path: str) -> list[str]:
+    concrete = re.sub(r"\{[^}]+\}", "x", path.split("?")[0])
+    for template, operations in spec["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), concrete):
+            parameters = operations.get("get", {}).get("parameters", [])
+            return [p["name"] for p in parameters if p.get("in") == "query"]
+    return []
+
+
+ODD_QUERY = ["", "-1", "0", HUGE, "1.5", "é", "x" * 3000, "[]", "null", "a:b", "*", "%", "_"]
+
+
+def test_odd_values_in_each_documented_query_parameter_are_never_a_500(client, world):
+    """Every query parameter the OpenAPI document declares, on its API list and on the page
+    of the same name, in turn set to an odd value (anonymous and as an administrator)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
+    failures = []
+    tried = 0
+    for method, path, _, _ in API_TABLE:
+        if method != "GET":
+            continue
+        url = path.format(**vars(world)).split("?")[0]
+        for name in _query_parameters(spec, path):
+            for value in ODD_QUERY:
+                for target, headers in ((url, {}), (url, admin), (url.removeprefix("/api/v1"), {})):
+                    response = client.get(target, query_string={name: value}, headers=headers)
+                    tried += 1
+                    if response.status_code >= 500:
+                        failures.append((target, name, value[:12], response.status_code))
+                    response.close()
+    assert tried > 500, "the OpenAPI document lost its query parameters?"
     assert not failures
