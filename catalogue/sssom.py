@@ -86,6 +86,7 @@ MEDIA_TYPE = "text/tab-separated-values"
 STATUS_CHOICES = ("accepted", "suggested", "rejected", "all")
 BATCH = 2000
 LISTED_PROBLEMS = 200
+METADATA_MAX_CHARS = 1_000_000  # the YAML block: PyYAML reads it at about a MB a second
 _SUBJECT_PATH = re.compile(
     r"(?:^|/datasets/(?P<dataset>[^/]+)/variables/)(?P<name>[^/]+)(?:/values/(?P<code>[^/]+))?$"
 )
@@ -465,9 +466,22 @@ def _metadata(lines: list[str], problems: list[Problem]) -> tuple[dict[str, str]
         block.append(lines[start][1:])
         start += 1
     curie_map: dict[str, str] = {}
+    if sum(len(line) for line in block) > METADATA_MAX_CHARS:
+        problems.append(
+            Problem(
+                1,
+                None,
+                f"The metadata block (# lines) is longer than {METADATA_MAX_CHARS:,} characters: "
+                "an SSSOM file's metadata needs a few hundred.",
+            )
+        )
+        return {}, start
     if block:
         try:
             metadata = yaml.safe_load(textwrap.dedent("\n".join(block))) or {}
+        except RecursionError:
+            problems.append(Problem(1, None, "The metadata block is nested too deeply to read."))
+            return {}, start
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else 1

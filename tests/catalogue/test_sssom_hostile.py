@@ -9,7 +9,7 @@ import io
 
 import pytest
 
-from catalogue import mappings
+from catalogue import mappings, sssom
 from core.policies import SYSTEM
 from tests.catalogue import test_sssom
 from tests.catalogue.test_sssom import SSSOM_HEADER
@@ -92,3 +92,18 @@ def test_more_rows_than_the_limit_is_413(app, client, world):
         app.config["UPLOAD_MAX_ROWS"] = limit
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
+
+
+def test_metadata_nested_thousands_deep_is_422(client, world):
+    identifier, _, auth = world
+    text = "# extension: " + "[" * 20_000 + "]" * 20_000 + "\n" + SSSOM_HEADER + ROW.format("x")
+    [(row, _column, message)] = _problems(_send(client, identifier, auth, text.encode()))
+    assert row == 1 and "nested too deeply" in message
+
+
+def test_a_huge_metadata_block_is_refused_before_it_is_parsed(client, world, monkeypatch):
+    identifier, _, auth = world
+    monkeypatch.setattr(sssom, "METADATA_MAX_CHARS", 1000)
+    text = "# comment: " + "x" * 2000 + "\n" + SSSOM_HEADER + ROW.format("x")
+    [(row, _column, message)] = _problems(_send(client, identifier, auth, text.encode()))
+    assert row == 1 and "longer than 1,000 characters" in message
