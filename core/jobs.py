@@ -439,12 +439,23 @@ def exports_dir() -> Path:
 
 
 def tidy_jobs() -> dict[str, int]:
-    """The periodic tidy-up: recover jobs of dead workers, and remove the files of jobs
-    finished more than ``JOBS_KEEP_DAYS`` ago (their rows stay, with the result's file link
-    gone)."""
+    """The periodic tidy-up: recover jobs of dead workers and jobs whose queue message was
+    lost, and remove the files of jobs finished more than ``JOBS_KEEP_DAYS`` ago (their rows
+    stay, with the result's file link gone)."""
     stale = dt.timedelta(minutes=int(current_app.config.get("JOBS_STALE_MINUTES", 360)))
     requeued = recover_jobs(stale)
     session = get_session()
+    # a job still queued that long lost its message (the queue's file was removed, Redis
+    # flushed): queued again; a message it still has finds it no longer queued and is skipped
+    forgotten = list(
+        session.scalars(
+            select(Job.id).where(Job.state == JobState.QUEUED, Job.created_at < utcnow() - stale)
+        )
+    )
+    for job_id in forgotten:
+        log.warning("job %s: queued for longer than %s; queued again", job_id, stale)
+        _enqueue(job_id)
+    requeued.extend(forgotten)
     cutoff = utcnow() - dt.timedelta(days=int(current_app.config.get("JOBS_KEEP_DAYS", 7)))
     purged = 0
     for job in session.scalars(

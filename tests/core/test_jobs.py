@@ -317,3 +317,20 @@ def test_a_large_upload_on_the_dictionary_page_goes_to_the_job_s_page(
         assert stale.status_code == 412
     finally:
         app.config["JOBS_INLINE_MAX_KB"] = limit
+
+
+def test_the_tidy_up_queues_again_a_job_whose_message_was_lost(app, client, dataset, custodian):
+    if_match = etag(client, dataset, custodian["headers"])
+    with app.app_context():
+        job = jobs.Job(
+            kind="dictionary_import", title="Import", owner_id=custodian["user"].id,
+            params={"dataset": dataset, "filename": "a.csv", "format": None, "if_match": if_match},
+            input=sample("aml_trial_redcap.csv"),
+            created_at=jobs.utcnow() - dt.timedelta(minutes=app.config["JOBS_STALE_MINUTES"] + 1),
+        )  # fmt: skip
+        get_session().add(job)
+        get_session().commit()
+        assert jobs.tidy_jobs()["requeued"] == 1
+        assert (
+            get_session().get(jobs.Job, job.id, populate_existing=True).state.value == "succeeded"
+        )
