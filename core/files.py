@@ -45,6 +45,7 @@ DEFAULT_XLSX_MAX_UNCOMPRESSED_MB = 512
 DEFAULT_XLSX_MAX_RATIO = 100
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGERS = frozenset(FORMULA_TRIGGERS)
 
 # (byte-order mark, codec) — UTF-32 first: its little-endian mark begins with UTF-16's
 _BOMS = (
@@ -221,7 +222,8 @@ def csv_rows(
             )
         if held is not None:
             yield held
-        held = (start, [_restored(cell) for cell in cells])
+        # a cell our downloads marked (see neutralise) reads back without the mark
+        held = (start, [c[1:] if c[:1] == "'" and c[1:2] in _TRIGGERS else c for c in cells])
         previous_end = reader.line_num
     if held is not None:
         if reader.line_num > held[0]:  # the last record ran over several lines
@@ -229,14 +231,6 @@ def csv_rows(
             if opened is not None:
                 raise _quote_problem(opened)
         yield held
-
-
-def _restored(cell: str) -> str:
-    """A cell as it was before :func:`neutralise` marked it (our own downloads read back
-    unchanged)."""
-    if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_TRIGGERS:
-        return cell[1:]
-    return cell
 
 
 def _quote_problem(line: int) -> FileProblem:
