@@ -71,7 +71,8 @@ class FileProblem(ValueError):
 class FileTooLarge(ServiceError):
     """The file is within the upload limit but unfolds into more than we read (413)."""
 
-    status, title, slug = 413, "Content too large", "too-large"
+    # the same type and title as a body over MAX_UPLOAD_MB: to a client, both are "too large"
+    status, title, slug = 413, "Request too large", "413"
 
 
 @dataclass(frozen=True)
