@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from core import migrate, services
+from core.db import writing
 from core.errors import ServiceError
 from core.policies import SYSTEM
 
@@ -22,6 +23,10 @@ def _create_app() -> Flask:
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
 def main() -> None:
     """HARMONY Catalogue: metadata catalogue and consent governance."""
+    # An operator's command writes (an import, a load, a user): on SQLite its transactions take
+    # the write lock when they begin (core.db.writing), so that a web request committing in
+    # between cannot make it fail half-way. Long read-only commands say otherwise.
+    click.get_current_context().with_resource(writing())
 
 
 def fail(message: str) -> None:

@@ -17,7 +17,7 @@ from rdflib.term import Node
 from catalogue.dcat import graph, services
 from catalogue.dcat.serialize import FORMATS, serialize_many
 from catalogue.dcat.vocab import DCAT
-from core.db import query_timeout
+from core.db import query_timeout, writing
 from core.errors import ServiceError
 
 #: each batch of reads may take this long at most (the export as a whole has no limit: it is
@@ -87,15 +87,9 @@ def export_command(fmt: str, output: Path | None) -> None:
     constant memory, with a progress bar on standard error."""
     started = time.perf_counter()
     base = current_app.config["BASE_URL"]
-    try:
-        if output is None:
-            datasets, tombstones = write_export(sys.stdout.buffer, fmt)
-            sys.stdout.buffer.flush()
-        else:
-            with output.open("wb") as handle:
-                datasets, tombstones = write_export(handle, fmt)
-    except ServiceError as exc:
-        raise click.ClickException(exc.detail) from exc
+    # it only reads, for seconds: it must not hold the write lock (SQLite) meanwhile
+    with writing(False):
+        datasets, tombstones = _export_to(output, fmt)
     seconds = time.perf_counter() - started
     where = f" to {output}" if output is not None else ""
     click.echo(
@@ -103,3 +97,15 @@ def export_command(fmt: str, output: Path | None) -> None:
         f"(IRIs under {base}) in {seconds:.1f} s",
         err=True,
     )
+
+
+def _export_to(output: Path | None, fmt: str) -> tuple[int, int]:
+    try:
+        if output is None:
+            counts = write_export(sys.stdout.buffer, fmt)
+            sys.stdout.buffer.flush()
+            return counts
+        with output.open("wb") as handle:
+            return write_export(handle, fmt)
+    except ServiceError as exc:
+        raise click.ClickException(exc.detail) from exc

@@ -95,3 +95,39 @@ def test_if_match_dash_is_a_stale_etag_not_a_pass(client, make, vocabularies) ->
         headers={"Authorization": f"Bearer {token}", "If-Match": "*"},
     )
     assert star.status_code == 200  # "*" matches any revision, by design
+
+
+def test_operator_commands_begin_as_writers_and_the_export_as_a_reader(
+    database_url: str,
+) -> None:
+    """On SQLite a command's transactions take the write lock when they begin, so a web
+    request committing in between cannot fail it half-way; the long read-only export does not
+    hold the lock."""
+    from click.testing import CliRunner
+
+    from catalogue.dcat import cli as dcat_cli
+    from core.cli import main
+    from core.db import writes_now
+
+    seen: dict[str, bool] = {}
+
+    @main.command("probe-intent")
+    def probe() -> None:
+        seen["command"] = writes_now()
+
+    def fake_export(output: object, fmt: str) -> tuple[int, int]:
+        seen["export"] = writes_now()
+        return 0, 0
+
+    original = dcat_cli._export_to
+    dcat_cli._export_to = fake_export  # type: ignore[assignment]
+    env = {"HARMONY_ENV": "testing", "DATABASE_URL": database_url}
+    try:
+        runner = CliRunner()
+        assert runner.invoke(main, ["probe-intent"], env=env).exit_code == 0
+        result = runner.invoke(main, ["catalogue", "export"], env=env)
+        assert result.exit_code == 0, result.output
+    finally:
+        main.commands.pop("probe-intent")
+        dcat_cli._export_to = original  # type: ignore[assignment]
+    assert seen == {"command": True, "export": False}
