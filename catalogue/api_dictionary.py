@@ -65,7 +65,7 @@ class DictionaryFormSchema(StrictSchema):
     )
 
 
-class ProblemSchema(Schema):
+class ImportProblemSchema(Schema):
     row = fields.Integer()
     column = fields.String(allow_none=True)
     message = fields.String()
@@ -86,9 +86,9 @@ class ImportReportSchema(Schema):
     mappings_added = fields.Integer()
     mappings_removed = fields.Integer()
     problem_count = fields.Integer()
-    problems = fields.List(fields.Nested(ProblemSchema))
+    problems = fields.List(fields.Nested(ImportProblemSchema))
     note_count = fields.Integer()
-    notes = fields.List(fields.Nested(ProblemSchema))
+    notes = fields.List(fields.Nested(ImportProblemSchema))
     seconds = fields.Float()
 
 

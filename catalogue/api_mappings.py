@@ -17,7 +17,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from catalogue import datasets, mappings, sssom
-from catalogue.api_dictionary import MappingSchema, ProblemSchema
+from catalogue.api_dictionary import ImportProblemSchema, MappingSchema
 from catalogue.models import Mapping, MappingPredicate, MappingStatus
 from catalogue.variables import mapping_json
 from core import jobs
@@ -149,7 +149,7 @@ class SssomImportReportSchema(Schema):
     unchanged = fields.Integer()
     rejected = fields.Integer(metadata={"description": "Negated rows stored as rejected"})
     problem_count = fields.Integer()
-    problems = fields.List(fields.Nested(ProblemSchema))
+    problems = fields.List(fields.Nested(ImportProblemSchema))
 
 
 def entry_json(entry: mappings.MappingEntry) -> dict[str, Any]:

@@ -81,6 +81,7 @@ def login_required(func: F) -> F:
         require_login(actor())
         return func(*args, **kwargs)
 
+    wrapper.harmony_guard = "login"  # type: ignore[attr-defined]  # see core.openapi
     return wrapper  # type: ignore[return-value]
 
 
@@ -94,6 +95,7 @@ def permission_required(permission: Permission) -> Callable[[F], F]:
             require(actor(), permission)
             return func(*args, **kwargs)
 
+        wrapper.harmony_guard = permission  # type: ignore[attr-defined]  # see core.openapi
         return wrapper  # type: ignore[return-value]
 
     return decorator
@@ -347,9 +349,12 @@ class CommitteeResource(MethodView):
 
 
 def init_app(app: Flask) -> None:
+    from core.openapi import ProblemDocs
+
     api.init_app(
         app,
         spec_kwargs={
+            "extra_plugins": [ProblemDocs(app)],  # problem+json errors, uploads, links
             "security": [{"bearer": []}, {}],
             "info": {
                 "description": (

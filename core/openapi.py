@@ -1,0 +1,241 @@
+"""The OpenAPI document's error answers, uploads and links, for every blueprint by construction.
+
+flask-smorest documents a JSON ``default`` error and a 422 in its own error shape; this service
+answers every error as an RFC 9457 problem (:func:`core.errors.problem`). :class:`ProblemDocs`
+is an apispec plugin that sees each operation as its blueprint is registered and
+
+- declares, per operation, the error statuses it can really give, each as
+  ``application/problem+json`` with the ``Problem`` schema: 400/413/415/422 with a body, 422 with
+  query or path parameters, 404 with path parameters, 401/403 where a login or a permission is
+  needed (:func:`core.api.login_required`, :func:`core.api.permission_required`, every write),
+  409 for writes, 412/428 where ``If-Match`` is required, and the few statuses only some
+  operations give (429 where passwords are checked, 503 where a query has a time limit, see
+  :data:`EXTRA_STATUSES`);
+- documents an upload (``location="files"`` and ``"form"`` arguments) as one
+  ``multipart/form-data`` body with its file and form fields;
+- links each ``201`` creation to the operations on the created resource (``POST /datasets`` →
+  ``GET``/``PATCH``/``DELETE /datasets/{identifier}`` …), with the ETag as ``If-Match``, so that
+  a stateful fuzzer follows the main chains.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec, BasePlugin
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+
+#: statuses that depend on what an operation does inside, by endpoint (``blueprint.View``)
+EXTRA_STATUSES: dict[str, dict[str, set[int]]] = {
+    # a password is checked: wrong guesses are throttled
+    "me.PasswordResource": {"post": {429}},
+    # the query runs under core.db.query_timeout: 503 when it takes too long
+    "search_api.SearchResource": {"get": {503}},
+    "standards_api.VariableQuestionResource": {"get": {503}},
+    "standards_api.FeasibilityResource": {"get": {503}},
+    "stats_api.StatsResource": {"get": {503}},
+    "stats_api.StatsCsvResource": {"get": {503}},
+}
+
+TITLES = {
+    400: "The request cannot be read (e.g. malformed JSON)",
+    401: "Not logged in: send a session cookie or a bearer token",
+    403: "Logged in, but not allowed to do this",
+    404: "No such resource (or not visible to you)",
+    409: "Conflicts with the resource's state (e.g. a duplicate, a published dataset)",
+    412: "If-Match is stale: someone changed the resource since you read it",
+    413: "The body or the file is too large",
+    415: "The body's or the file's media type is not accepted",
+    422: "Invalid input: `errors` names each field with its messages",
+    428: "If-Match is required: send the ETag of your last read",
+    429: "Too many attempts: wait for Retry-After seconds",
+    503: "The query took too long; try again or narrow it",
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem detail",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "object",
+            "description": "Messages by field name",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+        "request_id": {"type": "string"},
+    },
+}
+
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+BODY_LOCATIONS = {"formData"}
+
+
+def response_name(status: int) -> str:
+    return f"Problem{status}"
+
+
+class ProblemDocs(BasePlugin):
+    """See the module's docstring. ``app`` gives each operation's view (for its guards)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.spec: APISpec | None = None
+        self.paths: dict[str, dict[str, Any]] = {}
+
+    def init_spec(self, spec: APISpec) -> None:
+        self.spec = spec
+        spec.components.schema("Problem", PROBLEM_SCHEMA)
+        for status, description in TITLES.items():
+            response: dict[str, Any] = {
+                "description": description,
+                "content": {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                },
+            }
+            if status == 429:
+                response["headers"] = {
+                    "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}
+                }
+            spec.components.response(response_name(status), response)
+
+    # -- each operation ------------------------------------------------------------------------
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        if path is None or not operations:
+            return
+        rule = kwargs.get("rule")
+        path_params = set(rule.arguments) if rule is not None else set()
+        endpoint = rule.endpoint if rule is not None else ""
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            self._multipart(operation, endpoint, method)
+            statuses = self._statuses(method, operation, endpoint, path_params)
+            responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+            responses.pop("default", None)
+            for status in sorted(statuses):
+                responses[str(status)] = {"$ref": f"#/components/responses/{response_name(status)}"}
+            operation["responses"] = responses
+        self.paths[path] = operations
+        self._link_around(path)
+
+    def _statuses(
+        self, method: str, operation: dict[str, Any], endpoint: str, path_params: set[str]
+    ) -> set[int]:
+        statuses: set[int] = set()
+        parameters = operation.get("parameters", [])
+        if "requestBody" in operation:
+            statuses |= {400, 413, 415, 422}
+        if any(p.get("in") == "query" for p in parameters if isinstance(p, dict)):
+            statuses.add(422)
+        if path_params:
+            statuses |= {404, 422}
+        if method in WRITE_METHODS or self._guarded(endpoint, method):
+            statuses |= {401, 403}
+        if method in WRITE_METHODS:
+            statuses.add(409)
+        if any(
+            isinstance(p, dict) and p.get("in") == "header" and p.get("name") == "If-Match"
+            for p in parameters
+        ):
+            statuses |= {412, 428}
+        statuses |= EXTRA_STATUSES.get(endpoint, {}).get(method, set())
+        return statuses
+
+    def _view(self, endpoint: str, method: str) -> Any:
+        view = self.app.view_functions.get(endpoint)
+        view_class = getattr(view, "view_class", None)
+        return getattr(view_class, method, None) if view_class is not None else view
+
+    def _guarded(self, endpoint: str, method: str) -> bool:
+        """Whether the view is behind ``login_required`` or ``permission_required``."""
+        return bool(getattr(self._view(endpoint, method), "harmony_guard", None))
+
+    def _multipart(self, operation: dict[str, Any], endpoint: str, method: str) -> None:
+        """``files`` and ``form`` arguments as one multipart/form-data body (flask-smorest
+        documents only one of them, as a urlencoded form or as formData parameters)."""
+        apidoc = getattr(self._view(endpoint, method), "_apidoc", {})
+        arguments = apidoc.get("arguments", {}).get("parameters", [])
+        parts = [a for a in arguments if a.get("in") in {"files", "form"}]
+        if not any(a.get("in") == "files" for a in parts) or self.spec is None:
+            return
+        converter = next(p.converter for p in self.spec.plugins if isinstance(p, MarshmallowPlugin))
+        if converter is None:
+            return
+        schema: dict[str, Any] = {"type": "object", "properties": {}, "required": []}
+        for part in parts:
+            converted = converter.schema2jsonschema(part["schema"])
+            schema["properties"].update(converted.get("properties", {}))
+            schema["required"].extend(converted.get("required", []))
+        if not schema["required"]:
+            del schema["required"]
+        operation["parameters"] = [
+            p for p in operation.get("parameters", []) if p.get("in") not in BODY_LOCATIONS
+        ]
+        if not operation["parameters"]:
+            del operation["parameters"]
+        operation["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": schema}},
+        }
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        ref = schema.get("$ref", "")
+        if self.spec is None or not ref.startswith("#/components/schemas/"):
+            return schema
+        found = self.spec.components.schemas.get(ref.rsplit("/", 1)[1], {})
+        return found if isinstance(found, dict) else {}
+
+    # -- links from a creation to the created resource ---------------------------------------
+
+    def _link_around(self, path: str) -> None:
+        parent = path.rsplit("/", 1)[0]
+        if path.endswith("}") and parent in self.paths:
+            self._link(parent, path)
+        for child in self.paths:
+            if child.rsplit("/", 1)[0] == path and child.endswith("}"):
+                self._link(path, child)
+
+    def _link(self, parent: str, child: str) -> None:
+        created = self.paths[parent].get("post", {}).get("responses", {}).get("201")
+        if not isinstance(created, dict):
+            return
+        schema = created.get("content", {}).get("application/json", {}).get("schema", {})
+        fields = self._resolve(schema).get("properties", {})
+        new_param = child.rsplit("{", 1)[1].rstrip("}")
+        field = new_param if new_param in fields else "id" if "id" in fields else None
+        if field is None:
+            return
+        links = created.setdefault("links", {})
+        pointer = child.replace("~", "~0").replace("/", "~1")
+        for method, operation in self.paths[child].items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            parameters: dict[str, str] = {}
+            for name in _path_params(child):
+                parameters[f"path.{name}"] = (
+                    f"$response.body#/{field}" if name == new_param else f"$request.path.{name}"
+                )
+            if any(
+                isinstance(p, dict) and p.get("in") == "header" and p.get("name") == "If-Match"
+                for p in operation.get("parameters", [])
+            ):
+                parameters["header.If-Match"] = "$response.header.ETag"
+            name = f"{method.capitalize()}{''.join(_words(child.rsplit('/', 2)[-2]))}"
+            links[name] = {"operationRef": f"#/paths/{pointer}/{method}", "parameters": parameters}
+
+
+def _path_params(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _words(segment: str) -> list[str]:
+    return [w.capitalize() for w in segment.replace("-", "_").replace(".", "_").split("_") if w]
