@@ -168,6 +168,8 @@ def clean_multidict(values: MultiDict[str, Any], location: str) -> ImmutableMult
     messages ("query", "form")."""
     cleaned: list[tuple[str, Any]] = []
     for key, value in values.items(multi=True):
+        if not isinstance(key, str):  # a multipart part whose name could not be read
+            raise InvalidInput.field(location, "A part of the body has no readable name.")
         name = clean_text(key, location)
         if isinstance(value, FileStorage):
             if value.filename:
