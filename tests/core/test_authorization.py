@@ -431,6 +431,18 @@ def test_every_endpoint_is_in_the_role_table(app):
     assert missing == set(), "add these endpoints to the role tables"
 
 
+def test_every_api_method_is_in_the_role_table(app):
+    """Per method too: a route that gains a method (a PUT beside a PATCH) needs its row."""
+    covered = {(method, _shape(path)) for method, path, _, _ in API_TABLE}
+    api_methods = {
+        (method, _shape(rule.rule))
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+    assert api_methods - covered == set(), "add rows for these methods to API_TABLE"
+
+
 def test_each_user_may_read_their_own_account(client, make):
     user = make.user(Role.RESEARCHER)
     token = make.token(user)
