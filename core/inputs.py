@@ -12,7 +12,9 @@ passes through here before any schema or service sees it:
   a non-finite float (``NaN``, ``1e999``), a JSON number of thousands of digits, and ``<int:…>``
   path segments beyond that range (404) never reach SQL;
 - JSON nested deeper than :data:`MAX_JSON_DEPTH` is refused (400) instead of recursing;
-- ``PATCH`` with no body at all is refused (422) instead of being a silent no-op.
+- ``PATCH`` with no body at all is refused (422) instead of being a silent no-op;
+- and, as the last line behind the schemas, no flush writes text longer than its VARCHAR or an
+  integer beyond its INTEGER (:func:`check_column_limits`: 422 naming the attribute).
 
 :func:`init_app` installs it: the request class, the ``int`` URL converter, the webargs parser
 of the API (see :class:`HarmonyParser`) and a ``before_request`` check of the query and path.
@@ -272,9 +274,19 @@ class BoundedIntegerConverter(IntegerConverter):
 
 def bound_integer_field(field: fields.Field) -> None:
     """Give an Integer field the database's range unless it already states a narrower one."""
-    if isinstance(field, fields.Integer) and not getattr(field, "_harmony_bounded", False):
-        field.validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
-        field._harmony_bounded = True  # type: ignore[attr-defined]
+    if not isinstance(field, fields.Integer) or getattr(field, "_harmony_bounded", False):
+        return
+    field._harmony_bounded = True  # type: ignore[attr-defined]
+    for rule in field.validators:
+        if (
+            isinstance(rule, validate.Range)
+            and rule.min is not None
+            and rule.max is not None
+            and rule.min >= INT_MIN
+            and rule.max <= INT_MAX
+        ):
+            return  # its own range is narrower: one message, not two
+    field.validators.append(validate.Range(min=INT_MIN, max=INT_MAX))
 
 
 def _inner_fields(field: fields.Field) -> Iterable[fields.Field]:
