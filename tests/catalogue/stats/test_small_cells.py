@@ -220,3 +220,4 @@ def test_the_rule_hides_from_one_to_one_below_the_threshold():
     assert [admin.count(n).value for n in (0, 1, 9, 10)] == [0, 1, 9, 10]
     assert [public.share(n, 100) for n in (0, 9, 10)] == [0.0, None, 0.1]
     assert admin.share(9, 100) == 0.09 and public.share(10, 0) is None
+    assert admin.share(1, 1) == 1.0 and admin.share(0, 1) == 0.0
