@@ -251,3 +251,23 @@ def test_an_export_with_formula_like_cells_reads_back_unchanged(client, custodia
     again = send(client, custodian, dataset, exported.data)
     assert again.status_code == 200 and again.json["changed"] == 0, again.json
     assert imported(client, custodian, dataset) == before
+
+
+def test_an_xlsx_with_xml_entities_is_422_at_once(client, custodian, dataset):
+    """Excel never writes a DTD; a sheet that declares entities (a "billion laughs") is
+    refused before a single one is expanded."""
+    good = zipfile.ZipFile(io.BytesIO(workbook([HEADER.split(","), ROWS[0].split(",")])))
+    entities = '<!DOCTYPE worksheet [<!ENTITY a0 "lol">' + "".join(
+        f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10)
+    )
+    cell = b'<row r="9"><c r="A9" t="inlineStr"><is><t>&a9;</t></is></c></row></sheetData>'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in good.infolist():
+            data = good.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = (entities + "]>").encode() + data.replace(b"</sheetData>", cell)
+            archive.writestr(item, data)
+    [(row, _column, message)] = problems(send(client, custodian, dataset, out.getvalue(), "d.xlsx"))
+    assert row == 1 and "not a readable Excel workbook" in message
+    assert imported(client, custodian, dataset) == {}
