@@ -215,3 +215,25 @@ def test_a_neutralised_download_reads_back_unchanged():
     rows = [["name", "missing_codes"], ["hb", "-99|-98"], ["f", "=1+1"], ["g", "'quoted"]]
     csv_writer(out, lineterminator="\r\n").writerows(rows)
     assert [cells for _line, cells in csv_rows(out.getvalue())] == rows
+
+
+def test_no_download_writes_csv_past_the_shared_writer():
+    """A new CSV or TSV download must use core.files.csv_writer (the route walk in
+    tests/catalogue/test_csv_downloads.py checks what the existing ones send)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    allowed = {
+        root / "core" / "files.py",
+        # a REDCap workbook turned into CSV text that the importer reads itself, never sent
+        root / "catalogue" / "dictionary" / "importer.py",
+    }
+    offenders = [
+        str(path.relative_to(root))
+        for package in ("core", "catalogue", "governance", "ontologies")
+        if (root / package).is_dir()
+        for path in (root / package).rglob("*.py")
+        if path not in allowed
+        and ("csv.writer(" in (text := path.read_text()) or "DictWriter" in text)
+    ]
+    assert offenders == []
