@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from core.errors import InvalidInput
+from core.inputs import INT_MAX
 
 T = TypeVar("T")
 MAX_PER_PAGE = 200
@@ -40,10 +41,10 @@ def paginate(
 ) -> Page[Any]:
     """Run ``stmt`` for one page, ordered by ``sort`` (``name`` or ``-name`` for descending).
 
-    :raises InvalidInput: for an unknown sort key or an out-of-range page size.
+    :raises InvalidInput: for an unknown sort key or an out-of-range page or page size.
     """
-    if page < 1:
-        raise InvalidInput.field("page", "Must be 1 or more.")
+    if not 1 <= page <= INT_MAX:  # the offset must stay within what SQL takes
+        raise InvalidInput.field("page", f"Must be between 1 and {INT_MAX}.")
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise InvalidInput.field("per_page", f"Must be between 1 and {MAX_PER_PAGE}.")
     sort = sort or default_sort
