@@ -45,6 +45,8 @@ def pytest_report_header() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     """In CI the reference files of ../shared must be there: without them about 18 tests
     would be skipped, and a skip is not a pass."""
+    # pytest-xdist registers it too; without xdist (-p no:xdist) the grouping below is inert
+    config.addinivalue_line("markers", "xdist_group(name): run on the worker of this group")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not SHARED_DIR.is_dir():
         raise pytest.UsageError(
             f"CI=true but the shared reference folder is not at {SHARED_DIR}: put ../shared "
