@@ -39,7 +39,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, get_session, utcnow
+from core.db import Base, get_session, utcnow, writing
 from core.errors import NotFound, ServiceError
 from core.models import User, new_public_id
 from core.policies import SYSTEM, Actor, is_admin, is_user
@@ -196,12 +196,14 @@ def init_app(app: Flask) -> None:
     """The app's queue, its tasks (``run_job`` and the periodic tidy-up) and the jobs pages."""
     huey = make_huey(app.config, app.instance_path)
 
+    # A job writes (SQLite: its transactions take the write lock when they begin, so that a web
+    # request committing meanwhile cannot fail it half-way; see core.db.writing).
     def run_job_task(job_id: str) -> None:
-        with app.app_context():
+        with app.app_context(), writing():
             run_job(job_id)
 
     def tidy_task() -> None:
-        with app.app_context():
+        with app.app_context(), writing():
             tidy_jobs()
 
     minutes = int(app.config.get("JOBS_TIDY_MINUTES", 10))
