@@ -33,8 +33,13 @@ document.addEventListener("DOMContentLoaded", function () {
         if (field("state")) {
           field("state").textContent = job.state;
         }
-        if (field("phase") && job.progress.phase) {
-          field("phase").textContent = job.progress.phase;
+        if (field("phase")) {
+          field("phase").textContent = job.progress.phase ? " — " + job.progress.phase : "";
+        }
+        if (field("percent")) {
+          var total = job.progress.total || 0;
+          field("percent").textContent =
+            (total ? Math.floor((job.progress.done * 100) / total) : 0) + " %";
         }
         window.setTimeout(poll, 1000);
       })
