@@ -144,7 +144,8 @@ def test_a_running_job_page_has_a_progress_bar_and_a_no_script_refresh(client, a
         job_id = job.id
     login(client, custodian["user"].email)
     html = client.get(f"/jobs/{job_id}").get_data(as_text=True)
-    assert '<progress data-job-field="bar" max="4" value="2">' in html
+    assert '<progress data-job-field="bar" max="4" value="2"' in html
+    assert "50 %" in html
     assert '<noscript><meta http-equiv="refresh"' in html
     assert "js/job.js" in html
     body = client.get(f"/api/v1/jobs/{job_id}", headers=custodian["headers"]).json
