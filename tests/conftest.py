@@ -45,25 +45,11 @@ def pytest_report_header() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     """In CI the reference files of ../shared must be there: without them about 18 tests
     would be skipped, and a skip is not a pass."""
-    # pytest-xdist registers it too; without xdist (-p no:xdist) the grouping below is inert
-    config.addinivalue_line("markers", "xdist_group(name): run on the worker of this group")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes") and not SHARED_DIR.is_dir():
         raise pytest.UsageError(
             f"CI=true but the shared reference folder is not at {SHARED_DIR}: put ../shared "
             "beside the checkout or point HARMONY_SHARED_DIR at it"
         )
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under ``pytest -n N --dist loadgroup`` (CI), a module's tests run on one worker, so
-    that a world built once per module or class is built once; the browser journeys share one
-    worker (one live server, one Chromium)."""
-    e2e = Path(__file__).resolve().parent / "e2e"
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            group = "e2e" if e2e in item.path.parents else item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")

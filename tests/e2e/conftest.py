@@ -93,7 +93,7 @@ def browser() -> Iterator[Browser]:
         pytest.skip(SKIP_REASON)
     SCREENSHOTS.mkdir(exist_ok=True)
     for old in SCREENSHOTS.glob("*.png"):
-        old.unlink()
+        old.unlink(missing_ok=True)  # another xdist worker may have removed it
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
