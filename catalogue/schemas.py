@@ -172,7 +172,9 @@ class DatasetUpdateSchema(DatasetInputSchema):
     """Any subset of the fields of :class:`DatasetInputSchema`."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=True, **kwargs)
+        # its own fields may be left out, not those of a nested object sent (a provenance
+        # step without its date): partial=True would reach into those too
+        super().__init__(partial=tuple(self._declared_fields), **kwargs)
 
 
 class DatasetQuerySchema(PageQuerySchema):

@@ -67,7 +67,9 @@ class StandardSetUpdateSchema(StandardSetInputSchema):
     whole list."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(partial=True, **kwargs)
+        # its own fields may be left out, not those of a nested object sent (a provenance
+        # step without its date): partial=True would reach into those too
+        super().__init__(partial=tuple(self._declared_fields), **kwargs)
 
 
 class SetTermSchema(Schema):

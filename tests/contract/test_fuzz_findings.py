@@ -23,3 +23,35 @@ def test_a_multipart_part_without_a_readable_name_is_422_not_500(client, make):
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
     assert "form" in response.get_json()["errors"]
+
+
+def _admin(make) -> dict[str, str]:
+    from core.models import Role
+
+    return {"Authorization": f"Bearer {make.token(make.user(Role.ADMIN))}", "If-Match": "*"}
+
+
+def test_a_change_sending_a_nested_object_half_is_422_not_500(client, make):
+    """A PATCH may leave fields out, but an object it sends is whole: a provenance step
+    without its date, a set's term without its CURIE."""
+    headers = _admin(make)
+    dataset = client.patch(
+        "/api/v1/datasets/no-such-dataset",
+        json={"provenance": [{"step": "pseudonymised"}]},
+        headers=headers,
+    )
+    assert dataset.status_code == 422, dataset.get_data(as_text=True)
+    assert "provenance.0.date" in dataset.get_json()["errors"]
+    standard_set = client.patch(
+        "/api/v1/standard-sets/no-such-set", json={"terms": [{}]}, headers=headers
+    )
+    assert standard_set.status_code == 422, standard_set.get_data(as_text=True)
+    assert any(key.startswith("terms.0") for key in standard_set.get_json()["errors"])
+
+
+def test_a_change_may_still_leave_fields_out(client, make):
+    headers = _admin(make)
+    response = client.patch(
+        "/api/v1/datasets/no-such-dataset", json={"title": "A new title"}, headers=headers
+    )
+    assert response.status_code == 404
