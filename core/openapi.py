@@ -8,7 +8,8 @@ is an apispec plugin that sees each operation as its blueprint is registered and
   ``application/problem+json`` with the ``Problem`` schema: 400/413/415/422 with a body, 422 with
   query or path parameters, 404 with path parameters, 401/403 where a login or a permission is
   needed (:func:`core.api.login_required`, :func:`core.api.permission_required`, every write),
-  409 for writes, 412/428 where ``If-Match`` is required, and the few statuses only some
+  409 and 503 for writes (writers meeting, see :func:`core.db._database_error`), 412/428 where
+  ``If-Match`` is required, and the few statuses only some
   operations give (429 where passwords are checked, 503 where a query has a time limit, see
   :data:`EXTRA_STATUSES`);
 - documents an upload (``location="files"`` and ``"form"`` arguments) as one
@@ -30,6 +31,8 @@ from flask import Flask
 EXTRA_STATUSES: dict[str, dict[str, set[int]]] = {
     # a password is checked: wrong guesses are throttled
     "me.PasswordResource": {"post": {429}},
+    # public, but ``mine=true`` asks who you are
+    "catalogue_api.DatasetsResource": {"get": {401}},
     # the query runs under core.db.query_timeout: 503 when it takes too long
     "search_api.SearchResource": {"get": {503}},
     "standards_api.VariableQuestionResource": {"get": {503}},
@@ -50,7 +53,7 @@ TITLES = {
     422: "Invalid input: `errors` names each field with its messages",
     428: "If-Match is required: send the ETag of your last read",
     429: "Too many attempts: wait for Retry-After seconds",
-    503: "The query took too long; try again or narrow it",
+    503: "Busy (other writers) or a query that took too long: try again later",
 }
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -98,7 +101,7 @@ class ProblemDocs(BasePlugin):
                     "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
                 },
             }
-            if status == 429:
+            if status in {429, 503}:
                 response["headers"] = {
                     "Retry-After": {"schema": {"type": "integer"}, "description": "Seconds"}
                 }
@@ -141,7 +144,7 @@ class ProblemDocs(BasePlugin):
         if method in WRITE_METHODS or self._guarded(endpoint, method):
             statuses |= {401, 403}
         if method in WRITE_METHODS:
-            statuses.add(409)
+            statuses |= {409, 503}  # writers meeting: a conflict, a busy SQLite (core.db)
         if any(
             isinstance(p, dict) and p.get("in") == "header" and p.get("name") == "If-Match"
             for p in parameters
