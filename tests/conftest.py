@@ -27,6 +27,11 @@ from sqlalchemy.orm import sessionmaker
 from core import create_app, migrate
 from core.db import Database, make_engine
 from tests import factories
+from tests.contract.report import (  # noqa: F401  (hooks: the schemathesis run's figures)
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+)
 from tests.dbutil import fresh_database, postgres_base_url
 
 PASSWORD = "correct horse battery staple"
