@@ -20,6 +20,7 @@ facets name their parameters instead (:meth:`Facet.param`, values from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -534,10 +535,9 @@ class PatientsFacet(Facet):
                 continue
             if len(given) > 1:
                 raise self.invalid("Give it once.", param)
-            try:
-                number = int(given[0])
-            except ValueError:
-                raise self.invalid("A whole number of patients, 0 or more.", param) from None
+            if not re.fullmatch(r"\+?[0-9]+", given[0]):  # not int()'s "1_000", "٣" or "-0"
+                raise self.invalid("A whole number of patients, 0 or more.", param)
+            number = int(given[0])
             if not 0 <= number <= MAX_PATIENTS:
                 raise self.invalid(f"Between 0 and {MAX_PATIENTS:,}.", param)
             bounds[param] = number

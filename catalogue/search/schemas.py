@@ -244,7 +244,8 @@ def parameters_doc() -> list[dict[str, Any]]:
     parameters = []
     for name in names:
         schema: dict[str, Any] = (
-            {"type": "integer"}
+            # blank (the search form's empty field) means the default, as on the page
+            {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^\s*$"}]}
             if name in ("page", "per_page", "patients_min", "patients_max")
             else {"type": "string"}
         )

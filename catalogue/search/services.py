@@ -21,6 +21,7 @@ PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the most recently upd
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
@@ -186,11 +187,10 @@ def _integer(
 ) -> int:
     raw = (_first(args, name) or "").strip()
     if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidInput.field(name, "A whole number.") from None
+        return default  # a blank field of the search form: the default, as documented
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):  # not int()'s "1_000" or other scripts' digits
+        raise InvalidInput.field(name, "A whole number.")
+    value = int(raw)
     if not low <= value <= high:
         raise InvalidInput.field(name, f"Between {low} and {high:,}.")
     return value

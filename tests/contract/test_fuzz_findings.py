@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_a_multipart_part_without_a_readable_name_is_422_not_500(client, make):
     """``name="\\"`` leaves the part's name unreadable (werkzeug gives None)."""
@@ -55,3 +57,26 @@ def test_a_change_may_still_leave_fields_out(client, make):
         "/api/v1/datasets/no-such-dataset", json={"title": "A new title"}, headers=headers
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("patients_max=", 200),  # a blank field of the search form: no bound, as documented
+        ("patients_max=%20", 200),
+        ("patients_max=1_000", 422),  # int() reads it, the document's integer does not
+        ("patients_min=%D9%A3", 422),  # an Arabic-Indic three
+        ("page=1_0", 422),
+        ("per_page=", 200),
+    ],
+)
+def test_search_numbers_are_blank_or_ascii_whole_numbers(client, query, status):
+    response = client.get(f"/api/v1/search?{query}")
+    assert response.status_code == status, response.get_data(as_text=True)
+
+
+def test_the_search_documents_that_a_blank_number_means_none(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    parameters = spec["paths"]["/api/v1/search"]["get"]["parameters"]
+    patients_max = next(p for p in parameters if p["name"] == "patients_max")
+    assert {"type": "string", "pattern": r"^\s*$"} in patients_max["schema"]["anyOf"]
