@@ -4,18 +4,12 @@ token (``Authorization: Bearer …``). flask-login keeps ``current_user``; we on
 from __future__ import annotations
 
 from flask import Flask, Request, g, request, session
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 
 from core import services
 from core.models import User
 
 login_manager = LoginManager()
-# Holds no limits: password guessing is slowed by core.throttle, whose counters live in the
-# database. Kept until tests/conftest.py stops calling limiter.reset(); then it can go, with
-# the flask-limiter dependency.
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
 SESSION_KEY = "sid"
 
 
@@ -68,4 +62,3 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "core.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.session_protection = None  # sessions are server-side records already
-    limiter.init_app(app)
