@@ -25,9 +25,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,6 +41,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.gunicorn import gunicorn, server_errors  # noqa: E402 - after the path is set
+
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- bench_concurrency:begin -->", "<!-- bench_concurrency:end -->"
 WORDS = ["leukaemia", "myeloid", "cohort", "trial", "myeloma", "lymphoma", "transplant", "AML"]
@@ -143,40 +144,6 @@ def prepare(url: str, writers: int, published: int) -> tuple[list[str], list[str
     return tokens, drafts
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def served(url: str, log_path: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "HARMONY_ENV": "testing", "DATABASE_URL": url}
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            [str(Path(sys.executable).parent / "gunicorn"), "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(base + "/healthz", timeout=10).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("gunicorn did not start; see " + str(log_path))
-                time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-
-
 def timed(
     call: Callable[..., requests.Response], *args: Any, **kwargs: Any
 ) -> tuple[int, float, requests.Response]:
@@ -260,17 +227,16 @@ def bench(kind: str, args: argparse.Namespace) -> Result:
         before = history_rows(url, drafts)
         log_path = Path(folder) / "gunicorn.log"
         phases: dict[str, Phase] = {}
-        with served(url, log_path) as base:
+        with gunicorn(url, log_path, "--workers", "2") as base:
             for name, w, r in (("writers alone", True, False), ("readers alone", False, True),
                                ("writers and readers", True, True)):  # fmt: skip
                 print(f"[{kind}] {name} …", file=sys.stderr)
                 phases[name] = run_phase(name, base, tokens, drafts, args, w, r)
         successes = sum(1 for p in phases.values() for s, _ in p.writes if s == 200)
         lost = abs(history_rows(url, drafts) - before - successes)
-        log = log_path.read_text(errors="replace").splitlines()
-        server_errors = sum(1 for line in log if '"status": 5' in line)
+        errors = len(server_errors(log_path))
         database = "SQLite" if kind == "sqlite" else "PostgreSQL"
-        return Result(database, phases, lost, server_errors)
+        return Result(database, phases, lost, errors)
 
 
 def p95(values: list[float]) -> float:

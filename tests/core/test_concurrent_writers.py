@@ -9,15 +9,9 @@ answered "database is locked" with 500 for a third of them); nothing answers 500
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from threading import Barrier
 from typing import Any
 
@@ -30,8 +24,8 @@ from core.db import get_session
 from core.models import Role
 from tests.dbutil import fresh_database
 from tests.factories import Maker
+from tests.gunicorn import gunicorn, server_errors
 
-ROOT = Path(__file__).resolve().parents[2]
 WRITERS = 10
 EDITS_PER_WRITER = 4
 SEARCHERS = 20
@@ -51,12 +45,6 @@ class Served:
             headers["Authorization"] = f"Bearer {token}"
         timeout = kwargs.pop("timeout", 60)
         return requests.request(method, self.url + path, headers=headers, timeout=timeout, **kwargs)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -80,51 +68,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         app.extensions["harmony_db"].engine.dispose()
 
         log_path = tmp_path_factory.mktemp("concurrency-log") / "gunicorn.log"
-        log = log_path.open("wb")  # a pipe nobody reads would fill up and stop the workers
-        port = _free_port()
-        env = {
-            **os.environ,
-            "HARMONY_ENV": "testing",
-            "DATABASE_URL": url,
-            "RATELIMIT_ENABLED": "false",
-        }
-        server = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "--workers", "2", "--threads", "8", "--worker-class", "gthread",
-                "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning",
-                "wsgi:app",
-            ],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
+        options = ("--workers", "2", "--threads", "8", "--worker-class", "gthread")
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if requests.get(base + "/healthz", timeout=10).status_code == 200:
-                        break
-                except requests.RequestException:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    raise RuntimeError("gunicorn did not start: " + log_path.read_text()[-2000:])
-                time.sleep(0.2)
-            yield Served(base, app, tokens, datasets, shared)
+            with gunicorn(url, log_path, *options, "--timeout", "120") as base:
+                yield Served(base, app, tokens, datasets, shared)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
             app.extensions["harmony_db"].engine.dispose()
-            log.close()
-            errors = [
-                line
-                for line in log_path.read_text().splitlines()
-                if '"status": 5' in line or '"level": "ERROR"' in line
-            ]
-            assert not errors, errors[:5]
+        errors = server_errors(log_path)
+        assert not errors, errors[:5]
 
 
 def _at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
