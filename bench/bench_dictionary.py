@@ -119,7 +119,7 @@ def worker_import(
             data,
             Path(path).name,
             None,
-            "-",
+            datasets.UNCHECKED,
             on_phase=lambda phase: phases.append((phase, time.perf_counter() - started)),
         )
         seconds = time.perf_counter() - started
