@@ -18,9 +18,8 @@ from marshmallow import Schema, fields, validate
 
 from catalogue import datasets, variables
 from catalogue.dictionary import export
-from catalogue.dictionary.importer import DictionaryRejected, import_dictionary
+from catalogue.dictionary.importer import DictionaryRejected, import_dictionary, submit_import
 from catalogue.dictionary.records import ValueType
-from core import jobs
 from core.api import API_PREFIX, actor, login_required
 from core.errors import InvalidInput, problem
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
@@ -190,45 +189,15 @@ class DictionaryResource(MethodView):
             raise InvalidInput.field("file", "Send the dictionary as a multipart file “file”.")
         data = upload.read()
         if runs_as_job(len(data)):
-            datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 at once
-            job = jobs.submit_job(
-                who,
-                "dictionary_import",
-                f"Import of {upload.filename or 'a dictionary'} into {identifier}",
-                {
-                    "dataset": identifier,
-                    "filename": upload.filename or "",
-                    "format": form.get("format"),
-                    "if_match": if_match,
-                },
-                data,
+            fmt = form.get("format")
+            return accepted(
+                submit_import(who, identifier, data, upload.filename or "", fmt, if_match)
             )
-            return accepted(job)
         report = import_dictionary(
             who, identifier, data, upload.filename or "", form.get("format"), if_match
         )
         dataset = datasets.get_dataset(who, identifier)
         return report.as_json(), 200, {"ETag": datasets.etag(dataset)}
-
-
-@jobs.handler("dictionary_import")
-def _import_job(job: jobs.JobContext) -> dict[str, Any]:
-    """A dictionary import run by the job worker, as its owner, all or nothing."""
-    params = job.params
-    report = import_dictionary(
-        job.actor,
-        params["dataset"],
-        job.data or b"",
-        params["filename"],
-        params.get("format"),
-        params.get("if_match"),
-        on_phase=job.progress.phases(["reading", "checking", "writing"]),
-    )
-    return {
-        **report.as_json(),
-        "summary": report.summary(),
-        "dataset_url": f"/datasets/{params['dataset']}",
-    }
 
 
 accept_uploads("dictionary_api.DictionaryResource")

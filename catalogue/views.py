@@ -18,7 +18,6 @@ from typing import Any
 import pycountry
 from flask import (
     Blueprint,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -58,7 +57,6 @@ from catalogue.models import (
     VersionStatus,
 )
 from catalogue.schemas import DatasetInputSchema, trial_id_kind
-from core import jobs
 from core import services as accounts
 from core.api import actor
 from core.db import get_session
@@ -70,6 +68,7 @@ from core.errors import (
     flatten_webargs_messages,
     wants_json,
 )
+from core.jobs_api import runs_as_job
 from core.models import Organisation, Role, User
 from core.nav import NavEntry, everyone, has_role, register
 from core.pagination import Page
@@ -1081,20 +1080,10 @@ def dictionary(identifier: str) -> Any:
         return page(422, errors={"file": ["Choose the dictionary file to upload."]}, form=form)
     data = upload.read()
     try:
-        if len(data) > current_app.config["JOBS_INLINE_MAX_KB"] * 1024:
+        if runs_as_job(len(data)):
             # a large file is imported by the job worker; its page follows the import
-            datasets.editable_version(who, identifier, _revision())  # 412/409 at once
-            job = jobs.submit_job(
-                who,
-                "dictionary_import",
-                f"Import of {upload.filename} into {identifier}",
-                {
-                    "dataset": identifier,
-                    "filename": upload.filename,
-                    "format": fmt or None,
-                    "if_match": _revision(),
-                },
-                data,
+            job = importer.submit_import(
+                who, identifier, data, upload.filename, fmt or None, _revision()
             )
             return redirect(url_for("jobs.job_page", job_id=job.id), 303)
         report = importer.import_dictionary(

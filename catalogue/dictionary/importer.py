@@ -53,9 +53,11 @@ from catalogue.models import (
     MappingStatus,
     Variable,
 )
+from core import jobs
 from core.db import get_session, transactional, utcnow
 from core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from core.files import FileProblem, csv_rows, decode_text, sniff_delimiter, workbook_rows
+from core.jobs import Job
 from core.models import User
 from core.policies import Actor
 from ontologies.identifiers import canonical_prefix
@@ -324,6 +326,49 @@ def import_dictionary(
 
 
 # --- formats and files ----------------------------------------------------------------------
+
+
+def submit_import(
+    actor: Actor,
+    identifier: str,
+    data: bytes,
+    filename: str,
+    fmt: str | None,
+    if_match: str | None,
+) -> Job:
+    """Queue the import of a large file as a job for the worker (``JOBS_INLINE_MAX_KB``):
+    the checks that need no file answer at once, the rest when the job runs.
+
+    :raises NotFound, Forbidden, Conflict, PreconditionFailed: as :func:`import_dictionary`.
+    """
+    datasets.editable_version(actor, identifier, if_match)
+    return jobs.submit_job(
+        actor,
+        "dictionary_import",
+        f"Import of {filename or 'a dictionary'} into {identifier}",
+        {"dataset": identifier, "filename": filename, "format": fmt, "if_match": if_match},
+        data,
+    )
+
+
+@jobs.handler("dictionary_import")
+def _import_job(job: jobs.JobContext) -> dict[str, Any]:
+    """A dictionary import run by the job worker, as its owner, all or nothing."""
+    params = job.params
+    report = import_dictionary(
+        job.actor,
+        params["dataset"],
+        job.data or b"",
+        params["filename"],
+        params.get("format"),
+        params.get("if_match"),
+        on_phase=job.progress.phases(["reading", "checking", "writing"]),
+    )
+    return {
+        **report.as_json(),
+        "summary": report.summary(),
+        "dataset_url": f"/datasets/{params['dataset']}",
+    }
 
 
 def _kind_of(filename: str) -> str:
