@@ -42,7 +42,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.gunicorn import gunicorn, server_errors  # noqa: E402 - after the path is set
+from tests.dbutil import fresh_database  # noqa: E402 - after the path is set
+from tests.gunicorn import gunicorn, server_errors  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 BEGIN, END = "<!-- bench_concurrency:begin -->", "<!-- bench_concurrency:end -->"
@@ -69,24 +70,12 @@ class Result:
 
 @contextmanager
 def scratch_database(kind: str, pg_url: str) -> Iterator[str]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
+        if kind == "sqlite":
             yield f"sqlite:///{folder}/bench.sqlite3"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"bench_concurrency_{os.getpid()}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        else:
+            with fresh_database(Path(folder), "bench_concurrency", pg_url) as url:
+                yield url
 
 
 def prepare(url: str, writers: int, published: int) -> tuple[list[str], list[str]]:

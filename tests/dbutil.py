@@ -18,9 +18,10 @@ def postgres_base_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(tmp_dir: Path, label: str) -> Iterator[str]:
-    """Yield the URL of a new, empty database, dropped (or deleted) afterwards."""
-    base = postgres_base_url()
+def fresh_database(tmp_dir: Path, label: str, base_url: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new, empty database, dropped (or deleted) afterwards: on the
+    PostgreSQL server of ``base_url`` (default ``TEST_DATABASE_URL``), else a SQLite file."""
+    base = base_url or postgres_base_url()
     if base is None:
         path = tmp_dir / f"{label}.sqlite3"
         yield f"sqlite:///{path}"
