@@ -15,7 +15,7 @@ from core.api import API_PREFIX, actor, page_body, permission_required
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.permissions import Permission
 from core.security import accept_uploads
-from ontologies import services
+from ontologies import browse, services
 from ontologies.schemas import (
     HierarchyQuerySchema,
     LoadReportSchema,
@@ -175,8 +175,11 @@ def _related(page: Any) -> dict[str, Any]:
 class TermResource(MethodView):
     @blp.response(200, TermDetailSchema)
     def get(self, identifier: str) -> Any:
-        """One term (CURIE or IRI) with synonyms, cross-references, parents and children."""
-        term = services.get_term(actor(), identifier)
+        """One term (CURIE or IRI) with synonyms, cross-references, parents and children, and
+        how many datasets and variables use it."""
+        who = actor()
+        term = services.get_term(who, identifier)
         term.parents = services.parents_of(term.curie)  # type: ignore[attr-defined]
         term.children = [t for t, _ in services.children_of(term.curie)]  # type: ignore[attr-defined]
+        term.used_by = browse.usage_counts(who, term.curie)  # type: ignore[attr-defined]
         return term

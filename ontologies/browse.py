@@ -1,7 +1,7 @@
 """Read-only use cases behind the ontology browser pages: a term's place in the hierarchy, links
 for its cross-references, how an autocomplete hit matched, and where a term is used.
 
-Later areas say where a term is used by appending to :data:`USAGE_PROVIDERS`; the ontologies
+Later areas say where a term is used through :func:`register_usage_provider`; the ontologies
 area cannot import them (dependencies point one way), so they come to it.
 """
 
@@ -17,11 +17,41 @@ from ontologies import services
 from ontologies.models import Ontology, SynonymKind, Term, TermSynonym
 from ontologies.text import normalise
 
-UsageProvider = Callable[[str], list[tuple[str, str]]]
+
+@dataclass
+class UsageItem:
+    """One thing that uses a term, as a link; ``items`` nests the things inside it (a dataset's
+    variables)."""
+
+    label: str
+    url: str
+    detail: str | None = None  # plain text after the link ("Leiden Haematology · 300 patients")
+    code: str | None = None  # an identifier shown before the label (a variable's name)
+    items: list[UsageItem] = field(default_factory=list)
+
+
+@dataclass
+class Usage:
+    """One section of "Where it is used": what uses the term (at it or below it), how many in
+    all, and where to see all of them when only the first are listed."""
+
+    key: str  # "datasets", "variables": the section's id on the page and its count's key in JSON
+    heading: str  # "Datasets about this disease"
+    total: int  # how many there are, of which ``items`` lists the first
+    items: list[UsageItem] = field(default_factory=list)
+    more: int = 0  # how many were left off the list
+    more_url: str | None = None  # a page that lists them all (e.g. the search, filtered)
+
+
+UsageProvider = Callable[[Actor, str, int], list[Usage]]
+"""``(actor, curie, limit) → sections``: what the actor may see that uses the term, each
+section listing at most ``limit`` things (0: the counts alone)."""
 
 USAGE_PROVIDERS: list[UsageProvider] = []
-"""Functions ``curie → [(label, url)]`` naming the pages that use a term (datasets, variables,
-mappings …). The catalogue appends its own; the term page lists whatever they return."""
+"""The registered providers, in registration order (see :func:`register_usage_provider`)."""
+
+USAGE_LIMIT = 20
+"""The term page lists this many things per section; the rest are counted ("and 12 more")."""
 
 MAX_PATHS = 25
 """A deep polyhierarchy can have very many root-to-term paths; the page shows this many."""
@@ -95,7 +125,7 @@ class TermPage:
     xrefs: list[Xref]
     replacement: Term | None
     replacement_curie: str | None
-    usages: list[tuple[str, str]] = field(default_factory=list)
+    usages: list[Usage] = field(default_factory=list)  # only the sections that found something
 
 
 def term_page(actor: Actor, identifier: str) -> TermPage:
@@ -122,7 +152,7 @@ def term_page(actor: Actor, identifier: str) -> TermPage:
         xrefs=[Xref(x.xref, xref_url(x.xref)) for x in term.xrefs],
         replacement=replacement,
         replacement_curie=term.replaced_by,
-        usages=usages_of(term.curie),
+        usages=[u for u in usages_of(actor, term.curie, USAGE_LIMIT) if u.total],
     )
 
 
@@ -167,12 +197,24 @@ def xref_url(xref: str) -> str | None:
     return build(code.strip())
 
 
-def usages_of(curie: str) -> list[tuple[str, str]]:
-    """What the registered providers say uses this term, in their order."""
-    found: list[tuple[str, str]] = []
+def register_usage_provider(provider: UsageProvider) -> None:
+    """Let an area say where terms are used (called by the area's init; once is enough)."""
+    if provider not in USAGE_PROVIDERS:
+        USAGE_PROVIDERS.append(provider)
+
+
+def usages_of(actor: Actor, curie: str, limit: int = USAGE_LIMIT) -> list[Usage]:
+    """What the registered providers say uses this term (as far as ``actor`` may see), in
+    their order; sections that found nothing are included, with a total of 0."""
+    found: list[Usage] = []
     for provider in USAGE_PROVIDERS:
-        found.extend(provider(curie))
+        found.extend(provider(actor, curie, limit))
     return found
+
+
+def usage_counts(actor: Actor, curie: str) -> dict[str, int]:
+    """``{section key: total}``, e.g. ``{"datasets": 2, "variables": 5}`` (counts only)."""
+    return {u.key: u.total for u in usages_of(actor, curie, 0)}
 
 
 @dataclass

@@ -87,6 +87,17 @@ class TermSchema(Schema):
 class TermDetailSchema(TermSchema):
     parents = fields.List(fields.Nested(TermBriefSchema))
     children = fields.List(fields.Nested(TermBriefSchema))
+    used_by = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={
+            "description": "How many things the caller may see use this term or a narrower "
+            "one, by kind: `datasets` (tagged with it), `variables` (an accepted mapping to "
+            "it). Drafts count only for their custodians and administrators; retired "
+            "datasets never.",
+            "example": {"datasets": 2, "variables": 5},
+        },
+    )
 
 
 class TermHitSchema(TermSchema):

@@ -253,15 +253,35 @@ def test_term_page_lists_its_children_and_a_root_says_so(client, tiny):
 def test_where_used_is_empty_until_an_area_provides_usages(client, tiny, monkeypatch):
     used = section(main(page(client, "/terms/NCIT:C3171")), "used-h")
     assert "Not used by any dataset yet." in used
-    monkeypatch.setattr(
-        browse,
-        "USAGE_PROVIDERS",
-        [lambda curie: [("AML trial 2019", "/datasets/aml-2019")] if curie == "NCIT:C3171" else []],
-    )
+
+    def provider(actor, curie, limit):
+        if curie != "NCIT:C3171":
+            return [browse.Usage("datasets", "Datasets about this disease", 0)]
+        listed = [browse.UsageItem("AML trial 2019", "/datasets/aml-2019", detail="Leiden")]
+        return [
+            browse.Usage(
+                "datasets",
+                "Datasets about this disease",
+                total=23,
+                items=listed[:limit],
+                more=22,
+                more_url="/search?disease=NCIT:C3171",
+            )
+        ]
+
+    monkeypatch.setattr(browse, "USAGE_PROVIDERS", [provider])
     used = section(main(page(client, "/terms/NCIT:C3171")), "used-h")
+    assert "Datasets about this disease (23)" in text(used)
     assert '<a href="/datasets/aml-2019">AML trial 2019</a>' in used
+    assert '<a href="/search?disease=NCIT:C3171">and 22 more</a>' in used
     assert "Not used by any dataset yet." not in used
-    assert "Not used by any dataset yet." in page(client, "/terms/NCIT:C3247")
+    # a section that found nothing is not shown: the page says nothing uses the term
+    used = section(main(page(client, "/terms/NCIT:C3247")), "used-h")
+    assert "Datasets about this disease" not in used
+    assert "Not used by any dataset yet." in used
+    # the term's JSON carries the counts, each section's total whatever the page lists
+    assert client.get("/api/v1/terms/NCIT:C3171").json["used_by"] == {"datasets": 23}
+    assert client.get("/api/v1/terms/NCIT:C3247").json["used_by"] == {"datasets": 0}
 
 
 @pytest.mark.parametrize(
