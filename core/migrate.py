@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 MODEL_MODULES = (
     "core.models",
+    "core.audit",
     "core.jobs",
     "ontologies.models",
     "catalogue.models",

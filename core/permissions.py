@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     TOKEN_MANAGE = "core:token:manage"  # noqa: S105 - a permission name, not a secret
     SESSION_MANAGE = "core:session:manage"
     PASSWORD_CHANGE = "core:password:change"  # noqa: S105 - a permission name
+    AUDIT_READ = "core:audit:read"  # browse and export the audit trail
     # ontologies
     ONTOLOGY_READ = "ontologies:ontology:read"
     ONTOLOGY_LOAD = "ontologies:ontology:load"

@@ -112,6 +112,7 @@ def _anyone(actor: Actor, obj: Any) -> bool:
     Permission.ROLE_REVOKE,
     Permission.COMMITTEE_CREATE,
     Permission.COMMITTEE_UPDATE,
+    Permission.AUDIT_READ,
 )
 def _admin_only(actor: Actor, obj: Any) -> bool:
     return is_admin(actor)
