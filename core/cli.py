@@ -261,5 +261,7 @@ def demo_load(if_empty: bool) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    for group in (db_group, users_group, tokens_group, demo_group):
+    from core.workflows_cli import workflows_group
+
+    for group in (db_group, users_group, tokens_group, demo_group, workflows_group):
         app.cli.add_command(group)

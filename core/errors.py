@@ -50,6 +50,12 @@ class PreconditionFailed(ServiceError):
     status, title, slug = 412, "Precondition failed", "stale-version"
 
 
+class PreconditionRequired(ServiceError):
+    """428: a change that must quote the version it was based on (``If-Match``) came without."""
+
+    status, title, slug = 428, "Precondition required", "precondition-required"
+
+
 class InvalidInput(ServiceError):
     status, title, slug = 422, "Invalid input", "validation"
 
@@ -85,6 +91,7 @@ HTTP_TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     412: "Precondition failed",
+    428: "Precondition required",
     413: "Request too large",
     415: "Unsupported media type",
     422: "Invalid input",

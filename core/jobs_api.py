@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from core import jobs
+from core import events, jobs
 from core.api import API_PREFIX, actor, login_required
 from core.errors import NotFound
 from core.policies import require_login
@@ -131,6 +131,7 @@ def init_app(app: Any) -> None:
     from core.jobs_cli import jobs_group
 
     jobs.init_app(app)
+    events.init_app(app)  # the outbox's delivery task and sweep, on the same queue
     api.register_blueprint(blp)
     app.register_blueprint(pages)
     app.cli.add_command(jobs_group)

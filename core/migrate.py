@@ -14,6 +14,7 @@ MODEL_MODULES = (
     "core.models",
     "core.audit",
     "core.jobs",
+    "core.events",
     "ontologies.models",
     "catalogue.models",
     "catalogue.standards.models",
