@@ -153,7 +153,7 @@ def subscribers() -> dict[str, list[str]]:
 # --- announcing -----------------------------------------------------------------------------
 
 
-def announce(name: str, *, object_type: str, object_id: str, **payload: Any) -> Event:
+def announce(name: str, /, *, object_type: str, object_id: str, **payload: Any) -> Event:
     """Tell the subscribers that ``name`` happened to the object. In-transaction subscribers
     run now, in the caller's transaction; one outbox row is added for each after-commit
     subscriber, delivered once the caller commits. The caller commits (once, as always).
