@@ -80,7 +80,7 @@ def labelled_rows(path: Path = LABELLED) -> list[dict[str, str]]:
 
 
 def subject_of(row: dict[str, str]) -> Any:
-    from catalogue.assistant import Subject
+    from catalogue.mappings.assistant import Subject
 
     return Subject(
         variable_id=None,
@@ -131,7 +131,7 @@ def evaluate(
 
 
 def assistant_quality(app: Any, rows: list[dict[str, str]]) -> dict[str, Any]:
-    from catalogue.assistant import Assistant
+    from catalogue.mappings.assistant import Assistant
 
     with app.app_context():
         started = time.perf_counter()
@@ -166,7 +166,7 @@ def setup_mappings(app: Any, count: int, seed: int) -> tuple[str, str]:
     """A published dataset with ``count`` accepted mappings; (identifier, version id)."""
     from sqlalchemy import insert, select
 
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from catalogue.models import Mapping, Variable
     from core.db import get_session
     from core.models import Organisation, OrganisationKind

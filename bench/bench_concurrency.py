@@ -80,7 +80,7 @@ def scratch_database(kind: str, pg_url: str) -> Iterator[str]:
 
 def prepare(url: str, writers: int, published: int) -> tuple[list[str], list[str]]:
     """The catalogue to search, and (tokens, draft identifiers) for the writers."""
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from core import create_app, migrate, services
     from core.db import get_session
     from core.policies import SYSTEM

@@ -98,7 +98,7 @@ def worker_import(
     url: str, identifier: str, path: str, warmup_identifier: str, warmup: str
 ) -> dict[str, Any]:
     """One import through the service, as ``harmony catalogue import-dictionary`` does it."""
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from catalogue.dictionary.importer import import_dictionary
     from core.policies import SYSTEM
 
@@ -140,7 +140,7 @@ def worker_import(
 
 def setup(app: Any, count: int) -> list[str]:
     """The bundled vocabularies, an organisation and ``count`` draft datasets."""
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from core.db import get_session
     from core.models import Organisation, OrganisationKind
     from core.policies import SYSTEM
@@ -232,7 +232,7 @@ def copy_baseline(app: Any, postgres_url: str, identifier: str, runs: int = 3) -
 
 
 def publish(app: Any, identifier: str) -> None:
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from core.policies import SYSTEM
 
     with app.app_context():

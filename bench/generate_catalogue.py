@@ -19,7 +19,8 @@ through the real tables, so that the application reads the result like any other
   10), records, time coverage, age groups, data model, contact, provenance and
   published/modified dates spread over the eight years before ``AS_OF``;
 - exactly ``--variables`` variables over the datasets' current versions (10 to 1,000 per
-  dictionary, log-normal), built from the demo concepts (``catalogue/data/demo/concepts.csv``)
+  dictionary, log-normal), built from the demo concepts
+  (``catalogue/datasets/data/demo/concepts.csv``)
   and every HV term: names like ``hb_dx``, ``hgb_c3``, ``flt3itd_bl``, ``date_of_diagnosis``,
   ``ecog_m3``, labels, some descriptions, forms, time points, value types, units and
   permissible values;
@@ -66,7 +67,7 @@ if str(ROOT) not in sys.path:
 
 SHARED = Path(os.environ.get("HARMONY_SHARED_DIR", ROOT.parent / "shared"))
 PARTNERS_FILE = SHARED / "harmony_partners.csv"
-CONCEPTS_FILE = ROOT / "catalogue" / "data" / "demo" / "concepts.csv"
+CONCEPTS_FILE = ROOT / "catalogue" / "datasets" / "data" / "demo" / "concepts.csv"
 APP_ENV = {"HARMONY_ENV": "testing", "LOG_LEVEL": "WARNING"}
 
 #: The generated catalogue's "now": every date lies before it (fixed, so that a seed always
@@ -636,7 +637,7 @@ def _id(rng: random.Random) -> str:
 
 
 def _slug(text: str) -> str:
-    from catalogue.datasets import slugify
+    from catalogue.datasets.services import slugify
 
     return slugify(text)
 
@@ -2348,7 +2349,7 @@ def check(database_url: str, summary: dict[str, Any]) -> list[str]:
     against the database, statuses, references, and the coverage rule of the application."""
     from sqlalchemy import func, select
 
-    from catalogue import coverage
+    from catalogue.mappings import coverage
     from catalogue.models import (
         Dataset,
         DatasetDisease,

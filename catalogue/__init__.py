@@ -1,53 +1,73 @@
-"""Catalogue: datasets, variables, mappings, search and the public summary."""
+"""Catalogue: what data exists. Its sub-areas, each with the same rooms (``models``,
+``schemas``, ``services``, ``policies``, ``api``, ``views``, ``templates/<area>``):
+
+- :mod:`catalogue.datasets` — datasets, their versions, lifecycle and history; the home page;
+- :mod:`catalogue.dictionary` — data dictionaries: import, export, variables;
+- :mod:`catalogue.mappings` — variable → term mappings: review, the assistant, SSSOM, coverage;
+- :mod:`catalogue.search`, :mod:`catalogue.standards`, :mod:`catalogue.stats`,
+  :mod:`catalogue.dcat` — search, standard variable sets, the dashboard, metadata export.
+
+The models of every sub-area live in :mod:`catalogue.models` (they reference one another) and
+the area's permission rules in :mod:`catalogue.policies`. :func:`init_app` wires everything.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
+import click
+from flask import Blueprint, Flask
+
+
+@click.group("catalogue")
+def catalogue_group() -> None:
+    """The catalogue: data dictionaries, the search index, the metadata export."""
+
+
+#: the templates and static files every sub-area shares (``catalogue/_macros.html``, the CSS)
+shared = Blueprint(
+    "catalogue",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/catalogue/static",
+)
 
 
 def init_app(app: Flask) -> None:
-    from catalogue.api import blp
-    from catalogue.views import bp
+    from catalogue.datasets import api as datasets_api
+    from catalogue.datasets import views as datasets_views
+    from catalogue.datasets.demo import register_demo_step
+    from catalogue.dcat import init_app as init_metadata_export
+    from catalogue.dictionary import api as dictionary_api
+    from catalogue.dictionary import cli as dictionary_cli
+    from catalogue.dictionary import views as dictionary_views
+    from catalogue.mappings import api as mappings_api
+    from catalogue.mappings import views as mappings_views
+    from catalogue.search import api as search_api
+    from catalogue.search import cli as search_cli
+    from catalogue.search import views as search_views
+    from catalogue.standards import api as standards_api
+    from catalogue.standards import views as standards_views
+    from catalogue.standards.demo import register_demo_step as register_sets_step
+    from catalogue.stats import api as stats_api
+    from catalogue.stats import views as stats_views
     from core.api import api
 
-    api.register_blueprint(blp)
-    from catalogue.api_dictionary import blp as dictionary_blp
-
-    api.register_blueprint(dictionary_blp)
-    from catalogue.api_mappings import blp as mappings_blp
-
-    api.register_blueprint(mappings_blp)
-    from catalogue.standards.api import blp as standards_blp
-    from catalogue.stats.api import blp as stats_blp
-
-    api.register_blueprint(standards_blp)
-    api.register_blueprint(stats_blp)
-    from catalogue.search.api import blp as search_blp
-
-    api.register_blueprint(search_blp)
-    from catalogue.api_jobs import blp as catalogue_jobs_blp
-
-    api.register_blueprint(catalogue_jobs_blp)  # the export and the re-index, as jobs
-    from catalogue.cli import catalogue_group, register_commands
-    from catalogue.search.cli import register_commands as register_search_commands
-
-    register_search_commands(catalogue_group)  # harmony catalogue reindex
-    register_commands(app)
-    app.register_blueprint(bp)
-    from catalogue.standards.views import bp as standards_pages
-    from catalogue.stats.views import bp as stats_pages
-
-    app.register_blueprint(standards_pages)
-    app.register_blueprint(stats_pages)
-    from catalogue.search.views import bp as search_pages
-
-    app.register_blueprint(search_pages)
-    from catalogue.dcat import init_app as init_metadata_export
-
+    app.register_blueprint(shared)
+    for area_api in (datasets_api, dictionary_api, mappings_api, standards_api, stats_api):
+        api.register_blueprint(area_api.blp)
+    api.register_blueprint(search_api.blp)  # search, and the re-index job
+    for area_views in (
+        datasets_views,
+        dictionary_views,
+        mappings_views,
+        standards_views,
+        stats_views,
+        search_views,
+    ):
+        app.register_blueprint(area_views.bp)
+    dictionary_cli.register_commands(catalogue_group)  # import-dictionary, export-dictionary
+    search_cli.register_commands(catalogue_group)  # harmony catalogue reindex
     init_metadata_export(app)  # DCAT-AP, FAIR Data Point, CSVW, `harmony catalogue export`
-    from catalogue.demo import register_demo_step
-
+    app.cli.add_command(catalogue_group)
     register_demo_step()  # after the vocabularies step, which the datasets need
-    from catalogue.standards.demo import register_demo_step as register_sets_step
-
     register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)

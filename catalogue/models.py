@@ -287,8 +287,8 @@ class Mapping(Base):
     __table_args__ = (
         Index("ix_mappings_variable_status", "variable_id", "status"),
         Index("ix_mappings_object_status", "object_curie", "status"),
-        # the coverage rule read from the terms' side (catalogue/coverage.py): which variables
-        # carry a term, from the index alone, without the mapping rows
+        # the coverage rule read from the terms' side (catalogue/mappings/coverage.py): which
+        # variables carry a term, from the index alone, without the mapping rows
         Index("ix_mappings_object_covering", "object_curie", "status", "predicate", "variable_id"),
     )
 

@@ -53,10 +53,10 @@ register(NavEntry("My account", "core.account", logged_in, "account", 10))
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: a login link must not bounce the user to another site."""
     if not target:
-        return url_for("catalogue.home")
+        return url_for("datasets.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("catalogue.home")
+        return url_for("datasets.home")
     return target
 
 
@@ -117,7 +117,7 @@ def login() -> Any:
 def logout() -> WerkzeugResponse:
     auth.log_out()
     flash("You are logged out.", "success")
-    return redirect(url_for("catalogue.home"))
+    return redirect(url_for("datasets.home"))
 
 
 # --- own account ----------------------------------------------------------------------------

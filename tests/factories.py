@@ -105,7 +105,7 @@ class Maker:
         """A dataset of ``organisation`` (needs the ``vocabularies`` fixture), as a draft or
         published, optionally with variables (dicts of Variable columns; ``mappings``: a list
         of CURIEs mapped to the variable, accepted). Returns its public identifier."""
-        from catalogue import datasets
+        from catalogue.datasets import services as datasets
         from catalogue.models import Mapping, MappingStatus, Variable
 
         data: dict[str, Any] = {

@@ -12,9 +12,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from catalogue.cli import catalogue_group
+    from catalogue import catalogue_group
+    from catalogue.dcat.api import blp
     from catalogue.dcat.cli import export_command
     from catalogue.dcat.views import bp
+    from core.api import api
 
     app.register_blueprint(bp)
+    api.register_blueprint(blp)  # the whole-catalogue export, as a job
     catalogue_group.add_command(export_command)

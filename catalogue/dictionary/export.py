@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.models import DatasetVersion, Mapping, MappingStatus, Variable
 from core.db import get_session
 from core.files import csv_writer

@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import String, Text, bindparam, cast, delete, select, type_coerce, update
 from sqlalchemy import text as sql_text
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.dictionary.records import (
     DictionaryReading,
     Problem,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalogue.search import services
 from catalogue.search.schemas import SearchResponseSchema, parameters_doc, result_body
-from core.api import API_PREFIX, actor
+from core import jobs
+from core.api import API_PREFIX, actor, permission_required
+from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted
+from core.permissions import Permission
 
 blp = Blueprint("search_api", __name__, url_prefix=API_PREFIX, description="Search")
 
@@ -29,3 +34,30 @@ class SearchResource(MethodView):
         # the body is built in the shape the schema documents; dumping it through marshmallow
         # again would cost more than the search on a page of hits with every facet
         return jsonify(result_body(services.search(actor(), query)))
+
+
+@blp.route("/search/reindex")
+class ReindexResource(MethodView):
+    @permission_required(Permission.SEARCH_REINDEX)
+    @blp.response(202, JobSchema, **ACCEPTED_DOC)
+    def post(self) -> Any:
+        """Rebuild the search index from the catalogue as a job (administrators), as
+        ``harmony catalogue reindex`` does: after loading or reloading an ontology, or after
+        restoring a database. Searches keep answering from the old index until it commits."""
+        return accepted(jobs.submit_job(actor(), "search_reindex", "Rebuild of the search index"))
+
+
+@jobs.handler("search_reindex")
+def _reindex_job(job: jobs.JobContext) -> dict[str, Any]:
+    from catalogue.search.indexer import rebuild_index, tidy_after_rebuild
+    from core.policies import require
+
+    require(job.actor, Permission.SEARCH_REINDEX)
+    job.progress("indexing", 0, 1)
+    count = rebuild_index(lambda done, total: job.progress(done=done, total=total))
+    tidied = tidy_after_rebuild()
+    return {
+        "documents": count,
+        "vacuumed": tidied,
+        "summary": f"Indexed {count:,} dataset versions.",
+    }

@@ -20,8 +20,8 @@ from typing import Any, cast
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
-from catalogue import coverage
-from catalogue.markdown import plain_summary
+from catalogue.datasets.markdown import plain_summary
+from catalogue.mappings import coverage
 from catalogue.models import (
     Dataset,
     DatasetDisease,

@@ -161,7 +161,7 @@ def _hit(hit: Hit) -> dict[str, Any]:
         },
         "updated": hit.updated.isoformat(),
         "url": url_for("catalogue_api.DatasetResource", identifier=hit.identifier, _external=True),
-        "page_url": url_for("catalogue.dataset", identifier=hit.identifier, _external=True),
+        "page_url": url_for("datasets.dataset", identifier=hit.identifier, _external=True),
     }
 
 

@@ -47,7 +47,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from catalogue import coverage
+from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
 from catalogue.search import text
 from catalogue.search.backends import backend_for

@@ -21,7 +21,7 @@ from core.api import actor
 from core.errors import InvalidInput
 from core.nav import NavEntry, everyone, register
 
-bp = Blueprint("search", __name__)
+bp = Blueprint("search", __name__, template_folder="templates")
 register(NavEntry("Search", "search.search_page", everyone, "main", 15))
 
 SHOWN_VALUES = 8  # values of a flat facet shown before "Show all"
@@ -120,11 +120,11 @@ def search_page() -> tuple[str, int] | str:
         query = services.SearchQuery(q=(args.get("q") or "").strip())
         result = services.search(actor(), query)
         return (
-            render_template("catalogue/search.html", **_context(args, query, result, errors)),
+            render_template("search/search.html", **_context(args, query, result, errors)),
             422,
         )
     result = services.search(actor(), query)
-    return render_template("catalogue/search.html", **_context(args, query, result, errors))
+    return render_template("search/search.html", **_context(args, query, result, errors))
 
 
 def _context(

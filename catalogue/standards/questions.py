@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from catalogue.coverage import covered_terms
+from catalogue.mappings.coverage import covered_terms
 from catalogue.standards import ranking
 from catalogue.standards.services import DatasetRef, load_refs, terms_by_curie
 from core.db import query_timeout

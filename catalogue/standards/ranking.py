@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, false, func, select
 
-from catalogue.coverage import covering_rows
+from catalogue.mappings.coverage import covering_rows
 from catalogue.models import Dataset, DatasetStatus, DatasetVersion, Variable, VersionStatus
 from catalogue.search.models import SearchDocument, SearchDocumentTerm
 from catalogue.standards import scope

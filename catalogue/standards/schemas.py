@@ -11,9 +11,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from catalogue.counts import PatientCountField
-from catalogue.schemas import IDENTIFIER_RULE, Curie, TermRefSchema
+from catalogue.datasets.schemas import IDENTIFIER_RULE, Curie, TermRefSchema
 from catalogue.standards.models import StandardSetStatus
+from catalogue.stats.counts import PatientCountField
 from core.schemas import PageQuerySchema, StrictSchema, page_schema
 
 

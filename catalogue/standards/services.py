@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import lazyload
 
-from catalogue import counts, datasets
 from catalogue import policies as _policies  # noqa: F401 - registers STANDARD_SET_MANAGE
-from catalogue.coverage import covered_terms
+from catalogue.datasets import services as datasets
+from catalogue.mappings.coverage import covered_terms
 from catalogue.models import Dataset, DatasetVersion, VersionStatus
 from catalogue.standards import ranking
 from catalogue.standards.models import (
@@ -28,6 +28,7 @@ from catalogue.standards.models import (
     StandardSetTerm,
     StandardVariableSet,
 )
+from catalogue.stats import counts
 from core.db import get_session, lock_revision, query_timeout, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from core.models import Organisation

@@ -18,10 +18,10 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from catalogue import counts
 from catalogue.standards import questions, services
 from catalogue.standards.models import StandardSetStatus, StandardVariableSet
 from catalogue.standards.schemas import StandardSetInputSchema, StandardSetUpdateSchema
+from catalogue.stats import counts
 from core.api import actor
 from core.errors import Conflict, InvalidInput, PreconditionFailed, flatten_webargs_messages
 from core.models import Role
@@ -31,7 +31,7 @@ from core.policies import can, require, require_login
 from ontologies import services as ontology
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
 
-bp = Blueprint("standards", __name__)
+bp = Blueprint("standards", __name__, template_folder="templates")
 register(NavEntry("Find variables", "standards.variable_question", everyone, "main", 22))
 register(NavEntry("Standard sets", "standards.set_list", everyone, "main", 35))
 register(NavEntry("Standard sets", "standards.manage_sets", has_role(Role.ADMIN), "admin", 60))
@@ -112,7 +112,7 @@ def variable_question() -> Any:
             )
     status = 422 if errors else 200
     return render_template(
-        "catalogue/variable_question.html",
+        "standards/variable_question.html",
         terms=terms,
         answer=answer,
         errors=errors,
@@ -138,7 +138,7 @@ def _curies_of(given: list[str]) -> list[str]:
 def set_list() -> str:
     page = services.list_sets(actor(), status=StandardSetStatus.ACTIVE, per_page=200)
     return render_template(
-        "catalogue/standard_sets.html",
+        "standards/standard_sets.html",
         sets=page.items,
         labels=_labels_of(page.items),
         manage=False,
@@ -153,7 +153,7 @@ def manage_sets() -> str:
     require(who, Permission.STANDARD_SET_MANAGE)
     page = services.list_sets(who, per_page=200)
     return render_template(
-        "catalogue/standard_sets.html",
+        "standards/standard_sets.html",
         sets=page.items,
         labels=_labels_of(page.items),
         manage=True,
@@ -173,7 +173,7 @@ def show_set(identifier: str) -> str:
         d.term_curie for d in standard_set.diseases
     ]
     return render_template(
-        "catalogue/standard_set.html",
+        "standards/standard_set.html",
         standard_set=standard_set,
         terms=services.terms_by_curie(curies),
         can_manage=_can_manage(),
@@ -188,7 +188,7 @@ def feasibility(identifier: str) -> str:
         who, identifier, page=_page_number(), per_page=FEASIBILITY_PER_PAGE
     )
     return render_template(
-        "catalogue/feasibility.html",
+        "standards/feasibility.html",
         result=result,
         standard_set=result.standard_set,
         rule=counts.rule_for(who),
@@ -290,7 +290,7 @@ def _form_page(
     notice: str | None = None,
 ) -> tuple[str, int]:
     return render_template(
-        "catalogue/standard_set_form.html",
+        "standards/standard_set_form.html",
         values=values,
         errors=errors,
         standard_set=standard_set,
@@ -380,6 +380,6 @@ def retire_set(identifier: str) -> WerkzeugResponse:
 
 @bp.app_template_global("standard_set_coverage")
 def standard_set_coverage(version: Any) -> list[services.SetCoverage]:
-    """For ``catalogue/_set_coverage.html`` on the dataset page: the version shown there was
+    """For ``standards/_set_coverage.html`` on the dataset page: the version shown there was
     read through the dataset service, so the caller may see it."""
     return services.coverage_of_version(version)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from catalogue.counts import PatientCountField
+from catalogue.stats.counts import PatientCountField
 
 
 class BreakdownRowSchema(Schema):

@@ -35,7 +35,6 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from catalogue import counts
 from catalogue.models import (
     SOURCE_TYPE_LABELS,
     AgeGroup,
@@ -49,6 +48,7 @@ from catalogue.models import (
     Variable,
     VersionStatus,
 )
+from catalogue.stats import counts
 from catalogue.stats.models import VersionFigures
 from core.db import get_session, query_timeout, utcnow, write_in_passing
 from core.models import Organisation

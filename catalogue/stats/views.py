@@ -10,7 +10,7 @@ from core.api import actor
 from core.errors import NotFound
 from core.nav import NavEntry, everyone, register
 
-bp = Blueprint("stats", __name__)
+bp = Blueprint("stats", __name__, template_folder="templates")
 register(NavEntry("Dashboard", "stats.dashboard", everyone, "main", 30))
 
 
@@ -18,7 +18,7 @@ register(NavEntry("Dashboard", "stats.dashboard", everyone, "main", 30))
 def dashboard() -> str:
     stats = services.alliance_stats(actor())
     return render_template(
-        "catalogue/dashboard.html", stats=stats, charts=charts.dashboard_charts(stats)
+        "stats/dashboard.html", stats=stats, charts=charts.dashboard_charts(stats)
     )
 
 

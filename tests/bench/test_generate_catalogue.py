@@ -246,7 +246,7 @@ def test_the_application_reads_the_generated_catalogue(generated):
     with app.app_context():
         from sqlalchemy import select
 
-        from catalogue import datasets
+        from catalogue.datasets import services as datasets
         from core.db import get_session
         from core.models import User
 

@@ -342,7 +342,7 @@ PAGE_TABLE = [
     ("/ontologies/tree/{term}", ALL_OK),
     ("/terms/{term}", ALL_OK),
     # dataset pages; here "custodian" is a custodian of ANOTHER organisation (the own
-    # organisation's custodian is in tests/catalogue/test_pages_access.py)
+    # organisation's custodian is in tests/catalogue/datasets/test_pages_access.py)
     ("/datasets", ALL_OK),
     ("/datasets/mine", {A: 302, R: 403, C: 200, D: 403, M: 200}),
     ("/datasets/new", {A: 302, R: 403, C: 200, D: 403, M: 200}),

@@ -219,7 +219,7 @@ def test_a_neutralised_download_reads_back_unchanged():
 
 def test_no_download_writes_csv_past_the_shared_writer():
     """A new CSV or TSV download must use core.files.csv_writer (the route walk in
-    tests/catalogue/test_csv_downloads.py checks what the existing ones send)."""
+    tests/catalogue/datasets/test_csv_downloads.py checks what the existing ones send)."""
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]

@@ -15,8 +15,14 @@ from sqlalchemy import func, select
 from core import jobs
 from core.db import get_session
 from core.models import Role
-from tests.catalogue.test_import_api import etag, new_custodian, sample, upload, variables
-from tests.catalogue.test_sssom import world as sssom_world  # noqa: F401 - a fixture
+from tests.catalogue.dictionary.test_import_api import (
+    etag,
+    new_custodian,
+    sample,
+    upload,
+    variables,
+)
+from tests.catalogue.mappings.test_sssom import world as sssom_world  # noqa: F401 - a fixture
 
 ASYNC = {"Prefer": "respond-async"}
 
@@ -246,7 +252,7 @@ def test_an_ontology_load_as_a_job_and_a_broken_one(client, make):
 
 
 def test_an_sssom_import_as_a_job(client, sssom_world):  # noqa: F811 - the fixture
-    from tests.catalogue.test_sssom import SSSOM_HEADER
+    from tests.catalogue.mappings.test_sssom import SSSOM_HEADER
 
     identifier, _, auth = sssom_world
     text = SSSOM_HEADER + (
@@ -297,8 +303,8 @@ def test_the_reindex_is_an_administrators_job(client, make, custodian):
 def test_a_large_upload_on_the_dictionary_page_goes_to_the_job_s_page(
     app, client, make, vocabularies
 ):
-    from tests.catalogue.test_pages_dictionary import REDCAP
-    from tests.catalogue.test_pages_dictionary import upload as upload_page
+    from tests.catalogue.dictionary.test_pages_dictionary import REDCAP
+    from tests.catalogue.dictionary.test_pages_dictionary import upload as upload_page
     from tests.conftest import login
 
     organisation = make.organisation()

@@ -120,7 +120,7 @@ def dictionary(variables: int) -> bytes:
 
 
 def count_variables(app: Flask, job: jobs.Job) -> int:
-    from catalogue import variables
+    from catalogue.dictionary import services as variables
 
     with app.app_context():
         page = variables.list_variables(SYSTEM, job.params["dataset"], None, page=1, per_page=1)

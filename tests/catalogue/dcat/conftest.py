@@ -9,7 +9,7 @@ import pytest
 from rdflib import Graph, Namespace, URIRef
 from sqlalchemy import select, update
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.models import Dataset, DatasetVersion
 from core.db import get_session
 from core.policies import SYSTEM

@@ -11,7 +11,7 @@ import pytest
 from csvw import CSVW, Table
 from sqlalchemy import select
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.dcat.csvw import column_name
 from catalogue.models import Mapping, MappingPredicate, MappingStatus, Variable
 from core.db import get_session

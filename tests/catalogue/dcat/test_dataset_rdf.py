@@ -7,7 +7,7 @@ import pytest
 from rdflib import Literal, URIRef
 from rdflib.namespace import FOAF, OWL, RDF, SKOS, XSD
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from core.policies import SYSTEM
 from tests.catalogue.dcat.conftest import (
     ADMS,

@@ -194,7 +194,7 @@ def corpus(app, make, vocabularies) -> Corpus:
         diseases=[CLL],
         countries=["FR"],
     )
-    from catalogue import datasets
+    from catalogue.datasets import services as datasets
     from catalogue.search import indexer
     from core.policies import SYSTEM
 

@@ -8,15 +8,15 @@ from typing import Any
 from sqlalchemy import func, inspect, select
 from sqlalchemy import text as sql
 
-from catalogue import datasets
-from catalogue import mappings as mapping_service
+from catalogue.datasets import services as datasets
+from catalogue.mappings import services as mapping_service
 from catalogue.search import rebuild_index
 from catalogue.search.models import SearchDocument, SearchDocumentTerm, SearchVariable
 from core.db import get_session
 from core.models import Role
 from core.policies import SYSTEM
+from tests.catalogue.dictionary.test_import_api import upload
 from tests.catalogue.search.conftest import HB
-from tests.catalogue.test_import_api import upload
 
 TEMPLATE = (
     "name,label,value_type,description,form,time_point,unit,permissible_values,missing_codes,term\n"

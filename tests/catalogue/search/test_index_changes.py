@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from catalogue.search import indexer
-from tests.catalogue.test_import_api import new_custodian, sample, upload
+from tests.catalogue.dictionary.test_import_api import new_custodian, sample, upload
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.models import Mapping, MappingStatus, Variable
 from core.db import get_session
 from core.models import Role

@@ -15,7 +15,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.models import Dataset, DatasetVersion
 from catalogue.standards import services as standard_sets
 from core.db import get_session
@@ -212,7 +212,7 @@ def test_a_count_at_the_threshold_is_shown_and_one_below_is_not(app, world, thre
 
 
 def test_the_rule_hides_from_one_to_one_below_the_threshold():
-    from catalogue.counts import CountRule
+    from catalogue.stats.counts import CountRule
 
     public, admin = CountRule(threshold=10, exact=False), CountRule(threshold=10, exact=True)
     assert [public.count(n).value for n in (None, 0, 1, 9, 10, 11)] == [0, 0, "<10", "<10", 10, 11]

@@ -10,7 +10,7 @@ import io
 import pytest
 from sqlalchemy import select
 
-from catalogue import datasets
+from catalogue.datasets import services as datasets
 from catalogue.models import Dataset, Mapping, MappingStatus, Variable
 from core.db import get_session
 from core.models import Role

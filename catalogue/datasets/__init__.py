@@ -1,0 +1,1 @@
+"""Datasets: registration, versions, the lifecycle (draft → published → retired) and history."""

@@ -1,0 +1,382 @@
+"""JSON API of mappings: list, create, review (accept, reject, replace), delete, the mapping
+assistant's suggestions, bulk acceptance, and SSSOM/TSV export and import.
+
+Changes go to the dataset's open draft and carry its ETag in ``If-Match`` (428 without, 412
+when stale); their responses send the new ETag. A mapping's JSON uses SSSOM's names
+(``subject_value`` is the permissible value's code, ``null`` for the variable itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, json, request, stream_with_context, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from catalogue.datasets import services as datasets
+from catalogue.dictionary.api import ImportProblemSchema, MappingSchema
+from catalogue.dictionary.services import mapping_json
+from catalogue.mappings import services as mappings
+from catalogue.mappings import sssom
+from catalogue.models import Mapping, MappingPredicate, MappingStatus
+from core import jobs
+from core.api import API_PREFIX, actor, login_required
+from core.db import get_session
+from core.errors import InvalidInput, problem
+from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
+from core.schemas import StrictSchema, page_schema
+from core.security import accept_uploads
+from ontologies.models import Term
+
+blp = Blueprint(
+    "mappings_api",
+    __name__,
+    url_prefix=API_PREFIX,
+    description="Mappings of variables and values to ontology terms (SSSOM)",
+)
+
+IF_MATCH_DOC = {
+    "parameters": [
+        {
+            "in": "header",
+            "name": "If-Match",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "The dataset's current ETag (from a GET); 412 when it is stale",
+        }
+    ]
+}
+SSSOM_DOC = {"responses": {"200": {"content": {sssom.MEDIA_TYPE: {"schema": {"type": "string"}}}}}}
+PREDICATES = [p.value for p in MappingPredicate]
+
+
+class MappingEntrySchema(MappingSchema):
+    variable = fields.String(metadata={"description": "The variable's name"})
+    value_label = fields.String(
+        allow_none=True, metadata={"description": "The permissible value's label"}
+    )
+
+
+MappingPageSchema = page_schema(MappingEntrySchema, "MappingPage")
+
+
+class MappingQuerySchema(StrictSchema):
+    status = fields.String(validate=validate.OneOf([s.value for s in MappingStatus]))
+    variable = fields.String(metadata={"description": "A variable's name"})
+    subject = fields.String(
+        validate=validate.OneOf(["variable", "value"]),
+        metadata={"description": "variable: the variables' own mappings; value: the values'"},
+    )
+    version = fields.Integer(validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(
+        load_default=100, validate=validate.Range(min=1, max=mappings.MAX_PER_PAGE)
+    )
+
+
+class MappingInputSchema(StrictSchema):
+    variable = fields.String(required=True, metadata={"description": "The variable's name"})
+    subject_value = fields.String(
+        allow_none=True,
+        metadata={"description": "A permissible value's code (omit to map the variable)"},
+    )
+    object_id = fields.String(required=True, metadata={"description": "A term's CURIE or IRI"})
+    predicate_id = fields.String(
+        load_default=MappingPredicate.EXACT.value, metadata={"description": ", ".join(PREDICATES)}
+    )
+    mapping_justification = fields.String(
+        metadata={"description": "semapv justification (default semapv:ManualMappingCuration)"}
+    )
+    confidence = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1))
+    comment = fields.String(allow_none=True)
+    status = fields.String(
+        validate=validate.OneOf(["accepted", "suggested"]),
+        metadata={"description": "accepted (default) or suggested"},
+    )
+
+
+class MappingReviewSchema(StrictSchema):
+    status = fields.String(
+        validate=validate.OneOf(["accepted", "rejected"]),
+        metadata={"description": "accepted or rejected"},
+    )
+    object_id = fields.String(
+        metadata={"description": "Another term (CURIE or IRI): replaces the mapping's term"}
+    )
+    predicate_id = fields.String(metadata={"description": ", ".join(PREDICATES)})
+    comment = fields.String(allow_none=True)
+
+
+class SuggestResultSchema(Schema):
+    variables = fields.Integer(metadata={"description": "Variables without accepted mapping"})
+    values = fields.Integer(metadata={"description": "Permissible values without one"})
+    suggested = fields.Integer(metadata={"description": "Suggestions stored"})
+    subjects = fields.Integer(metadata={"description": "Subjects with a suggestion"})
+    replaced = fields.Integer(metadata={"description": "Earlier open suggestions removed"})
+
+
+class BulkAcceptSchema(StrictSchema):
+    min_confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+
+
+class BulkAcceptResultSchema(Schema):
+    accepted = fields.Integer()
+    withdrawn = fields.Integer(metadata={"description": "Alternatives of accepted suggestions"})
+
+
+class SssomQuerySchema(StrictSchema):
+    status = fields.String(
+        load_default="accepted",
+        validate=validate.OneOf(list(sssom.STATUS_CHOICES)),
+        metadata={"description": "accepted (default), suggested, rejected or all"},
+    )
+    version = fields.Integer(validate=validate.Range(min=1))
+
+
+class SssomUploadSchema(Schema):
+    file = Upload(metadata={"description": "An SSSOM/TSV file with a # metadata block"})
+
+
+class SssomImportReportSchema(Schema):
+    dataset = fields.String()
+    version = fields.Integer()
+    file = fields.String()
+    imported = fields.Boolean()
+    rows = fields.Integer()
+    added = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer(metadata={"description": "Negated rows stored as rejected"})
+    problem_count = fields.Integer()
+    problems = fields.List(fields.Nested(ImportProblemSchema))
+
+
+def entry_json(entry: mappings.MappingEntry) -> dict[str, Any]:
+    body = mapping_json(entry.mapping, entry.object_label)
+    body["author"] = entry.author
+    body["variable"] = entry.variable.name
+    body["value_label"] = entry.value_label
+    return body
+
+
+def _changed(mapping: Mapping, identifier: str, status: int = 200) -> Any:
+    term = get_session().get(Term, mapping.object_curie)
+    body = mapping_json(mapping, term.label if term else None)
+    body["variable"] = mapping.variable.name
+    headers = {"ETag": datasets.etag(datasets.get_dataset(actor(), identifier))}
+    if status == 201:
+        headers["Location"] = url_for(
+            "mappings_api.MappingResource",
+            identifier=identifier,
+            mapping_id=mapping.id,
+            _external=True,
+        )
+    return body, status, headers
+
+
+def _etag(identifier: str) -> dict[str, str]:
+    return {"ETag": datasets.etag(datasets.get_dataset(actor(), identifier))}
+
+
+@blp.errorhandler(sssom.MappingsRejected)
+def _rejected(exc: sssom.MappingsRejected) -> Response:
+    """422 problem+json with the import report as an extension member."""
+    response = problem(exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors)
+    body = response.get_json()
+    body["report"] = exc.report.as_json()
+    response.set_data(json.dumps(body))
+    return response
+
+
+@blp.route("/datasets/<identifier>/mappings")
+class MappingsResource(MethodView):
+    @blp.arguments(MappingQuerySchema, location="query")
+    @blp.response(200, MappingPageSchema)
+    def get(self, query: dict[str, Any], identifier: str) -> dict[str, Any]:
+        """Mappings of the version you see (``version``: another one), in dictionary order.
+        Filters: ``status``, ``variable`` (name), ``subject`` (variable or value)."""
+        page = mappings.list_mappings(
+            actor(),
+            identifier,
+            status=query.get("status"),
+            variable=query.get("variable"),
+            subject=query.get("subject"),
+            number=query.get("version"),
+            page=query["page"],
+            per_page=query["per_page"],
+        )
+        return {
+            "items": [entry_json(e) for e in page.items],
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+        }
+
+    @login_required
+    @blp.arguments(MappingInputSchema)
+    @blp.response(201, MappingEntrySchema)
+    @blp.doc(**IF_MATCH_DOC)
+    def post(self, data: dict[str, Any], identifier: str) -> Any:
+        """Map a variable of the open draft (or one of its values: ``subject_value``) to a
+        term; you are its author, dated today. 422 names the field at fault."""
+        mapping = mappings.create_mapping(
+            actor(), identifier, data, request.headers.get("If-Match")
+        )
+        return _changed(mapping, identifier, 201)
+
+
+@blp.route("/datasets/<identifier>/mappings/<int:mapping_id>")
+class MappingResource(MethodView):
+    @blp.response(200, MappingEntrySchema)
+    def get(self, identifier: str, mapping_id: int) -> Any:
+        """One mapping of the version you see."""
+        entry = mappings.get_mapping(actor(), identifier, mapping_id)
+        return entry_json(entry)
+
+    @login_required
+    @blp.arguments(MappingReviewSchema)
+    @blp.response(200, MappingEntrySchema)
+    @blp.doc(**IF_MATCH_DOC)
+    def patch(self, data: dict[str, Any], identifier: str, mapping_id: int) -> Any:
+        """Accept or reject a mapping (``status``), or replace its term (``object_id``: the
+        mapping becomes a manual, accepted one). Accepting withdraws the other open
+        suggestions for the same subject; a rejected term is not suggested again."""
+        if not data:
+            raise InvalidInput.field("status", "Send a status, an object_id or both.")
+        mapping = mappings.review_mapping(
+            actor(),
+            identifier,
+            mapping_id,
+            data.get("status"),
+            data.get("object_id"),
+            request.headers.get("If-Match"),
+            predicate=data.get("predicate_id"),
+            comment=data.get("comment"),
+        )
+        return _changed(mapping, identifier)
+
+    @login_required
+    @blp.response(204)
+    @blp.doc(**IF_MATCH_DOC)
+    def delete(self, identifier: str, mapping_id: int) -> Response:
+        """Delete a mapping of the open draft."""
+        mappings.delete_mapping(actor(), identifier, mapping_id, request.headers.get("If-Match"))
+        return Response(status=204, headers=_etag(identifier))
+
+
+@blp.route("/datasets/<identifier>/mappings/suggest")
+class SuggestResource(MethodView):
+    @login_required
+    @blp.response(200, SuggestResultSchema)
+    @blp.doc(**IF_MATCH_DOC)
+    def post(self, identifier: str) -> Any:
+        """Run the mapping assistant on the open draft: its best terms for every variable and
+        value without an accepted mapping become ``suggested`` mappings (lexical matching,
+        confidence = score, with the reason). Earlier open suggestions are replaced."""
+        counts = mappings.suggest(actor(), identifier, request.headers.get("If-Match"))
+        return counts, 200, _etag(identifier)
+
+
+@blp.route("/datasets/<identifier>/mappings/accept")
+class BulkAcceptResource(MethodView):
+    @login_required
+    @blp.arguments(BulkAcceptSchema)
+    @blp.response(200, BulkAcceptResultSchema)
+    @blp.doc(**IF_MATCH_DOC)
+    def post(self, data: dict[str, Any], identifier: str) -> Any:
+        """Accept, for every subject, its best open suggestion with a confidence of at least
+        ``min_confidence``."""
+        result = mappings.bulk_accept(
+            actor(), identifier, data["min_confidence"], request.headers.get("If-Match")
+        )
+        return result, 200, _etag(identifier)
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
+
+
+def _licence() -> str:
+    return str(current_app.config.get("MAPPINGS_LICENSE") or sssom.DEFAULT_LICENSE)
+
+
+@blp.route("/datasets/<identifier>/mappings.sssom.tsv")
+class DatasetSssomResource(MethodView):
+    @blp.arguments(SssomQuerySchema, location="query")
+    @blp.doc(**SSSOM_DOC)
+    def get(self, query: dict[str, Any], identifier: str) -> Response:
+        """The dataset's mappings as SSSOM/TSV (streamed), accepted ones unless ``status``
+        says otherwise; ``version``: another version."""
+        export = sssom.export_dataset(
+            actor(),
+            identifier,
+            base_url=request.url_root,
+            status=query["status"],
+            number=query.get("version"),
+            license=_licence(),
+        )
+        return Response(
+            stream_with_context(export.chunks),
+            mimetype=sssom.MEDIA_TYPE,
+            headers=_attachment(export.filename),
+        )
+
+    @login_required
+    @blp.arguments(SssomUploadSchema, location="files")
+    @blp.response(200, SssomImportReportSchema)
+    @blp.alt_response(202, schema=JobSchema, **ACCEPTED_DOC)
+    @blp.doc(**IF_MATCH_DOC)
+    def post(self, files: dict[str, Any], identifier: str) -> Any:
+        """Add the mappings of an SSSOM/TSV file (multipart ``file``) to the open draft. All
+        or nothing: 422 with the report (every problem by line and column) writes nothing.
+        A file larger than ``JOBS_INLINE_MAX_KB`` (or any, with ``Prefer: respond-async``)
+        is imported by a job: 202 with the job (``Location``)."""
+        who = actor()
+        if_match = request.headers.get("If-Match")
+        upload = files.get("file")
+        if upload is None:
+            datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 come first
+            raise InvalidInput.field("file", "Send the SSSOM/TSV file as a multipart file “file”.")
+        data = upload.read()
+        if runs_as_job(len(data)):
+            datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 at once
+            params = {
+                "dataset": identifier,
+                "filename": upload.filename or "",
+                "if_match": if_match,
+            }
+            title = f"Import of {upload.filename or 'SSSOM mappings'} into {identifier}"
+            return accepted(jobs.submit_job(who, "sssom_import", title, params, data))
+        report = sssom.import_sssom(who, identifier, data, upload.filename or "", if_match)
+        return report.as_json(), 200, _etag(identifier)
+
+
+@jobs.handler("sssom_import")
+def _import_job(job: jobs.JobContext) -> dict[str, Any]:
+    """An SSSOM import run by the job worker, as its owner, all or nothing."""
+    params = job.params
+    job.progress("importing", 0, 1)
+    report = sssom.import_sssom(
+        job.actor, params["dataset"], job.data or b"", params["filename"], params["if_match"]
+    )
+    return {**report.as_json(), "dataset_url": f"/datasets/{params['dataset']}/mappings"}
+
+
+accept_uploads("mappings_api.DatasetSssomResource")
+
+
+@blp.route("/mappings.sssom.tsv")
+class CatalogueSssomResource(MethodView):
+    @blp.doc(**SSSOM_DOC)
+    def get(self) -> Response:
+        """The accepted mappings of every published dataset as one SSSOM/TSV file (streamed;
+        public)."""
+        export = sssom.export_catalogue(actor(), base_url=request.url_root, license=_licence())
+        return Response(
+            stream_with_context(export.chunks),
+            mimetype=sssom.MEDIA_TYPE,
+            headers=_attachment(export.filename),
+        )

@@ -1,0 +1,345 @@
+"""The demo datasets: what ``harmony demo load`` puts in the catalogue for every page to show."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from catalogue.datasets import demo as catalogue_demo
+from catalogue.datasets import services as datasets
+from catalogue.datasets.schemas import trial_id_kind
+from catalogue.dictionary.units import unit_problem
+from catalogue.models import (
+    DataModel,
+    Dataset,
+    DatasetStatus,
+    Mapping,
+    MappingJustification,
+    MappingStatus,
+    SourceType,
+    Variable,
+    VersionStatus,
+)
+from core import demo as core_demo
+from core.db import get_session
+from core.errors import NotFound
+from ontologies.models import Term
+from ontologies.services import is_below
+
+DEMO_PASSWORD = "demo datasets test password 42"
+AML, MDS, MYELOMA, CLL, DLBCL, B_ALL = (
+    "NCIT:C3171",
+    "NCIT:C3247",
+    "NCIT:C3242",
+    "NCIT:C3163",
+    "NCIT:C8851",
+    "NCIT:C8644",
+)
+
+
+def _load() -> None:
+    """The core demo (partner organisations, accounts) with the demo steps."""
+    assert core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True) is not None
+
+
+def _published() -> list[Dataset]:
+    return list(
+        get_session().scalars(select(Dataset).where(Dataset.status == DatasetStatus.PUBLISHED))
+    )
+
+
+def _variables(version_id: str) -> list[Variable]:
+    return list(get_session().scalars(select(Variable).where(Variable.version_id == version_id)))
+
+
+def _mapped(variable: Variable) -> bool:
+    return any(
+        m.value_code is None and m.status is MappingStatus.ACCEPTED for m in variable.mappings
+    )
+
+
+def test_demo_load_publishes_datasets_for_each_named_disease(app, vocabularies):
+    with app.app_context():
+        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        assert result is not None
+        assert any(n.startswith("demo datasets: 7 published, 1 draft") for n in result.notes)
+        published = _published()
+        assert len(published) >= 7
+        diseases = {
+            d.identifier: [x.term_curie for x in datasets.get_version(None, d.identifier).diseases]
+            for d in published
+        }
+
+        def covering(group: str) -> set[str]:
+            return {i for i, curies in diseases.items() if any(is_below(c, group) for c in curies)}
+
+        assert len(covering(AML)) >= 2
+        for group in (MDS, MYELOMA, CLL, DLBCL, B_ALL):
+            assert covering(group), group
+        paediatric = [
+            d for d in covering(B_ALL) if "paediatric" in datasets.get_version(None, d).age_groups
+        ]
+        assert paediatric
+        # the kinds of source and data model a visitor can filter by
+        versions = [datasets.get_version(None, d.identifier) for d in published]
+        assert {v.source_type for v in versions} >= {
+            SourceType.CLINICAL_TRIAL,
+            SourceType.REGISTRY,
+            SourceType.OBSERVATIONAL_COHORT,
+        }
+        assert DataModel.OMOP in {v.data_model for v in versions}
+        # several partner organisations own them
+        assert len({d.organisation_id for d in published}) >= 5
+
+
+def test_every_published_demo_dataset_has_complete_metadata_and_a_mostly_mapped_dictionary(
+    app, vocabularies
+):
+    with app.app_context():
+        _load()
+        for dataset in _published():
+            version = datasets.get_version(None, dataset.identifier)
+            assert not datasets.publish_problems(version), dataset.identifier
+            assert version.description and "demonstration" in version.description.lower()
+            for key in (
+                "countries",
+                "patients",
+                "records",
+                "first_year",
+                "last_year",
+                "age_groups",
+                "data_model",
+                "keywords",
+                "contact_name",
+                "landing_page",
+                "access_rights",
+                "provenance",
+                "classification",
+                "data_freeze",
+                "version",
+            ):
+                assert getattr(version, key), (dataset.identifier, key)
+            assert version.first_year <= version.last_year
+            for step in version.provenance:
+                dt.date.fromisoformat(step["date"])
+            for trial_id in version.trial_ids:
+                assert trial_id_kind(trial_id), trial_id
+
+            variables = _variables(version.id)
+            assert 40 <= len(variables) <= 200, dataset.identifier
+            mapped = [v for v in variables if _mapped(v)]
+            assert len(mapped) >= 0.7 * len(variables), dataset.identifier
+            assert len(mapped) < len(variables), "some are left for the mapping assistant"
+            assert any(m.value_code for v in variables for m in v.mappings)
+            forms = {v.form for v in variables}
+            assert {"demographics", "diagnosis", "treatment", "follow_up"} <= forms
+            assert all(v.time_point for v in variables)
+
+
+def test_demo_variables_are_well_formed_and_their_mappings_point_at_live_terms(app, vocabularies):
+    with app.app_context():
+        _load()
+        session = get_session()
+        variables = list(session.scalars(select(Variable)))
+        assert variables
+        for variable in variables:
+            if variable.unit:
+                assert unit_problem(variable.unit) is None, (variable.name, variable.unit)
+            codes = [v["code"] for v in variable.permissible_values]
+            assert len(codes) == len(set(codes)), variable.name
+            if variable.value_type.value == "categorical":
+                assert codes, variable.name
+            for mapping in variable.mappings:
+                assert mapping.justification is MappingJustification.MANUAL
+                assert mapping.status is MappingStatus.ACCEPTED
+                assert mapping.author_label and mapping.mapping_date
+                if mapping.value_code is not None:
+                    assert mapping.value_code in codes, (variable.name, mapping.value_code)
+        curies = set(session.scalars(select(Mapping.object_curie)))
+        live = set(
+            session.scalars(
+                select(Term.curie).where(Term.curie.in_(curies), Term.is_obsolete.is_(False))
+            )
+        )
+        assert curies == live
+        # nothing in the data files was dropped for want of a term
+        for spec in catalogue_demo.read_specs():
+            dataset = session.scalar(select(Dataset).where(Dataset.identifier == spec.identifier))
+            assert dataset is not None
+            rows = session.scalar(
+                select(func.count())
+                .select_from(Mapping)
+                .join(Variable)
+                .where(Variable.version_id == dataset.versions[-1].id)
+            )
+            assert rows == sum(len(v.mappings) for v in spec.variables), spec.identifier
+
+
+def test_demo_data_files_agree_with_each_other():
+    concepts = catalogue_demo.read_concepts()
+    specs = catalogue_demo.read_specs()
+    assert len(specs) >= 8
+    assert len({s.identifier for s in specs}) == len(specs)
+    for spec in specs:
+        names = [v.name for v in spec.variables]
+        assert len(names) == len(set(names)), spec.identifier
+        assert {v.since for v in spec.variables} <= set(range(1, len(spec.payloads) + 1))
+        for variable in spec.variables:
+            codes = {v["code"] for v in variable.permissible_values}
+            for ref in variable.mappings:
+                assert ref.value_code is None or ref.value_code in codes
+    for concept in concepts.values():
+        if concept.unit:
+            assert unit_problem(concept.unit) is None, concept.key
+
+
+def test_one_demo_dataset_has_a_superseded_data_freeze(app, vocabularies):
+    with app.app_context():
+        _load()
+        versioned = [d for d in _published() if len(d.versions) > 1]
+        assert versioned
+        dataset = versioned[0]
+        old, new = dataset.versions[0], dataset.versions[-1]
+        assert old.status is VersionStatus.SUPERSEDED
+        assert new.status is VersionStatus.PUBLISHED
+        assert old.data_freeze < new.data_freeze
+        assert old.version != new.version
+        # the old version stays readable with the variables it had; the new one has more
+        assert datasets.get_version(None, dataset.identifier, old.number).id == old.id
+        old_names = {v.name for v in _variables(old.id)}
+        new_names = {v.name for v in _variables(new.id)}
+        assert old_names < new_names
+        # the copied variables kept their mappings
+        copied = [v for v in _variables(new.id) if v.name in old_names]
+        assert sum(_mapped(v) for v in copied) == sum(_mapped(v) for v in _variables(old.id))
+        actions = [c["action"] for c in datasets.history(None, dataset.identifier)]
+        assert actions.count("published") == 2
+
+
+def test_the_demo_custodian_sees_its_datasets_and_a_draft(app, vocabularies):
+    with app.app_context():
+        core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        custodian = core_demo.services.find_user_by_email(catalogue_demo.DEMO_CUSTODIAN_EMAIL)
+        assert custodian is not None
+        mine = datasets.list_datasets(custodian, mine=True).items
+        assert len(mine) >= 2
+        drafts = [d for d in mine if d.status is DatasetStatus.DRAFT]
+        assert drafts
+        draft = drafts[0]
+        # a draft with unmapped variables for the mapping assistant
+        version = datasets.get_version(custodian, draft.identifier)
+        variables = _variables(version.id)
+        assert 40 <= len(variables) <= 200
+        assert sum(not _mapped(v) for v in variables) >= 10
+        # nobody else sees the draft
+        with pytest.raises(NotFound):
+            datasets.get_dataset(None, draft.identifier)
+        researcher = core_demo.services.find_user_by_email(f"researcher@{core_demo.DEMO_DOMAIN}")
+        with pytest.raises(NotFound):
+            datasets.get_dataset(researcher, draft.identifier)
+
+
+def test_the_demo_datasets_find_owners_in_the_built_in_organisations(
+    app, vocabularies, tmp_path, monkeypatch
+):
+    """Without ../shared the core demo creates its small built-in set of organisations."""
+    monkeypatch.setattr(core_demo, "SHARED_DIR", tmp_path)
+    with app.app_context():
+        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        assert result is not None
+        assert result.organisations == len(core_demo.BUILT_IN_ORGANISATIONS)
+        assert len(_published()) >= 7
+        custodian = core_demo.services.find_user_by_email(catalogue_demo.DEMO_CUSTODIAN_EMAIL)
+        assert len(datasets.list_datasets(custodian, mine=True).items) >= 2
+
+
+def test_loading_the_demo_twice_adds_nothing(app, vocabularies):
+    with app.app_context():
+        core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        session = get_session()
+
+        def counts() -> tuple[int, ...]:
+            return tuple(
+                session.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Dataset, Variable, Mapping)
+            )
+
+        before = counts()
+        again = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        assert again is not None
+        assert "demo datasets: the catalogue has datasets already; none added" in again.notes
+        assert counts() == before
+        assert core_demo.load_demo(only_if_empty=True) is None
+        assert counts() == before
+
+
+def test_the_demo_step_leaves_a_catalogue_with_datasets_alone(app, make, vocabularies):
+    organisation = make.organisation()
+    make.dataset(organisation, publish=True, title="Someone's own trial")
+    with app.app_context():
+        notes = catalogue_demo.create_demo_datasets()
+        assert notes == ["demo datasets: the catalogue has datasets already; none added"]
+        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 1
+
+
+def test_without_vocabularies_the_demo_step_says_what_to_do(app):
+    with app.app_context():
+        notes = catalogue_demo.create_demo_datasets()
+        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 0
+        assert any("harmony ontologies load-bundled" in n for n in notes)
+        _load()  # its vocabularies step comes first
+        assert len(_published()) >= 7
+
+
+def test_accounts_only_loads_no_datasets(app, vocabularies):
+    """The browser tests load the demo accounts only (``with_steps=False``)."""
+    with app.app_context():
+        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=False)
+        assert result is not None and result.accounts
+        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 0
+
+
+def test_the_step_is_registered_after_the_vocabularies(app):
+    steps = core_demo._STEPS
+    assert catalogue_demo.load_demo_datasets in steps
+    names = [getattr(s, "__module__", "") for s in steps]
+    assert names.index("ontologies") < names.index("catalogue.datasets.demo")
+
+
+def test_a_demo_dataset_reads_through_the_api(app, client, vocabularies):
+    with app.app_context():
+        _load()
+    body = client.get("/api/v1/datasets/aml-ic-2016").get_json()
+    assert body["identifier"] == "aml-ic-2016"
+    assert body["status"] == "published"
+    assert body["diseases"] == ["NCIT:C3171"]
+    assert body["version_number"] == 2
+    assert body["data_freeze"] == "2024-03-31"
+    listed = client.get("/api/v1/datasets?per_page=50").get_json()
+    identifiers = {d["identifier"] for d in listed["items"]}
+    assert "allo-hct-outcomes-rotterdam" not in identifiers
+    assert len(identifiers) >= 7
+
+
+def test_demo_publications_are_dated_by_their_story_so_the_dashboard_shows_growth(
+    app, vocabularies
+):
+    from catalogue.stats.services import alliance_stats, forget_aggregates
+    from core.policies import SystemActor
+
+    with app.app_context():
+        _load()
+        forget_aggregates()
+        published = _published()
+        first = sorted(d.published_at.date() for d in published)
+        # two weeks after each dictionary was mapped (2022 to 2025), never the day of the load
+        assert first[0] < dt.date(2023, 1, 1) and first[-1] < dt.date(2025, 12, 31)
+        for dataset in published:
+            dates = [v.published_at for v in dataset.versions if v.published_at]
+            assert dates == sorted(dates), dataset.identifier  # versions in their order
+            assert dataset.published_at == dates[0]
+        growth = alliance_stats(SystemActor()).growth
+        assert len({m.month for m in growth if m.datasets}) >= 5
+        assert growth[-1].cumulative_datasets == len(published)
