@@ -44,6 +44,7 @@ def init_app(app: Flask) -> None:
     from catalogue.mappings import views as mappings_views
     from catalogue.search import api as search_api
     from catalogue.search import cli as search_cli
+    from catalogue.search import usage as search_usage
     from catalogue.search import views as search_views
     from catalogue.standards import api as standards_api
     from catalogue.standards import views as standards_views
@@ -69,5 +70,6 @@ def init_app(app: Flask) -> None:
     search_cli.register_commands(catalogue_group)  # harmony catalogue reindex
     init_metadata_export(app)  # DCAT-AP, FAIR Data Point, CSVW, `harmony catalogue export`
     app.cli.add_command(catalogue_group)
+    search_usage.register_term_usage()  # term pages list the datasets and variables using them
     register_demo_step()  # after the vocabularies step, which the datasets need
     register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)
