@@ -20,8 +20,8 @@ than before, within this machine's run-to-run spread); exits 1 when it is missed
 from __future__ import annotations
 
 import argparse
-import shutil
 import json
+import shutil
 import statistics
 import subprocess
 import sys
