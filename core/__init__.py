@@ -46,6 +46,9 @@ def create_app(
     from core import jobs_api
 
     jobs_api.init_app(app)  # the queue, the jobs resource and page (areas register handlers)
+    from core import audit_api
+
+    audit_api.init_app(app)  # the audit trail's API, page and `harmony audit` commands
 
     from core.views import bp as core_views
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core import services
+from core import audit, services
 from core.db import get_session
 from core.models import Organisation, OrganisationKind, Role, User
 from core.policies import SYSTEM
@@ -149,7 +149,17 @@ def load_demo(
     for name, city, country, kind in partner_organisations():
         if name.lower() in existing:
             continue
-        session.add(Organisation(name=name, city=city, country=country, kind=kind))
+        organisation = Organisation(name=name, city=city, country=country, kind=kind)
+        session.add(organisation)
+        session.flush()
+        audit.record(
+            SYSTEM,
+            "organisation.created",
+            "organisation",
+            organisation.id,
+            after=audit.snapshot(organisation, services.ORGANISATION_FIELDS),
+            summary=f"Organisation “{name}” ({country}) registered (demo partner list).",
+        )
         existing.add(name.lower())
         created += 1
     session.commit()

@@ -22,10 +22,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import throttle
+from core import audit, throttle
 from core.db import get_session, transactional, utcnow, write_in_passing
 from core.errors import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthenticated
 from core.models import (
+    ROLE_LABELS,
     ApiToken,
     DataAccessCommittee,
     Organisation,
@@ -288,7 +289,15 @@ def change_password(
         raise InvalidInput.field("new_password", "Choose a password you have not just used.")
     me.password_hash = hash_password(new_password)
     me.password_changed_at = utcnow()
-    _revoke_sessions(me, keep_session_id)
+    ended = _revoke_sessions(me, keep_session_id)
+    audit.record(
+        me,
+        "password.changed",
+        "user",
+        me.id,
+        summary=f"{me.name} changed their password; {_sessions(ended)} ended.",
+        context={"sessions_ended": ended},
+    )
     get_session().commit()
 
 
@@ -319,6 +328,16 @@ def create_token(
         expires_at=utcnow() + dt.timedelta(days=days),
     )
     get_session().add(token)
+    get_session().flush()
+    audit.record(
+        actor,
+        "token.created",
+        "user",
+        owner.id,
+        after={"name": token.name, "expires_at": token.expires_at},
+        summary=f"API token “{token.name}” created for {owner.name}, valid {days} days.",
+        context={"token": token.id},
+    )
     get_session().commit()
     return token, secret
 
@@ -358,6 +377,14 @@ def revoke_token(actor: Actor, token_id: str) -> ApiToken:
     require(actor, Permission.TOKEN_MANAGE, token.user, hide=True)
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        audit.record(
+            actor,
+            "token.revoked",
+            "user",
+            token.user_id,
+            summary=f"API token “{token.name}” revoked.",
+            context={"token": token.id},
+        )
     get_session().commit()
     return token
 
@@ -436,6 +463,14 @@ def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
     session = get_session()
     session.add(organisation)
     _flush_or_conflict(ORGANISATION_UNIQUE)
+    audit.record(
+        actor,
+        "organisation.created",
+        "organisation",
+        organisation.id,
+        after=audit.snapshot(organisation, ORGANISATION_FIELDS),
+        summary=f"Organisation “{organisation.name}” ({organisation.country}) registered.",
+    )
     session.commit()
     return organisation
 
@@ -446,12 +481,29 @@ def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]
     require(actor, Permission.ORGANISATION_UPDATE, organisation)
     if "name" in data and _name_taken(Organisation, data["name"], organisation.id):
         raise InvalidInput.field("name", "An organisation with this name exists already.")
+    was = audit.snapshot(organisation, ORGANISATION_FIELDS)
     for key, value in data.items():
         setattr(organisation, key, value)
     _flush_or_conflict(ORGANISATION_UNIQUE)
+    before, after = audit.changed(was, audit.snapshot(organisation, ORGANISATION_FIELDS))
+    if before or after:
+        audit.record(
+            actor,
+            "organisation.updated",
+            "organisation",
+            organisation.id,
+            before=before,
+            after=after,
+            summary=f"Organisation “{organisation.name}”: changed {', '.join(sorted(after))}.",
+        )
     get_session().commit()
     return organisation
 
+
+# The fields of each record the audit trail shows before and after a change (never a secret).
+ORGANISATION_FIELDS = ("name", "country", "kind", "city", "ror_id")
+COMMITTEE_FIELDS = ("name", "description")
+USER_FIELDS = ("email", "name", "organisation_id", "is_active")
 
 # The unique columns of each table, with the field and message a clash of each is reported as.
 ORGANISATION_UNIQUE = {
@@ -510,6 +562,14 @@ def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
     committee = DataAccessCommittee(**data)
     get_session().add(committee)
     _flush_or_conflict(COMMITTEE_UNIQUE)
+    audit.record(
+        actor,
+        "committee.created",
+        "committee",
+        committee.id,
+        after=audit.snapshot(committee, COMMITTEE_FIELDS),
+        summary=f"Committee “{committee.name}” created.",
+    )
     get_session().commit()
     return committee
 
@@ -520,9 +580,21 @@ def update_committee(actor: Actor, committee_id: str, data: dict[str, Any]) -> D
     require(actor, Permission.COMMITTEE_UPDATE, committee)
     if "name" in data and _name_taken(DataAccessCommittee, data["name"], committee.id):
         raise InvalidInput.field("name", "A committee with this name exists already.")
+    was = audit.snapshot(committee, COMMITTEE_FIELDS)
     for key, value in data.items():
         setattr(committee, key, value)
     _flush_or_conflict(COMMITTEE_UNIQUE)
+    before, after = audit.changed(was, audit.snapshot(committee, COMMITTEE_FIELDS))
+    if before or after:
+        audit.record(
+            actor,
+            "committee.updated",
+            "committee",
+            committee.id,
+            before=before,
+            after=after,
+            summary=f"Committee “{committee.name}”: changed {', '.join(sorted(after))}.",
+        )
     get_session().commit()
     return committee
 
@@ -621,6 +693,14 @@ def create_user(actor: Actor, data: dict[str, Any]) -> User:
     session = get_session()
     session.add(user)
     _flush_or_conflict(USER_UNIQUE)
+    audit.record(
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        after=audit.snapshot(user, USER_FIELDS) | {"password_set": password is not None},
+        summary=f"Account {user.email} ({user.name}) created.",
+    )
     for index, grant in enumerate(data.get("roles", [])):
         _add_grant(actor, user, grant, f"roles.{index}.")
     session.commit()
@@ -632,6 +712,8 @@ def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
     """Change name, organisation, email or active flag; deactivation ends sessions and tokens."""
     user = get_user(actor, user_id)
     require(actor, Permission.USER_UPDATE, user)
+    was = audit.snapshot(user, USER_FIELDS)
+    ended: dict[str, int] = {}
     if "email" in data:
         email = data["email"].strip().lower()
         other = find_user_by_email(email)
@@ -648,11 +730,42 @@ def update_user(actor: Actor, user_id: str, data: dict[str, Any]) -> User:
             raise Conflict("You cannot deactivate your own account.")
         user.is_active = data["is_active"]
         if not user.is_active:
-            _revoke_sessions(user)
-            _revoke_tokens(user)
+            ended["sessions_ended"] = _revoke_sessions(user)
+            ended["tokens_revoked"] = _revoke_tokens(user)
     _flush_or_conflict(USER_UNIQUE)
+    before, after = audit.changed(was, audit.snapshot(user, USER_FIELDS))
+    if before or after:
+        if after.get("is_active") is False:
+            action = "user.deactivated"
+            summary = (
+                f"Account {user.email} deactivated; {_sessions(ended['sessions_ended'])} and "
+                f"{_tokens(ended['tokens_revoked'])} ended."
+            )
+        elif after.get("is_active") is True:
+            action, summary = "user.reactivated", f"Account {user.email} reactivated."
+        else:
+            action = "user.updated"
+            summary = f"Account {user.email}: changed {', '.join(sorted(after))}."
+        audit.record(
+            actor,
+            action,
+            "user",
+            user.id,
+            before=before,
+            after=after,
+            summary=summary,
+            context=ended,
+        )
     get_session().commit()
     return user
+
+
+def _sessions(count: int) -> str:
+    return f"{count} other session{'s' if count != 1 else ''}" if count else "no other session"
+
+
+def _tokens(count: int) -> str:
+    return f"{count} API token{'s' if count != 1 else ''}" if count else "no API token"
 
 
 def _revoke_tokens(user: User) -> int:
@@ -675,8 +788,19 @@ def set_password(actor: Actor, user_id: str, password: str) -> User:
     _check_password_policy(password, user.email)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
-    _revoke_sessions(user)
-    _revoke_tokens(user)
+    sessions = _revoke_sessions(user)
+    tokens = _revoke_tokens(user)
+    audit.record(
+        actor,
+        "password.set",
+        "user",
+        user.id,
+        summary=(
+            f"Password of {user.email} set by {audit.actor_label(actor)}; "
+            f"{_sessions(sessions).replace('other ', '')} and {_tokens(tokens)} ended."
+        ),
+        context={"sessions_ended": sessions, "tokens_revoked": tokens},
+    )
     get_session().commit()
     return user
 
@@ -720,7 +844,38 @@ def _add_grant(actor: Actor, user: User, grant: dict[str, Any], field: str = "")
     )
     user.grants.append(record)
     get_session().flush()
+    _audit_grant(actor, "role.granted", user, record)
     return record
+
+
+def _audit_grant(actor: Actor, action: str, user: User, grant: RoleGrant) -> None:
+    """A role granted or revoked, about the user; a committee role also about the committee
+    (its membership), so that each one's history tells it."""
+    scope = grant.organisation or grant.committee
+    label = ROLE_LABELS[grant.role] + (f" of {scope.name}" if scope is not None else "")
+    verb = "granted to" if action == "role.granted" else "revoked from"
+    context = {
+        "grant": grant.id,
+        "role": grant.role.value,
+        "organisation": grant.organisation_id,
+        "committee": grant.committee_id,
+    }
+    context = {k: v for k, v in context.items() if v is not None}
+    audit.record(
+        actor, action, "user", user.id, summary=f"{label} {verb} {user.email}.", context=context
+    )
+    if grant.committee_id:
+        member = (
+            "committee.member_added" if action == "role.granted" else "committee.member_removed"
+        )
+        audit.record(
+            actor,
+            member,
+            "committee",
+            grant.committee_id,
+            summary=f"{user.name} ({user.email}): {ROLE_LABELS[grant.role]} {verb.split()[0]}.",
+            context=context | {"user": user.id},
+        )
 
 
 @transactional
@@ -747,6 +902,7 @@ def revoke_role(actor: Actor, user_id: str, grant_id: str) -> None:
         )
         if admins is not None and admins <= 1:
             raise Conflict("This is the last administrator; grant the role to someone else first.")
+    _audit_grant(actor, "role.revoked", user, record)
     user.grants.remove(record)
     get_session().commit()
 

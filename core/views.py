@@ -22,7 +22,7 @@ from flask import (
 from sqlalchemy import text
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core import auth, services
+from core import audit, auth, services
 from core.api import actor
 from core.auth import current_session_id
 from core.db import get_session
@@ -249,6 +249,7 @@ def admin_organisation(organisation_id: str) -> Any:
         organisation=organisation,
         errors=errors,
         kinds=list(OrganisationKind),
+        history=audit.history(actor(), "organisation", organisation.id),
     ), status
 
 
@@ -336,7 +337,10 @@ def admin_user(user_id: str) -> Any:
             flash("Saved.", "success")
             return redirect(url_for("core.admin_user", user_id=user_id))
     user = services.get_user(actor(), user_id)
-    return render_template("core/admin_user.html", user=user, errors=errors, **_choices()), status
+    history = audit.history(actor(), "user", user.id)
+    return render_template(
+        "core/admin_user.html", user=user, errors=errors, history=history, **_choices()
+    ), status
 
 
 @bp.post("/admin/users/<user_id>/roles")
