@@ -59,11 +59,11 @@ from core import services as accounts
 from core.api import actor
 from core.db import get_session
 from core.errors import (
-    Conflict,
     InvalidInput,
     PreconditionFailed,
     flatten_webargs_messages,
 )
+from core.forms import form_action
 from core.models import Organisation, Role, User
 from core.nav import NavEntry, everyone, has_role, register
 from core.permissions import Permission
@@ -693,78 +693,67 @@ def edit_dataset(identifier: str) -> Any:
 # --- lifecycle actions ----------------------------------------------------------------------
 
 
-def _back(identifier: str, number: int | None = None) -> WerkzeugResponse:
-    if number is not None:
-        return redirect(url_for("datasets.dataset_version", identifier=identifier, number=number))
-    return redirect(url_for("datasets.dataset", identifier=identifier))
-
-
 def revision_field() -> str | None:
     return request.form.get("revision") or None
 
 
+def _page_of(identifier: str) -> str:
+    return url_for("datasets.dataset", identifier=identifier)
+
+
 @bp.post("/datasets/<identifier>/publish")
 def publish_dataset(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
-    try:
-        version = datasets.publish(who, identifier, revision_field())
-    except InvalidInput as exc:
-        missing = " ".join(m for ms in (exc.errors or {}).values() for m in ms)
-        flash(f"Not published yet. {missing or exc.detail}", "error")
-        return _back(identifier)
-    except (PreconditionFailed, Conflict) as exc:
-        flash(STALE_FORM if isinstance(exc, PreconditionFailed) else exc.detail, "error")
-        return _back(identifier)
-    flash(f"Version {version.number} is published: everyone can see it now.", "success")
-    return _back(identifier)
+    return form_action(
+        lambda who: datasets.publish(who, identifier, revision_field()),
+        success=lambda version: f"Version {version.number} is published: everyone can see it now.",
+        done=_page_of(identifier),
+        back=_page_of(identifier),
+        stale=STALE_FORM,
+        invalid="Not published yet.",
+    )
 
 
 @bp.post("/datasets/<identifier>/new-version")
 def open_new_version(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
-    try:
-        version = datasets.new_version(who, identifier, revision_field())
-    except (PreconditionFailed, Conflict) as exc:
-        flash(STALE_FORM if isinstance(exc, PreconditionFailed) else exc.detail, "error")
-        return _back(identifier)
-    flash(
-        f"Version {version.number} is open as a draft (a copy of the published version, "
-        "variables and mappings included). Change it, then publish it; until then everyone "
-        "else keeps seeing the published version.",
-        "success",
+    return form_action(
+        lambda who: datasets.new_version(who, identifier, revision_field()),
+        success=lambda version: (
+            f"Version {version.number} is open as a draft (a copy of the published version, "
+            "variables and mappings included). Change it, then publish it; until then everyone "
+            "else keeps seeing the published version."
+        ),
+        done=url_for("datasets.edit_dataset", identifier=identifier),
+        back=_page_of(identifier),
+        stale=STALE_FORM,
     )
-    return redirect(url_for("datasets.edit_dataset", identifier=identifier))
 
 
 @bp.post("/datasets/<identifier>/retire")
 def retire_dataset(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
     note = (request.form.get("note") or "").strip()[:2000] or None
-    try:
-        datasets.retire(who, identifier, note, revision_field())
-    except (PreconditionFailed, Conflict) as exc:
-        flash(STALE_FORM if isinstance(exc, PreconditionFailed) else exc.detail, "error")
-        return _back(identifier)
-    flash("The dataset is retired. Its page stays available with a notice.", "success")
-    return _back(identifier)
+    return form_action(
+        lambda who: datasets.retire(who, identifier, note, revision_field()),
+        success="The dataset is retired. Its page stays available with a notice.",
+        done=_page_of(identifier),
+        back=_page_of(identifier),
+        stale=STALE_FORM,
+    )
 
 
 @bp.post("/datasets/<identifier>/delete")
 def delete_dataset(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
-    try:
-        dataset = datasets.get_dataset(who, identifier)
-        title = dataset.versions[-1].title
+    def delete(who: Actor) -> str:
+        title = datasets.get_dataset(who, identifier).versions[-1].title
         datasets.delete_draft(who, identifier, revision_field())
-    except (PreconditionFailed, Conflict) as exc:
-        flash(STALE_FORM if isinstance(exc, PreconditionFailed) else exc.detail, "error")
-        return _back(identifier)
-    flash(f"The draft “{title}” is deleted.", "success")
-    return redirect(url_for("datasets.my_datasets"))
+        return title
+
+    return form_action(
+        delete,
+        success=lambda title: f"The draft “{title}” is deleted.",
+        done=url_for("datasets.my_datasets"),
+        back=_page_of(identifier),
+        stale=STALE_FORM,
+    )
 
 
 # --- shared by the pages that change a draft (mappings, dictionary) ---
