@@ -302,6 +302,9 @@ API_TABLE = [
     ("GET", "/api/v1/jobs/{job}/file", None, users_only(404)),  # no file: not an export
     ("POST", "/api/v1/exports/catalogue", None, users_only(202)),
     ("POST", "/api/v1/search/reindex", None, admin_only(202)),
+    # the audit trail: administrators only
+    ("GET", "/api/v1/audit", None, admin_only(200)),
+    ("GET", "/api/v1/audit/export?format=json", None, admin_only(200)),
 ]
 
 
@@ -335,6 +338,7 @@ PAGE_TABLE = [
     ("/admin/users", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/users/{other_user}", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/committees", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/admin/audit", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/admin/ontologies", {A: 302, R: 403, C: 403, D: 403, M: 200}),
     ("/ontologies", ALL_OK),
     ("/ontologies/{ontology}", ALL_OK),
