@@ -13,12 +13,12 @@ import datetime as dt
 import functools
 import logging
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, select, text
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, insert, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -377,3 +377,116 @@ def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000, full: boo
         except OperationalError:
             return False
     return True
+
+
+# --- bulk writing ---------------------------------------------------------------------------
+
+#: rows a statement of the portable fallback of :func:`insert_rows` carries
+INSERT_CHUNK = 5000
+
+
+def insert_rows(
+    target: Any,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    convert: bool = True,
+    in_key_order: bool = False,
+    session: Session | None = None,
+    chunk: int = INSERT_CHUNK,
+) -> int:
+    """Insert value tuples for ``columns`` of ``target`` (a model or a table) in the session's
+    transaction, and return how many were written. For loads of many thousand rows (the term
+    store, data dictionaries, the search index): rows stream through, none is held in memory.
+
+    Large loads spend most of their time here, so this goes below the ORM: values pass through
+    the same SQLAlchemy bind processors as in an ORM insert (enums by value, booleans …) unless
+    the caller already gives plain values (``convert=False``: strings, numbers, booleans, enums
+    as their stored value), then PostgreSQL gets them through COPY and SQLite through the
+    driver's ``executemany``, both on the session's own connection, so that a failed load still
+    writes nothing. Other databases get SQLAlchemy's executemany, ``chunk`` rows at a time.
+
+    ``in_key_order`` (SQLite): the rows arrive in no particular order of the table's primary
+    key, and there are many; they go to a temporary table first and from there, sorted by
+    SQLite's own external sorter, into the table: a B-tree filled in key order is written
+    page after page instead of at random places (about three times faster for the closure of a
+    200,000-term ontology), without holding the rows in memory.
+
+    Nothing here fires ORM events or fills defaults: give every column the table needs.
+
+    :raises sqlalchemy.exc.DBAPIError: as an ORM insert would (IntegrityError for a duplicate
+        key …); the transaction is then to be rolled back.
+    """
+    session = session if session is not None else get_session()
+    connection = session.connection()
+    dialect = connection.dialect
+    table = getattr(target, "__table__", target)
+    processors = [table.c[c].type.bind_processor(dialect) for c in columns] if convert else []
+    if any(processors):
+        rows = (
+            tuple(
+                v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)
+            )
+            for row in rows
+        )
+    count = 0
+
+    def counted(items: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+        nonlocal count
+        for item in items:
+            count += 1
+            yield item
+
+    raw = connection.connection.driver_connection
+    # identifiers of our own tables and columns, quoted by the dialect
+    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
+    quoted_table = dialect.identifier_preparer.format_table(table)
+    placeholders = ", ".join("?" * len(columns))
+    if dialect.name in ("postgresql", "sqlite"):
+        if dialect.name == "postgresql":
+            sql = f"COPY {quoted_table} ({names}) FROM STDIN"
+        else:
+            sql = f"INSERT INTO {quoted_table} ({names}) VALUES ({placeholders})"  # noqa: S608
+        try:
+            if dialect.name == "postgresql":
+                with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
+                    for row in counted(rows):
+                        copy.write_row(row)
+            elif in_key_order:
+                key = ", ".join(
+                    dialect.identifier_preparer.quote(c.name) for c in table.primary_key.columns
+                )
+                staging = "harmony_staging"
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{staging}")
+                    cursor.execute(f"CREATE TEMP TABLE {staging} ({names})")
+                    cursor.executemany(
+                        f"INSERT INTO temp.{staging} VALUES ({placeholders})",  # noqa: S608
+                        counted(rows),
+                    )
+                    cursor.execute(
+                        f"INSERT INTO {quoted_table} ({names}) "  # noqa: S608 - our identifiers
+                        f"SELECT {names} FROM temp.{staging} ORDER BY {key}"
+                    )
+                    cursor.execute(f"DROP TABLE temp.{staging}")
+                finally:
+                    cursor.close()
+            else:
+                cursor = raw.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.executemany(sql, counted(rows))
+                finally:
+                    cursor.close()
+        except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
+            raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
+    else:  # any other database: SQLAlchemy's executemany, in chunks
+        batch: list[dict[str, Any]] = []
+        for row in counted(rows):
+            batch.append(dict(zip(columns, row, strict=True)))
+            if len(batch) >= chunk:
+                connection.execute(insert(table), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(table), batch)
+    return count

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import delete, exists, false, func, insert, select, union_all, update
+from sqlalchemy import delete, exists, false, func, select, union_all, update
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import aliased, lazyload
 
-from core.db import get_session, utcnow, vacuum_analyze
+from core import audit
+from core.db import get_session, insert_rows, utcnow, vacuum_analyze
 from core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from core.pagination import Page
 from core.permissions import Permission
@@ -48,8 +48,6 @@ from ontologies.models import (
     TermXref,
 )
 from ontologies.text import normalise, prefix_upper_bound, word_starts
-
-CHUNK = 5000
 
 
 @dataclass
@@ -98,7 +96,7 @@ def load_ontology(
     """
     require(actor, Permission.ONTOLOGY_LOAD)
     with _gc_paused():
-        return _load(stream, filename, fmt, prefix, name, overrides, progress, on_phase)
+        return _load(actor, stream, filename, fmt, prefix, name, overrides, progress, on_phase)
 
 
 @contextmanager
@@ -116,6 +114,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _load(
+    actor: Actor,
     stream: IO[bytes],
     filename: str | None,
     fmt: str | None,
@@ -138,7 +137,7 @@ def _load(
         if value:
             setattr(parsed, key, value)
     try:
-        report = _apply(parsed, on_phase or (lambda phase: None))
+        report = _apply(actor, parsed, on_phase or (lambda phase: None))
     except OntologyFormatError as exc:  # e.g. a cycle, found while building the hierarchy
         get_session().rollback()
         raise _unreadable(exc) from exc
@@ -150,7 +149,7 @@ def _unreadable(exc: OntologyFormatError) -> InvalidInput:
     return InvalidInput({"file": [str(exc)]}, detail=f"The file cannot be loaded: {exc}")
 
 
-def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
+def _apply(actor: Actor, parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     session = get_session()
     ontology = session.get(Ontology, parsed.prefix)
     report = LoadReport(
@@ -164,6 +163,7 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
         report.status = "unchanged"
         report.unchanged = report.total = ontology.term_count
         return report
+    previous = {"version": ontology.version, "name": ontology.name} if ontology else {}
     if ontology is None:
         ontology = Ontology(prefix=parsed.prefix, name=parsed.name)
         session.add(ontology)
@@ -200,13 +200,13 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     parents = {c: {p for p in r.parents if p in records} for c, r in records.items()}
     bulk = _is_bulk(parsed.prefix, len(records))
     with _rebuilding_indexes(bulk, on_phase):
-        _insert_tuples(
+        insert_rows(
             TermEdge,
             ("child_curie", "parent_curie"),
             ((c, p) for c, ps in parents.items() for p in ps),
             convert=False,
         )
-        _insert_tuples(
+        insert_rows(
             TermClosure,
             ("ancestor_curie", "descendant_curie", "depth"),
             closure_rows(parents),
@@ -214,7 +214,7 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
             in_key_order=True,
         )
         on_phase("indexing names")
-        _insert_tuples(
+        insert_rows(
             TermName, NAME_COLUMNS, _name_rows(parsed.prefix, records, existing), convert=False
         )
 
@@ -225,6 +225,28 @@ def _apply(parsed: ParsedOntology, on_phase: Any) -> LoadReport:
         or 0
     )
     report.total = ontology.term_count
+    before, after = audit.changed(previous, {"version": parsed.version, "name": parsed.name})
+    audit.record(
+        actor,
+        "ontology.loaded",
+        "ontology",
+        parsed.prefix,
+        before=before,
+        after=after,
+        summary=(
+            f"{parsed.prefix} {report.status} (version {parsed.version or 'not stated'}): "
+            f"{report.added} terms added, {report.changed} changed, {report.obsoleted} made "
+            f"obsolete; {report.total} in all."
+        ),
+        context={
+            "status": report.status,
+            "version": parsed.version,
+            "added": report.added,
+            "changed": report.changed,
+            "obsoleted": report.obsoleted,
+            "total": report.total,
+        },
+    )
     session.commit()
     hierarchy_cache.forget()
     if bulk:
@@ -477,7 +499,7 @@ def _bulk_insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
     if first is None:
         return 0
     columns = tuple(first)
-    return _insert_tuples(
+    return insert_rows(
         model,
         columns,
         itertools.chain(
@@ -486,102 +508,9 @@ def _bulk_insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
     )
 
 
-def _insert_tuples(
-    model: Any,
-    columns: Sequence[str],
-    rows: Iterable[tuple[Any, ...]],
-    *,
-    convert: bool = True,
-    in_key_order: bool = False,
-) -> int:
-    """Insert value tuples for ``columns`` of ``model``'s table, in the session's transaction.
-
-    Large loads spend most of their time here, so this goes below the ORM: values pass through
-    the same SQLAlchemy bind processors as in an ORM insert (enums by value, booleans …) unless
-    the caller already gives plain values (``convert=False``: strings, numbers, booleans, enums
-    as their stored value), then PostgreSQL gets them through COPY and SQLite through the
-    driver's ``executemany``, both on the session's own connection, so that a failed load still
-    writes nothing.
-
-    ``in_key_order`` (SQLite): the rows arrive in no particular order of the table's primary
-    key, and there are many; they go to a temporary table first and from there, sorted by
-    SQLite's own external sorter, into the table: a B-tree filled in key order is written
-    page after page instead of at random places (about three times faster for the closure of a
-    200,000-term ontology), without holding the rows in memory.
-    """
-    session = get_session()
-    connection = session.connection()
-    dialect = connection.dialect
-    table = model.__table__
-    processors = [table.c[c].type.bind_processor(dialect) for c in columns] if convert else []
-    if any(processors):
-        rows = (
-            tuple(
-                v if f is None or v is None else f(v) for f, v in zip(processors, row, strict=True)
-            )
-            for row in rows
-        )
-    count = 0
-
-    def counted(items: Iterable[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
-        nonlocal count
-        for item in items:
-            count += 1
-            yield item
-
-    raw = connection.connection.driver_connection
-    # identifiers of our own tables and columns, quoted by the dialect
-    names = ", ".join(dialect.identifier_preparer.quote(c) for c in columns)
-    quoted_table = dialect.identifier_preparer.format_table(table)
-    placeholders = ", ".join("?" * len(columns))
-    if dialect.name in ("postgresql", "sqlite"):
-        if dialect.name == "postgresql":
-            sql = f"COPY {quoted_table} ({names}) FROM STDIN"
-        else:
-            sql = f"INSERT INTO {quoted_table} ({names}) VALUES ({placeholders})"  # noqa: S608
-        try:
-            if dialect.name == "postgresql":
-                with raw.cursor() as cursor, cursor.copy(sql) as copy:  # type: ignore[union-attr]
-                    for row in counted(rows):
-                        copy.write_row(row)
-            elif in_key_order:
-                key = ", ".join(
-                    dialect.identifier_preparer.quote(c.name) for c in table.primary_key.columns
-                )
-                staging = "harmony_staging"
-                cursor = raw.cursor()  # type: ignore[union-attr]
-                try:
-                    cursor.execute(f"DROP TABLE IF EXISTS temp.{staging}")
-                    cursor.execute(f"CREATE TEMP TABLE {staging} ({names})")
-                    cursor.executemany(
-                        f"INSERT INTO temp.{staging} VALUES ({placeholders})",  # noqa: S608
-                        counted(rows),
-                    )
-                    cursor.execute(
-                        f"INSERT INTO {quoted_table} ({names}) "  # noqa: S608 - our identifiers
-                        f"SELECT {names} FROM temp.{staging} ORDER BY {key}"
-                    )
-                    cursor.execute(f"DROP TABLE temp.{staging}")
-                finally:
-                    cursor.close()
-            else:
-                cursor = raw.cursor()  # type: ignore[union-attr]
-                try:
-                    cursor.executemany(sql, counted(rows))
-                finally:
-                    cursor.close()
-        except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would raise it
-            raise DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
-    else:  # any other database: SQLAlchemy's executemany, in chunks
-        batch: list[dict[str, Any]] = []
-        for row in counted(rows):
-            batch.append(dict(zip(columns, row, strict=True)))
-            if len(batch) >= CHUNK:
-                connection.execute(insert(table), batch)
-                batch = []
-        if batch:
-            connection.execute(insert(table), batch)
-    return count
+#: the term store's bulk writer, now :func:`core.db.insert_rows` (this name stays until the
+#: dictionary importer, catalogue/dictionary/importer.py, imports it from core.db)
+_insert_tuples = insert_rows
 
 
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:

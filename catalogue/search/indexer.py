@@ -41,9 +41,8 @@ from catalogue.search.models import (
     SearchVariable,
     SearchWord,
 )
-from core.db import get_session, vacuum_analyze
+from core.db import get_session, insert_rows, vacuum_analyze
 from ontologies.models import TermClosure, TermEdge
-from ontologies.services import _insert_tuples  # the term store's bulk writer (COPY, executemany)
 from ontologies.text import normalise
 
 BATCH = 2000
@@ -305,7 +304,7 @@ def _index_variables(version_id: str, *, vocabulary: bool) -> VersionText:
     for chunk in _chunks([*stored, *replaced], 500):  # what is left of stored is gone
         session.execute(delete(SearchVariable).where(SearchVariable.variable_id.in_(chunk)))
     if fresh:
-        _insert_tuples(SearchVariable, VersionText.COLUMNS, fresh, convert=False)
+        insert_rows(SearchVariable, VersionText.COLUMNS, fresh, convert=False)
     return collected
 
 
@@ -574,7 +573,7 @@ def _write_variables(written: dict[str, tuple[int, bool]], progress: Progress | 
                     )
                 yield version.row(variable_id, name, label, description)
 
-        _insert_tuples(SearchVariable, VersionText.COLUMNS, index_rows(), convert=False)
+        insert_rows(SearchVariable, VersionText.COLUMNS, index_rows(), convert=False)
         _write_keys(
             [
                 {"b_id": written[v.version_id][0], "text_variables": v.document_keys()}

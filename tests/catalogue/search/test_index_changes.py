@@ -23,7 +23,7 @@ def test_one_changed_label_rewrites_one_search_row(client, make, custodian, monk
     first = upload(client, identifier, data, "trial.csv", custodian["headers"])
     assert first.status_code == 200, first.json
     written: list[int] = []
-    original = indexer._insert_tuples
+    original = indexer.insert_rows
 
     def counting(model: Any, columns: Any, rows: Any, **kwargs: Any) -> int:
         rows = list(rows)
@@ -31,7 +31,7 @@ def test_one_changed_label_rewrites_one_search_row(client, make, custodian, monk
             written.append(len(rows))
         return original(model, columns, rows, **kwargs)
 
-    monkeypatch.setattr(indexer, "_insert_tuples", counting)
+    monkeypatch.setattr(indexer, "insert_rows", counting)
     changed = data.replace(b",Age at diagnosis,", b",Age when diagnosed zqxj,", 1)
     again = upload(client, identifier, changed, "trial.csv", custodian["headers"])
     assert again.status_code == 200, again.json
