@@ -20,9 +20,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from catalogue.dictionary.records import ValueType
 from core.db import Base, utcnow
-from core.models import Organisation, _enum, new_public_id
+from core.models import Organisation, enum_column, new_public_id
 
 
 class DatasetStatus(enum.StrEnum):
@@ -103,6 +102,18 @@ PROVENANCE_LABELS = {
 }
 
 
+class ValueType(enum.StrEnum):
+    """What a variable holds (a data dictionary's readers produce it, the variable stores it)."""
+
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    CATEGORICAL = "categorical"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    DATETIME = "datetime"
+    TEXT = "text"
+
+
 class MappingPredicate(enum.StrEnum):
     EXACT = "skos:exactMatch"
     CLOSE = "skos:closeMatch"
@@ -135,7 +146,7 @@ class Dataset(Base):
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )
     status: Mapped[DatasetStatus] = mapped_column(
-        _enum(DatasetStatus, "dataset_status"), default=DatasetStatus.DRAFT, index=True
+        enum_column(DatasetStatus, "dataset_status"), default=DatasetStatus.DRAFT, index=True
     )
     # bumped by every change of the dataset or any of its versions: the ETag for If-Match
     revision: Mapped[int] = mapped_column(Integer, default=1)
@@ -164,12 +175,12 @@ class DatasetVersion(Base):
     dataset_id: Mapped[str] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[VersionStatus] = mapped_column(
-        _enum(VersionStatus, "version_status"), default=VersionStatus.DRAFT
+        enum_column(VersionStatus, "version_status"), default=VersionStatus.DRAFT
     )
     version: Mapped[str | None] = mapped_column(String(80))  # the custodian's own label
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str | None] = mapped_column(Text)  # Markdown
-    source_type: Mapped[SourceType | None] = mapped_column(_enum(SourceType, "source_type"))
+    source_type: Mapped[SourceType | None] = mapped_column(enum_column(SourceType, "source_type"))
     trial_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     countries: Mapped[list[str]] = mapped_column(JSON, default=list)
     patients: Mapped[int | None] = mapped_column(Integer)
@@ -177,7 +188,7 @@ class DatasetVersion(Base):
     first_year: Mapped[int | None] = mapped_column(Integer)
     last_year: Mapped[int | None] = mapped_column(Integer)
     age_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
-    data_model: Mapped[DataModel | None] = mapped_column(_enum(DataModel, "data_model"))
+    data_model: Mapped[DataModel | None] = mapped_column(enum_column(DataModel, "data_model"))
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(320))
@@ -186,7 +197,7 @@ class DatasetVersion(Base):
     # [{"step": ProvenanceStep value, "date": "YYYY-MM-DD"}]
     provenance: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     classification: Mapped[Classification | None] = mapped_column(
-        _enum(Classification, "classification")
+        enum_column(Classification, "classification")
     )
     data_freeze: Mapped[dt.date | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -233,7 +244,7 @@ class Variable(Base):
     form: Mapped[str | None] = mapped_column(String(200))
     section: Mapped[str | None] = mapped_column(String(300))
     time_point: Mapped[str | None] = mapped_column(String(100))
-    value_type: Mapped[ValueType] = mapped_column(_enum(ValueType, "value_type"))
+    value_type: Mapped[ValueType] = mapped_column(enum_column(ValueType, "value_type"))
     unit: Mapped[str | None] = mapped_column(String(60))
     minimum: Mapped[str | None] = mapped_column(String(60))
     maximum: Mapped[str | None] = mapped_column(String(60))
@@ -262,18 +273,18 @@ class Mapping(Base):
     variable_id: Mapped[int] = mapped_column(ForeignKey("variables.id", ondelete="CASCADE"))
     value_code: Mapped[str | None] = mapped_column(String(100))  # None: the variable itself
     predicate: Mapped[MappingPredicate] = mapped_column(
-        _enum(MappingPredicate, "mapping_predicate"), default=MappingPredicate.EXACT
+        enum_column(MappingPredicate, "mapping_predicate"), default=MappingPredicate.EXACT
     )
     object_curie: Mapped[str] = mapped_column(
         ForeignKey("terms.curie", ondelete="RESTRICT"), index=True
     )
     justification: Mapped[MappingJustification] = mapped_column(
-        _enum(MappingJustification, "mapping_justification"),
+        enum_column(MappingJustification, "mapping_justification"),
         default=MappingJustification.MANUAL,
     )
     confidence: Mapped[float | None]
     status: Mapped[MappingStatus] = mapped_column(
-        _enum(MappingStatus, "mapping_status"), default=MappingStatus.ACCEPTED
+        enum_column(MappingStatus, "mapping_status"), default=MappingStatus.ACCEPTED
     )
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     author_label: Mapped[str | None] = mapped_column(String(320))  # kept if the user goes

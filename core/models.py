@@ -33,14 +33,18 @@ def casefold_key(text: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text.strip()).casefold())
 
 
-def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    # Stored by value, as a plain string column with a CHECK constraint on both databases.
+def enum_column(cls: type[enum.Enum], name: str, *, length: int = 32) -> Enum:
+    """The column type of every enumeration in a model: stored by value (``"draft"``, not
+    ``"DRAFT"``), as a plain string column of ``length`` characters with a CHECK constraint named
+    after ``name``, the same on both databases (no native PostgreSQL enum type, whose changes
+    need their own migration steps). Use as ``mapped_column(enum_column(Status, "status"))``.
+    Adding a member changes the CHECK constraint: it needs a migration."""
     return Enum(
         cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=32,
+        length=length,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
     )
@@ -83,7 +87,9 @@ class Organisation(Base):
     # casefold_key(name), set with the name: makes names unique whatever their case
     name_key: Mapped[str] = mapped_column(String(1000), unique=True)
     country: Mapped[str] = mapped_column(String(2), index=True)
-    kind: Mapped[OrganisationKind] = mapped_column(_enum(OrganisationKind, "organisation_kind"))
+    kind: Mapped[OrganisationKind] = mapped_column(
+        enum_column(OrganisationKind, "organisation_kind")
+    )
     city: Mapped[str | None] = mapped_column(String(200))
     ror_id: Mapped[str | None] = mapped_column(String(9), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -179,7 +185,7 @@ class RoleGrant(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_public_id)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     organisation_id: Mapped[str | None] = mapped_column(
         ForeignKey("organisations.id", ondelete="RESTRICT"), index=True
     )

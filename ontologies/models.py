@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
-from core.models import _enum
+from core.models import enum_column
 
 
 class SynonymKind(enum.StrEnum):
@@ -76,7 +76,7 @@ class TermSynonym(Base):
         ForeignKey("terms.curie", ondelete="CASCADE"), index=True
     )
     text: Mapped[str] = mapped_column(String(500))
-    kind: Mapped[SynonymKind] = mapped_column(_enum(SynonymKind, "synonym_kind"))
+    kind: Mapped[SynonymKind] = mapped_column(enum_column(SynonymKind, "synonym_kind"))
 
 
 class TermXref(Base):
@@ -129,7 +129,7 @@ class TermName(Base):
     name: Mapped[str] = mapped_column(
         String(500).with_variant(String(500, collation="C"), "postgresql")
     )
-    kind: Mapped[NameKind] = mapped_column(_enum(NameKind, "name_kind"))
+    kind: Mapped[NameKind] = mapped_column(enum_column(NameKind, "name_kind"))
     is_word_start: Mapped[bool] = mapped_column(Boolean)  # True: the text starts at a later word
     is_obsolete: Mapped[bool] = mapped_column(Boolean, default=False)
 

@@ -37,8 +37,7 @@ from sqlalchemy import select
 from catalogue.dcat.graph import Iris
 from catalogue.dcat.services import PublicRecord
 from catalogue.dictionary.export import csv_lines
-from catalogue.dictionary.records import ValueType
-from catalogue.models import Mapping, MappingPredicate, MappingStatus, Variable
+from catalogue.models import Mapping, MappingPredicate, MappingStatus, ValueType, Variable
 from core.db import get_session
 from ontologies.models import Term
 

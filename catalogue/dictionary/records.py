@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field
 
+# ValueType lives with the models now; this name stays until every reader imports it from there
+from catalogue.models import ValueType
 
-class ValueType(enum.StrEnum):
-    INTEGER = "integer"
-    DECIMAL = "decimal"
-    CATEGORICAL = "categorical"
-    BOOLEAN = "boolean"
-    DATE = "date"
-    DATETIME = "datetime"
-    TEXT = "text"
+__all__ = ["PermissibleValue", "ValueType", "VariableRecord"]
 
 
 @dataclass

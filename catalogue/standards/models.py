@@ -17,7 +17,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
-from core.models import _enum, new_public_id
+from core.models import enum_column, new_public_id
 
 
 class StandardSetStatus(enum.StrEnum):
@@ -38,7 +38,7 @@ class StandardVariableSet(Base):
     # what a reader must know: inputs without a term of their own, "a reasonable default" …
     note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[StandardSetStatus] = mapped_column(
-        _enum(StandardSetStatus, "standard_set_status"), default=StandardSetStatus.ACTIVE
+        enum_column(StandardSetStatus, "standard_set_status"), default=StandardSetStatus.ACTIVE
     )
     revision: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
