@@ -75,6 +75,28 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+
+def if_match_doc(what: str = "resource") -> dict[str, Any]:
+    """The ``If-Match`` header of a change that must quote the ETag of ``what`` (the
+    dataset, the set …), for ``@blp.doc(**if_match_doc("dataset"))``: :class:`ProblemDocs`
+    then documents the 412 and 428 the change can give."""
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": "If-Match",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": f"The {what}'s current ETag (from a GET); 412 when it is stale",
+            }
+        ]
+    }
+
+
+#: ``@blp.doc(**IF_MATCH_DOC)`` for a change of a dataset or of what belongs to it (its
+#: dictionary, its mappings): the ETag quoted is the dataset's
+IF_MATCH_DOC = if_match_doc("dataset")
+
 WRITE_METHODS = {"post", "put", "patch", "delete"}
 BODY_LOCATIONS = {"formData"}
 

@@ -29,6 +29,7 @@ from catalogue.standards.schemas import (
     VariableQuestionQuerySchema,
 )
 from core.api import API_PREFIX, actor, permission_required
+from core.openapi import if_match_doc
 from core.permissions import Permission
 
 blp = Blueprint(
@@ -38,17 +39,7 @@ blp = Blueprint(
     description="Standard variable sets, coverage, feasibility and the variable-level question",
 )
 
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The set's current ETag (from a GET); 412 when it is stale",
-        }
-    ]
-}
+IF_MATCH_DOC = if_match_doc("set")
 
 
 # --- bodies ---------------------------------------------------------------------------------
