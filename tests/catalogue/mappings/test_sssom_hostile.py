@@ -12,7 +12,7 @@ import pytest
 from catalogue.mappings import services as mappings
 from catalogue.mappings import sssom
 from core.policies import SYSTEM
-from tests.catalogue import test_sssom
+from tests.catalogue.mappings import test_sssom
 from tests.catalogue.mappings.test_sssom import SSSOM_HEADER
 
 world = test_sssom.world  # the same fixture: a dataset with variables and mappings
