@@ -36,7 +36,7 @@ from catalogue.models import (
 from core.db import get_session, query_timeout
 from core.errors import InvalidInput, NotFound
 from core.models import Organisation
-from core.pagination import Page
+from core.pagination import Page, paginate
 from core.permissions import Permission
 from core.policies import Actor, require
 from ontologies.models import Term
@@ -360,24 +360,18 @@ def harvest_page(
     ``modified_since``, oldest change first (then by identifier), one page of them: a harvester
     remembers the latest ``dct:modified`` it saw and asks for what changed since."""
     require(actor, Permission.DATASET_READ)
-    if page < 1:
-        raise InvalidInput.field("page", "Pages are numbered from 1.")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput.field("per_page", f"Ask for 1 to {MAX_PER_PAGE} datasets a page.")
     modified = _public_modified()
     query = select(Dataset.id).where(Dataset.status != DatasetStatus.DRAFT)
     if modified_since is not None:
         query = query.where(modified >= modified_since)
-    session = get_session()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    ids = list(
-        session.scalars(
-            query.order_by(modified, Dataset.identifier)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
+    ids = paginate(
+        query,
+        page=page,
+        per_page=per_page,
+        order=(modified, Dataset.identifier),
+        max_per_page=MAX_PER_PAGE,
     )
-    return Page(items=_load(ids), total=total, page=page, per_page=per_page)
+    return Page(items=_load(list(ids.items)), total=ids.total, page=page, per_page=per_page)
 
 
 def iter_records(batch: int = 500, *, timeout_ms: int | None = None) -> Iterator[PublicRecord]:

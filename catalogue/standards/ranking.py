@@ -27,6 +27,7 @@ from catalogue.models import Dataset, DatasetStatus, DatasetVersion, Variable, V
 from catalogue.search.models import SearchDocument, SearchDocumentTerm
 from catalogue.standards import scope
 from core.db import get_session
+from core.pagination import one_page
 from core.policies import Actor
 from ontologies.models import TermClosure
 
@@ -86,7 +87,7 @@ def _rank_indexed(
     d = SearchDocument
     counts = _indexed_counts(terms)
     if not totals:
-        return (
+        return one_page(
             select(d.version_id, counts.c.covered, func.count().over().label("total"))
             .join(d, d.id == counts.c.document_id)
             .where(scope.visible_documents(actor))
@@ -95,9 +96,9 @@ def _rank_indexed(
                 func.coalesce(d.patients, -1).desc(),
                 d.title_key,
                 d.id,
-            )
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+            ),
+            page,
+            per_page,
         )
     in_scope = case((scope.visible_documents(actor), 1), else_=0)
     complete = and_(counts.c.covered == len(dict.fromkeys(terms)), d.is_draft == false())
@@ -118,7 +119,7 @@ def _rank_indexed(
         .label("undeclared"),
     ]
     every = select(*columns).join(d, d.id == counts.c.document_id).subquery("every")
-    return (
+    return one_page(
         select(
             every.c.version_id,
             every.c.covered,
@@ -133,9 +134,9 @@ def _rank_indexed(
             func.coalesce(every.c.patients, -1).desc(),
             every.c.title_key,
             every.c.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        ),
+        page,
+        per_page,
     )
 
 
@@ -177,7 +178,7 @@ def _rank_live(
     actor: Actor, terms: Sequence[str], page: int, per_page: int, totals: bool = False
 ) -> Any:
     counts = coverage_counts(terms, scope.visible_versions(actor)).subquery("counts")
-    return (
+    return one_page(
         select(counts.c.version_id, counts.c.covered, func.count().over().label("total"))
         .join(DatasetVersion, DatasetVersion.id == counts.c.version_id)
         .order_by(
@@ -185,9 +186,9 @@ def _rank_live(
             func.coalesce(DatasetVersion.patients, -1).desc(),
             DatasetVersion.title,
             DatasetVersion.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        ),
+        page,
+        per_page,
     )
 
 
