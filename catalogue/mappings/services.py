@@ -38,6 +38,7 @@ from catalogue.models import (
     MappingStatus,
     Variable,
 )
+from core import workflow
 from core.db import get_session, transactional
 from core.errors import InvalidInput, NotFound
 from core.models import User
@@ -308,7 +309,7 @@ def _subject(mapping: Mapping) -> str:
     return name if mapping.value_code is None else f"{name} = {mapping.value_code}"
 
 
-def _withdraw_other_suggestions(mapping: Mapping) -> int:
+def withdraw_other_suggestions(mapping: Mapping) -> int:
     """Delete the open suggestions for the same subject as ``mapping`` (but itself)."""
     condition = (
         Mapping.value_code.is_(None)
@@ -384,21 +385,60 @@ def create_mapping(
     mapping.reason = None
     session.add(mapping)
     session.flush()
+    facts: dict[str, Any] = {"mapping": mapping.id, "subject": _subject(mapping)}
     if status is MappingStatus.ACCEPTED:
-        _withdraw_other_suggestions(mapping)
-    datasets.touch(
+        facts["withdrawn"] = withdraw_other_suggestions(mapping)
+    datasets.record_change(
         actor,
         version.dataset,
         version,
         "mapping_added",
         f"Mapped {_subject(mapping)} to {term.curie} “{term.label}” ({predicate.value}).",
-        {"mapping": mapping.id, "subject": _subject(mapping), "object": term.curie},
+        context={**facts, "object": term.curie, "status": status.value},
     )
     session.commit()
     return mapping
 
 
-@transactional
+STATUS_ACTIONS = {
+    MappingStatus.ACCEPTED.value: "accept",
+    MappingStatus.REJECTED.value: "reject",
+    MappingStatus.SUGGESTED.value: "reopen",
+}
+
+
+def review_action(
+    current: MappingStatus | None,
+    status: MappingStatus | str | None,
+    object_curie: str | None,
+    predicate: str | None = None,
+    comment: str | None = None,
+) -> str:
+    """The review workflow's action for a request that names the status it wants, another
+    term, or a new predicate or comment: ``accepted`` → accept, ``rejected`` → reject,
+    ``suggested`` → re-open, another term → change_term; the status the mapping has already,
+    with a predicate or a comment, → edit.
+
+    :raises InvalidInput: naming ``status`` for an unknown status, or one other than accepted
+        together with another term.
+    """
+    wanted = (status.value if isinstance(status, MappingStatus) else status) or None
+    if wanted is not None and wanted not in STATUS_ACTIONS:
+        raise InvalidInput.field("status", "Use accepted, rejected or suggested.")
+    if object_curie:
+        if wanted not in (None, MappingStatus.ACCEPTED.value):
+            raise InvalidInput.field(
+                "status", "A mapping given another term is accepted; reject it afterwards."
+            )
+        return "change_term"
+    if wanted is None:
+        return "edit"
+    edits = predicate is not None or comment is not None
+    if edits and current is not None and current.value == wanted:
+        return "edit"
+    return STATUS_ACTIONS[wanted]
+
+
 def review_mapping(
     actor: Actor,
     identifier: str,
@@ -410,90 +450,53 @@ def review_mapping(
     predicate: str | None = None,
     comment: str | None = None,
 ) -> Mapping:
-    """Accept or reject a mapping of the open draft, or replace its term by another one.
+    """Accept, reject or re-open a mapping of the open draft, replace its term, or change its
+    predicate or comment: one action of the review workflow (:mod:`catalogue.mappings.workflow`,
+    chosen by :func:`review_action`), with its audit event.
 
-    - ``status`` ``accepted``: the reviewer becomes its author (dated today); the other open
-      suggestions for the same subject are withdrawn.
-    - ``status`` ``rejected``: it stays, rejected, so that the assistant does not propose that
-      term for that subject again.
+    - accepted: the reviewer becomes its author (dated today); the other open suggestions for
+      the same subject are withdrawn.
+    - rejected: it stays, rejected, so that the assistant does not propose that term for that
+      subject again.
+    - suggested: re-opened for review (the assistant's next run replaces open suggestions).
     - ``object_curie`` (another term): the mapping now names that term, as a manual curation
-      without a confidence, and is accepted unless ``status`` says otherwise.
+      without a confidence, and is accepted.
     - ``predicate`` / ``comment``: changed when given.
 
     :raises NotFound: when the draft has no such mapping (or the dataset is hidden).
+    :raises Conflict: when the mapping's state does not allow the action, or the dataset has
+        no open draft.
     :raises InvalidInput: for an unknown status or term, or a term the subject is mapped to
         already.
     """
-    version = datasets.editable_version(actor, identifier, if_match)
-    mapping = _draft_mapping(version, mapping_id)
-    if status is None or status == "":
-        if object_curie is None and predicate is None and comment is None:
-            raise InvalidInput.field("status", "Say accepted or rejected, or name another term.")
-        new_status = MappingStatus.ACCEPTED if object_curie else mapping.status
-    else:
-        try:
-            new_status = MappingStatus(status)
-        except ValueError:
-            raise InvalidInput.field("status", "Use accepted or rejected.") from None
-        if new_status is MappingStatus.SUGGESTED:
-            raise InvalidInput.field("status", "Use accepted or rejected.")
-    session = get_session()
-    changes: dict[str, Any] = {"mapping": mapping.id, "subject": _subject(mapping)}
-    if object_curie:
-        term = term_for(object_curie)
-        if term.curie != mapping.object_curie:
-            clash = session.scalar(
-                select(Mapping).where(
-                    Mapping.variable_id == mapping.variable_id,
-                    Mapping.value_code.is_(None)
-                    if mapping.value_code is None
-                    else Mapping.value_code == mapping.value_code,
-                    Mapping.object_curie == term.curie,
-                    Mapping.id != mapping.id,
-                )
-            )
-            if clash is not None and clash.status is MappingStatus.ACCEPTED:
-                raise InvalidInput.field(
-                    "object_id", f"{_subject(mapping)} is mapped to {term.curie} already."
-                )
-            if clash is not None:
-                session.delete(clash)
-                session.flush()
-            changes["object"] = {"old": mapping.object_curie, "new": term.curie}
-            mapping.object_curie = term.curie
-            mapping.justification = MappingJustification.MANUAL
-            mapping.confidence = None
-            mapping.reason = None
-    if predicate is not None:
-        new_predicate = parse_predicate(predicate)
-        if new_predicate is not mapping.predicate:
-            changes["predicate"] = {"old": mapping.predicate, "new": new_predicate}
-            mapping.predicate = new_predicate
-    if comment is not None:
-        mapping.comment = comment.strip() or None
-    if new_status is not mapping.status:
-        changes["status"] = {"old": mapping.status, "new": new_status}
-    mapping.status = new_status
-    mapping.author_id, mapping.author_label = author_of(actor)
-    mapping.mapping_date = dt.date.today()
-    session.flush()
-    if new_status is MappingStatus.ACCEPTED:
-        changes["withdrawn"] = _withdraw_other_suggestions(mapping)
-    verb = {
-        MappingStatus.ACCEPTED: "Accepted",
-        MappingStatus.REJECTED: "Rejected",
-        MappingStatus.SUGGESTED: "Changed",
-    }[new_status]
-    datasets.touch(
-        actor,
-        version.dataset,
-        version,
-        "mapping_reviewed",
-        f"{verb} the mapping of {_subject(mapping)} to {mapping.object_curie}.",
-        changes,
+    current = get_session().get(Mapping, mapping_id) if mapping_id < 2**63 else None
+    action = review_action(
+        current.status if current else None, status, object_curie, predicate, comment
     )
-    session.commit()
-    return mapping
+    params = {"object_id": object_curie, "predicate": predicate, "comment": comment}
+    outcome = apply_review(actor, identifier, mapping_id, action, if_match, params)
+    return outcome.obj.mapping  # type: ignore[no-any-return]
+
+
+def apply_review(
+    actor: Actor,
+    identifier: str,
+    mapping_id: int,
+    action: str,
+    if_match: str | None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """Take one action of the review workflow (see :func:`core.workflow.apply`)."""
+    from catalogue.mappings import workflow as review
+
+    return workflow.apply(
+        review.REVIEW,
+        actor,
+        review.key(identifier, mapping_id),
+        action,
+        if_match=if_match,
+        params=params or {},
+    )
 
 
 @transactional
@@ -507,6 +510,8 @@ def bulk_accept(
 
     :raises InvalidInput: for a threshold outside 0 to 1.
     """
+    from catalogue.mappings import workflow as review
+
     threshold = parse_confidence(min_confidence, "min_confidence")
     if threshold is None:
         raise InvalidInput.field("min_confidence", "Give a confidence from 0 to 1.")
@@ -535,7 +540,8 @@ def bulk_accept(
     for subject, mapping in best.items():
         if (mapping.confidence or 0.0) < threshold or subject in accepted_subjects:
             continue
-        mapping.status = MappingStatus.ACCEPTED
+        if not review.move(mapping, "accept"):
+            continue
         mapping.author_id, mapping.author_label = author_id, author_label
         mapping.mapping_date = today
         accepted[subject] = mapping
@@ -554,32 +560,28 @@ def bulk_accept(
             .execution_options(synchronize_session=False)
         )
     if accepted:
-        datasets.touch(
+        datasets.record_change(
             actor,
             version.dataset,
             version,
             "mappings_accepted",
             f"Accepted {len(accepted)} suggested mappings with confidence ≥ {threshold:g}.",
-            {"accepted": len(accepted), "withdrawn": len(withdrawn), "min_confidence": threshold},
+            context={
+                "accepted": len(accepted),
+                "withdrawn": len(withdrawn),
+                "min_confidence": threshold,
+            },
         )
     session.commit()
     return {"accepted": len(accepted), "withdrawn": len(withdrawn)}
 
 
-@transactional
 def delete_mapping(actor: Actor, identifier: str, mapping_id: int, if_match: str | None) -> None:
-    """Delete a mapping of the open draft.
+    """Delete a mapping of the open draft (the review workflow's ``delete``).
 
     :raises NotFound: when the draft has no such mapping.
     """
-    version = datasets.editable_version(actor, identifier, if_match)
-    mapping = _draft_mapping(version, mapping_id)
-    summary = f"Deleted the mapping of {_subject(mapping)} to {mapping.object_curie}."
-    changes = {"mapping": mapping.id, "subject": _subject(mapping), "object": mapping.object_curie}
-    session = get_session()
-    session.delete(mapping)
-    datasets.touch(actor, version.dataset, version, "mapping_deleted", summary, changes)
-    session.commit()
+    apply_review(actor, identifier, mapping_id, "delete", if_match)
 
 
 @transactional
@@ -671,14 +673,14 @@ def suggest(actor: Actor, identifier: str, if_match: str | None) -> dict[str, in
         "subjects": with_suggestions,
         "replaced": len(old_suggestions),
     }
-    datasets.touch(
+    datasets.record_change(
         actor,
         version.dataset,
         version,
         "mappings_suggested",
         f"The mapping assistant proposed {len(rows)} mappings for {with_suggestions} "
         "unmapped variables and values.",
-        counts,
+        context=counts,
     )
     session.commit()
     return counts

@@ -33,6 +33,7 @@ from sqlalchemy import case, select
 
 from catalogue.datasets import services as datasets
 from catalogue.dictionary.records import Problem
+from catalogue.mappings import workflow as review
 from catalogue.mappings.services import (
     author_of,
     parse_confidence,
@@ -49,7 +50,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from core.db import get_session, transactional
-from core.errors import InvalidInput, NotFound
+from core.errors import Conflict, InvalidInput, NotFound
 from core.files import FileProblem, check_header, csv_rows, csv_writer, decode_text
 from core.models import Organisation
 from core.policies import Actor
@@ -603,14 +604,14 @@ def import_sssom(
         raise MappingsRejected(report)
     _write(rows, report, author_id)
     if report.added or report.updated or report.rejected:
-        datasets.touch(
+        datasets.record_change(
             actor,
             version.dataset,
             version,
             "mappings_imported",
             f"Imported mappings from {filename or 'an SSSOM file'}: {report.added} added, "
             f"{report.updated} updated, {report.unchanged} unchanged.",
-            {k: v for k, v in report.as_json().items() if isinstance(v, int)},
+            context={k: v for k, v in report.as_json().items() if isinstance(v, int)},
         )
     session.commit()
     return report
@@ -752,10 +753,21 @@ def _write(rows: list[_Row], report: SssomImportReport, author_id: str | None) -
         mapping = found
         if mapping is None:
             mapping = Mapping(
-                variable_id=row.variable.id, value_code=row.code, object_curie=row.curie
+                variable_id=row.variable.id,
+                value_code=row.code,
+                object_curie=row.curie,
+                status=row.status,
             )
             session.add(mapping)
             existing[key] = mapping
+        elif mapping.status is not row.status:
+            # a stored mapping moves as the review table says (accept or reject)
+            action = "accept" if row.status is MappingStatus.ACCEPTED else "reject"
+            if not review.move(mapping, action):
+                raise Conflict(
+                    f"Line {row.line}: a {mapping.status.value} mapping cannot be {action}ed."
+                )
+        del values["status"]
         for k, v in values.items():
             setattr(mapping, k, v)
         mapping.author_id = author_id

@@ -84,7 +84,7 @@ def test_a_custodian_maps_reviews_and_deletes_through_the_api(client, setup):
     history = client.get(f"/api/v1/datasets/{identifier}/history", headers=auth).json
     assert [h["action"] for h in history[:4]] == [
         "mapping_deleted",
-        "mapping_reviewed",
+        "mapping_edited",
         "mapping_added",
         "mapping_added",
     ]
