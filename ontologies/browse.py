@@ -41,6 +41,7 @@ class Usage:
     items: list[UsageItem] = field(default_factory=list)
     more: int = 0  # how many were left off the list
     more_url: str | None = None  # a page that lists them all (e.g. the search, filtered)
+    noun: tuple[str, str] = ("item", "items")  # singular and plural, for "and 3 more items"
 
 
 UsageProvider = Callable[[Actor, str, int], list[Usage]]

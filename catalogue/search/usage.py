@@ -80,7 +80,7 @@ def _datasets(actor: Actor, curie: str, limit: int) -> browse.Usage:
             TermClosure.ancestor_curie == curie,
         )
     )
-    usage = browse.Usage("datasets", "Datasets about this disease", 0)
+    usage = browse.Usage("datasets", "Datasets about this disease", 0, noun=("dataset", "datasets"))
     session = get_session()
     if limit <= 0:
         usage.total = session.scalar(select(func.count()).select_from(scope).where(tagged)) or 0
@@ -161,7 +161,7 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
         .subquery("carrying")
     )
     session = get_session()
-    usage = browse.Usage("variables", "Variables mapped to it", 0)
+    usage = browse.Usage("variables", "Variables mapped to it", 0, noun=("variable", "variables"))
     if limit <= 0:
         usage.total = session.scalar(select(func.count()).select_from(carrying)) or 0
         return usage

@@ -266,6 +266,7 @@ def test_where_used_is_empty_until_an_area_provides_usages(client, tiny, monkeyp
                 items=listed[:limit],
                 more=22,
                 more_url="/search?disease=NCIT:C3171",
+                noun=("dataset", "datasets"),
             )
         ]
 
@@ -273,7 +274,7 @@ def test_where_used_is_empty_until_an_area_provides_usages(client, tiny, monkeyp
     used = section(main(page(client, "/terms/NCIT:C3171")), "used-h")
     assert "Datasets about this disease (23)" in text(used)
     assert '<a href="/datasets/aml-2019">AML trial 2019</a>' in used
-    assert '<a href="/search?disease=NCIT:C3171">and 22 more</a>' in used
+    assert '<a href="/search?disease=NCIT:C3171">and 22 more datasets</a>' in used
     assert "Not used by any dataset yet." not in used
     # a section that found nothing is not shown: the page says nothing uses the term
     used = section(main(page(client, "/terms/NCIT:C3247")), "used-h")

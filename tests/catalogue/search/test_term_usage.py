@@ -176,7 +176,7 @@ def test_a_broader_disease_lists_the_datasets_tagged_with_it_or_below_it(client,
     # neither the other organisation's draft, nor the retired study, nor MDS
     for hidden in ("Unpublished AML pilot", "Retired AML study", "MDS registry"):
         assert hidden not in said
-    assert '<a href="/search?disease=NCIT:C3171">See them in the search</a>' in section
+    assert '<a href="/search?disease=NCIT:C3171">See these datasets in the search</a>' in section
     assert "Not used by any dataset yet." not in said
 
     broader = text(used(client, MYELOID))
@@ -202,7 +202,7 @@ def test_haemoglobin_lists_the_variables_with_an_accepted_covering_mapping(clien
     for hidden in ("hb_suggested", "hb_rejected", "hb_narrow", "hb_pilot", "hb_old", "hgb_m6"):
         assert hidden not in said
     assert "Datasets about this disease" not in said  # a variable term tags no dataset
-    assert '<a href="/search?term=HV:0000045">See them in the search</a>' in section
+    assert '<a href="/search?term=HV:0000045">See these variables in the search</a>' in section
 
     # the broader group term counts the variables below it too, and says through which term
     counts = text(used(client, COUNTS))
@@ -254,14 +254,14 @@ def test_long_lists_stop_at_the_limit_and_link_to_the_search(client, world, monk
     aml = used(client, AML)
     assert "Datasets about this disease (2)" in text(aml)
     assert aml.count('href="/datasets/') == 1
-    assert '<a href="/search?disease=NCIT:C3171">and 1 more</a>' in aml
+    assert '<a href="/search?disease=NCIT:C3171">and 1 more dataset</a>' in aml
     counts = used(client, COUNTS)
     assert "Variables mapped to it (5)" in text(counts)
     assert counts.count("<code>") == 1  # one variable, under its dataset
     assert "AML induction trial 3 variables hgb_dx Haemoglobin at diagnosis as Haemoglobin" in (
         text(counts)
     )
-    assert '<a href="/search?term=HV:0000010">and 4 more</a>' in counts
+    assert '<a href="/search?term=HV:0000010">and 4 more variables</a>' in counts
 
 
 def test_the_counts_agree_with_the_search_filters(client, world):
