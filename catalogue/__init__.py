@@ -33,6 +33,7 @@ shared = Blueprint(
 
 
 def init_app(app: Flask) -> None:
+    from catalogue import policies
     from catalogue.datasets import api as datasets_api
     from catalogue.datasets import views as datasets_views
     from catalogue.datasets.demo import register_demo_step
@@ -53,6 +54,7 @@ def init_app(app: Flask) -> None:
     from catalogue.stats import views as stats_views
     from core.api import api
 
+    policies.register()  # the catalogue's permission rules (who sees drafts, who edits)
     app.register_blueprint(shared)
     for area_api in (datasets_api, dictionary_api, mappings_api, standards_api, stats_api):
         api.register_blueprint(area_api.blp)

@@ -36,8 +36,9 @@ def create_app(
     if app.config["HARMONY_ENV"] == "production":
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=0)  # type: ignore[method-assign]
 
-    from core import api, auth, db, errors, security
+    from core import api, auth, db, errors, policies, security
 
+    policies.register()  # the accounts' permission rules; each area registers its own
     db.init_app(app)
     auth.init_app(app)
     security.init_app(app)

@@ -1,7 +1,8 @@
 """Authorization in one place: who may do what, default deny.
 
 Services call :func:`require` (or :func:`can`) before they read or change anything. A rule is a
-function ``(actor, obj) -> bool`` registered for a permission; no rule means nobody. An object the
+function ``(actor, obj) -> bool`` declared for a permission in the area's ``policies.py`` (a
+:class:`Rules`) and registered by the area's ``init_app``; no rule means nobody. An object the
 actor may not even see is reported as missing (404), never as forbidden, so that its existence
 does not leak.
 """
@@ -32,20 +33,45 @@ Actor = User | SystemActor | None
 Rule = Callable[[Any, Any], bool]
 
 
+#: the rules in force: each area's :class:`Rules` put there by its ``register()``
 _RULES: dict[Permission, Rule] = {}
 
 
-def rule(*permissions: Permission) -> Callable[[Rule], Rule]:
-    """Register ``func(actor, obj)`` as the rule for each permission; ``actor`` may be None."""
+class Rules:
+    """The permission rules of one area, declared in its ``policies.py`` with
+    ``@rules(Permission.X, …)`` and put in force by :meth:`register`, which the area's
+    ``init_app`` calls: importing a policies module changes nothing, so what an application
+    allows never depends on which modules happened to be imported first.
 
-    def decorator(func: Rule) -> Rule:
-        for permission in permissions:
-            if permission in _RULES:
+    :raises RuntimeError: (on declaring) for a second rule of the same permission in the area.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[Permission, Rule] = {}
+
+    def __call__(self, *permissions: Permission) -> Callable[[Rule], Rule]:
+        """Declare ``func(actor, obj)`` as the rule of each permission (``actor`` may be None)."""
+
+        def decorator(func: Rule) -> Rule:
+            for permission in permissions:
+                if permission in self.table:
+                    raise RuntimeError(f"two rules for {permission}")
+                self.table[permission] = func
+            return func
+
+        return decorator
+
+    def register(self) -> None:
+        """Put the area's rules in force. Registering the same rules again (every application
+        the tests create) changes nothing.
+
+        :raises RuntimeError: when another area already holds a rule for one of the permissions.
+        """
+        for permission, func in self.table.items():
+            held = _RULES.get(permission)
+            if held is not None and held is not func:
                 raise RuntimeError(f"two rules for {permission}")
-            _RULES[permission] = func
-        return func
-
-    return decorator
+        _RULES.update(self.table)
 
 
 def is_user(actor: Actor) -> bool:
@@ -95,13 +121,20 @@ def require_login(actor: Actor) -> None:
 
 # --- core rules -----------------------------------------------------------------------------
 
+rules = Rules()
 
-@rule(Permission.ORGANISATION_READ)
+
+def register() -> None:
+    """Put the accounts' rules in force (:func:`core.create_app` calls it)."""
+    rules.register()
+
+
+@rules(Permission.ORGANISATION_READ)
 def _anyone(actor: Actor, obj: Any) -> bool:
     return True
 
 
-@rule(
+@rules(
     Permission.ADMIN_CONSOLE,
     Permission.ORGANISATION_CREATE,
     Permission.ORGANISATION_UPDATE,
@@ -118,17 +151,17 @@ def _admin_only(actor: Actor, obj: Any) -> bool:
     return is_admin(actor)
 
 
-@rule(Permission.USER_READ)
+@rules(Permission.USER_READ)
 def _admin_or_self(actor: Actor, obj: Any) -> bool:
     return is_admin(actor) or (is_user(actor) and obj is not None and obj.id == actor.id)  # type: ignore[union-attr]
 
 
-@rule(Permission.COMMITTEE_READ)
+@rules(Permission.COMMITTEE_READ)
 def _any_user(actor: Actor, obj: Any) -> bool:
     return is_user(actor)
 
 
-@rule(Permission.TOKEN_MANAGE, Permission.SESSION_MANAGE, Permission.PASSWORD_CHANGE)
+@rules(Permission.TOKEN_MANAGE, Permission.SESSION_MANAGE, Permission.PASSWORD_CHANGE)
 def _own_only(actor: Actor, obj: Any) -> bool:
     """Tokens, sessions and passwords are one's own business (obj: the owning user)."""
     return is_user(actor) and (obj is None or obj.id == actor.id)  # type: ignore[union-attr]

@@ -7,9 +7,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
+    from ontologies import policies
     from ontologies.api import blp
     from ontologies.views import bp
 
+    policies.register()  # who may read and load ontologies
     api.register_blueprint(blp)
     app.register_blueprint(bp)
 

@@ -25,7 +25,6 @@ from core.pagination import Page
 from core.permissions import Permission
 from core.policies import Actor, require
 from ontologies import hierarchy_cache
-from ontologies import policies as _policies  # noqa: F401 - registers the area's rules
 from ontologies.identifiers import UnknownIdentifier, is_iri, normalise_curie
 from ontologies.loaders import (
     OntologyFormatError,

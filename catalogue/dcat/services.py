@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from catalogue import policies
 from catalogue.models import (
     Dataset,
     DatasetDisease,
@@ -165,7 +166,7 @@ def _statements() -> dict[str, Any]:
     datasets = select(*columns).join(Organisation, Organisation.id == Dataset.organisation_id)
     return {
         "dataset": datasets.where(Dataset.identifier == bindparam("identifier")),
-        "datasets": datasets.where(Dataset.id.in_(ids), Dataset.status != DatasetStatus.DRAFT),
+        "datasets": datasets.where(Dataset.id.in_(ids), policies.public_datasets()),
         # every published version (current or superseded) of the datasets, oldest first, and
         # whether it has variables (one index probe each)
         "versions": select(
@@ -279,7 +280,7 @@ def public_record(actor: Actor, identifier: str, number: int | None = None) -> P
     """
     connection = get_session().connection()
     dataset = connection.execute(_statements()["dataset"], {"identifier": identifier}).first()
-    if dataset is None or dataset.status is DatasetStatus.DRAFT:
+    if dataset is None or not policies.is_public(dataset):
         raise NotFound(f"No dataset “{identifier}”.")  # the same words: a draft does not leak
     require(actor, Permission.DATASET_READ, dataset, hide=True)
     chosen = {dataset.id: number} if number is not None else None
@@ -314,7 +315,7 @@ def catalogue_facts() -> CatalogueFacts:
             func.max(Dataset.retired_at),
             func.count().filter(Dataset.status == DatasetStatus.PUBLISHED),
             func.count().filter(Dataset.status == DatasetStatus.RETIRED),
-        ).where(Dataset.status != DatasetStatus.DRAFT)
+        ).where(policies.public_datasets())
     ).one()
     published_last = session.scalar(select(func.max(DatasetVersion.published_at)))
     last = max((t for t in map(_aware, (retired_last, published_last)) if t), default=None)
@@ -361,7 +362,7 @@ def harvest_page(
     remembers the latest ``dct:modified`` it saw and asks for what changed since."""
     require(actor, Permission.DATASET_READ)
     modified = _public_modified()
-    query = select(Dataset.id).where(Dataset.status != DatasetStatus.DRAFT)
+    query = select(Dataset.id).where(policies.public_datasets())
     if modified_since is not None:
         query = query.where(modified >= modified_since)
     ids = paginate(
@@ -388,7 +389,7 @@ def iter_records(batch: int = 500, *, timeout_ms: int | None = None) -> Iterator
         with query_timeout(timeout_ms):
             rows = session.execute(
                 select(Dataset.id, Dataset.identifier)
-                .where(Dataset.status != DatasetStatus.DRAFT, Dataset.identifier > last)
+                .where(policies.public_datasets(), Dataset.identifier > last)
                 .order_by(Dataset.identifier)
                 .limit(batch)
             ).all()
@@ -402,7 +403,7 @@ def iter_records(batch: int = 500, *, timeout_ms: int | None = None) -> Iterator
 def count_public() -> int:
     return (
         get_session().scalar(
-            select(func.count()).select_from(Dataset).where(Dataset.status != DatasetStatus.DRAFT)
+            select(func.count()).select_from(Dataset).where(policies.public_datasets())
         )
         or 0
     )

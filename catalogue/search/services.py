@@ -37,7 +37,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    false,
     func,
     literal_column,
     null,
@@ -47,6 +46,7 @@ from sqlalchemy import (
     union_all,
 )
 
+from catalogue import policies
 from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
 from catalogue.search import text
@@ -64,7 +64,7 @@ from core.db import get_session, query_timeout
 from core.errors import InvalidInput
 from core.models import Organisation
 from core.permissions import Permission
-from core.policies import Actor, SystemActor, is_admin, is_user, require
+from core.policies import Actor, require
 from ontologies import hierarchy_cache
 
 SORTS = {
@@ -199,25 +199,11 @@ def _integer(
 # --- searching ------------------------------------------------------------------------------
 
 
-def _own(actor: Actor) -> list[str] | None:
-    """The organisations whose drafts the actor sees in place of their published versions
-    (None: every draft, for admins and the system)."""
-    if isinstance(actor, SystemActor) or is_admin(actor):
-        return None
-    return sorted(actor.custodian_of()) if is_user(actor) else []  # type: ignore[union-attr]
-
-
 def _visible(own: list[str] | None, d: Any) -> Any:
-    """Published documents for everybody; for custodians, their organisations' drafts in place
-    of the published version; for admins, every draft."""
-    if own is None:
-        return or_(d.c.is_draft == true(), d.c.has_draft == false())
-    if not own:
-        return d.c.is_draft == false()
-    mine = d.c.organisation_id.in_(bindparam("own", expanding=True, type_=String))
-    return or_(
-        and_(d.c.is_draft == false(), or_(d.c.has_draft == false(), ~mine)),
-        and_(d.c.is_draft == true(), mine),
+    """Who sees drafts (:func:`catalogue.policies.current_documents`), with the caller's
+    organisations as a bound parameter: one cached statement serves every custodian."""
+    return policies.current_documents(
+        own, d.c, organisations=bindparam("own", expanding=True, type_=String)
     )
 
 
@@ -329,7 +315,10 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         # only words that mean nothing to search ("the", "*", "AND"): nothing can match them
         return SearchResult(query, meaning, [], 0, _empty_facets(registered, query))
     relevance = query.sort == "relevance" and not meaning.is_empty
-    plan = _Plan(_own(actor), meaning, query, registered, backend, relevance)
+    own = policies.draft_organisations(actor)
+    plan = _Plan(
+        None if own is None else sorted(own), meaning, query, registered, backend, relevance
+    )
     values = plan.values()
     shape = plan.shape()
     statement = STATEMENTS.get(shape)

@@ -3,29 +3,21 @@
 Researchers' questions (the variable-level question, feasibility, coverage) see what the dataset
 pages show them: the published version of every published dataset, and — for the custodians of
 the owning organisation and for administrators — the open draft in its place. Retired datasets
-and other organisations' drafts are never in scope.
+and other organisations' drafts are never in scope. Who sees which drafts is
+:mod:`catalogue.policies`' rule.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, or_, select, true, union_all
+from sqlalchemy import Select, and_, exists, select, union_all
 from sqlalchemy.orm import aliased
 
+from catalogue import policies
 from catalogue.models import Dataset, DatasetStatus, DatasetVersion, VersionStatus
 from catalogue.search.models import SearchDocument
-from core.policies import Actor, SystemActor, is_admin, is_user
-
-
-def editable_organisations(actor: Actor) -> set[str] | None:
-    """The organisations whose drafts ``actor`` sees: None for all (administrators and the
-    command line), an empty set for nobody's."""
-    if isinstance(actor, SystemActor) or is_admin(actor):
-        return None
-    if is_user(actor):
-        return set(actor.custodian_of())  # type: ignore[union-attr]
-    return set()
+from core.policies import Actor
 
 
 def published_versions() -> Select[str, str]:
@@ -42,7 +34,7 @@ def published_versions() -> Select[str, str]:
 
 def visible_versions(actor: Actor) -> Select[str, str]:
     """``(version_id, dataset_id)``, one row per dataset in the caller's scope."""
-    own = editable_organisations(actor)
+    own = policies.draft_organisations(actor)
     published = published_versions()
     if own is not None and not own:
         return published
@@ -72,14 +64,4 @@ def visible_documents(actor: Actor) -> Any:
     open draft; retired datasets have none): a condition on :class:`SearchDocument`.
     ``tests/catalogue/standards/test_scope.py`` checks that it selects exactly the versions of
     :func:`visible_versions`."""
-    d = SearchDocument
-    own = editable_organisations(actor)
-    if own is None:
-        return or_(d.is_draft == true(), d.has_draft == false())
-    if not own:
-        return d.is_draft == false()
-    mine = d.organisation_id.in_(sorted(own))
-    return or_(
-        and_(d.is_draft == false(), or_(d.has_draft == false(), ~mine)),
-        and_(d.is_draft == true(), mine),
-    )
+    return policies.current_documents(policies.draft_organisations(actor), SearchDocument)

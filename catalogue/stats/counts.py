@@ -23,7 +23,6 @@ from typing import Any
 from flask import current_app
 from marshmallow import fields
 
-from catalogue import policies as _policies  # noqa: F401 - registers EXACT_COUNTS
 from core.permissions import Permission
 from core.policies import Actor, can
 
