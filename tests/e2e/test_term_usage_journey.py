@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
-from catalogue.search.usage import register_term_usage
 from core import create_app, migrate
 from core.demo import load_demo
 from tests.dbutil import fresh_database
@@ -30,7 +29,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with fresh_database(tmp_path_factory.mktemp("e2e-usage"), "e2e_usage") as url:
         migrate.upgrade(url)
         app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        register_term_usage()  # the catalogue's init does it too; once is enough
         with app.app_context():
             load_demo(password=DEMO_PASSWORD, with_steps=True)
         server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -39,12 +39,6 @@ def world(app, reference_engine) -> Iterator[World]:
         yield _build(app, make)
 
 
-@pytest.fixture(autouse=True)
-def _registered(app) -> None:
-    """The catalogue's init registers the provider; registering again changes nothing."""
-    usage.register_term_usage()
-
-
 def _build(app, make) -> World:
     from catalogue.datasets import services as datasets
 
