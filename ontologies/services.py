@@ -954,6 +954,52 @@ def search_terms(
     return _hits(found, limit, ontology, include_obsolete)
 
 
+EXACT_MATCHES = frozenset(MATCH_ORDER[:3])  # identifier, exact_label, exact_synonym
+
+
+def resolve_term(
+    actor: Actor,
+    typed: str,
+    *,
+    ontology: str | Sequence[str | None] | None = None,
+    field: str = "term",
+    what: str = "term",
+    example: str | None = None,
+) -> str:
+    """The CURIE of the term that text typed into a form names (what choosing from the
+    autocomplete would have given, for the pages that work without JavaScript): a CURIE or
+    IRI of a loaded term, or a label, synonym or abbreviation that names exactly one term
+    (a label before a synonym). ``ontology``: the prefix to look in, or several, tried in
+    turn (``None`` for every vocabulary): ``("HV", None)`` prefers the HARMONY variables.
+
+    :raises InvalidInput: (422 naming ``field``) when the text names no term, or names
+        several equally (the message lists them): "No ``what`` is called …", with the
+        CURIE ``example`` as a hint.
+    """
+    text = typed.strip()
+    prefixes = [ontology] if ontology is None or isinstance(ontology, str) else list(ontology)
+    for prefix in prefixes:
+        hits = [
+            h
+            for h in search_terms(actor, text, ontology=prefix, limit=5)
+            if h.match in EXACT_MATCHES
+        ]
+        if not hits:
+            continue
+        tied = [h for h in hits if h.match == hits[0].match]
+        if len(tied) > 1:
+            names = ", ".join(f"{h.term.curie} ({h.term.label})" for h in tied)
+            raise InvalidInput.field(
+                field, f"“{text}” names more than one {what}: {names}. Give the CURIE of one."
+            )
+        return str(hits[0].term.curie)
+    hint = f" (e.g. {example})" if example else ""
+    raise InvalidInput.field(
+        field,
+        f"No {what} is called “{text}”. Choose one from the suggestions, or give its CURIE{hint}.",
+    )
+
+
 FUZZY_CANDIDATES = 5000
 FUZZY_CUTOFF = 70
 

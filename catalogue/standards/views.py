@@ -38,7 +38,6 @@ register(NavEntry("Standard sets", "standards.manage_sets", has_role(Role.ADMIN)
 
 QUESTION_PER_PAGE = 25
 FEASIBILITY_PER_PAGE = 25
-EXACT_MATCHES = {"identifier", "exact_label", "exact_synonym"}
 FORM_LABELS = {
     "identifier": "Identifier",
     "name": "Name",
@@ -71,31 +70,21 @@ def _can_manage() -> bool:
 # --- the variable-level question ------------------------------------------------------------
 
 
-def _resolve_typed(text: str) -> str | None:
-    """A CURIE for what was typed into the add field: an identifier, or a name that matches a
-    term's label or synonym exactly (what choosing from the autocomplete would give)."""
-    for prefix in ("HV", None):  # the HARMONY core variables first, then any vocabulary
-        hits = ontology.search_terms(actor(), text, ontology=prefix, limit=1)
-        if hits and hits[0].match in EXACT_MATCHES:
-            return str(hits[0].term.curie)
-    return None
-
-
 @bp.get("/search/variables")
 def variable_question() -> Any:
     given = questions.split_terms(request.args.getlist("terms"))
     typed = (request.args.get("term_add") or "").strip()
-    if typed:
-        curie = _resolve_typed(typed)
-        if curie is not None:
-            query = [("terms", t) for t in dict.fromkeys([*given, curie])]
-            return redirect(url_for("standards.variable_question") + "?" + urlencode(query))
     errors: dict[str, list[str]] = {}
     if typed:
-        errors["term_add"] = [
-            f"No term is called “{typed}”. Choose one from the suggestions, or give its "
-            "CURIE (e.g. HV:0000124)."
-        ]
+        try:  # the HARMONY core variables first, then any vocabulary
+            curie = ontology.resolve_term(
+                actor(), typed, ontology=("HV", None), field="term_add", example="HV:0000124"
+            )
+        except InvalidInput as exc:
+            errors.update(exc.errors or {})
+        else:
+            query = [("terms", t) for t in dict.fromkeys([*given, curie])]
+            return redirect(url_for("standards.variable_question") + "?" + urlencode(query))
     terms = []
     answer = None
     if given:
