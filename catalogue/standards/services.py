@@ -29,6 +29,7 @@ from catalogue.standards.models import (
     StandardVariableSet,
 )
 from catalogue.stats import counts
+from core import audit
 from core.db import get_session, lock_revision, query_timeout, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from core.models import Organisation
@@ -219,6 +220,15 @@ def _identifier_for(data: dict[str, Any]) -> str:
     return candidate
 
 
+def _audited(standard_set: StandardVariableSet) -> dict[str, Any]:
+    """What the audit trail compares before and after a change of a set."""
+    fields = ("name", "version", "description", "source", "source_url", "note", "status")
+    return audit.snapshot(standard_set, fields) | {
+        "terms": [t.term_curie + (f" ({t.note})" if t.note else "") for t in standard_set.terms],
+        "diseases": [d.term_curie for d in standard_set.diseases],
+    }
+
+
 def _apply(standard_set: StandardVariableSet, data: dict[str, Any]) -> list[str]:
     """Write ``data`` into the set; returns the names of the fields that changed."""
     changed: list[str] = []
@@ -267,6 +277,16 @@ def create_set(actor: Actor, data: dict[str, Any]) -> StandardVariableSet:
     _apply(standard_set, {k: v for k, v in data.items() if k not in ("name", "version")})
     session = get_session()
     session.add(standard_set)
+    session.flush()
+    audit.record(
+        actor,
+        "standard_set.created",
+        "standard_set",
+        standard_set.identifier,
+        after=_audited(standard_set),
+        summary=f"Standard set “{standard_set.name}” {standard_set.version} created "
+        f"({len(standard_set.terms)} terms).",
+    )
     session.commit()
     return standard_set
 
@@ -286,9 +306,22 @@ def update_set(
         raise Conflict("This set is retired; it no longer changes.")
     if "identifier" in data and data["identifier"] != standard_set.identifier:
         raise InvalidInput.field("identifier", "Identifiers are stable; they cannot be changed.")
-    if _apply(standard_set, data):
+    was = _audited(standard_set)
+    changed = _apply(standard_set, data)
+    if changed:
         standard_set.revision += 1
         standard_set.modified_at = utcnow()
+        before, after = audit.changed(was, _audited(standard_set))
+        audit.record(
+            actor,
+            "standard_set.updated",
+            "standard_set",
+            standard_set.identifier,
+            before=before,
+            after=after,
+            summary=f"Standard set “{standard_set.name}”: changed {', '.join(sorted(changed))}.",
+            context={"revision": standard_set.revision},
+        )
     get_session().commit()
     return standard_set
 
@@ -307,6 +340,16 @@ def retire_set(actor: Actor, identifier: str, if_match: str | None) -> StandardV
     standard_set.retired_at = now
     standard_set.modified_at = now
     standard_set.revision += 1
+    audit.record(
+        actor,
+        "standard_set.retired",
+        "standard_set",
+        standard_set.identifier,
+        before={"status": StandardSetStatus.ACTIVE},
+        after={"status": StandardSetStatus.RETIRED},
+        summary=f"Standard set “{standard_set.name}” {standard_set.version} retired.",
+        context={"revision": standard_set.revision},
+    )
     get_session().commit()
     return standard_set
 
