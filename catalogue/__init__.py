@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     from catalogue.dictionary import views as dictionary_views
     from catalogue.mappings import api as mappings_api
     from catalogue.mappings import views as mappings_views
+    from catalogue.mappings import workflow as mapping_review
     from catalogue.search import api as search_api
     from catalogue.search import cli as search_cli
     from catalogue.search import usage as search_usage
@@ -72,6 +73,7 @@ def init_app(app: Flask) -> None:
     search_cli.register_commands(catalogue_group)  # harmony catalogue reindex
     init_metadata_export(app)  # DCAT-AP, FAIR Data Point, CSVW, `harmony catalogue export`
     app.cli.add_command(catalogue_group)
+    mapping_review.register()  # mapping review's table: `harmony workflows show mapping`
     search_usage.register_term_usage()  # term pages list the datasets and variables using them
     register_demo_step()  # after the vocabularies step, which the datasets need
     register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)

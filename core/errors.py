@@ -8,7 +8,8 @@ a stack trace.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from flask import Flask, Response, g, json, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
@@ -65,6 +66,40 @@ class InvalidInput(ServiceError):
     @classmethod
     def field(cls, name: str, message: str) -> InvalidInput:
         return cls({name: [message]}, detail=f"{name}: {message}")
+
+
+class FileProblems(Protocol):
+    """What :class:`FileRejected` needs of an import's report: its problems (each printable
+    as "row 3, column “unit”: …") and the report as JSON."""
+
+    @property
+    def problems(self) -> Sequence[Any]: ...
+
+    def as_json(self) -> dict[str, Any]: ...
+
+
+class FileRejected(InvalidInput):
+    """An uploaded file (a data dictionary, an SSSOM table …) has problems, so nothing of it
+    was written. ``report`` lists them by row (or line) and column; ``errors["file"]`` has the
+    same as sentences (at most ``listed``), and the problem answer carries the whole report as
+    its ``report`` member (:func:`register_error_handlers`; a job's problem report does too).
+    ``what`` names the content in the detail: "The dictionary was not imported: …"."""
+
+    def __init__(self, report: FileProblems, what: str = "The file", listed: int = 1000):
+        self.report = report
+        problems = list(report.problems)
+        messages = [str(p) for p in problems[:listed]]
+        if len(problems) > listed:
+            messages.append(f"… and {len(problems) - listed} more problems")
+        count = len(problems)
+        first = f" (first: {problems[0]})" if problems else ""
+        super().__init__(
+            {"file": messages},
+            detail=(
+                f"{what} was not imported: {count} problem{'s' if count != 1 else ''}{first}. "
+                "Nothing was changed."
+            ),
+        )
 
 
 class UnsupportedMediaType(ServiceError):
@@ -223,6 +258,17 @@ def register_error_handlers(app: Flask) -> None:
             errors=exc.errors,
             headers=headers,
         )
+
+    @app.errorhandler(FileRejected)
+    def _file_rejected(exc: FileRejected) -> Response | WerkzeugResponse:
+        """422 problem+json with the import's report as an extension member (a page shows
+        the problems as a plain 422)."""
+        response = _service_error(exc)
+        if wants_json():
+            body = response.get_json()
+            body["report"] = exc.report.as_json()
+            response.set_data(json.dumps(body))
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

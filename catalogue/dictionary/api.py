@@ -10,21 +10,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, json, request, stream_with_context
+from flask import Response, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
 
 from catalogue.datasets import services as datasets
 from catalogue.dictionary import export
 from catalogue.dictionary import services as variables
-from catalogue.dictionary.importer import DictionaryRejected, import_dictionary, submit_import
-from catalogue.dictionary.records import ValueType
+from catalogue.dictionary.importer import import_dictionary, submit_import
+from catalogue.dictionary.schemas import (
+    DictionaryFormSchema,
+    DictionaryUploadSchema,
+    ImportReportSchema,
+    VariablePageSchema,
+    VariableQuerySchema,
+    VariableSchema,
+    VersionQuerySchema,
+)
 from core.api import API_PREFIX, actor, login_required
-from core.errors import InvalidInput, problem
+from core.errors import InvalidInput
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
-from core.schemas import PageQuerySchema, StrictSchema, page_schema
+from core.openapi import IF_MATCH_DOC
 from core.security import accept_uploads
 
 blp = Blueprint(
@@ -33,137 +39,6 @@ blp = Blueprint(
     url_prefix=API_PREFIX,
     description="Data dictionaries and variables",
 )
-
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The dataset's current ETag (from a GET); 412 when it is stale",
-        }
-    ]
-}
-
-
-class DictionaryUploadSchema(Schema):
-    file = Upload(
-        metadata={
-            "description": "The dictionary: our template (CSV or XLSX), a REDCap data dictionary "
-            "(CSV) or an OMOP concept list (CSV or XLSX)"
-        }
-    )
-
-
-class DictionaryFormSchema(StrictSchema):
-    format = fields.String(
-        metadata={
-            "description": "template, redcap or omop (default: recognised from the header row); "
-            "415 for anything else"
-        }
-    )
-
-
-class ImportProblemSchema(Schema):
-    row = fields.Integer()
-    column = fields.String(allow_none=True)
-    message = fields.String()
-
-
-class ImportReportSchema(Schema):
-    dataset = fields.String()
-    version = fields.Integer(metadata={"description": "The draft version that was changed"})
-    imported = fields.Boolean()
-    format = fields.String()
-    file = fields.String()
-    rows = fields.Integer(metadata={"description": "Data rows read from the file"})
-    variables = fields.Integer(metadata={"description": "Variables the file describes"})
-    added = fields.Integer()
-    changed = fields.Integer()
-    removed = fields.Integer()
-    unchanged = fields.Integer()
-    mappings_added = fields.Integer()
-    mappings_removed = fields.Integer()
-    problem_count = fields.Integer()
-    problems = fields.List(fields.Nested(ImportProblemSchema))
-    note_count = fields.Integer()
-    notes = fields.List(fields.Nested(ImportProblemSchema))
-    seconds = fields.Float()
-
-
-class PermissibleValueSchema(Schema):
-    code = fields.String()
-    label = fields.String()
-    term = fields.String(allow_none=True, metadata={"description": "CURIE of its accepted term"})
-
-
-class MappingSchema(Schema):
-    id = fields.Integer()
-    subject_value = fields.String(
-        allow_none=True, metadata={"description": "The permissible value's code; null: variable"}
-    )
-    predicate_id = fields.String()
-    object_id = fields.String()
-    object_label = fields.String(allow_none=True)
-    mapping_justification = fields.String()
-    confidence = fields.Float(allow_none=True)
-    status = fields.String(metadata={"description": "suggested, accepted or rejected"})
-    author = fields.String(allow_none=True)
-    mapping_date = fields.String(allow_none=True)
-    comment = fields.String(allow_none=True)
-    reason = fields.String(allow_none=True)
-
-
-class VariableSchema(Schema):
-    name = fields.String()
-    label = fields.String()
-    description = fields.String(allow_none=True)
-    form = fields.String(allow_none=True)
-    section = fields.String(allow_none=True)
-    time_point = fields.String(allow_none=True)
-    value_type = fields.String()
-    unit = fields.String(allow_none=True, metadata={"description": "UCUM"})
-    minimum = fields.String(allow_none=True)
-    maximum = fields.String(allow_none=True)
-    multiple = fields.Boolean()
-    source_type = fields.String(allow_none=True)
-    position = fields.Integer()
-    permissible_values = fields.List(fields.Nested(PermissibleValueSchema))
-    missing_codes = fields.List(fields.String())
-    mapped = fields.Boolean(metadata={"description": "Has an accepted mapping of its own"})
-    mappings = fields.List(fields.Nested(MappingSchema))
-
-
-VariablePageSchema = page_schema(VariableSchema, "VariablePage")
-
-
-class VersionQuerySchema(StrictSchema):
-    version = fields.Integer(
-        validate=validate.Range(min=1),
-        metadata={"description": "A version number (default: the version you see)"},
-    )
-
-
-class VariableQuerySchema(PageQuerySchema):
-    version = fields.Integer(validate=validate.Range(min=1))
-    mapped = fields.Boolean(metadata={"description": "true: mapped variables; false: unmapped"})
-    type = fields.String(
-        validate=validate.OneOf([v.value for v in ValueType]),
-        metadata={"description": "Value type"},
-    )
-    form = fields.String()
-    q = fields.String(metadata={"description": "Name or label contains (any case)"})
-
-
-@blp.errorhandler(DictionaryRejected)
-def _rejected(exc: DictionaryRejected) -> Response:
-    """422 problem+json with the report as an extension member."""
-    response = problem(exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors)
-    body = response.get_json()
-    body["report"] = exc.report.as_json()
-    response.set_data(json.dumps(body))
-    return response
 
 
 @blp.route("/datasets/<identifier>/dictionary")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 import click
 from flask.cli import with_appcontext
@@ -13,11 +14,10 @@ from catalogue.datasets.services import UNCHECKED
 from catalogue.dictionary import export
 from catalogue.dictionary.importer import (
     FORMATS,
-    DictionaryRejected,
     ImportReport,
     import_dictionary,
 )
-from core.errors import ServiceError
+from core.errors import FileRejected, ServiceError
 from core.policies import SYSTEM
 
 
@@ -53,12 +53,13 @@ def import_dictionary_command(dataset: str, file: Path, fmt: str | None) -> None
         report = import_dictionary(
             SYSTEM, dataset, file.read_bytes(), file.name, fmt, UNCHECKED, on_phase=progress
         )
-    except DictionaryRejected as exc:
-        for note in exc.report.notes:
+    except FileRejected as exc:
+        rejected = cast(ImportReport, exc.report)  # what import_dictionary rejects with
+        for note in rejected.notes:
             click.echo(f"note: {note}", err=True)
-        for problem in exc.report.problems:
+        for problem in rejected.problems:
             click.echo(f"problem: {problem}", err=True)
-        count = len(exc.report.problems)
+        count = len(rejected.problems)
         click.echo(f"{file}: not imported, {count} problem{'s' if count != 1 else ''}", err=True)
         sys.exit(1)
     except ServiceError as exc:

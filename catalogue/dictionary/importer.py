@@ -55,7 +55,7 @@ from catalogue.models import (
 )
 from core import jobs
 from core.db import get_session, transactional, utcnow
-from core.errors import InvalidInput, NotFound, UnsupportedMediaType
+from core.errors import FileRejected, NotFound, UnsupportedMediaType
 from core.files import FileProblem, csv_rows, decode_text, sniff_delimiter, workbook_rows
 from core.jobs import Job
 from core.models import User
@@ -165,23 +165,10 @@ EMPTY_JSON = "[]"
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-class DictionaryRejected(InvalidInput):
-    """The file has problems; nothing was written. ``report`` lists them by row and column;
-    ``errors["file"]`` has the same as sentences."""
-
-    def __init__(self, report: ImportReport):
-        self.report = report
-        messages = [str(p) for p in report.problems[:LISTED_PROBLEMS]]
-        if len(report.problems) > LISTED_PROBLEMS:
-            messages.append(f"… and {len(report.problems) - LISTED_PROBLEMS} more problems")
-        count = len(report.problems)
-        super().__init__(
-            {"file": messages},
-            detail=(
-                f"The dictionary was not imported: {count} problem{'s' if count != 1 else ''} "
-                f"(first: {report.problems[0]}). Nothing was changed."
-            ),
-        )
+def rejected(report: ImportReport) -> FileRejected:
+    """The 422 of a dictionary with problems: nothing was written; the problems by row and
+    column."""
+    return FileRejected(report, "The dictionary", listed=LISTED_PROBLEMS)
 
 
 @dataclass
@@ -281,7 +268,7 @@ def import_dictionary(
     :raises NotFound, Forbidden, PreconditionFailed, Conflict: as
         :func:`catalogue.datasets.editable_version` (the draft is checked before the file).
     :raises UnsupportedMediaType: for an unknown format or file extension.
-    :raises DictionaryRejected: (422) for any problem in the file; nothing is written.
+    :raises FileRejected: (422) for any problem in the file; nothing is written.
     """
     started = time.perf_counter()
     phase = on_phase or (lambda _name: None)
@@ -296,7 +283,7 @@ def import_dictionary(
     )
     if problem is not None:
         report.problems.append(problem)
-        raise DictionaryRejected(report)
+        raise rejected(report)
     reading = _read(fmt, data, text, filename, kind)
     report.rows = reading.rows
     report.notes.extend(reading.notes)
@@ -307,7 +294,7 @@ def import_dictionary(
     report.problems.sort(key=lambda p: p.row)
     report.notes.sort(key=lambda p: p.row)
     if report.problems:
-        raise DictionaryRejected(report)
+        raise rejected(report)
     report.variables = len(incoming)
     phase("writing")
     changed = _write(actor, version, fmt, incoming, report)

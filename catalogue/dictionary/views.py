@@ -25,6 +25,7 @@ from catalogue.datasets.views import (
 from catalogue.dictionary import importer
 from core.api import actor
 from core.errors import (
+    FileRejected,
     InvalidInput,
     PreconditionFailed,
     UnsupportedMediaType,
@@ -91,7 +92,7 @@ def dictionary(identifier: str) -> Any:
         report = importer.import_dictionary(
             who, identifier, data, upload.filename, fmt or None, revision_field()
         )
-    except importer.DictionaryRejected as exc:
+    except FileRejected as exc:
         return page(422, report=exc.report, form=form)
     except UnsupportedMediaType as exc:
         return page(415, errors={"format" if fmt else "file": [exc.detail]}, form=form)

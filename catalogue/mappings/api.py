@@ -10,26 +10,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, json, request, stream_with_context, url_for
+from flask import Response, current_app, request, stream_with_context, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
 
 from catalogue.datasets import services as datasets
-from catalogue.dictionary.api import ImportProblemSchema, MappingSchema
-from catalogue.dictionary.services import mapping_json
 from catalogue.mappings import services as mappings
 from catalogue.mappings import sssom
-from catalogue.models import Mapping, MappingPredicate, MappingStatus
+from catalogue.mappings.schemas import (
+    BulkAcceptResultSchema,
+    BulkAcceptSchema,
+    MappingEntrySchema,
+    MappingInputSchema,
+    MappingPageSchema,
+    MappingQuerySchema,
+    MappingReviewSchema,
+    SssomImportReportSchema,
+    SssomQuerySchema,
+    SssomUploadSchema,
+    SuggestResultSchema,
+)
 from core import jobs
 from core.api import API_PREFIX, actor, login_required
-from core.db import get_session
-from core.errors import InvalidInput, problem
+from core.errors import InvalidInput
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
-from core.schemas import StrictSchema, page_schema
+from core.openapi import IF_MATCH_DOC
 from core.security import accept_uploads
-from ontologies.models import Term
 
 blp = Blueprint(
     "mappings_api",
@@ -38,167 +44,35 @@ blp = Blueprint(
     description="Mappings of variables and values to ontology terms (SSSOM)",
 )
 
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The dataset's current ETag (from a GET); 412 when it is stale",
-        }
-    ]
-}
 SSSOM_DOC = {"responses": {"200": {"content": {sssom.MEDIA_TYPE: {"schema": {"type": "string"}}}}}}
-PREDICATES = [p.value for p in MappingPredicate]
-
-
-class MappingEntrySchema(MappingSchema):
-    variable = fields.String(metadata={"description": "The variable's name"})
-    value_label = fields.String(
-        allow_none=True, metadata={"description": "The permissible value's label"}
-    )
-
-
-MappingPageSchema = page_schema(MappingEntrySchema, "MappingPage")
-
-
-class MappingQuerySchema(StrictSchema):
-    status = fields.String(validate=validate.OneOf([s.value for s in MappingStatus]))
-    variable = fields.String(metadata={"description": "A variable's name"})
-    subject = fields.String(
-        validate=validate.OneOf(["variable", "value"]),
-        metadata={"description": "variable: the variables' own mappings; value: the values'"},
-    )
-    version = fields.Integer(validate=validate.Range(min=1))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(
-        load_default=100, validate=validate.Range(min=1, max=mappings.MAX_PER_PAGE)
-    )
-
-
-class MappingInputSchema(StrictSchema):
-    variable = fields.String(required=True, metadata={"description": "The variable's name"})
-    subject_value = fields.String(
-        allow_none=True,
-        metadata={"description": "A permissible value's code (omit to map the variable)"},
-    )
-    object_id = fields.String(required=True, metadata={"description": "A term's CURIE or IRI"})
-    predicate_id = fields.String(
-        load_default=MappingPredicate.EXACT.value, metadata={"description": ", ".join(PREDICATES)}
-    )
-    mapping_justification = fields.String(
-        metadata={"description": "semapv justification (default semapv:ManualMappingCuration)"}
-    )
-    confidence = fields.Float(allow_none=True, validate=validate.Range(min=0, max=1))
-    comment = fields.String(allow_none=True)
-    status = fields.String(
-        validate=validate.OneOf(["accepted", "suggested"]),
-        metadata={"description": "accepted (default) or suggested"},
-    )
-
-
-class MappingReviewSchema(StrictSchema):
-    status = fields.String(
-        validate=validate.OneOf(["accepted", "rejected"]),
-        metadata={"description": "accepted or rejected"},
-    )
-    object_id = fields.String(
-        metadata={"description": "Another term (CURIE or IRI): replaces the mapping's term"}
-    )
-    predicate_id = fields.String(metadata={"description": ", ".join(PREDICATES)})
-    comment = fields.String(allow_none=True)
-
-
-class SuggestResultSchema(Schema):
-    variables = fields.Integer(metadata={"description": "Variables without accepted mapping"})
-    values = fields.Integer(metadata={"description": "Permissible values without one"})
-    suggested = fields.Integer(metadata={"description": "Suggestions stored"})
-    subjects = fields.Integer(metadata={"description": "Subjects with a suggestion"})
-    replaced = fields.Integer(metadata={"description": "Earlier open suggestions removed"})
-
-
-class BulkAcceptSchema(StrictSchema):
-    min_confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
-
-
-class BulkAcceptResultSchema(Schema):
-    accepted = fields.Integer()
-    withdrawn = fields.Integer(metadata={"description": "Alternatives of accepted suggestions"})
-
-
-class SssomQuerySchema(StrictSchema):
-    status = fields.String(
-        load_default="accepted",
-        validate=validate.OneOf(list(sssom.STATUS_CHOICES)),
-        metadata={"description": "accepted (default), suggested, rejected or all"},
-    )
-    version = fields.Integer(validate=validate.Range(min=1))
-
-
-class SssomUploadSchema(Schema):
-    file = Upload(metadata={"description": "An SSSOM/TSV file with a # metadata block"})
-
-
-class SssomImportReportSchema(Schema):
-    dataset = fields.String()
-    version = fields.Integer()
-    file = fields.String()
-    imported = fields.Boolean()
-    rows = fields.Integer()
-    added = fields.Integer()
-    updated = fields.Integer()
-    unchanged = fields.Integer()
-    rejected = fields.Integer(metadata={"description": "Negated rows stored as rejected"})
-    problem_count = fields.Integer()
-    problems = fields.List(fields.Nested(ImportProblemSchema))
-
-
-def entry_json(entry: mappings.MappingEntry) -> dict[str, Any]:
-    body = mapping_json(entry.mapping, entry.object_label)
-    body["author"] = entry.author
-    body["variable"] = entry.variable.name
-    body["value_label"] = entry.value_label
-    return body
-
-
-def _changed(mapping: Mapping, identifier: str, status: int = 200) -> Any:
-    term = get_session().get(Term, mapping.object_curie)
-    body = mapping_json(mapping, term.label if term else None)
-    body["variable"] = mapping.variable.name
-    headers = {"ETag": datasets.etag(datasets.get_dataset(actor(), identifier))}
-    if status == 201:
-        headers["Location"] = url_for(
-            "mappings_api.MappingResource",
-            identifier=identifier,
-            mapping_id=mapping.id,
-            _external=True,
-        )
-    return body, status, headers
 
 
 def _etag(identifier: str) -> dict[str, str]:
     return {"ETag": datasets.etag(datasets.get_dataset(actor(), identifier))}
 
 
-@blp.errorhandler(sssom.MappingsRejected)
-def _rejected(exc: sssom.MappingsRejected) -> Response:
-    """422 problem+json with the import report as an extension member."""
-    response = problem(exc.status, exc.detail, title=exc.title, slug=exc.slug, errors=exc.errors)
-    body = response.get_json()
-    body["report"] = exc.report.as_json()
-    response.set_data(json.dumps(body))
-    return response
+def _changed(identifier: str, mapping_id: int, status: int = 200) -> Any:
+    """The mapping as it is now (with the actions it allows now) and the dataset's new ETag."""
+    entry = mappings.get_mapping(actor(), identifier, mapping_id)
+    headers = _etag(identifier)
+    if status == 201:
+        headers["Location"] = url_for(
+            "mappings_api.MappingResource",
+            identifier=identifier,
+            mapping_id=mapping_id,
+            _external=True,
+        )
+    return entry, status, headers
 
 
 @blp.route("/datasets/<identifier>/mappings")
 class MappingsResource(MethodView):
     @blp.arguments(MappingQuerySchema, location="query")
     @blp.response(200, MappingPageSchema)
-    def get(self, query: dict[str, Any], identifier: str) -> dict[str, Any]:
+    def get(self, query: dict[str, Any], identifier: str) -> Any:
         """Mappings of the version you see (``version``: another one), in dictionary order.
         Filters: ``status``, ``variable`` (name), ``subject`` (variable or value)."""
-        page = mappings.list_mappings(
+        return mappings.list_mappings(
             actor(),
             identifier,
             status=query.get("status"),
@@ -208,12 +82,6 @@ class MappingsResource(MethodView):
             page=query["page"],
             per_page=query["per_page"],
         )
-        return {
-            "items": [entry_json(e) for e in page.items],
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-        }
 
     @login_required
     @blp.arguments(MappingInputSchema)
@@ -225,25 +93,28 @@ class MappingsResource(MethodView):
         mapping = mappings.create_mapping(
             actor(), identifier, data, request.headers.get("If-Match")
         )
-        return _changed(mapping, identifier, 201)
+        return _changed(identifier, mapping.id, 201)
 
 
 @blp.route("/datasets/<identifier>/mappings/<int:mapping_id>")
 class MappingResource(MethodView):
     @blp.response(200, MappingEntrySchema)
     def get(self, identifier: str, mapping_id: int) -> Any:
-        """One mapping of the version you see."""
-        entry = mappings.get_mapping(actor(), identifier, mapping_id)
-        return entry_json(entry)
+        """One mapping of the version you see, with the review ``actions`` you may take on it
+        now."""
+        return mappings.get_mapping(actor(), identifier, mapping_id)
 
     @login_required
     @blp.arguments(MappingReviewSchema)
     @blp.response(200, MappingEntrySchema)
     @blp.doc(**IF_MATCH_DOC)
     def patch(self, data: dict[str, Any], identifier: str, mapping_id: int) -> Any:
-        """Accept or reject a mapping (``status``), or replace its term (``object_id``: the
-        mapping becomes a manual, accepted one). Accepting withdraws the other open
-        suggestions for the same subject; a rejected term is not suggested again."""
+        """Review a mapping: ``status`` accepted (accept), rejected (reject) or suggested
+        (re-open), or another term (``object_id``: change_term, the mapping becomes a manual,
+        accepted one), or only ``predicate_id``/``comment`` (edit). Accepting withdraws the
+        other open suggestions for the same subject; a rejected term is not suggested again.
+        409 when the mapping's state does not allow the action (the answer names the ones it
+        allows: the mapping's ``actions``) or the dataset has no open draft."""
         if not data:
             raise InvalidInput.field("status", "Send a status, an object_id or both.")
         mapping = mappings.review_mapping(
@@ -256,7 +127,7 @@ class MappingResource(MethodView):
             predicate=data.get("predicate_id"),
             comment=data.get("comment"),
         )
-        return _changed(mapping, identifier)
+        return _changed(identifier, mapping.id)
 
     @login_required
     @blp.response(204)

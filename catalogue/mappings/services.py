@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -56,17 +56,57 @@ MAX_PER_PAGE = 1000
 
 @dataclass
 class MappingEntry:
-    """A mapping as lists show it: the row, its subject and the object's label."""
+    """A mapping as lists and the API show it: the row, its subject, the object's label, who
+    is credited, and the review actions the reader may take now. Its properties carry SSSOM's
+    names (:class:`catalogue.mappings.schemas.MappingEntrySchema` dumps it)."""
 
     mapping: Mapping
     variable: Variable
     object_label: str | None
     value_label: str | None  # the permissible value's label, for a value's mapping
     author: str | None  # who is credited (the organisation, for readers who are not editors)
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.mapping.id
 
     @property
     def subject_value(self) -> str | None:
         return self.mapping.value_code
+
+    @property
+    def predicate_id(self) -> str:
+        return self.mapping.predicate.value
+
+    @property
+    def object_id(self) -> str:
+        return self.mapping.object_curie
+
+    @property
+    def mapping_justification(self) -> str:
+        return self.mapping.justification.value
+
+    @property
+    def confidence(self) -> float | None:
+        return self.mapping.confidence
+
+    @property
+    def status(self) -> str:
+        return self.mapping.status.value
+
+    @property
+    def mapping_date(self) -> str | None:
+        date = self.mapping.mapping_date
+        return date.isoformat() if date else None
+
+    @property
+    def comment(self) -> str | None:
+        return self.mapping.comment
+
+    @property
+    def reason(self) -> str | None:
+        return self.mapping.reason
 
 
 # --- parsing the SSSOM vocabulary -----------------------------------------------------------
@@ -223,8 +263,7 @@ def list_mappings(
         .limit(per_page)
         .offset((page - 1) * per_page)
     ).all()
-    public = not datasets.can_edit(actor, version.dataset)
-    items = [_entry(mapping, var, label, version.dataset, public) for mapping, var, label in rows]
+    items = _entries(actor, version, rows)
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -248,9 +287,23 @@ def get_mapping(
     )
     if row is None:
         raise NotFound(f"Version {version.number} has no mapping {mapping_id}.")
-    mapping, variable, label = row
-    public = not datasets.can_edit(actor, version.dataset)
-    return _entry(mapping, variable, label, version.dataset, public)
+    return _entries(actor, version, [row])[0]
+
+
+def _entries(actor: Actor, version: DatasetVersion, rows: Iterable[Any]) -> list[MappingEntry]:
+    """Entries of ``(mapping, variable, term label)`` rows of one version, with the review
+    actions the actor may take (no query per entry: the version and dataset are the same)."""
+    from catalogue.mappings.workflow import ReviewedMapping, available_actions
+
+    dataset = version.dataset
+    editor = datasets.can_edit(actor, dataset)
+    entries = []
+    for mapping, variable, label in rows:
+        entry = _entry(mapping, variable, label, dataset, not editor)
+        if editor:
+            entry.actions = available_actions(actor, ReviewedMapping(mapping, version, dataset))
+        entries.append(entry)
+    return entries
 
 
 def _entry(
@@ -475,7 +528,7 @@ def review_mapping(
     )
     params = {"object_id": object_curie, "predicate": predicate, "comment": comment}
     outcome = apply_review(actor, identifier, mapping_id, action, if_match, params)
-    return outcome.obj.mapping  # type: ignore[no-any-return]
+    return outcome.obj.mapping
 
 
 def apply_review(

@@ -50,7 +50,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from core.db import get_session, transactional
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, FileRejected, InvalidInput, NotFound
 from core.files import FileProblem, check_header, csv_rows, csv_writer, decode_text
 from core.models import Organisation
 from core.policies import Actor
@@ -373,23 +373,10 @@ class SssomImportReport:
         }
 
 
-class MappingsRejected(InvalidInput):
-    """The file has problems; nothing was written. ``report`` lists them by line and column;
-    ``errors["file"]`` has the same as sentences."""
-
-    def __init__(self, report: SssomImportReport):
-        self.report = report
-        messages = [str(p) for p in report.problems[:LISTED_PROBLEMS]]
-        if len(report.problems) > LISTED_PROBLEMS:
-            messages.append(f"… and {len(report.problems) - LISTED_PROBLEMS} more problems")
-        count = len(report.problems)
-        super().__init__(
-            {"file": messages},
-            detail=(
-                f"The mappings were not imported: {count} problem{'s' if count != 1 else ''} "
-                f"(first: {report.problems[0]}). Nothing was changed."
-            ),
-        )
+def rejected(report: SssomImportReport) -> FileRejected:
+    """The 422 of an SSSOM file with problems: nothing was written; the problems by line and
+    column."""
+    return FileRejected(report, "The mappings", listed=LISTED_PROBLEMS)
 
 
 class _Rejected(Exception):
@@ -419,11 +406,11 @@ class _Row:
 def _read_lines(data: bytes) -> list[str]:
     """The lines of the file (UTF-8, UTF-16 or UTF-32; any line ending).
 
-    :raises MappingsRejected: for bytes that are not text, naming the line."""
+    :raises FileRejected: for bytes that are not text, naming the line."""
     try:
         text = decode_text(data)
     except FileProblem as exc:
-        raise MappingsRejected(
+        raise rejected(
             SssomImportReport(
                 "",
                 0,
@@ -537,7 +524,7 @@ def import_sssom(
     withdrawn. ``author_label`` and ``mapping_date`` are kept when the file has them (else the
     importer and today).
 
-    :raises MappingsRejected: (422) listing every problem by line and column; nothing is
+    :raises FileRejected: (422) listing every problem by line and column; nothing is
         written.
     """
     version = datasets.editable_version(actor, identifier, if_match)
@@ -549,16 +536,16 @@ def import_sssom(
         start += 1
     if start >= len(lines):
         problems.append(Problem(start, None, "The file has no table (a header row of columns)."))
-        raise MappingsRejected(report)
+        raise rejected(report)
     table = _table(lines, start, problems)
     if not table:
-        raise MappingsRejected(report)
+        raise rejected(report)
     header_line, header = table[0][0], [h.strip() for h in table[0][1]]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     for column in missing:
         problems.append(Problem(header_line, column, f"The required column “{column}” is missing."))
     if missing or problems:
-        raise MappingsRejected(report)
+        raise rejected(report)
     position = {name: i for i, name in enumerate(header)}
     session = get_session()
     variables = {
@@ -601,7 +588,7 @@ def import_sssom(
         seen.setdefault(key, row.line)
     if problems:
         problems.sort(key=lambda p: (p.row, p.column or ""))
-        raise MappingsRejected(report)
+        raise rejected(report)
     _write(rows, report, author_id)
     if report.added or report.updated or report.rejected:
         datasets.record_change(

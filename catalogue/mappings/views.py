@@ -7,17 +7,10 @@ message for a plain form, so the page works without JavaScript.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import (
-    Blueprint,
-    flash,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, jsonify, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -29,24 +22,19 @@ from catalogue.datasets.views import (
     open_draft_or_none,
     page_number,
     revision_field,
-    terms_by_curie,
     variable_counts,
 )
 from catalogue.dictionary import services as variables
 from catalogue.mappings import services as mapping_service
-from catalogue.models import (
-    Mapping,
-    MappingStatus,
-)
+from catalogue.mappings import workflow as review
+from catalogue.mappings.schemas import MappingEntrySchema
+from catalogue.models import Mapping, MappingStatus
 from core.api import actor
-from core.errors import (
-    Conflict,
-    InvalidInput,
-    PreconditionFailed,
-    wants_json,
-)
+from core.db import get_session
+from core.errors import InvalidInput, wants_json
+from core.forms import form_action
 from core.pagination import Page
-from core.policies import require_login
+from core.policies import Actor, require_login
 from ontologies import services as ontology
 
 bp = Blueprint("mappings", __name__, template_folder="templates")
@@ -111,6 +99,7 @@ def mappings(identifier: str) -> Any:
         )
     return render_template(
         "mappings/mappings.html",
+        suggestion_actions=review.actions_in(who, MappingStatus.SUGGESTED, draft, dataset),
         dataset=dataset,
         version=draft,
         show=show,
@@ -136,13 +125,13 @@ def _threshold_arg() -> str:
     return f"{number:g}" if 0 <= number <= 1 else f"{DEFAULT_THRESHOLD:g}"
 
 
-def _mappings_back(identifier: str) -> WerkzeugResponse:
-    """Back to the review page the form was sent from (only that page, whatever ``back`` says)."""
+def _back(identifier: str) -> str:
+    """The review page the form was sent from (only that page, whatever ``back`` says)."""
     default = url_for("mappings.mappings", identifier=identifier)
     back = request.form.get("back") or ""
     if back.startswith(default) and "//" not in back and "\\" not in back:
-        return redirect(back)
-    return redirect(default)
+        return back
+    return default
 
 
 def _picked_term(form: MultiDict[str, str]) -> str | None:
@@ -166,124 +155,127 @@ def _picked_term(form: MultiDict[str, str]) -> str | None:
     )
 
 
-def _row_result(identifier: str, mapping: Mapping, message: str) -> Any:
-    """JSON for the review page's script, or a redirect with the message for a plain form."""
-    dataset = datasets.get_dataset(actor(), identifier)
-    if wants_json():
-        label = terms_by_curie([mapping.object_curie]).get(mapping.object_curie)
-        return jsonify(
-            {
-                "message": message,
-                "etag": datasets.etag(dataset),
-                "mapping": {
-                    "id": mapping.id,
-                    "status": mapping.status.value,
-                    "object_id": mapping.object_curie,
-                    "object_label": label.label if label else None,
-                    "object_url": url_for("ontologies.term", curie=mapping.object_curie),
-                    "variable": mapping.variable.name,
-                    "subject_value": mapping.value_code,
-                    "confidence": mapping.confidence,
-                    "reason": mapping.reason,
-                    "author": mapping.author_label,
-                },
-            }
+def _row_action(
+    identifier: str, act: Callable[[Actor], Mapping], message: Callable[[Mapping], str]
+) -> Any:
+    """A row's button or picker: JSON for the page's script (the message, the dataset's new
+    ETag and the mapping with the actions it allows now; a refusal is problem+json), else
+    the shared form handler (a message, back to the review page)."""
+    if not wants_json():
+        back = _back(identifier)
+        return form_action(
+            act, success=message, done=lambda _mapping: back, back=back, stale=STALE_FORM
         )
-    flash(message, "success")
-    return _mappings_back(dataset.identifier)
+    who = actor()
+    require_login(who)
+    mapping = act(who)
+    entry = mapping_service.get_mapping(who, identifier, mapping.id)
+    body = MappingEntrySchema().dump(entry)
+    body["object_url"] = url_for("ontologies.term", curie=entry.object_id)
+    dataset = datasets.get_dataset(who, identifier)
+    return jsonify({"message": message(mapping), "etag": datasets.etag(dataset), "mapping": body})
 
 
-def _row_failed(identifier: str, exc: InvalidInput | PreconditionFailed | Conflict) -> Any:
-    if wants_json():
-        raise exc
-    if isinstance(exc, PreconditionFailed):
-        flash(STALE_FORM, "error")
-    else:
-        messages = [m for ms in (exc.errors or {}).values() for m in ms] or [exc.detail]
-        flash(" ".join(messages), "error")
-    return _mappings_back(identifier)
+def _subject(mapping: Mapping) -> str:
+    code = mapping.value_code
+    return mapping.variable.name + (f" = {code}" if code is not None else "")
+
+
+ROW_MESSAGES = {
+    "accept": "Accepted",
+    "reject": "Rejected",
+    "reopen": "Re-opened",
+    "change_term": "Mapped",
+    "edit": "Changed",
+}
 
 
 @bp.post("/datasets/<identifier>/mappings/<int:mapping_id>")
 def review_mapping(identifier: str, mapping_id: int) -> Any:
-    """Accept or reject a mapping, or replace its term (``object``/``term``)."""
-    who = actor()
-    require_login(who)
-    # 404 / 403 before the input is read
-    datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
-    status = (request.form.get("status") or "").strip() or None
-    try:
+    """One review action on a mapping (``action``: accept, reject, reopen, change_term with
+    the picker's ``object``/``term``); a form that names the ``status`` it wants instead is
+    taken as :func:`catalogue.mappings.services.review_action` says."""
+    done: list[str] = []
+
+    def act(who: Actor) -> Mapping:
+        # 404 / 403 before the input is read
+        datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
+        action = (request.form.get("action") or "").strip() or None
         picked = _picked_term(request.form)
-        if status is None and picked is None:
+        if action is None:
+            status = (request.form.get("status") or "").strip() or None
+            if status is None and picked is None:
+                raise InvalidInput.field("object_id", "Choose a term first.")
+            current = get_session().get(Mapping, mapping_id)
+            action = mapping_service.review_action(
+                current.status if current else None, status, picked
+            )
+        if action not in ROW_MESSAGES:
+            raise InvalidInput.field("action", "Use one of " + ", ".join(ROW_MESSAGES) + ".")
+        if action == "change_term" and picked is None:
             raise InvalidInput.field("object_id", "Choose a term first.")
-        mapping = mapping_service.review_mapping(
-            who, identifier, mapping_id, status, picked, revision_field()
+        done.append(action)
+        outcome = mapping_service.apply_review(
+            who, identifier, mapping_id, action, revision_field(), {"object_id": picked}
         )
-    except (InvalidInput, PreconditionFailed, Conflict) as exc:
-        return _row_failed(identifier, exc)
-    term = f"{mapping.object_curie}"
-    subject = mapping.variable.name + (
-        f" = {mapping.value_code}" if mapping.value_code is not None else ""
-    )
-    verb = "Accepted" if mapping.status is MappingStatus.ACCEPTED else "Rejected"
-    if picked and mapping.status is MappingStatus.ACCEPTED:
-        verb = "Mapped"
-    return _row_result(identifier, mapping, f"{verb}: {subject} → {term}.")
+        return outcome.obj.mapping  # type: ignore[no-any-return]
+
+    def message(mapping: Mapping) -> str:
+        return f"{ROW_MESSAGES[done[-1]]}: {_subject(mapping)} → {mapping.object_curie}."
+
+    return _row_action(identifier, act, message)
 
 
 @bp.post("/datasets/<identifier>/mappings/new")
 def add_mapping(identifier: str) -> Any:
     """Map a variable (or one of its values) to a term chosen in the picker."""
-    who = actor()
-    require_login(who)
-    # 404 / 403 before the input is read
-    datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
-    try:
-        picked = _picked_term(request.form)
+
+    def act(who: Actor) -> Mapping:
+        # 404 / 403 before the input is read
+        datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
         data = {
             "variable": request.form.get("variable"),
             "subject_value": (request.form.get("subject_value") or "").strip() or None,
-            "object_id": picked,
+            "object_id": _picked_term(request.form),
         }
-        mapping = mapping_service.create_mapping(who, identifier, data, revision_field())
-    except (InvalidInput, PreconditionFailed, Conflict) as exc:
-        return _row_failed(identifier, exc)
-    return _row_result(
-        identifier, mapping, f"Mapped: {mapping.variable.name} → {mapping.object_curie}."
-    )
+        return mapping_service.create_mapping(who, identifier, data, revision_field())
+
+    return _row_action(identifier, act, lambda m: f"Mapped: {m.variable.name} → {m.object_curie}.")
 
 
 @bp.post("/datasets/<identifier>/mappings/suggest")
 def suggest_mappings(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
-    try:
-        counts = mapping_service.suggest(who, identifier, revision_field())
-    except (PreconditionFailed, Conflict) as exc:
-        flash(STALE_FORM if isinstance(exc, PreconditionFailed) else exc.detail, "error")
-        return _mappings_back(identifier)
-    flash(
-        f"The mapping assistant looked at {counts['variables']:,} unmapped variables and "
-        f"{counts['values']:,} values and proposed {counts['suggested']:,} mappings for "
-        f"{counts['subjects']:,} of them.",
-        "success",
+    def message(counts: dict[str, int]) -> str:
+        return (
+            f"The mapping assistant looked at {counts['variables']:,} unmapped variables and "
+            f"{counts['values']:,} values and proposed {counts['suggested']:,} mappings for "
+            f"{counts['subjects']:,} of them."
+        )
+
+    return form_action(
+        lambda who: mapping_service.suggest(who, identifier, revision_field()),
+        success=message,
+        done=url_for("mappings.mappings", identifier=identifier, show="suggested"),
+        back=_back(identifier),
+        stale=STALE_FORM,
     )
-    return redirect(url_for("mappings.mappings", identifier=identifier, show="suggested"))
 
 
 @bp.post("/datasets/<identifier>/mappings/accept-all")
 def accept_mappings(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
     threshold = (request.form.get("min_confidence") or "").strip()
-    try:
-        # the service parses the threshold and names the field when it is not a number
-        counts = mapping_service.bulk_accept(who, identifier, threshold, revision_field())  # type: ignore[arg-type]
-    except (InvalidInput, PreconditionFailed, Conflict) as exc:
-        return _row_failed(identifier, exc)
-    flash(
-        f"Accepted {counts['accepted']:,} suggestions with a score of at least {threshold} "
-        f"({counts['withdrawn']:,} alternatives withdrawn).",
-        "success",
+
+    def message(counts: dict[str, int]) -> str:
+        return (
+            f"Accepted {counts['accepted']:,} suggestions with a score of at least {threshold} "
+            f"({counts['withdrawn']:,} alternatives withdrawn)."
+        )
+
+    # the service parses the threshold and names the field when it is not a number
+    return form_action(
+        lambda who: mapping_service.bulk_accept(who, identifier, threshold, revision_field()),  # type: ignore[arg-type]
+        success=message,
+        done=_back(identifier),
+        back=_back(identifier),
+        stale=STALE_FORM,
     )
-    return _mappings_back(identifier)

@@ -23,6 +23,7 @@ rows) whether a mapping may go where they want it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -293,41 +294,56 @@ def _delete(step: Step) -> None:
 
 # --- the table ------------------------------------------------------------------------------
 
-_OFFERED = {"offered": lambda reviewed: reviewed.on_open_draft}
 S = MappingStatus.SUGGESTED.value
 A = MappingStatus.ACCEPTED.value
 R = MappingStatus.REJECTED.value
 
 
-def _rows() -> tuple[Transition, ...]:
-    accept = {"rule": _on_open_draft, "effect": _accept, "event": "dataset.mapping_accepted"}
-    reject = {"rule": _on_open_draft, "effect": _reject, "event": "dataset.mapping_rejected"}
-    reopen = {"rule": _on_open_draft, "effect": _reopen, "event": "dataset.mapping_reopened"}
-    change = {
-        "rule": _change_term_rule,
-        "effect": _change_term,
-        "event": "dataset.mapping_term_changed",
-        "label": "Other term",
-    }
-    edit = {"rule": _edit_rule, "effect": _edit, "event": "dataset.mapping_edited"}
-    delete = {"rule": _on_open_draft, "effect": _delete, "event": "dataset.mapping_deleted"}
-    return (
-        Transition(S, "accept", A, EDIT, **accept, **_OFFERED),
-        Transition(R, "accept", A, EDIT, **accept, **_OFFERED),
-        Transition(S, "reject", R, EDIT, **reject, **_OFFERED),
-        Transition(A, "reject", R, EDIT, **reject, **_OFFERED),
-        Transition(A, "reopen", S, EDIT, label="Re-open", **reopen, **_OFFERED),
-        Transition(R, "reopen", S, EDIT, label="Re-open", **reopen, **_OFFERED),
-        Transition(S, "change_term", A, EDIT, **change, **_OFFERED),
-        Transition(A, "change_term", A, EDIT, **change, **_OFFERED),
-        Transition(R, "change_term", A, EDIT, **change, **_OFFERED),
-        Transition(S, "edit", S, EDIT, **edit, **_OFFERED),
-        Transition(A, "edit", A, EDIT, **edit, **_OFFERED),
-        Transition(R, "edit", R, EDIT, **edit, **_OFFERED),
-        Transition(S, "delete", DELETED, EDIT, **delete, **_OFFERED),
-        Transition(A, "delete", DELETED, EDIT, **delete, **_OFFERED),
-        Transition(R, "delete", DELETED, EDIT, **delete, **_OFFERED),
+def _on_open_draft_only(reviewed: ReviewedMapping) -> bool:
+    return reviewed.on_open_draft
+
+
+def _row(
+    state: str,
+    action: str,
+    to: str,
+    rule: Callable[[Step], None],
+    effect: Callable[[Step], None],
+    event: str,
+    label: str = "",
+) -> Transition:
+    """A row for the dataset's editors, offered on the open draft only, with the dataset's
+    ETag required."""
+    return Transition(
+        state,
+        action,
+        to,
+        EDIT,
+        label=label,
+        rule=rule,
+        effect=effect,
+        offered=_on_open_draft_only,
+        event=f"dataset.{event}",
     )
+
+
+ROWS = (
+    _row(S, "accept", A, _on_open_draft, _accept, "mapping_accepted"),
+    _row(R, "accept", A, _on_open_draft, _accept, "mapping_accepted"),
+    _row(S, "reject", R, _on_open_draft, _reject, "mapping_rejected"),
+    _row(A, "reject", R, _on_open_draft, _reject, "mapping_rejected"),
+    _row(A, "reopen", S, _on_open_draft, _reopen, "mapping_reopened", "Re-open"),
+    _row(R, "reopen", S, _on_open_draft, _reopen, "mapping_reopened", "Re-open"),
+    _row(S, "change_term", A, _change_term_rule, _change_term, "mapping_term_changed"),
+    _row(A, "change_term", A, _change_term_rule, _change_term, "mapping_term_changed"),
+    _row(R, "change_term", A, _change_term_rule, _change_term, "mapping_term_changed"),
+    _row(S, "edit", S, _edit_rule, _edit, "mapping_edited"),
+    _row(A, "edit", A, _edit_rule, _edit, "mapping_edited"),
+    _row(R, "edit", R, _edit_rule, _edit, "mapping_edited"),
+    _row(S, "delete", DELETED, _on_open_draft, _delete, "mapping_deleted"),
+    _row(A, "delete", DELETED, _on_open_draft, _delete, "mapping_deleted"),
+    _row(R, "delete", DELETED, _on_open_draft, _delete, "mapping_deleted"),
+)
 
 
 REVIEW = Workflow(
@@ -335,7 +351,7 @@ REVIEW = Workflow(
     object_type="dataset",  # the audit events and the ETag are the dataset's
     states=(S, A, R),
     initial=S,
-    transitions=_rows(),
+    transitions=ROWS,
     state_of=lambda reviewed: reviewed.state,
     set_state=_set_state,
     load=load,
@@ -361,6 +377,14 @@ def register() -> None:
 
 def available_actions(actor: Actor, reviewed: ReviewedMapping) -> list[str]:
     return workflow.available_actions(REVIEW, actor, reviewed)
+
+
+def actions_in(
+    actor: Actor, state: MappingStatus, version: DatasetVersion, dataset: Dataset
+) -> list[str]:
+    """The actions ``actor`` may take on any mapping of ``version`` in ``state`` (a list of
+    suggestions shares them: one answer for all)."""
+    return available_actions(actor, ReviewedMapping(Mapping(status=state), version, dataset))
 
 
 def move(mapping: Mapping, action: str) -> bool:

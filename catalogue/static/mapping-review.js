@@ -120,9 +120,12 @@
         var reason = row.querySelector(".reason");
         if (reason) { reason.textContent = mapping.reason || ("chosen by " + (mapping.author || "you")); }
       }
-      row.querySelectorAll("button[data-key]").forEach(function (button) {
-        var key = button.getAttribute("data-key");
-        button.disabled = (key === "a" && state === "accepted") || (key === "r" && state === "rejected");
+      // the buttons the reviewer may use now: the answer's actions (the workflow's table)
+      var actions = mapping.actions || [];
+      row.querySelectorAll("button[data-action]").forEach(function (button) {
+        var allowed = actions.indexOf(button.getAttribute("data-action")) >= 0;
+        button.disabled = !allowed;
+        if (button.hasAttribute("data-hide-unavailable")) { button.form.hidden = !allowed; }
       });
       var note = row.querySelector(".row-error");
       if (note) { note.parentNode.removeChild(note); }
