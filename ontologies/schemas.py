@@ -62,8 +62,17 @@ class SynonymSchema(Schema):
 
 
 class TermBriefSchema(Schema):
+    """A term as anything else refers to it, ``{curie, label}``: the one shape of a term
+    reference in every area's API (a dataset's diseases, a set's terms, search hits …);
+    extend it for more (``class SetTermSchema(TermBriefSchema): note = …``)."""
+
     curie = fields.String()
     label = fields.String()
+
+
+class HierarchyTermSchema(TermBriefSchema):
+    """A parent or child on a term's record: whether it is obsolete too."""
+
     obsolete = fields.Boolean(attribute="is_obsolete")
 
 
@@ -85,8 +94,8 @@ class TermSchema(Schema):
 
 
 class TermDetailSchema(TermSchema):
-    parents = fields.List(fields.Nested(TermBriefSchema))
-    children = fields.List(fields.Nested(TermBriefSchema))
+    parents = fields.List(fields.Nested(HierarchyTermSchema))
+    children = fields.List(fields.Nested(HierarchyTermSchema))
     used_by = fields.Dict(
         keys=fields.String(),
         values=fields.Integer(),

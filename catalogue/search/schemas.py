@@ -11,14 +11,10 @@ from marshmallow import Schema, fields
 
 from catalogue.search.facets import FacetValue, facets
 from catalogue.search.services import SORTS, Hit, SearchResult
+from ontologies.schemas import TermBriefSchema
 
 
-class SearchTermSchema(Schema):
-    curie = fields.String()
-    label = fields.String()
-
-
-class SearchNamedTermSchema(SearchTermSchema):
+class SearchNamedTermSchema(TermBriefSchema):
     ontology = fields.String()
     match = fields.String(metadata={"description": "exact (a name of the term) or partial"})
     narrower = fields.Integer(metadata={"description": "terms below it that are searched too"})
@@ -50,7 +46,7 @@ class MatchedVariableSchema(Schema):
     label_highlighted = fields.String()
     description_highlighted = fields.String()
     terms = fields.List(
-        fields.Nested(SearchTermSchema),
+        fields.Nested(TermBriefSchema),
         metadata={"description": "named terms the variable is mapped to (or below)"},
     )
 
@@ -87,11 +83,11 @@ class SearchHitSchema(Schema):
     age_groups = fields.List(fields.String())
     patients = fields.Integer(allow_none=True)
     time_coverage = fields.Nested(SearchTimeCoverageSchema)
-    diseases = fields.List(fields.Nested(SearchTermSchema))
+    diseases = fields.List(fields.Nested(TermBriefSchema))
     keywords = fields.List(fields.String())
     keywords_highlighted = fields.List(fields.String())
     matched_terms = fields.List(
-        fields.Nested(SearchTermSchema),
+        fields.Nested(TermBriefSchema),
         metadata={"description": "named terms the dataset is tagged with (or below them)"},
     )
     variables = fields.Nested(MatchedVariablesSchema)

@@ -11,10 +11,11 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from catalogue.datasets.schemas import IDENTIFIER_RULE, Curie, TermRefSchema
+from catalogue.datasets.schemas import IDENTIFIER_RULE, Curie
 from catalogue.standards.models import StandardSetStatus
 from catalogue.stats.counts import PatientCountField
 from core.schemas import PageQuerySchema, StrictSchema, page_schema
+from ontologies.schemas import TermBriefSchema
 
 
 class SetTermInputSchema(StrictSchema):
@@ -72,9 +73,7 @@ class StandardSetUpdateSchema(StandardSetInputSchema):
         super().__init__(partial=tuple(self._declared_fields), **kwargs)
 
 
-class SetTermSchema(Schema):
-    curie = fields.String()
-    label = fields.String()
+class SetTermSchema(TermBriefSchema):
     note = fields.String(allow_none=True)
 
 
@@ -88,7 +87,7 @@ class StandardSetSchema(Schema):
     note = fields.String(allow_none=True)
     status = fields.String(metadata={"description": "active or retired"})
     revision = fields.Integer(metadata={"description": "Bumped by every change (the ETag)"})
-    diseases = fields.List(fields.Nested(TermRefSchema))
+    diseases = fields.List(fields.Nested(TermBriefSchema))
     terms = fields.List(fields.Nested(SetTermSchema))
     created = fields.DateTime()
     modified = fields.DateTime()
@@ -121,9 +120,7 @@ class DatasetRefSchema(Schema):
     url = fields.String()
 
 
-class CoveredTermSchema(Schema):
-    curie = fields.String()
-    label = fields.String()
+class CoveredTermSchema(TermBriefSchema):
     note = fields.String(allow_none=True)
     covered = fields.Boolean()
     variables = fields.List(fields.String(), metadata={"description": "Covering variables"})
@@ -219,7 +216,7 @@ class VariableQuestionQuerySchema(FeasibilityQuerySchema):
 
 
 class VariableAnswerSchema(Schema):
-    terms = fields.List(fields.Nested(TermRefSchema), metadata={"description": "As asked"})
+    terms = fields.List(fields.Nested(TermBriefSchema), metadata={"description": "As asked"})
     items = fields.List(fields.Nested(RankedDatasetSchema))
     total = fields.Integer(metadata={"description": "Datasets covering at least one term"})
     page = fields.Integer()
