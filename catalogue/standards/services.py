@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import lazyload
 
-from catalogue import policies as _policies  # noqa: F401 - registers STANDARD_SET_MANAGE
 from catalogue.datasets import services as datasets
 from catalogue.mappings.coverage import covered_terms
 from catalogue.models import Dataset, DatasetVersion, VersionStatus
@@ -33,7 +32,7 @@ from core import audit
 from core.db import get_session, lock_revision, query_timeout, transactional, utcnow
 from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from core.models import Organisation
-from core.pagination import Page
+from core.pagination import Page, paginate
 from core.permissions import Permission
 from core.policies import Actor, require
 from ontologies.models import Term, TermClosure
@@ -62,12 +61,11 @@ def get_set(actor: Actor, identifier: str) -> StandardVariableSet:
     return found
 
 
+#: sort keys (``-key`` for descending)
 SORTS: dict[str, Any] = {
-    "name": StandardVariableSet.name.asc(),
-    "-name": StandardVariableSet.name.desc(),
-    "identifier": StandardVariableSet.identifier.asc(),
-    "-modified": StandardVariableSet.modified_at.desc(),
-    "modified": StandardVariableSet.modified_at.asc(),
+    "name": StandardVariableSet.name,
+    "identifier": StandardVariableSet.identifier,
+    "modified": StandardVariableSet.modified_at,
 }
 
 
@@ -92,17 +90,15 @@ def list_sets(
                 select(StandardSetDisease.set_id).where(StandardSetDisease.term_curie.in_(near))
             )
         )
-    order = SORTS.get(sort or "name")
-    if order is None:
-        raise InvalidInput.field("sort", "Sort by one of: " + ", ".join(SORTS) + ".")
-    session = get_session()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(order, StandardVariableSet.identifier)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return paginate(
+        query,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        sortable=SORTS,
+        default_sort="name",
+        tiebreak=StandardVariableSet.identifier,
+    )
 
 
 def terms_by_curie(curies: Iterable[str]) -> dict[str, Term]:
