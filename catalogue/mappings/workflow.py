@@ -128,12 +128,14 @@ def _set_state(reviewed: ReviewedMapping, state: str) -> None:
 
 def _on_open_draft(step: Step) -> None:
     """Only the open draft changes (the dataset's own 409s: retired, or published without a
-    new version).
+    new version); a predicate that comes with the action is one of SKOS's.
 
-    :raises Conflict: otherwise.
+    :raises Conflict: when the mapping is not on the open draft.
+    :raises InvalidInput: naming ``predicate_id``.
     """
     reviewed: ReviewedMapping = step.obj
     if reviewed.on_open_draft:
+        _parse_edits(step)
         return
     draft = datasets.editable_version(step.actor, reviewed.dataset.identifier, datasets.UNCHECKED)
     raise Conflict(
@@ -143,10 +145,9 @@ def _on_open_draft(step: Step) -> None:
 
 
 def _edit_rule(step: Step) -> None:
-    _on_open_draft(step)
     if step.params.get("predicate") is None and step.params.get("comment") is None:
         raise InvalidInput.field("status", "Say accepted or rejected, or name another term.")
-    _parse_edits(step)
+    _on_open_draft(step)
 
 
 def _change_term_rule(step: Step) -> None:
@@ -157,7 +158,6 @@ def _change_term_rule(step: Step) -> None:
     from catalogue.mappings.services import term_for
 
     _on_open_draft(step)
-    _parse_edits(step)
     reviewed: ReviewedMapping = step.obj
     term = term_for(step.params.get("object_id"))
     step.params["term"] = term
