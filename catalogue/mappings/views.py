@@ -218,7 +218,7 @@ def review_mapping(identifier: str, mapping_id: int) -> Any:
         outcome = mapping_service.apply_review(
             who, identifier, mapping_id, action, revision_field(), {"object_id": picked}
         )
-        return outcome.obj.mapping  # type: ignore[no-any-return]
+        return outcome.obj.mapping
 
     def message(mapping: Mapping) -> str:
         return f"{ROW_MESSAGES[done[-1]]}: {_subject(mapping)} → {mapping.object_curie}."
