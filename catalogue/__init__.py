@@ -36,6 +36,7 @@ def init_app(app: Flask) -> None:
     from catalogue import policies
     from catalogue.datasets import api as datasets_api
     from catalogue.datasets import views as datasets_views
+    from catalogue.datasets import workflow as datasets_workflow
     from catalogue.datasets.demo import register_demo_step
     from catalogue.dcat import init_app as init_metadata_export
     from catalogue.dictionary import api as dictionary_api
@@ -46,6 +47,7 @@ def init_app(app: Flask) -> None:
     from catalogue.mappings import workflow as mapping_review
     from catalogue.search import api as search_api
     from catalogue.search import cli as search_cli
+    from catalogue.search import indexer as search_indexer
     from catalogue.search import usage as search_usage
     from catalogue.search import views as search_views
     from catalogue.standards import api as standards_api
@@ -57,6 +59,8 @@ def init_app(app: Flask) -> None:
 
     policies.register()  # the catalogue's permission rules (who sees drafts, who edits)
     app.register_blueprint(shared)
+    datasets_workflow.register()  # the dataset lifecycle (core.workflow)
+    search_indexer.subscribe()  # the search index follows every dataset.* change event
     for area_api in (datasets_api, dictionary_api, mappings_api, standards_api, stats_api):
         api.register_blueprint(area_api.blp)
     api.register_blueprint(search_api.blp)  # search, and the re-index job

@@ -304,25 +304,6 @@ class Mapping(Base):
     )
 
 
-class DatasetChange(Base):
-    """One entry of a dataset's history: who changed what, when."""
-
-    __tablename__ = "dataset_changes"
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    dataset_id: Mapped[str] = mapped_column(
-        ForeignKey("datasets.id", ondelete="CASCADE"), index=True
-    )
-    version_number: Mapped[int | None] = mapped_column(Integer)
-    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    actor_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    actor_label: Mapped[str] = mapped_column(String(320))
-    action: Mapped[str] = mapped_column(String(40))  # created, updated, published, …
-    summary: Mapped[str] = mapped_column(String(500))
-    # {"field": {"old": …, "new": …}} for metadata edits; counts for imports
-    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
 class UsedIdentifier(Base):
     """Identifiers of deleted drafts: never handed out again."""
 

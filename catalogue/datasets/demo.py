@@ -351,13 +351,13 @@ def _create(spec: DatasetSpec, organisation_id: str, known: set[str]) -> None:
         added = [v for v in spec.variables if v.since == number]
         author, date = spec.mapping_sources[number - 1]
         mapped = _add_variables(version, spec.variables, added, author, date, known)
-        datasets.touch(
+        datasets.record_change(
             SYSTEM,
             dataset,
             version,
             "dictionary_imported",
             f"Loaded the demonstration dictionary: {len(added)} variables added ({mapped} mapped).",
-            {"added": len(added), "mapped": mapped},
+            context={"added": len(added), "mapped": mapped},
         )
         session.commit()
         if number < last or not spec.draft:

@@ -9,11 +9,17 @@ supersedes the old version, which stays readable with the variables it had.
 
 Edits carry the dataset's ETag (``If-Match``): a stale one is refused with 412 so that two
 custodians never overwrite each other unknowingly.
+
+The lifecycle (edit, publish, new version, retire, delete) is a table,
+:data:`catalogue.datasets.workflow.LIFECYCLE`: the functions here keep their signatures and
+take each action through :func:`core.workflow.apply`. Changes that are not lifecycle actions
+(a dictionary import, a mapping change, the demo) call :func:`record_change`. Either way the
+change is recorded in the audit trail, which is the dataset's history (:func:`history`), and
+announced as ``dataset.<action>`` (:mod:`core.events`; the search index subscribes).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -26,7 +32,6 @@ from sqlalchemy.orm import selectinload
 from catalogue import policies as _policies  # noqa: F401 - registers the area's rules
 from catalogue.models import (
     Dataset,
-    DatasetChange,
     DatasetDisease,
     DatasetStatus,
     DatasetVersion,
@@ -35,10 +40,13 @@ from catalogue.models import (
     Variable,
     VersionStatus,
 )
-from catalogue.search import indexer as search_index
+from core import audit, events, workflow
 from core import services as accounts
 from core.db import get_session, lock_revision, transactional, utcnow, writes_now
-from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, ServiceError
+from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import PreconditionRequired as PreconditionRequired  # re-exported
+from core.etags import UNCHECKED as UNCHECKED  # re-exported: many callers pass datasets.UNCHECKED
+from core.etags import check_etag, revision_etag
 from core.models import Organisation, User
 from core.pagination import Page
 from core.permissions import Permission
@@ -78,10 +86,7 @@ REQUIRED_TO_PUBLISH = {
     "source_type": "a source type",
     "contact_email": "a contact email",
 }
-
-
-class PreconditionRequired(ServiceError):
-    status, title, slug = 428, "Precondition required", "precondition-required"
+LIFECYCLE = "dataset"  # the workflow's name (catalogue.datasets.workflow registers it)
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -187,7 +192,10 @@ def list_datasets(
     if order is None:
         raise InvalidInput.field("sort", "Sort by one of: " + ", ".join(SORTS) + ".")
     items = session.scalars(
-        query.options(selectinload(Dataset.versions), selectinload(Dataset.organisation))
+        query.options(
+            selectinload(Dataset.versions).selectinload(DatasetVersion.diseases),
+            selectinload(Dataset.organisation),
+        )
         .order_by(order, Dataset.identifier)
         .limit(per_page)
         .offset((page - 1) * per_page)
@@ -197,33 +205,39 @@ def list_datasets(
 
 def history(actor: Actor, identifier: str) -> list[dict[str, Any]]:
     """Who changed what and when, newest first: ``{at, version_number, actor_label, action,
-    summary, changes}``. Editors see everything; everyone else sees the changes of published
-    versions, with the custodian organisation in place of the person (no names or emails)."""
+    summary, changes}``, read from the audit trail (object type ``dataset``). Editors see
+    everything; everyone else sees the changes of published versions, with the custodian
+    organisation in place of the person (no names or emails) and no field values."""
     dataset = get_dataset(actor, identifier)
-    changes = (
-        get_session()
-        .scalars(
-            select(DatasetChange)
-            .where(DatasetChange.dataset_id == dataset.id)
-            .order_by(DatasetChange.at.desc(), DatasetChange.id.desc())
-        )
-        .all()
-    )
     editor = can_edit(actor, dataset)
     draft = open_draft(dataset)
     hidden = draft.number if draft is not None and not editor else None
+    entries = [history_entry(e) for e in audit.events_for("dataset", dataset.id)]
     return [
-        {
-            "at": c.at,
-            "version_number": c.version_number,
-            "actor_label": c.actor_label if editor else dataset.organisation.name,
-            "action": c.action,
-            "summary": c.summary,
-            "changes": c.changes if editor else {},
-        }
-        for c in changes
-        if hidden is None or c.version_number != hidden
+        entry | ({} if editor else {"actor_label": dataset.organisation.name, "changes": {}})
+        for entry in entries
+        if hidden is None or entry["version_number"] != hidden
     ]
+
+
+def history_entry(event: audit.AuditEvent) -> dict[str, Any]:
+    """One audit event as the history shows it: the action without its ``dataset.`` prefix,
+    the version from the context, and the changes as ``{field: {"old", "new"}}`` (what the
+    history has always shown) plus the other facts of the context (an import's counts)."""
+    context = dict(event.context or {})
+    version_number = context.pop("version", None)
+    before, after = event.before or {}, event.after or {}
+    changes: dict[str, Any] = dict(context)
+    for key in dict.fromkeys([*before, *after]):
+        changes[key] = {"old": before.get(key), "new": after.get(key)}
+    return {
+        "at": event.at,
+        "version_number": version_number,
+        "actor_label": event.actor_label,
+        "action": event.action.removeprefix("dataset."),
+        "summary": event.summary,
+        "changes": changes,
+    }
 
 
 def disease_terms(version: DatasetVersion) -> list[Term]:
@@ -235,38 +249,10 @@ def disease_terms(version: DatasetVersion) -> list[Term]:
 
 
 def etag(dataset: Dataset) -> str:
-    return f'"{dataset.id[:12]}-{dataset.revision}"'
+    return revision_etag(dataset.id, dataset.revision)
 
 
 # --- changing -------------------------------------------------------------------------------
-
-
-def check_etag(dataset: Dataset, if_match: str | None, *, required: bool = True) -> None:
-    """:raises PreconditionRequired: (428) when ``required`` and no ETag came.
-    :raises PreconditionFailed: (412) when the ETag is not the current one."""
-    if if_match is None:
-        if required:
-            raise PreconditionRequired(
-                "Send the dataset's current ETag in If-Match (GET it first) so that you do not "
-                "overwrite someone else's change."
-            )
-        return
-    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
-    if "*" not in tags and etag(dataset) not in tags:
-        raise PreconditionFailed(
-            "The dataset has changed since you read it; reload it and apply your change again."
-        )
-
-
-class _Unchecked(str):
-    """The type of :data:`UNCHECKED`: no string that arrives over HTTP is one."""
-
-
-UNCHECKED: str = _Unchecked("(no ETag check)")
-"""Pass as ``if_match`` to change a dataset without an ETag check: for the CLI, the demo and
-internal callers that hold the dataset already. It is recognised by identity, so a client that
-sends this text (or ``-``) in ``If-Match`` is checked like any other; only ``*`` matches every
-revision, by design."""
 
 
 def editable_dataset(actor: Actor, identifier: str, if_match: str | None = None) -> Dataset:
@@ -278,8 +264,7 @@ def editable_dataset(actor: Actor, identifier: str, if_match: str | None = None)
     require(actor, Permission.DATASET_UPDATE, dataset)
     if writes_now():  # a page that only shows the edit form (GET) holds nothing
         lock_revision(dataset)
-    if not isinstance(if_match, _Unchecked):
-        check_etag(dataset, if_match)
+    check_etag(etag(dataset), if_match, what="the dataset")
     return dataset
 
 
@@ -294,16 +279,65 @@ def editable_version(actor: Actor, identifier: str, if_match: str | None = None)
 
 
 def _draft_or_conflict(dataset: Dataset) -> DatasetVersion:
-    if dataset.status is DatasetStatus.RETIRED:
-        raise Conflict("This dataset is retired; it no longer changes.")
+    """The open draft, when the lifecycle allows editing it now (the table's ``edit`` row).
+
+    :raises Conflict: in the table's words (published: open a new version; retired: it no
+        longer changes).
+    """
+    flow = workflow.get(LIFECYCLE)
+    if flow.row(flow.state_of(dataset), "edit") is None:
+        raise Conflict(flow.refusals.get((flow.state_of(dataset), "edit"), "It does not change."))
     draft = open_draft(dataset)
-    if draft is None:
-        raise Conflict(
-            "Published versions do not change. Open a new version of the dataset "
-            f"(POST /api/v1/datasets/{dataset.identifier}/versions, or “New version” on its "
-            "page), change that draft and publish it."
-        )
+    if draft is None:  # the table says a state that allows edit has a draft
+        raise Conflict("There is no open draft.")
     return draft
+
+
+def record_change(
+    actor: Actor,
+    dataset: Dataset,
+    version: DatasetVersion | None,
+    action: str,
+    summary: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Record a change of a dataset that is not a lifecycle action (a dictionary import, a
+    mapping change, the demo's data), in the caller's transaction: the dataset's revision
+    (its ETag) and modification time move on, the change is announced as ``dataset.<action>``
+    (the search index follows it in this transaction) and recorded in the audit trail, which
+    is the dataset's history. ``before``/``after``: the fields that changed; ``context``: other
+    facts (an import's counts); the version's number is added to both.
+
+    Call it last before the commit (the audit trail's head stays locked until then).
+    """
+    now = utcnow()
+    dataset.revision += 1
+    dataset.modified_at = now
+    facts = dict(context or {})
+    if version is not None:
+        version.modified_at = now
+        facts["version"] = version.number
+    events.announce(
+        f"dataset.{action}",
+        object_type="dataset",
+        object_id=dataset.id,
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        **({"version": version.number} if version is not None else {}),
+    )
+    audit.record(
+        actor,
+        f"dataset.{action}",
+        "dataset",
+        dataset.id,
+        before=before,
+        after=after,
+        summary=summary,
+        context=facts,
+    )
 
 
 def touch(
@@ -314,44 +348,20 @@ def touch(
     summary: str,
     changes: dict[str, Any] | None = None,
 ) -> None:
-    """Record a change in the dataset's history and bump its revision (the ETag)."""
-    now = utcnow()
-    dataset.revision += 1
-    dataset.modified_at = now
-    if version is not None:
-        version.modified_at = now
-    get_session().add(
-        DatasetChange(
-            dataset_id=dataset.id,
-            version_number=version.number if version is not None else None,
-            at=now,
-            actor_id=actor.id if isinstance(actor, User) else None,
-            actor_label=_actor_label(actor),
-            action=action,
-            summary=summary[:500],
-            changes=_jsonable(changes or {}),
-        )
+    """Deprecated: :func:`record_change` under its old name and arguments, for callers not yet
+    switched (``changes``: ``{field: {"old", "new"}}`` and other facts, split as the audit
+    migration split the old history). Removed once nobody calls it."""
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    context: dict[str, Any] = {}
+    for key, value in (changes or {}).items():
+        if isinstance(value, dict) and set(value) == {"old", "new"}:
+            before[key], after[key] = value["old"], value["new"]
+        else:
+            context[key] = value
+    record_change(
+        actor, dataset, version, action, summary, before=before, after=after, context=context
     )
-    # every change passes here: the search index follows it in the same transaction
-    search_index.dataset_changed(dataset, version, action)
-
-
-def _actor_label(actor: Actor) -> str:
-    if isinstance(actor, User):
-        return f"{actor.name} <{actor.email}>"
-    return "system (command line)"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if hasattr(value, "value") and isinstance(value.value, str):  # enums
-        return value.value
-    return value
 
 
 def slugify(text: str) -> str:
@@ -384,7 +394,7 @@ def _new_identifier(title: str) -> str:
     return candidate
 
 
-def _check_diseases(curies: Iterable[str]) -> list[str]:
+def check_diseases(curies: Iterable[str]) -> list[str]:
     wanted = list(dict.fromkeys(curies))
     if not wanted:
         raise InvalidInput.field("diseases", "Name at least one disease.")
@@ -406,14 +416,14 @@ def _check_diseases(curies: Iterable[str]) -> list[str]:
     return wanted
 
 
-def _check_years(first: int | None, last: int | None) -> None:
+def check_years(first: int | None, last: int | None) -> None:
     if first is not None and last is not None and first > last:
         raise InvalidInput.field(
             "time_coverage", "The first year comes after the last year of the time coverage."
         )
 
 
-def _set_diseases(version: DatasetVersion, curies: list[str]) -> None:
+def set_diseases(version: DatasetVersion, curies: list[str]) -> None:
     version.diseases = [
         DatasetDisease(term_curie=curie, position=i) for i, curie in enumerate(curies)
     ]
@@ -457,8 +467,8 @@ def create_dataset(actor: Actor, data: dict[str, Any]) -> Dataset:
             )
     else:
         identifier = _new_identifier(data["title"])
-    diseases = _check_diseases(data.get("diseases") or [])
-    _check_years(data.get("first_year"), data.get("last_year"))
+    diseases = check_diseases(data.get("diseases") or [])
+    check_years(data.get("first_year"), data.get("last_year"))
     now = utcnow()
     dataset = Dataset(
         identifier=identifier,
@@ -475,58 +485,42 @@ def create_dataset(actor: Actor, data: dict[str, Any]) -> Dataset:
     for key in ("trial_ids", "countries", "age_groups", "keywords", "provenance"):
         if getattr(version, key) is None:
             setattr(version, key, [])
-    _set_diseases(version, diseases)
+    set_diseases(version, diseases)
     dataset.versions.append(version)
     session.add(dataset)
     session.flush()
-    touch(actor, dataset, version, "created", f"Created “{version.title}” as a draft.")
+    record_change(
+        actor,
+        dataset,
+        version,
+        "created",
+        f"Created “{version.title}” as a draft.",
+        after={"state": "draft", "identifier": identifier},
+    )
     dataset.revision = 1
     session.commit()
     return dataset
-
-
-def _comparable(value: Any) -> Any:
-    return _jsonable(value)
 
 
 @transactional
 def update_dataset(
     actor: Actor, identifier: str, data: dict[str, Any], if_match: str | None
 ) -> DatasetVersion:
-    """Change the open draft's metadata (only the fields in ``data``).
+    """Change the open draft's metadata (only the fields in ``data``): the lifecycle's
+    ``edit``. Data that changes nothing writes nothing (no history entry, the same ETag).
 
-    :raises Conflict: when the dataset is published and has no open draft.
+    :raises Conflict: when the dataset is published and has no open draft, or is retired.
     """
-    dataset = editable_dataset(actor, identifier, if_match)
-    version = _draft_or_conflict(dataset)
-    changes: dict[str, Any] = {}
-    if "diseases" in data:
-        diseases = _check_diseases(data["diseases"] or [])
-        old = [d.term_curie for d in version.diseases]
-        if old != diseases:
-            changes["diseases"] = {"old": old, "new": diseases}
-            _set_diseases(version, diseases)
-    first = data.get("first_year", version.first_year)
-    last = data.get("last_year", version.last_year)
-    _check_years(first, last)
-    for key in VERSION_FIELDS:
-        if key not in data:
-            continue
-        value = data[key]
-        if key == "title" and not value:
-            raise InvalidInput.field("title", "A dataset needs a title.")
-        old = getattr(version, key)
-        if _comparable(old) != _comparable(value):
-            changes[key] = {"old": old, "new": value}
-            setattr(version, key, value)
-    if "organisation_id" in data and data["organisation_id"] != dataset.organisation_id:
-        raise InvalidInput.field("custodian", "The custodian organisation cannot be changed.")
-    if "identifier" in data and data["identifier"] != dataset.identifier:
-        raise InvalidInput.field("identifier", "Identifiers are stable; they cannot be changed.")
-    if changes:
-        names = ", ".join(sorted(changes))
-        touch(actor, dataset, version, "updated", f"Changed {names}.", changes)
-    get_session().commit()
+    from catalogue.datasets.workflow import Unchanged
+
+    try:
+        outcome = workflow.apply(
+            LIFECYCLE, actor, identifier, "edit", if_match=if_match, params={"data": data}
+        )
+    except Unchanged:  # rolled back: nothing was written
+        dataset = get_dataset(actor, identifier)
+        return open_draft(dataset) or visible_version(actor, dataset)
+    version: DatasetVersion = outcome.result
     return version
 
 
@@ -534,34 +528,8 @@ def update_dataset(
 def new_version(actor: Actor, identifier: str, if_match: str | None) -> DatasetVersion:
     """Open a new draft version: a copy of the latest published one, with its variables and
     mappings. :raises Conflict: when a draft is open already or the dataset is retired."""
-    dataset = editable_dataset(actor, identifier, if_match)
-    if dataset.status is DatasetStatus.RETIRED:
-        raise Conflict("This dataset is retired; it no longer changes.")
-    if open_draft(dataset) is not None:
-        raise Conflict(f"Version {dataset.versions[-1].number} is an open draft already.")
-    source = dataset.versions[-1]
-    now = utcnow()
-    version = DatasetVersion(
-        number=source.number + 1, status=VersionStatus.DRAFT, created_at=now, modified_at=now
-    )
-    for key in VERSION_FIELDS:
-        value = getattr(source, key)
-        setattr(version, key, list(value) if isinstance(value, list) else value)
-    version.diseases = [
-        DatasetDisease(term_curie=d.term_curie, position=d.position) for d in source.diseases
-    ]
-    dataset.versions.append(version)
-    session = get_session()
-    session.flush()
-    copy_variables(source.id, version.id)
-    touch(
-        actor,
-        dataset,
-        version,
-        "version_opened",
-        f"Opened version {version.number} as a draft (a copy of version {source.number}).",
-    )
-    session.commit()
+    outcome = workflow.apply(LIFECYCLE, actor, identifier, "new_version", if_match=if_match)
+    version: DatasetVersion = outcome.result
     return version
 
 
@@ -641,63 +609,54 @@ def publish_problems(version: DatasetVersion) -> dict[str, list[str]]:
 @transactional
 def publish(actor: Actor, identifier: str, if_match: str | None) -> DatasetVersion:
     """Publish the open draft; the previously published version is superseded (and stays
-    readable at its own URL)."""
-    dataset = editable_dataset(actor, identifier, if_match)
-    version = _draft_or_conflict(dataset)
-    problems = publish_problems(version)
-    if problems:
-        raise InvalidInput(
-            problems,
-            detail="The draft is not complete: "
-            + "; ".join(m for ms in problems.values() for m in ms),
-        )
-    now = utcnow()
-    previous = latest_published(dataset)
-    if previous is not None:
-        previous.status = VersionStatus.SUPERSEDED
-    version.status = VersionStatus.PUBLISHED
-    version.published_at = now
-    if dataset.published_at is None:
-        dataset.published_at = now
-    dataset.status = DatasetStatus.PUBLISHED
-    summary = f"Published version {version.number}" + (
-        f" (supersedes version {previous.number})." if previous is not None else "."
-    )
-    touch(actor, dataset, version, "published", summary)
-    get_session().commit()
+    readable at its own URL). :raises InvalidInput: (422) naming what the draft lacks."""
+    outcome = workflow.apply(LIFECYCLE, actor, identifier, "publish", if_match=if_match)
+    version: DatasetVersion = outcome.result
     return version
 
 
 @transactional
 def retire(actor: Actor, identifier: str, note: str | None, if_match: str | None) -> Dataset:
     """Retire a published dataset: it stays resolvable, with a notice, and changes no more
-    (an open draft is discarded)."""
-    dataset = editable_dataset(actor, identifier, if_match)
-    if dataset.status is DatasetStatus.RETIRED:
-        raise Conflict("This dataset is retired already.")
-    if dataset.status is DatasetStatus.DRAFT:
-        raise Conflict("A draft that was never published is deleted, not retired.")
-    draft = open_draft(dataset)
-    if draft is not None:
-        dataset.versions.remove(draft)
-    dataset.status = DatasetStatus.RETIRED
-    dataset.retired_at = utcnow()
-    dataset.retirement_note = (note or "").strip() or None
-    touch(actor, dataset, None, "retired", "Retired the dataset." + (f" {note}" if note else ""))
-    get_session().commit()
+    (an open draft is discarded). The note is also the audit event's reason."""
+    outcome = workflow.apply(
+        LIFECYCLE,
+        actor,
+        identifier,
+        "retire",
+        if_match=if_match,
+        params={"note": note},
+        reason=note,
+    )
+    dataset: Dataset = outcome.result
     return dataset
 
 
 @transactional
 def delete_draft(actor: Actor, identifier: str, if_match: str | None) -> None:
     """Delete a dataset that was never published; its identifier is never handed out again."""
-    dataset = editable_dataset(actor, identifier, if_match)
-    if dataset.status is not DatasetStatus.DRAFT:
-        raise Conflict("Only drafts that were never published can be deleted; retire it instead.")
-    session = get_session()
-    session.add(UsedIdentifier(identifier=dataset.identifier))
-    session.delete(dataset)
-    session.commit()
+    workflow.apply(LIFECYCLE, actor, identifier, "delete", if_match=if_match)
+
+
+def count_variables_of(version_ids: Iterable[str]) -> dict[str, int]:
+    """The number of variables of each version, in one query (versions without any: absent)."""
+    ids = list(version_ids)
+    if not ids:
+        return {}
+    rows = get_session().execute(
+        select(Variable.version_id, func.count())
+        .where(Variable.version_id.in_(ids))
+        .group_by(Variable.version_id)
+    )
+    return {version_id: int(n) for version_id, n in rows}
+
+
+def terms_by_curie(curies: Iterable[str]) -> dict[str, Term]:
+    """The terms of these CURIEs, in one query (unknown ones: absent)."""
+    wanted = set(curies)
+    if not wanted:
+        return {}
+    return {t.curie: t for t in get_session().scalars(select(Term).where(Term.curie.in_(wanted)))}
 
 
 def count_variables(version: DatasetVersion) -> int:

@@ -45,8 +45,6 @@ from catalogue.models import (
     Classification,
     DataModel,
     Dataset,
-    DatasetChange,
-    DatasetStatus,
     DatasetVersion,
     Mapping,
     MappingStatus,
@@ -56,7 +54,9 @@ from catalogue.models import (
     VersionStatus,
 )
 from core import services as accounts
+from core import workflow
 from core.api import actor
+from core.audit import AuditEvent
 from core.db import get_session
 from core.errors import (
     InvalidInput,
@@ -68,6 +68,7 @@ from core.models import Organisation, Role, User
 from core.nav import NavEntry, everyone, has_role, register
 from core.permissions import Permission
 from core.policies import Actor, can, is_admin, require, require_login
+from core.workflow import available_actions
 from ontologies import services as ontology
 from ontologies.models import Term
 
@@ -179,28 +180,22 @@ def variable_counts(version_ids: Iterable[str]) -> dict[str, VariableCounts]:
     return {vid: VariableCounts(int(n), int(m or 0)) for vid, n, m in rows}
 
 
-def last_changes(dataset_ids: Iterable[str]) -> dict[str, DatasetChange]:
-    """The latest history entry of each dataset."""
+def last_changes(dataset_ids: Iterable[str]) -> dict[str, AuditEvent]:
+    """The latest entry of each dataset's history (its newest audit event), in one query; for
+    the dataset's editors (the lists of one's own datasets, the stale-form notice)."""
     ids = list(dataset_ids)
     if not ids:
         return {}
     latest = (
-        select(func.max(DatasetChange.id).label("id"))
-        .where(DatasetChange.dataset_id.in_(ids))
-        .group_by(DatasetChange.dataset_id)
-        .subquery()
+        select(func.max(AuditEvent.seq))
+        .where(AuditEvent.object_type == "dataset", AuditEvent.object_id.in_(ids))
+        .group_by(AuditEvent.object_id)
     )
-    changes = get_session().scalars(
-        select(DatasetChange).where(DatasetChange.id.in_(select(latest.c.id)))
-    )
-    return {c.dataset_id: c for c in changes}
+    changes = get_session().scalars(select(AuditEvent).where(AuditEvent.seq.in_(latest)))
+    return {c.object_id: c for c in changes}
 
 
-def terms_by_curie(curies: Iterable[str]) -> dict[str, Term]:
-    wanted = set(curies)
-    if not wanted:
-        return {}
-    return {t.curie: t for t in get_session().scalars(select(Term).where(Term.curie.in_(wanted)))}
+terms_by_curie = datasets.terms_by_curie
 
 
 @dataclass
@@ -250,7 +245,7 @@ class DatasetRow:
     terms: list[Term]
     draft: DatasetVersion | None = None  # an open draft, for its editors
     counts: VariableCounts = field(default_factory=VariableCounts)
-    last_change: DatasetChange | None = None
+    last_change: AuditEvent | None = None
 
 
 def _rows(who: Actor, items: Sequence[Dataset], *, with_changes: bool = False) -> list[DatasetRow]:
@@ -358,12 +353,16 @@ def _dataset_page(identifier: str, number: int | None) -> str:
     )
     counts = variable_counts([version.id]).get(version.id, VariableCounts())
     current = version.status is VersionStatus.DRAFT or version is latest
+    # the buttons are on the page of the version they act on: the open draft, else the latest
+    head = version is draft if draft is not None else version is latest
+    actions = available_actions(datasets.LIFECYCLE, who, dataset) if head else []
     return render_template(
         "datasets/dataset.html",
         dataset=dataset,
         version=version,
         editor=editor,
         current=current,
+        actions=actions,
         latest=latest,
         draft=draft,
         terms=datasets.disease_terms(version),
@@ -761,16 +760,22 @@ def delete_dataset(identifier: str) -> WerkzeugResponse:
 
 def closed_page(dataset: Dataset, what: str) -> tuple[str, int]:
     """Why a change page has nothing to change: no open draft, or the dataset is retired."""
+    flow = workflow.get(datasets.LIFECYCLE)
     return render_template(
         "datasets/edit_closed.html",
         dataset=dataset,
         version=dataset.versions[-1],
         etag=datasets.etag(dataset),
         what=what,
+        actions=available_actions(flow, actor(), dataset),
+        refusal=flow.refusals.get((flow.state_of(dataset), "edit"), ""),
     ), 409
 
 
 def open_draft_or_none(dataset: Dataset) -> DatasetVersion | None:
-    if dataset.status is DatasetStatus.RETIRED:
+    """The open draft when the lifecycle allows changing it now (its ``edit`` row), else None
+    (the page then shows :func:`closed_page`)."""
+    flow = workflow.get(datasets.LIFECYCLE)
+    if flow.row(flow.state_of(dataset), "edit") is None:
         return None
     return datasets.open_draft(dataset)

@@ -299,13 +299,13 @@ def import_dictionary(
     phase("writing")
     changed = _write(actor, version, fmt, incoming, report)
     if changed:
-        datasets.touch(
+        datasets.record_change(
             actor,
             version.dataset,
             version,
             "dictionary_imported",
             report.summary(),
-            report.counts(),
+            context=report.counts(),
         )
     get_session().commit()
     report.seconds = time.perf_counter() - started

@@ -1,8 +1,10 @@
 """Keeping the index current, and rebuilding it.
 
-:func:`dataset_changed` is called by :func:`catalogue.datasets.touch` — the one place every
-change of a dataset passes through (edits, imports, mapping changes, publishing, new versions,
-retiring) — inside the change's transaction, so the index commits or rolls back with it.
+:func:`dataset_changed` follows every change of a dataset (edits, imports, mapping changes,
+publishing, new versions, retiring): :func:`subscribe` makes it an in-transaction subscriber of
+the ``dataset.*`` change events (:mod:`core.events`) that the lifecycle and
+:func:`catalogue.datasets.services.record_change` announce, so the index commits or rolls back
+with the change.
 Deleting a draft needs no call: the index rows go with the version (``ON DELETE CASCADE``;
 on SQLite the FTS5 tables follow through their triggers).
 
@@ -41,6 +43,7 @@ from catalogue.search.models import (
     SearchVariable,
     SearchWord,
 )
+from core import events
 from core.db import get_session, insert_rows, vacuum_analyze
 from ontologies.models import TermClosure, TermEdge
 from ontologies.text import normalise
@@ -68,6 +71,23 @@ def dataset_changed(dataset: Dataset, version: DatasetVersion | None, action: st
         sync_dataset(dataset, terms_of=version)
     else:
         sync_dataset(dataset, variables_of=version, terms_of=version)
+
+
+def on_dataset_event(event: events.Event) -> None:
+    """The ``dataset.<action>`` change event, as :func:`dataset_changed` takes it (the event's
+    ``version`` is the number of the version changed; none: the dataset as a whole)."""
+    dataset = get_session().get(Dataset, event.object_id)
+    if dataset is None or dataset in get_session().deleted:
+        return  # a deleted draft: its index rows go with it
+    number = event.payload.get("version")
+    version = next((v for v in dataset.versions if v.number == number), None)
+    dataset_changed(dataset, version, event.name.removeprefix("dataset."))
+
+
+def subscribe() -> None:
+    """Follow every change of a dataset in its transaction; called by the catalogue's
+    ``init_app``."""
+    events.subscribe("dataset.*", on_dataset_event)
 
 
 def indexed_versions(dataset: Dataset) -> list[DatasetVersion]:

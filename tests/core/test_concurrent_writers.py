@@ -97,7 +97,8 @@ def _dataset_json(served: Served, identifier: str) -> tuple[dict[str, Any], str]
 
 
 def _history_count(served: Served, identifier: str) -> int:
-    from catalogue.models import Dataset, DatasetChange
+    from catalogue.models import Dataset
+    from core.audit import AuditEvent
 
     with served.app.app_context():
         session = get_session()
@@ -105,8 +106,8 @@ def _history_count(served: Served, identifier: str) -> int:
         return int(
             session.scalar(
                 select(func.count())
-                .select_from(DatasetChange)
-                .where(DatasetChange.dataset_id == dataset_id)
+                .select_from(AuditEvent)
+                .where(AuditEvent.object_type == "dataset", AuditEvent.object_id == dataset_id)
             )
         )
 
