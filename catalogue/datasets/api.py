@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, request, url_for
@@ -27,20 +29,12 @@ from catalogue.datasets.schemas import (
 )
 from catalogue.models import Dataset, DatasetVersion
 from core.api import API_PREFIX, actor, login_required
+from core.openapi import IF_MATCH_DOC
+from core.policies import Actor
+from core.workflow import available_actions
+from ontologies.models import Term
 
 blp = Blueprint("catalogue_api", __name__, url_prefix=API_PREFIX, description="Catalogue")
-
-IF_MATCH_DOC = {
-    "parameters": [
-        {
-            "in": "header",
-            "name": "If-Match",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "The dataset's current ETag (from a GET); 412 when it is stale",
-        }
-    ]
-}
 
 
 @blp.route("/summary")
@@ -60,78 +54,95 @@ def version_url(dataset: Dataset, number: int) -> str:
     )
 
 
-def dataset_body(version: DatasetVersion, *, can_see_drafts: bool = False) -> dict[str, Any]:
-    """A version as the API shows it (the contract's field names)."""
-    dataset = version.dataset
-    terms = datasets.disease_terms(version)
-    organisation = dataset.organisation
-    return {
-        "identifier": dataset.identifier,
-        "title": version.title,
-        "description": version.description,
-        "custodian": dataset.organisation_id,
-        "custodian_organisation": {
-            "id": organisation.id,
-            "name": organisation.name,
-            "country": organisation.country,
-        },
-        "diseases": [d.term_curie for d in version.diseases],
-        "disease_terms": [{"curie": t.curie, "label": t.label} for t in terms],
-        "source_type": version.source_type.value if version.source_type else None,
-        "trial_ids": version.trial_ids or [],
-        "countries": version.countries or [],
-        "patients": version.patients,
-        "records": version.records,
-        "time_coverage": {"first_year": version.first_year, "last_year": version.last_year},
-        "age_groups": version.age_groups or [],
-        "data_model": version.data_model.value if version.data_model else None,
-        "keywords": version.keywords or [],
-        "contact": {"name": version.contact_name, "email": version.contact_email},
-        "landing_page": version.landing_page,
-        "access_rights": version.access_rights,
-        "provenance": version.provenance or [],
-        "classification": version.classification.value if version.classification else None,
-        "data_freeze": version.data_freeze,
-        "version": version.version,
-        "version_number": version.number,
-        "version_status": version.status.value,
-        "status": dataset.status.value,
-        "retirement_note": dataset.retirement_note,
-        "variables": datasets.count_variables(version),
-        "created": dataset.created_at,
-        "modified": version.modified_at,
-        "published": version.published_at,
-        "versions": [
+@dataclass
+class DatasetView:
+    """What :class:`DatasetSchema` dumps: a version, its dataset, and what is read for it in
+    bulk for a whole page of results (:func:`views_of`) — the disease terms, the number of
+    variables, the caller's actions."""
+
+    version: DatasetVersion
+    terms: list[Term]
+    variables: int
+    actions: list[str]
+    can_see_drafts: bool
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.version.dataset
+
+    @property
+    def diseases(self) -> list[str]:
+        return [d.term_curie for d in self.version.diseases]
+
+    @property
+    def disease_terms(self) -> list[Term]:
+        return self.terms
+
+    @property
+    def time_coverage(self) -> DatasetVersion:
+        return self.version  # first_year, last_year
+
+    @property
+    def contact(self) -> DatasetVersion:
+        return self.version  # contact_name, contact_email
+
+    @property
+    def versions(self) -> list[dict[str, Any]]:
+        return [
             {
                 "number": v.number,
                 "version": v.version,
-                "status": v.status.value,
+                "status": v.status,
                 "published_at": v.published_at,
                 "data_freeze": v.data_freeze,
-                "url": version_url(dataset, v.number),
+                "url": version_url(self.dataset, v.number),
             }
-            for v in dataset.versions
-            if can_see_drafts or v.published_at is not None
-        ],
-        "url": url_for(
-            "catalogue_api.DatasetResource", identifier=dataset.identifier, _external=True
-        ),
-    }
+            for v in self.dataset.versions
+            if self.can_see_drafts or v.published_at is not None
+        ]
+
+    @property
+    def url(self) -> str:
+        return url_for(
+            "catalogue_api.DatasetResource", identifier=self.dataset.identifier, _external=True
+        )
 
 
-def _body_for(version: DatasetVersion) -> dict[str, Any]:
-    return dataset_body(version, can_see_drafts=datasets.can_edit(actor(), version.dataset))
+def views_of(who: Actor, versions: Sequence[DatasetVersion]) -> list[DatasetView]:
+    """The views of ``versions`` for ``who``, with one query for all their disease terms and
+    one for all their variable counts (not two per item)."""
+    curies = {d.term_curie for v in versions for d in v.diseases}
+    terms = datasets.terms_by_curie(curies)
+    counts = datasets.count_variables_of([v.id for v in versions])
+    result = []
+    for version in versions:
+        dataset = version.dataset
+        result.append(
+            DatasetView(
+                version=version,
+                terms=[terms[d.term_curie] for d in version.diseases if d.term_curie in terms],
+                variables=counts.get(version.id, 0),
+                actions=available_actions(datasets.LIFECYCLE, who, dataset),
+                can_see_drafts=datasets.can_edit(who, dataset),
+            )
+        )
+    return result
 
 
-def _with_etag(body: dict[str, Any], dataset: Dataset, status: int = 200) -> Any:
-    """The body with its ETag: for the dataset's editors the revision that If-Match quotes;
+def view_of(version: DatasetVersion) -> DatasetView:
+    return views_of(actor(), [version])[0]
+
+
+def _with_etag(view: DatasetView, status: int = 200) -> Any:
+    """The view with its ETag: for the dataset's editors the revision that If-Match quotes;
     for everyone else a digest of the body they see, which changes only when that does — the
     revision also counts edits of an unpublished draft, and would tell the public that a new
     version is being prepared."""
-    if datasets.can_edit(actor(), dataset):
-        return body, status, {"ETag": datasets.etag(dataset)}
+    if view.can_see_drafts:
+        return view, status, {"ETag": datasets.etag(view.dataset)}
+    body = DatasetSchema().dump(view)
     seen = json.dumps(body, sort_keys=True, default=str, separators=(",", ":"))
-    return body, status, {"ETag": f'"p-{hashlib.sha256(seen.encode()).hexdigest()[:32]}"'}
+    return view, status, {"ETag": f'"p-{hashlib.sha256(seen.encode()).hexdigest()[:32]}"'}
 
 
 @blp.route("/datasets")
@@ -151,7 +162,7 @@ class DatasetsResource(MethodView):
             page=query["page"],
             per_page=query["per_page"],
         )
-        items = [_body_for(datasets.visible_version(who, d)) for d in page.items]
+        items = views_of(who, [datasets.visible_version(who, d) for d in page.items])
         return {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page}
 
     @login_required
@@ -161,8 +172,8 @@ class DatasetsResource(MethodView):
         """Register a dataset (custodians, for their organisation; admins). It starts as a
         draft, visible to its organisation's custodians and admins only."""
         dataset = datasets.create_dataset(actor(), data)
-        body = _body_for(dataset.versions[-1])
-        return body, 201, {"ETag": datasets.etag(dataset), "Location": body["url"]}
+        view = view_of(dataset.versions[-1])
+        return view, 201, {"ETag": datasets.etag(dataset), "Location": view.url}
 
 
 @blp.route("/datasets/<identifier>")
@@ -171,8 +182,7 @@ class DatasetResource(MethodView):
     def get(self, identifier: str) -> Any:
         """A dataset: for its editors the open draft when there is one, for everyone else
         the latest published version. Sends the ETag that edits must quote in If-Match."""
-        version = datasets.get_version(actor(), identifier)
-        return _with_etag(_body_for(version), version.dataset)
+        return _with_etag(view_of(datasets.get_version(actor(), identifier)))
 
     @login_required
     @blp.arguments(DatasetUpdateSchema)
@@ -184,7 +194,7 @@ class DatasetResource(MethodView):
         version = datasets.update_dataset(
             actor(), identifier, data, request.headers.get("If-Match")
         )
-        return _with_etag(_body_for(version), version.dataset)
+        return _with_etag(view_of(version))
 
     @login_required
     @blp.response(204)
@@ -204,7 +214,7 @@ class PublishResource(MethodView):
         """Publish the open draft; a previously published version is superseded but stays
         readable at its own URL. 422 lists what the draft still lacks."""
         version = datasets.publish(actor(), identifier, request.headers.get("If-Match"))
-        return _with_etag(_body_for(version), version.dataset)
+        return _with_etag(view_of(version))
 
 
 @blp.route("/datasets/<identifier>/retire")
@@ -218,7 +228,7 @@ class RetireResource(MethodView):
         dataset = datasets.retire(
             actor(), identifier, data.get("note"), request.headers.get("If-Match")
         )
-        return _with_etag(_body_for(datasets.latest_published(dataset)), dataset)  # type: ignore[arg-type]
+        return _with_etag(view_of(datasets.latest_published(dataset)))  # type: ignore[arg-type]
 
 
 @blp.route("/datasets/<identifier>/versions")
@@ -229,11 +239,7 @@ class VersionsResource(MethodView):
         who = actor()
         dataset = datasets.get_dataset(who, identifier)
         editor = datasets.can_edit(who, dataset)
-        items = [
-            dataset_body(v, can_see_drafts=editor)
-            for v in dataset.versions
-            if editor or v.published_at is not None
-        ]
+        items = views_of(who, [v for v in dataset.versions if editor or v.published_at is not None])
         return {"items": items, "total": len(items), "page": 1, "per_page": max(1, len(items))}
 
     @login_required
@@ -243,9 +249,8 @@ class VersionsResource(MethodView):
         """Open a new draft version (e.g. for a new data freeze): a copy of the latest one
         with its variables and mappings. Change it, then publish it."""
         version = datasets.new_version(actor(), identifier, request.headers.get("If-Match"))
-        body = _body_for(version)
         location = version_url(version.dataset, version.number)
-        return body, 201, {"ETag": datasets.etag(version.dataset), "Location": location}
+        return view_of(version), 201, {"ETag": datasets.etag(version.dataset), "Location": location}
 
 
 @blp.route("/datasets/<identifier>/versions/<int:number>")
@@ -253,8 +258,7 @@ class DatasetVersionResource(MethodView):
     @blp.response(200, DatasetSchema)
     def get(self, identifier: str, number: int) -> Any:
         """One version, as it was published (drafts: for the dataset's editors only)."""
-        version = datasets.get_version(actor(), identifier, number)
-        return _with_etag(_body_for(version), version.dataset)
+        return _with_etag(view_of(datasets.get_version(actor(), identifier, number)))
 
 
 @blp.route("/datasets/<identifier>/history")

@@ -211,51 +211,97 @@ class OrganisationRefSchema(Schema):
     country = fields.String()
 
 
+class EnumValue(fields.String):
+    """An enumeration member as its value (the column's text)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return super()._serialize(getattr(value, "value", value), attr, obj, **kwargs)
+
+
+class ListOrEmpty(fields.List):
+    """A list column, ``[]`` when the row holds none."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return super()._serialize(value or [], attr, obj, **kwargs)
+
+
 class VersionRefSchema(Schema):
     number = fields.Integer()
     version = fields.String(allow_none=True)
-    status = fields.String()
+    status = EnumValue()
     published_at = fields.DateTime(allow_none=True)
     data_freeze = fields.Date(allow_none=True)
     url = fields.String()
 
 
-class DatasetSchema(Schema):
-    """A dataset as one of its versions describes it (see ``catalogue.api.dataset_body``)."""
+class ContactOutSchema(Schema):
+    name = fields.String(attribute="contact_name", allow_none=True)
+    email = fields.String(attribute="contact_email", allow_none=True)
 
-    identifier = fields.String()
-    title = fields.String()
-    description = fields.String(allow_none=True, metadata={"description": "Markdown"})
-    custodian = fields.String(metadata={"description": "Organisation id"})
-    custodian_organisation = fields.Nested(OrganisationRefSchema)
+
+class TimeCoverageOutSchema(Schema):
+    first_year = fields.Integer(allow_none=True)
+    last_year = fields.Integer(allow_none=True)
+
+
+class DatasetSchema(Schema):
+    """A dataset as one of its versions describes it, dumped from a
+    :class:`catalogue.datasets.api.DatasetView` (the version, its dataset, and what the page of
+    results loaded for it in bulk)."""
+
+    identifier = fields.String(attribute="dataset.identifier")
+    title = fields.String(attribute="version.title")
+    description = fields.String(
+        attribute="version.description", allow_none=True, metadata={"description": "Markdown"}
+    )
+    custodian = fields.String(
+        attribute="dataset.organisation_id", metadata={"description": "Organisation id"}
+    )
+    custodian_organisation = fields.Nested(OrganisationRefSchema, attribute="dataset.organisation")
     diseases = fields.List(fields.String(), metadata={"description": "CURIEs"})
     disease_terms = fields.List(fields.Nested(TermRefSchema))
-    source_type = fields.String(allow_none=True)
-    trial_ids = fields.List(fields.String())
-    countries = fields.List(fields.String())
-    patients = fields.Integer(allow_none=True)
-    records = fields.Integer(allow_none=True)
-    time_coverage = fields.Nested(TimeCoverageSchema)
-    age_groups = fields.List(fields.String())
-    data_model = fields.String(allow_none=True)
-    keywords = fields.List(fields.String())
-    contact = fields.Nested(ContactSchema)
-    landing_page = fields.String(allow_none=True)
-    access_rights = fields.String(allow_none=True)
-    provenance = fields.List(fields.Nested(ProvenanceOutSchema))
-    classification = fields.String(allow_none=True)
-    data_freeze = fields.Date(allow_none=True)
-    version = fields.String(allow_none=True, metadata={"description": "The custodian's label"})
-    version_number = fields.Integer()
-    version_status = fields.String(metadata={"description": "draft, published or superseded"})
-    status = fields.String(metadata={"description": "draft, published or retired"})
-    retirement_note = fields.String(allow_none=True)
+    source_type = EnumValue(attribute="version.source_type", allow_none=True)
+    trial_ids = ListOrEmpty(fields.String(), attribute="version.trial_ids")
+    countries = ListOrEmpty(fields.String(), attribute="version.countries")
+    patients = fields.Integer(attribute="version.patients", allow_none=True)
+    records = fields.Integer(attribute="version.records", allow_none=True)
+    time_coverage = fields.Nested(TimeCoverageOutSchema)
+    age_groups = ListOrEmpty(fields.String(), attribute="version.age_groups")
+    data_model = EnumValue(attribute="version.data_model", allow_none=True)
+    keywords = ListOrEmpty(fields.String(), attribute="version.keywords")
+    contact = fields.Nested(ContactOutSchema)
+    landing_page = fields.String(attribute="version.landing_page", allow_none=True)
+    access_rights = fields.String(attribute="version.access_rights", allow_none=True)
+    provenance = ListOrEmpty(fields.Nested(ProvenanceOutSchema), attribute="version.provenance")
+    classification = EnumValue(attribute="version.classification", allow_none=True)
+    data_freeze = fields.Date(attribute="version.data_freeze", allow_none=True)
+    version = fields.String(
+        attribute="version.version",
+        allow_none=True,
+        metadata={"description": "The custodian's label"},
+    )
+    version_number = fields.Integer(attribute="version.number")
+    version_status = EnumValue(
+        attribute="version.status", metadata={"description": "draft, published or superseded"}
+    )
+    status = EnumValue(
+        attribute="dataset.status", metadata={"description": "draft, published or retired"}
+    )
+    retirement_note = fields.String(attribute="dataset.retirement_note", allow_none=True)
     variables = fields.Integer(metadata={"description": "Number of variables of this version"})
-    created = fields.DateTime()
-    modified = fields.DateTime()
-    published = fields.DateTime(allow_none=True)
+    created = fields.DateTime(attribute="dataset.created_at")
+    modified = fields.DateTime(attribute="version.modified_at")
+    published = fields.DateTime(attribute="version.published_at", allow_none=True)
     versions = fields.List(fields.Nested(VersionRefSchema))
     url = fields.String()
+    actions = fields.List(
+        fields.String(),
+        metadata={
+            "description": "The lifecycle actions you may take on the dataset now, in the "
+            "order of its workflow (edit, publish, delete, new_version, retire): `harmony "
+            "workflows show dataset` prints the table. Empty for whoever may not change it."
+        },
+    )
 
 
 DatasetPageSchema = page_schema(DatasetSchema, "DatasetPage")
