@@ -193,17 +193,22 @@ def run_phase(
 def history_rows(url: str, drafts: list[str]) -> int:
     from sqlalchemy import func, select
 
-    from catalogue.models import Dataset, DatasetChange
+    from catalogue.models import Dataset
     from core import create_app
+    from core.audit import AuditEvent
     from core.db import get_session
 
     app = create_app({"DATABASE_URL": url}, env={"HARMONY_ENV": "testing"})
     with app.app_context():
         count = get_session().scalar(
             select(func.count())
-            .select_from(DatasetChange)
-            .join(Dataset, Dataset.id == DatasetChange.dataset_id)
-            .where(Dataset.identifier.in_(drafts), DatasetChange.action == "updated")
+            .select_from(AuditEvent)
+            .join(Dataset, Dataset.id == AuditEvent.object_id)
+            .where(
+                AuditEvent.object_type == "dataset",
+                AuditEvent.action == "dataset.updated",
+                Dataset.identifier.in_(drafts),
+            )
         )
     app.extensions["harmony_db"].engine.dispose()
     return int(count or 0)

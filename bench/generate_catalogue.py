@@ -73,6 +73,11 @@ APP_ENV = {"HARMONY_ENV": "testing", "LOG_LEVEL": "WARNING"}
 #: The generated catalogue's "now": every date lies before it (fixed, so that a seed always
 #: gives the same rows).
 AS_OF = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+# the columns of an audit event as the generator writes them (the hash last)
+AUDIT_COLUMNS = (
+    "seq", "at", "actor_id", "actor_label", "action", "object_type", "object_id", "before",
+    "after", "summary", "context", "reason", "request_id", "prev_hash", "hash",
+)  # fmt: skip
 YEARS_OF_GROWTH = 8
 BATCH_DATASETS = 200  # datasets per batch of variables and mappings
 
@@ -1439,12 +1444,7 @@ class Generator:
     # --- writing datasets ---------------------------------------------------------------------
 
     def write_datasets(self, plans: list[Plan]) -> None:
-        from catalogue.models import (
-            Dataset,
-            DatasetChange,
-            DatasetDisease,
-            DatasetVersion,
-        )
+        from catalogue.models import Dataset, DatasetDisease, DatasetVersion
 
         dataset_rows = []
         version_rows = []
@@ -1508,18 +1508,8 @@ class Generator:
                 )
             )
             for at, number, action, summary in changes:
-                change_rows.append(
-                    (
-                        plan.id,
-                        number,
-                        at,
-                        plan.org.user_id,
-                        f"{plan.org.user_label} <{plan.org.email}>"[:320],
-                        action,
-                        summary[:500],
-                        "{}",
-                    )
-                )
+                label = f"{plan.org.user_label} <{plan.org.email}>"
+                change_rows.append((at, plan.id, number, plan.org.user_id, label, action, summary))
             for v in plan.versions:
                 version_rows.append(
                     (
@@ -1564,7 +1554,7 @@ class Generator:
                     self.disease_datasets[curie] += 1
         self.counts["datasets"] = len(plans)
         self.counts["dataset_diseases"] = len(disease_rows)
-        self.counts["dataset_changes"] = len(change_rows)
+        self.counts["audit_events"] = len(change_rows)
         writer = self.out
         writer.insert(
             Dataset,
@@ -1583,14 +1573,52 @@ class Generator:
             json_columns=("trial_ids", "countries", "age_groups", "keywords", "provenance"),
         )  # fmt: skip
         writer.insert(DatasetDisease, ("version_id", "term_curie", "position"), disease_rows)
-        writer.insert(
-            DatasetChange,
-            ("dataset_id", "version_number", "at", "actor_id", "actor_label", "action",
-             "summary", "changes"),
-            change_rows,
-            json_columns=("changes",),
-        )  # fmt: skip
+        self._write_history(change_rows)
         writer.commit()
+
+    def _write_history(self, changes: list[tuple[Any, ...]]) -> None:
+        """The datasets' histories as the audit trail holds them: appended to the chain in
+        the order of their times, each event hashed over the one before (as
+        ``core.audit.record`` would have), and the chain's head moved to the last one."""
+        from core.audit import AuditEvent, AuditHead, event_hash
+
+        session = self.out.session
+        head = session.get(AuditHead, 1)
+        seq, prev_hash = (head.seq, head.hash) if head is not None else (0, "0" * 64)
+        rows = []
+        for at, dataset_id, number, actor_id, label, action, summary in sorted(
+            changes, key=lambda c: (c[0], c[1])
+        ):
+            seq += 1
+            fields = {
+                "seq": seq,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_label": label[:600],
+                "action": f"dataset.{action}",
+                "object_type": "dataset",
+                "object_id": dataset_id,
+                "before": None,
+                "after": None,
+                "summary": summary[:500],
+                "context": {"version": number} if number is not None else None,
+                "reason": None,
+                "request_id": None,
+                "prev_hash": prev_hash,
+            }
+            prev_hash = event_hash(fields)
+            rows.append((*(fields[c] for c in AUDIT_COLUMNS[:-1]), prev_hash))
+        self.out.insert(
+            AuditEvent,
+            AUDIT_COLUMNS,
+            ((*r[:10], json.dumps(r[10]) if r[10] is not None else None, *r[11:]) for r in rows),
+            json_columns=("before", "after", "context"),
+        )
+        if head is None:
+            session.add(AuditHead(id=1, seq=seq, hash=prev_hash))
+        else:
+            head.seq, head.hash = seq, prev_hash
+        session.flush()
 
     def _count_words(self, plan: Plan) -> None:
         v = plan.versions[-1]
@@ -2270,7 +2298,7 @@ def _summary(
             s: gen.counts[f"versions_{s}"] for s in ("published", "draft", "superseded")
         },
         "dataset_diseases": gen.counts["dataset_diseases"],
-        "dataset_changes": gen.counts["dataset_changes"],
+        "audit_events": gen.counts["audit_events"],
         "variables": gen.counts["variables"],
         "mappings": gen.counts["mappings"],
         "mappings_by_status": {

@@ -278,3 +278,31 @@ def test_it_refuses_a_database_with_datasets(generated):
     url, _summary = generated
     with pytest.raises(ValueError, match="holds datasets"):
         generate(url, seed=7, progress=False, **SIZE)
+
+
+def test_the_datasets_histories_are_an_unbroken_audit_chain(generated):
+    """The generated histories go into the audit trail as the application would have written
+    them: one chain that verifies, every dataset with its creation first, the head at the last."""
+    from sqlalchemy.orm import Session
+
+    from core import audit
+
+    url, summary = generated
+    engine = create_engine(url)
+    try:
+        with Session(engine) as session:
+            result = audit.verify(session)
+    finally:
+        engine.dispose()
+    assert result.first_bad is None, result.problem
+    assert result.count == summary["counts"]["audit_events"] + rows(
+        url, "SELECT COUNT(*) FROM audit_events WHERE object_type <> 'dataset'"
+    )[0][0]
+    assert rows(url, "SELECT seq, hash FROM audit_head") == [(result.count, result.head_hash)]
+    first = rows(
+        url,
+        "SELECT e.action FROM audit_events e WHERE e.object_type = 'dataset' AND e.seq = "
+        "(SELECT MIN(f.seq) FROM audit_events f WHERE f.object_id = e.object_id)",
+    )
+    assert {action for (action,) in first} == {"dataset.created"}
+    assert len(first) == summary["counts"]["datasets"]
