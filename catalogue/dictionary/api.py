@@ -83,10 +83,10 @@ accept_uploads("dictionary_api.DictionaryResource")
 class VariablesResource(MethodView):
     @blp.arguments(VariableQuerySchema, location="query")
     @blp.response(200, VariablePageSchema)
-    def get(self, query: dict[str, Any], identifier: str) -> dict[str, Any]:
+    def get(self, query: dict[str, Any], identifier: str) -> Any:
         """A version's variables in dictionary order with their permissible values and
         mappings. Filters: ``mapped``, ``type``, ``form``, ``q`` (name or label)."""
-        page = variables.list_variables(
+        return variables.list_variables(
             actor(),
             identifier,
             query.get("version"),
@@ -97,19 +97,13 @@ class VariablesResource(MethodView):
             page=query["page"],
             per_page=query["per_page"],
         )
-        return {
-            "items": page.items,
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-        }
 
 
 @blp.route("/datasets/<identifier>/variables/<name>")
 class VariableResource(MethodView):
     @blp.arguments(VersionQuerySchema, location="query")
     @blp.response(200, VariableSchema)
-    def get(self, query: dict[str, Any], identifier: str, name: str) -> dict[str, Any]:
+    def get(self, query: dict[str, Any], identifier: str, name: str) -> Any:
         """One variable with its permissible values and mappings."""
         return variables.get_variable(actor(), identifier, name, query.get("version"))
 

@@ -2,7 +2,9 @@
 
 The JSON field names are a contract (issue 4): ``name``, ``label``, ``description``, ``form``,
 ``time_point``, ``value_type``, ``unit``, ``permissible_values`` (``code``, ``label``,
-``term``), ``missing_codes``, ``mappings``; a mapping is SSSOM-shaped (:func:`mapping_json`).
+``term``), ``missing_codes``, ``mappings``; a mapping is SSSOM-shaped
+(:class:`catalogue.mappings.services.MappingEntry`). :class:`VariableEntry` carries them, and
+:class:`catalogue.dictionary.schemas.VariableSchema` dumps it.
 Which version a caller reads follows :func:`catalogue.datasets.get_version` (drafts are for
 their editors only).
 """
@@ -10,13 +12,14 @@ their editors only).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select
 
 from catalogue.datasets import services as datasets
 from catalogue.dictionary.records import ValueType
-from catalogue.mappings.services import ASSISTANT_LABEL
+from catalogue.mappings.services import MappingEntry, entry_of
 from catalogue.models import DatasetVersion, Mapping, MappingStatus, Variable
 from core.db import get_session
 from core.errors import InvalidInput, NotFound
@@ -25,71 +28,83 @@ from core.policies import Actor
 from ontologies.models import Term
 
 
-def mapping_json(
-    mapping: Mapping, term_label: str | None, credited: str | None = None
-) -> dict[str, Any]:
-    """One mapping with SSSOM's names: ``subject_value`` is the permissible value's code (None
-    for the variable itself), ``object_id`` the term's CURIE. ``credited``: the organisation
-    named as author instead of a person, for readers who are not the dataset's editors (the
-    assistant keeps its name)."""
-    author = mapping.author_label
-    if credited is not None and author != ASSISTANT_LABEL:
-        author = credited
-    return {
-        "id": mapping.id,
-        "subject_value": mapping.value_code,
-        "predicate_id": _value(mapping.predicate),
-        "object_id": mapping.object_curie,
-        "object_label": term_label,
-        "mapping_justification": _value(mapping.justification),
-        "confidence": mapping.confidence,
-        "status": _value(mapping.status),
-        "author": author,
-        "mapping_date": mapping.mapping_date.isoformat() if mapping.mapping_date else None,
-        "comment": mapping.comment,
-        "reason": mapping.reason,
-    }
+@dataclass
+class VariableEntry:
+    """A variable as lists and the API show it (:class:`~catalogue.dictionary.schemas.
+    VariableSchema` dumps it), with its mappings of any status (:class:`MappingEntry`, the
+    author credited as the reader may see it). A permissible value's ``term`` is the object
+    of its accepted mapping (the first, if several)."""
+
+    variable: Variable
+    mappings: list[MappingEntry]
+
+    def __getattr__(self, name: str) -> Any:
+        if name in PLAIN_COLUMNS:
+            return getattr(self.variable, name)
+        raise AttributeError(name)
+
+    @property
+    def value_type(self) -> str:
+        return self.variable.value_type.value
+
+    @property
+    def multiple(self) -> bool:
+        return bool(self.variable.multiple)
+
+    @property
+    def missing_codes(self) -> list[str]:
+        return list(self.variable.missing_codes or [])
+
+    @property
+    def permissible_values(self) -> list[dict[str, Any]]:
+        terms: dict[str, str] = {}
+        for entry in self.mappings:
+            if entry.subject_value is not None and entry.status == MappingStatus.ACCEPTED:
+                terms.setdefault(entry.subject_value, entry.object_id)
+        return [
+            {"code": v["code"], "label": v["label"], "term": terms.get(str(v["code"]))}
+            for v in self.variable.permissible_values or []
+        ]
+
+    @property
+    def mapped(self) -> bool:
+        """Has an accepted mapping of its own (values' mappings do not count)."""
+        return any(
+            e.subject_value is None and e.status == MappingStatus.ACCEPTED for e in self.mappings
+        )
 
 
-def _value(member: Any) -> Any:
-    return getattr(member, "value", member)
+#: the columns a :class:`VariableEntry` shows as they are
+PLAIN_COLUMNS = frozenset(
+    (
+        "name",
+        "label",
+        "description",
+        "form",
+        "section",
+        "time_point",
+        "unit",
+        "minimum",
+        "maximum",
+        "source_type",
+        "position",
+    )
+)
 
 
-def variable_json(
-    variable: Variable,
-    mappings: Sequence[tuple[Mapping, str | None]],
-    credited: str | None = None,
-) -> dict[str, Any]:
-    """A variable with its mappings (``(mapping, term label)``, any status). A permissible
-    value's ``term`` is the object of its accepted mapping (the first, if several)."""
-    value_terms: dict[str, str] = {}
-    for mapping, _label in mappings:
-        if mapping.value_code is not None and mapping.status is MappingStatus.ACCEPTED:
-            value_terms.setdefault(mapping.value_code, mapping.object_curie)
-    return {
-        "name": variable.name,
-        "label": variable.label,
-        "description": variable.description,
-        "form": variable.form,
-        "section": variable.section,
-        "time_point": variable.time_point,
-        "value_type": _value(variable.value_type),
-        "unit": variable.unit,
-        "minimum": variable.minimum,
-        "maximum": variable.maximum,
-        "multiple": bool(variable.multiple),
-        "source_type": variable.source_type,
-        "position": variable.position,
-        "permissible_values": [
-            {"code": v["code"], "label": v["label"], "term": value_terms.get(str(v["code"]))}
-            for v in variable.permissible_values or []
-        ],
-        "missing_codes": list(variable.missing_codes or []),
-        "mapped": any(
-            m.value_code is None and m.status is MappingStatus.ACCEPTED for m, _ in mappings
-        ),
-        "mappings": [mapping_json(m, label, credited) for m, label in mappings],
-    }
+def variable_entries(
+    actor: Actor, version: DatasetVersion, variables: Sequence[Variable]
+) -> list[VariableEntry]:
+    """The entries of ``variables`` of ``version``, with their mappings (one query for all)."""
+    public = not datasets.can_edit(actor, version.dataset)
+    found = mappings_of(v.id for v in variables)
+    return [
+        VariableEntry(
+            v,
+            [entry_of(m, v, label, version.dataset, public) for m, label in found[v.id]],
+        )
+        for v in variables
+    ]
 
 
 def mappings_of(variable_ids: Iterable[int]) -> dict[int, list[tuple[Mapping, str | None]]]:
@@ -128,8 +143,8 @@ def list_variables(
     q: str | None = None,
     page: int = 1,
     per_page: int = 50,
-) -> Page[dict[str, Any]]:
-    """One page of a version's variables in dictionary order, as JSON.
+) -> Page[VariableEntry]:
+    """One page of a version's variables in dictionary order.
 
     ``mapped``: True for variables with an accepted mapping of the variable itself, False for
     the others (mappings of values alone do not make a variable mapped); ``value_type``,
@@ -187,9 +202,7 @@ def list_variables(
         else:
             query = query.limit(per_page).offset(offset)
         variables = list(session.scalars(query).all())
-    mappings = mappings_of(v.id for v in variables)
-    credited = _credited(actor, target)
-    items = [variable_json(v, mappings[v.id], credited) for v in variables]
+    items = variable_entries(actor, target, variables)
     return Page(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -228,23 +241,13 @@ def _contains(session: Any, text: str) -> Any:
 
 def get_variable(
     actor: Actor, identifier: str, name: str, version: int | None = None
-) -> dict[str, Any]:
-    """One variable of the version the actor sees (or of ``version``), as JSON.
+) -> VariableEntry:
+    """One variable of the version the actor sees (or of ``version``).
 
     :raises NotFound: for an unknown name, or a dataset or version the actor may not see.
     """
     target = datasets.get_version(actor, identifier, version)
-    variable = find_variable(target, name)
-    return variable_json(
-        variable, mappings_of([variable.id])[variable.id], _credited(actor, target)
-    )
-
-
-def _credited(actor: Actor, version: DatasetVersion) -> str | None:
-    """Whom mappings name as author for this reader: None (the people) for the dataset's
-    editors, its custodian organisation for everyone else."""
-    dataset = version.dataset
-    return None if datasets.can_edit(actor, dataset) else dataset.organisation.name
+    return variable_entries(actor, target, [find_variable(target, name)])[0]
 
 
 def find_variable(version: DatasetVersion, name: str) -> Variable:

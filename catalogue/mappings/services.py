@@ -299,14 +299,14 @@ def _entries(actor: Actor, version: DatasetVersion, rows: Iterable[Any]) -> list
     editor = datasets.can_edit(actor, dataset)
     entries = []
     for mapping, variable, label in rows:
-        entry = _entry(mapping, variable, label, dataset, not editor)
+        entry = entry_of(mapping, variable, label, dataset, not editor)
         if editor:
             entry.actions = available_actions(actor, ReviewedMapping(mapping, version, dataset))
         entries.append(entry)
     return entries
 
 
-def _entry(
+def entry_of(
     mapping: Mapping, variable: Variable, label: str | None, dataset: Dataset, public: bool
 ) -> MappingEntry:
     value_label = None

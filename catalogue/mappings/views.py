@@ -25,9 +25,11 @@ from catalogue.datasets.views import (
     variable_counts,
 )
 from catalogue.dictionary import services as variables
+from catalogue.dictionary.services import VariableEntry
 from catalogue.mappings import services as mapping_service
 from catalogue.mappings import workflow as review
 from catalogue.mappings.schemas import MappingEntrySchema
+from catalogue.mappings.services import MappingEntry
 from catalogue.models import Mapping, MappingStatus
 from core.api import actor
 from core.db import get_session
@@ -73,7 +75,7 @@ def mappings(identifier: str) -> Any:
     counts = variable_counts([draft.id]).get(draft.id, VariableCounts())
     totals["unmapped"] = counts.variables - counts.mapped
     entries: Page[Any] | None = None
-    unmapped: Page[dict[str, Any]] | None = None
+    unmapped: Page[VariableEntry] | None = None
     if show == "unmapped":
         unmapped = variables.list_variables(
             who,
@@ -87,15 +89,15 @@ def mappings(identifier: str) -> Any:
         entries = mapping_service.list_mappings(
             who, identifier, status=show, page=page_number(), per_page=MAPPINGS_PER_PAGE
         )
-    suggestions: dict[str, list[dict[str, Any]]] = {}
+    suggestions: dict[str, list[MappingEntry]] = {}
     for variable in unmapped.items if unmapped is not None else []:
-        suggestions[variable["name"]] = sorted(
+        suggestions[variable.name] = sorted(
             (
                 m
-                for m in variable["mappings"]
-                if m["status"] == MappingStatus.SUGGESTED.value and m["subject_value"] is None
+                for m in variable.mappings
+                if m.status == MappingStatus.SUGGESTED and m.subject_value is None
             ),
-            key=lambda m: -(m["confidence"] or 0),
+            key=lambda m: -(m.confidence or 0),
         )
     return render_template(
         "mappings/mappings.html",
