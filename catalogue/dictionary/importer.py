@@ -39,7 +39,6 @@ from catalogue.datasets import services as datasets
 from catalogue.dictionary.records import (
     DictionaryReading,
     Problem,
-    ValueType,
     VariableRecord,
 )
 from catalogue.dictionary.redcap import read_redcap
@@ -51,6 +50,7 @@ from catalogue.models import (
     MappingJustification,
     MappingPredicate,
     MappingStatus,
+    ValueType,
     Variable,
 )
 from core import jobs

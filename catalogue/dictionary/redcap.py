@@ -9,9 +9,9 @@ from catalogue.dictionary.records import (
     DictionaryReading,
     PermissibleValue,
     Problem,
-    ValueType,
     VariableRecord,
 )
+from catalogue.models import ValueType
 from core.files import FileProblem, check_header, csv_rows, decode_text
 
 # REDCap's column headings, and the short names we use for them

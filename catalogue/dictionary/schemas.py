@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from catalogue.dictionary.records import ValueType
+from catalogue.models import ValueType
 from core.schemas import PageQuerySchema, StrictSchema, page_schema
 
 

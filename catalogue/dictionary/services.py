@@ -18,12 +18,11 @@ from typing import Any
 from sqlalchemy import exists, func, or_, select
 
 from catalogue.datasets import services as datasets
-from catalogue.dictionary.records import ValueType
 from catalogue.mappings.services import MappingEntry, entry_of
-from catalogue.models import DatasetVersion, Mapping, MappingStatus, Variable
+from catalogue.models import DatasetVersion, Mapping, MappingStatus, ValueType, Variable
 from core.db import get_session
 from core.errors import InvalidInput, NotFound
-from core.pagination import MAX_PER_PAGE, Page
+from core.pagination import Page, check_page
 from core.policies import Actor
 from ontologies.models import Term
 
@@ -153,10 +152,7 @@ def list_variables(
     :raises NotFound: for a dataset or version the actor may not see.
     :raises InvalidInput: for a page out of range or an unknown value type.
     """
-    if page < 1:
-        raise InvalidInput.field("page", "Must be 1 or more.")
-    if not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput.field("per_page", f"Must be between 1 and {MAX_PER_PAGE}.")
+    check_page(page, per_page)
     target = datasets.get_version(actor, identifier, version)
     conditions: list[Any] = [Variable.version_id == target.id]
     if mapped is not None:

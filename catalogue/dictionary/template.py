@@ -16,10 +16,10 @@ from catalogue.dictionary.records import (
     DictionaryReading,
     PermissibleValue,
     Problem,
-    ValueType,
     VariableRecord,
 )
 from catalogue.dictionary.units import unit_problem
+from catalogue.models import ValueType
 from core.files import (
     FileProblem,
     check_header,

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, insert, select
 
 from catalogue.datasets import services as datasets
 from catalogue.models import (
@@ -42,7 +42,7 @@ from core import workflow
 from core.db import get_session, transactional
 from core.errors import InvalidInput, NotFound
 from core.models import User
-from core.pagination import Page
+from core.pagination import Page, paginate
 from core.policies import Actor
 from ontologies.identifiers import is_iri
 from ontologies.models import Term
@@ -227,8 +227,6 @@ def list_mappings(
     :raises InvalidInput: for a bad filter or page.
     """
     version = datasets.get_version(actor, identifier, number)
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise InvalidInput.field("per_page", f"Use page ≥ 1 and per_page from 1 to {MAX_PER_PAGE}.")
     conditions: list[Any] = [Variable.version_id == version.id]
     if status:
         try:
@@ -244,27 +242,32 @@ def list_mappings(
         conditions.append(Mapping.value_code.is_not(None))
     elif subject:
         raise InvalidInput.field("subject", "Use “variable” or “value”.")
-    session = get_session()
-    base = select(Mapping).join(Variable, Variable.id == Mapping.variable_id).where(*conditions)
-    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    rows = session.execute(
-        select(Mapping, Variable, Term.label)
+    rows: Select[Any] = (
+        select(Mapping, Variable, Term.label)  # type: ignore[assignment]  # paginate takes Select[Any]
         .join(Variable, Variable.id == Mapping.variable_id)
         .outerjoin(Term, Term.curie == Mapping.object_curie)
         .where(*conditions)
-        .order_by(
+    )
+    found = paginate(
+        rows,
+        page=page,
+        per_page=per_page,
+        max_per_page=MAX_PER_PAGE,
+        order=(
             Variable.position,
             Mapping.value_code.is_not(None),
             Mapping.value_code,
             Mapping.confidence.is_(None),
             Mapping.confidence.desc(),
-            Mapping.id,
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    items = _entries(actor, version, rows)
-    return Page(items=items, total=total, page=page, per_page=per_page)
+        ),
+        tiebreak=Mapping.id,
+        rows=True,
+        count=select(Mapping.id)
+        .join(Variable, Variable.id == Mapping.variable_id)
+        .where(*conditions),
+    )
+    items = _entries(actor, version, found.items)
+    return Page(items=items, total=found.total, page=page, per_page=per_page)
 
 
 def get_mapping(

@@ -145,16 +145,13 @@ def _picked_term(form: MultiDict[str, str]) -> str | None:
     typed = (form.get("term") or "").strip()
     if not typed:
         return None
-    ontology_prefix = (form.get("ontology") or "").strip().upper() or None
-    hits = ontology.search_terms(actor(), typed, ontology=ontology_prefix, limit=1)
-    if hits and hits[0].match in {"identifier", "exact_label", "exact_synonym"}:
-        return hits[0].term.curie
-    if ":" in typed:
-        return typed  # let the service say whether such a term is loaded
-    raise InvalidInput.field(
-        "object_id",
-        f"No term is called “{typed}”. Choose one from the suggestions, or give its CURIE.",
-    )
+    prefix = (form.get("ontology") or "").strip().upper() or None
+    try:
+        return ontology.resolve_term(actor(), typed, ontology=prefix, field="object_id")
+    except InvalidInput:
+        if ":" in typed:
+            return typed  # a CURIE: the service says whether such a term is loaded
+        raise
 
 
 def _row_action(

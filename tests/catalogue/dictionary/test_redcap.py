@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
-from catalogue.dictionary.records import ValueType
 from catalogue.dictionary.redcap import read_redcap
+from catalogue.models import ValueType
 
 HEADER = [
     "Variable / Field Name",

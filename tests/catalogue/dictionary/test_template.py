@@ -6,8 +6,8 @@ import io
 
 from openpyxl import Workbook
 
-from catalogue.dictionary.records import ValueType
 from catalogue.dictionary.template import read_omop, read_template
+from catalogue.models import ValueType
 
 GOOD = """name,label,value_type,unit,permissible_values,missing_codes,term,form
 hb_dx,Haemoglobin at diagnosis,decimal,g/dL,,999,HV:0000010,baseline
