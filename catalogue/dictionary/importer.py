@@ -54,7 +54,7 @@ from catalogue.models import (
     Variable,
 )
 from core import jobs
-from core.db import get_session, transactional, utcnow
+from core.db import get_session, insert_rows, transactional, utcnow
 from core.errors import FileRejected, NotFound, UnsupportedMediaType
 from core.files import FileProblem, csv_rows, decode_text, sniff_delimiter, workbook_rows
 from core.jobs import Job
@@ -62,7 +62,7 @@ from core.models import User
 from core.policies import Actor
 from ontologies.identifiers import canonical_prefix
 from ontologies.models import Term, TermXref
-from ontologies.services import _insert_tuples, resolve_curie
+from ontologies.services import resolve_curie
 
 FORMATS = ("template", "redcap", "omop")
 CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
@@ -872,7 +872,7 @@ def _insert_variables(version_id: str, new: list[_Incoming]) -> None:
         (version_id, item.record.name, item.values["position"], *(item.values[f] for f in FIELDS))
         for item in new
     )
-    _insert_tuples(Variable, columns, rows, convert=False)
+    insert_rows(Variable, columns, rows, convert=False)
 
 
 def _delete_variables(variable_ids: list[int]) -> int:
@@ -980,7 +980,7 @@ def _add_mappings(
             accept,
         )
     if rows:
-        _insert_tuples(
+        insert_rows(
             Mapping,
             (
                 "variable_id",
