@@ -2,8 +2,8 @@
 
 A mapping uses SSSOM's names (``subject_value`` is the permissible value's code, ``null`` for
 the variable itself; ``object_id`` the term's CURIE). :class:`MappingSchema` dumps a
-:class:`catalogue.mappings.services.MappingEntry` (whose properties carry these names) or a
-variable's mapping as :func:`catalogue.dictionary.services.mapping_json` makes it.
+:class:`catalogue.mappings.services.MappingEntry`, whose properties carry these names (also a
+variable's mappings, :class:`catalogue.dictionary.services.VariableEntry`).
 """
 
 from __future__ import annotations
