@@ -507,11 +507,6 @@ def _bulk_insert(model: Any, rows: Iterable[dict[str, Any]]) -> int:
     )
 
 
-#: the term store's bulk writer, now :func:`core.db.insert_rows` (this name stays until the
-#: dictionary importer, catalogue/dictionary/importer.py, imports it from core.db)
-_insert_tuples = insert_rows
-
-
 def _chunks(items: Sequence[Any], size: int = 900) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
