@@ -191,7 +191,7 @@ ROW_MESSAGES = {
 
 @bp.post("/datasets/<identifier>/mappings/<int:mapping_id>")
 def review_mapping(identifier: str, mapping_id: int) -> Any:
-    """One review action on a mapping (``action``: accept, reject, reopen, change_term with
+    """One review action on a mapping (``review_action``: accept, reject, reopen, change_term with
     the picker's ``object``/``term``); a form that names the ``status`` it wants instead is
     taken as :func:`catalogue.mappings.services.review_action` says."""
     done: list[str] = []
@@ -199,7 +199,7 @@ def review_mapping(identifier: str, mapping_id: int) -> Any:
     def act(who: Actor) -> Mapping:
         # 404 / 403 before the input is read
         datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
-        action = (request.form.get("action") or "").strip() or None
+        action = (request.form.get("review_action") or "").strip() or None
         picked = _picked_term(request.form)
         if action is None:
             status = (request.form.get("status") or "").strip() or None
@@ -210,7 +210,7 @@ def review_mapping(identifier: str, mapping_id: int) -> Any:
                 current.status if current else None, status, picked
             )
         if action not in ROW_MESSAGES:
-            raise InvalidInput.field("action", "Use one of " + ", ".join(ROW_MESSAGES) + ".")
+            raise InvalidInput.field("review_action", "Use one of " + ", ".join(ROW_MESSAGES) + ".")
         if action == "change_term" and picked is None:
             raise InvalidInput.field("object_id", "Choose a term first.")
         done.append(action)

@@ -342,7 +342,7 @@ def test_patch_answers_with_the_actions_the_new_state_allows(client, web):
 
 
 BUTTON = re.compile(
-    r'<form[^>]*data-row-action(?P<hidden> hidden)?>.*?name="action" value="(?P<action>\w+)">'
+    r'<form[^>]*data-row-action(?P<hidden> hidden)?>.*?name="review_action" value="(?P<action>\w+)">'
     r"\s*<button[^>]*?(?P<disabled> disabled)?>",
     re.DOTALL,
 )
@@ -366,7 +366,7 @@ def test_the_review_page_s_buttons_come_from_the_table(client, web, state, enabl
     assert set(buttons) == {"accept", "reject", "reopen"}
     assert {a for a, m in buttons.items() if not m["disabled"]} == enabled
     assert {a for a, m in buttons.items() if not m["hidden"]} == shown
-    assert 'value="change_term"' in row  # the "Other term…" picker
+    assert 'name="review_action" value="change_term"' in row  # the "Other term…" picker
 
 
 def test_a_row_button_answers_the_page_s_script_with_the_new_actions(client, web):
@@ -377,7 +377,7 @@ def test_a_row_button_answers_the_page_s_script_with_the_new_actions(client, web
     etag = unescape(re.search(r'name="revision" value="([^"]+)"', html).group(1))
     answer = client.post(
         f"{page}/{mapping_id}",
-        data={"action": "reject", "revision": etag},
+        data={"review_action": "reject", "revision": etag},
         headers={"Accept": "application/json", "X-CSRFToken": csrf_token(client, "/")},
     )
     assert answer.status_code == 200, answer.get_data(as_text=True)
