@@ -472,7 +472,6 @@ def list_events(
     """
     require(actor, Permission.AUDIT_READ)
     return paginate(
-        get_session(),
         filtered(filters),
         page=page,
         per_page=per_page,

@@ -36,12 +36,12 @@ from typing import Any
 
 from flask import Flask, current_app
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
-from sqlalchemy import JSON, Enum, ForeignKey, Integer, LargeBinary, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, get_session, utcnow, writing
 from core.errors import NotFound, ServiceError
-from core.models import User, new_public_id
+from core.models import User, enum_column, new_public_id
 from core.policies import SYSTEM, Actor, is_admin, is_user
 
 log = logging.getLogger("harmony.jobs")
@@ -71,15 +71,7 @@ class Job(Base):
         ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
     state: Mapped[JobState] = mapped_column(
-        Enum(
-            JobState,
-            name="job_state",
-            native_enum=False,
-            create_constraint=True,
-            length=16,
-            values_callable=lambda e: [m.value for m in e],
-            validate_strings=True,
-        ),
+        enum_column(JobState, "job_state", length=16),
         default=JobState.QUEUED,
         index=True,
     )

@@ -64,8 +64,7 @@ def sort_order(sort: str | None, sortable: Mapping[str, Any], default_sort: str)
 
 
 def paginate(
-    statement: Select[Any] | Session,
-    legacy_statement: Select[Any] | None = None,
+    statement: Select[Any],
     /,
     *,
     page: int = 1,
@@ -91,16 +90,9 @@ def paginate(
     to count than ``statement`` (the same rows without the joins only the page needs). A page
     past the last one is empty, with the total.
 
-    ``paginate(session, statement, …)``, the older form, is still taken (until core.services
-    and core.audit pass the statement first).
-
     :raises InvalidInput: (422 naming the field) for an out-of-range ``page`` or ``per_page``
         (1 to ``max_per_page``) or an unknown sort key.
     """
-    if isinstance(statement, Session):
-        if legacy_statement is None:
-            raise TypeError("paginate(session, statement, …) needs the statement")
-        session, statement = statement, legacy_statement
     check_page(page, per_page, max_per_page)
     ordering = list(order)
     if sortable is not None:

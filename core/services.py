@@ -426,7 +426,6 @@ def list_organisations(
     if kind:
         stmt = stmt.where(Organisation.kind == OrganisationKind(kind))
     return paginate(
-        get_session(),
         stmt,
         page=page,
         per_page=per_page,
@@ -639,7 +638,6 @@ def list_users(
     if active is not None:
         stmt = stmt.where(User.is_active.is_(active))
     return paginate(
-        get_session(),
         stmt,
         page=page,
         per_page=per_page,

@@ -27,7 +27,6 @@ from sqlalchemy import func, select
 
 from catalogue.datasets import services as datasets
 from catalogue.datasets.schemas import DatasetInputSchema
-from catalogue.dictionary.records import ValueType
 from catalogue.models import (
     Dataset,
     DatasetVersion,
@@ -36,6 +35,7 @@ from catalogue.models import (
     MappingPredicate,
     MappingStatus,
     UsedIdentifier,
+    ValueType,
     Variable,
 )
 from core import demo as core_demo

@@ -23,6 +23,7 @@ from catalogue.models import (
 )
 from core.schemas import Country, PageQuerySchema, StrictSchema, page_schema
 from ontologies.identifiers import normalise_curie
+from ontologies.schemas import TermBriefSchema
 
 # EudraCT: 2004-000123-45; EU CT (CTIS): 2022-500014-26-00; ClinicalTrials.gov: NCT01234567
 TRIAL_ID_PATTERNS = {
@@ -200,11 +201,6 @@ class RetireSchema(StrictSchema):
     )  # fmt: skip
 
 
-class TermRefSchema(Schema):
-    curie = fields.String()
-    label = fields.String()
-
-
 class OrganisationRefSchema(Schema):
     id = fields.String()
     name = fields.String()
@@ -259,7 +255,7 @@ class DatasetSchema(Schema):
     )
     custodian_organisation = fields.Nested(OrganisationRefSchema, attribute="dataset.organisation")
     diseases = fields.List(fields.String(), metadata={"description": "CURIEs"})
-    disease_terms = fields.List(fields.Nested(TermRefSchema))
+    disease_terms = fields.List(fields.Nested(TermBriefSchema))
     source_type = EnumValue(attribute="version.source_type", allow_none=True)
     trial_ids = ListOrEmpty(fields.String(), attribute="version.trial_ids")
     countries = ListOrEmpty(fields.String(), attribute="version.countries")

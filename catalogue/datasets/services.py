@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select
 from sqlalchemy.orm import selectinload
 
-from catalogue import policies as _policies  # noqa: F401 - registers the area's rules
+from catalogue import policies
 from catalogue.models import (
     Dataset,
     DatasetDisease,
@@ -48,9 +48,9 @@ from core.errors import PreconditionRequired as PreconditionRequired  # re-expor
 from core.etags import UNCHECKED as UNCHECKED  # re-exported: many callers pass datasets.UNCHECKED
 from core.etags import check_etag, revision_etag
 from core.models import Organisation, User
-from core.pagination import Page
+from core.pagination import Page, paginate
 from core.permissions import Permission
-from core.policies import Actor, can, is_admin, is_user, require, require_login
+from core.policies import Actor, can, is_admin, require, require_login
 from ontologies.models import Term
 
 DISEASE_ONTOLOGY = "HAEM"
@@ -151,13 +151,10 @@ def get_version(actor: Actor, identifier: str, number: int | None = None) -> Dat
 
 
 SORTS: dict[str, Any] = {
-    "-modified": Dataset.modified_at.desc(),
-    "modified": Dataset.modified_at.asc(),
-    "-created": Dataset.created_at.desc(),
-    "created": Dataset.created_at.asc(),
-    "identifier": Dataset.identifier.asc(),
-    "-identifier": Dataset.identifier.desc(),
-}
+    "modified": Dataset.modified_at,
+    "created": Dataset.created_at,
+    "identifier": Dataset.identifier,
+}  # each also with "-" for descending
 
 
 def list_datasets(
@@ -178,29 +175,25 @@ def list_datasets(
         require_login(actor)
         if not is_admin(actor):
             query = query.where(Dataset.organisation_id.in_(actor.custodian_of()))  # type: ignore[union-attr]
-    elif not is_admin(actor):
-        own = actor.custodian_of() if is_user(actor) else set()  # type: ignore[union-attr]
-        visible = Dataset.status != DatasetStatus.DRAFT
-        query = query.where(visible | Dataset.organisation_id.in_(own) if own else visible)
+    else:
+        query = query.where(policies.visible_datasets(actor))
     if organisation:
         query = query.where(Dataset.organisation_id == organisation)
     if status is not None:
         query = query.where(Dataset.status == status)
-    session = get_session()
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    order = SORTS.get(sort or "-modified")
-    if order is None:
-        raise InvalidInput.field("sort", "Sort by one of: " + ", ".join(SORTS) + ".")
-    items = session.scalars(
+    return paginate(
         query.options(
             selectinload(Dataset.versions).selectinload(DatasetVersion.diseases),
             selectinload(Dataset.organisation),
-        )
-        .order_by(order, Dataset.identifier)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+        ),
+        count=query,
+        page=page,
+        per_page=per_page,
+        sort=sort,
+        sortable=SORTS,
+        default_sort="-modified",
+        tiebreak=Dataset.identifier,
+    )
 
 
 def history(actor: Actor, identifier: str) -> list[dict[str, Any]]:
@@ -337,30 +330,6 @@ def record_change(
         after=after,
         summary=summary,
         context=facts,
-    )
-
-
-def touch(
-    actor: Actor,
-    dataset: Dataset,
-    version: DatasetVersion | None,
-    action: str,
-    summary: str,
-    changes: dict[str, Any] | None = None,
-) -> None:
-    """Deprecated: :func:`record_change` under its old name and arguments, for callers not yet
-    switched (``changes``: ``{field: {"old", "new"}}`` and other facts, split as the audit
-    migration split the old history). Removed once nobody calls it."""
-    before: dict[str, Any] = {}
-    after: dict[str, Any] = {}
-    context: dict[str, Any] = {}
-    for key, value in (changes or {}).items():
-        if isinstance(value, dict) and set(value) == {"old", "new"}:
-            before[key], after[key] = value["old"], value["new"]
-        else:
-            context[key] = value
-    record_change(
-        actor, dataset, version, action, summary, before=before, after=after, context=context
     )
 
 

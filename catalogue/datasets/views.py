@@ -35,7 +35,6 @@ from catalogue.datasets.schemas import DatasetInputSchema, trial_id_kind
 from catalogue.dcat import views as dcat_views
 from catalogue.dcat.negotiation import negotiated
 from catalogue.dictionary import services as variables
-from catalogue.dictionary.records import ValueType
 from catalogue.models import (
     CLASSIFICATION_LABELS,
     DATA_MODEL_LABELS,
@@ -50,6 +49,7 @@ from catalogue.models import (
     MappingStatus,
     ProvenanceStep,
     SourceType,
+    ValueType,
     Variable,
     VersionStatus,
 )
@@ -443,17 +443,20 @@ class DatasetForm:
         chosen = [c for c in self.values.getlist("diseases") if c.strip()]
         typed = (self.values.get("disease_add") or "").strip()
         if typed:
-            hits = ontology.search_terms(
-                actor(), typed, ontology=datasets.DISEASE_ONTOLOGY, limit=1
-            )
-            exact = {"identifier", "exact_label", "exact_synonym"}
-            if hits and hits[0].match in exact:
-                chosen.append(hits[0].term.curie)
-            else:
-                self.errors.setdefault("disease_add", []).append(
-                    f"No disease of the haematological-malignancy hierarchy is called “{typed}”. "
-                    "Choose one from the suggestions, or give its CURIE (e.g. NCIT:C3171)."
+            try:
+                chosen.append(
+                    ontology.resolve_term(
+                        actor(),
+                        typed,
+                        ontology=datasets.DISEASE_ONTOLOGY,
+                        field="disease_add",
+                        what="disease of the haematological-malignancy hierarchy",
+                        example="NCIT:C3171",
+                    )
                 )
+            except InvalidInput as exc:  # the form collects its errors to show them together
+                for name, messages in (exc.errors or {}).items():
+                    self.errors.setdefault(name, []).extend(messages)
         self.chosen_diseases = list(dict.fromkeys(chosen))
         return self.chosen_diseases
 

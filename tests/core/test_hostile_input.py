@@ -535,14 +535,12 @@ def test_paginate_refuses_a_page_beyond_the_integer_range(app):
     """Also for callers that are not a request (the CLI, jobs)."""
     from sqlalchemy import select
 
-    from core.db import get_session
     from core.errors import InvalidInput
     from core.models import Organisation
     from core.pagination import paginate
 
     with app.app_context(), pytest.raises(InvalidInput) as refused:
         paginate(
-            get_session(),
             select(Organisation),
             page=10**20,
             sortable={"name": Organisation.name},

@@ -25,7 +25,13 @@ from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
 pytestmark = pytest.mark.e2e
 
 CUSTODIAN_EMAIL = "custodian@demo.harmony.example"
-REDCAP = Path(__file__).resolve().parent.parent / "catalogue" / "data" / "aml_trial_redcap.csv"
+REDCAP = (
+    Path(__file__).resolve().parent.parent
+    / "catalogue"
+    / "dictionary"
+    / "data"
+    / "aml_trial_redcap.csv"
+)
 SCREENS = Path("/tmp/screens")  # noqa: S108 - a fixed place where people look at them
 RUN = uuid.uuid4().hex[:6]
 TITLE = f"AML-E2E {RUN}: intensive induction in adults"

@@ -27,7 +27,13 @@ from tests.factories import Maker
 pytestmark = pytest.mark.e2e
 
 CUSTODIAN_EMAIL = "custodian@demo.harmony.example"
-REDCAP = Path(__file__).resolve().parent.parent / "catalogue" / "data" / "aml_trial_redcap.csv"
+REDCAP = (
+    Path(__file__).resolve().parent.parent
+    / "catalogue"
+    / "dictionary"
+    / "data"
+    / "aml_trial_redcap.csv"
+)
 
 
 @pytest.fixture(scope="module")

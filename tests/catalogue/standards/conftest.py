@@ -148,4 +148,6 @@ def recorded(identifier: str) -> None:
     factory, which writes variables as rows, does not): record it, which brings the search
     index — and the terms each version covers — up to date."""
     dataset = datasets.get_dataset(SYSTEM, identifier)
-    datasets.touch(SYSTEM, dataset, dataset.versions[-1], "dictionary_imported", "Test rows.")
+    datasets.record_change(
+        SYSTEM, dataset, dataset.versions[-1], "dictionary_imported", "Test rows."
+    )

@@ -169,7 +169,7 @@ def test_a_hidden_bar_is_drawn_the_same_whatever_the_figure(app, world, caller):
             select(DatasetVersion).join(Dataset).where(Dataset.identifier == world["small"])
         )
         version.patients = 3
-        datasets.touch(SYSTEM, version.dataset, None, "updated", "Patients corrected.")
+        datasets.record_change(SYSTEM, version.dataset, None, "updated", "Patients corrected.")
         session.commit()
     three = drawn()
     with app.test_request_context("/"):
