@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, case, exists, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from catalogue import policies
+from catalogue.datasets.services import VERSION_FIELDS
 from catalogue.models import (
     Dataset,
     DatasetDisease,
@@ -43,32 +44,7 @@ from core.policies import Actor, require
 from ontologies.models import Term
 
 #: the version columns a record carries (everything the DCAT-AP description uses)
-VERSION_COLUMNS = (
-    "id",
-    "dataset_id",
-    "number",
-    "version",
-    "title",
-    "description",
-    "source_type",
-    "trial_ids",
-    "countries",
-    "patients",
-    "records",
-    "first_year",
-    "last_year",
-    "age_groups",
-    "data_model",
-    "keywords",
-    "contact_name",
-    "contact_email",
-    "landing_page",
-    "access_rights",
-    "provenance",
-    "classification",
-    "data_freeze",
-    "published_at",
-)
+VERSION_COLUMNS = ("id", "dataset_id", "number", "published_at", *VERSION_FIELDS)
 MAX_PER_PAGE = 500
 DEFAULT_PER_PAGE = 100
 
