@@ -232,6 +232,25 @@ class DatasetDisease(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+#: what a variable says about itself, besides its name and position: the columns a dictionary
+#: import compares and writes and a new version copies
+VARIABLE_FIELDS = (
+    "label",
+    "description",
+    "form",
+    "section",
+    "time_point",
+    "value_type",
+    "unit",
+    "minimum",
+    "maximum",
+    "multiple",
+    "source_type",
+    "permissible_values",
+    "missing_codes",
+)
+
+
 class Variable(Base):
     __tablename__ = "variables"
 

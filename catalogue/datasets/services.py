@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from catalogue import policies
 from catalogue.models import (
+    VARIABLE_FIELDS,
     Dataset,
     DatasetDisease,
     DatasetStatus,
@@ -502,23 +503,7 @@ def new_version(actor: Actor, identifier: str, if_match: str | None) -> DatasetV
     return version
 
 
-VARIABLE_COPY_COLUMNS = (
-    "position",
-    "name",
-    "label",
-    "description",
-    "form",
-    "section",
-    "time_point",
-    "value_type",
-    "unit",
-    "minimum",
-    "maximum",
-    "multiple",
-    "source_type",
-    "permissible_values",
-    "missing_codes",
-)
+VARIABLE_COPY_COLUMNS = ("position", "name", *VARIABLE_FIELDS)
 MAPPING_COPY_COLUMNS = (
     "value_code",
     "predicate",

@@ -45,6 +45,7 @@ from catalogue.dictionary.redcap import read_redcap
 from catalogue.dictionary.template import NAME_PATTERN, read_omop, read_template
 from catalogue.dictionary.units import unit_problem
 from catalogue.models import (
+    VARIABLE_FIELDS,
     DatasetVersion,
     Mapping,
     MappingJustification,
@@ -73,21 +74,7 @@ CHUNK = 900  # identifiers per IN (…) list: below every database's parameter l
 
 # the variable columns an import compares and writes (besides name and position)
 JSON_FIELDS = ("permissible_values", "missing_codes")
-FIELDS = (
-    "label",
-    "description",
-    "form",
-    "section",
-    "time_point",
-    "value_type",
-    "unit",
-    "minimum",
-    "maximum",
-    "multiple",
-    "source_type",
-    "permissible_values",
-    "missing_codes",
-)
+FIELDS = VARIABLE_FIELDS
 # the fields each format describes; the others keep their stored values on a re-import
 CARRIED = {
     "template": {

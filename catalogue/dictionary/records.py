@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# ValueType lives with the models now; this name stays until every reader imports it from there
 from catalogue.models import ValueType
-
-__all__ = ["PermissibleValue", "ValueType", "VariableRecord"]
 
 
 @dataclass
