@@ -295,9 +295,11 @@ def test_the_datasets_histories_are_an_unbroken_audit_chain(generated):
     finally:
         engine.dispose()
     assert result.first_bad is None, result.problem
-    assert result.count == summary["counts"]["audit_events"] + rows(
-        url, "SELECT COUNT(*) FROM audit_events WHERE object_type <> 'dataset'"
-    )[0][0]
+    assert (
+        result.count
+        == summary["counts"]["audit_events"]
+        + rows(url, "SELECT COUNT(*) FROM audit_events WHERE object_type <> 'dataset'")[0][0]
+    )
     assert rows(url, "SELECT seq, hash FROM audit_head") == [(result.count, result.head_hash)]
     first = rows(
         url,
