@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 
+from core import audit
 from core.api import actor
 from core.nav import NavEntry, everyone, register
+from core.permissions import Permission
+from core.policies import can
 from ontologies import browse, services
 
 bp = Blueprint("ontologies", __name__, template_folder="templates")
@@ -58,7 +61,15 @@ def tree_children(curie: str) -> Response:
 
 @bp.get("/ontologies/<prefix>")
 def ontology(prefix: str) -> str:
-    return render_template("ontologies/ontology.html", page=browse.ontology_page(actor(), prefix))
+    who = actor()
+    page = browse.ontology_page(who, prefix)
+    # administrators read the loads of the ontology from the audit trail
+    history = (
+        audit.history(who, "ontology", page.ontology.prefix)
+        if can(who, Permission.AUDIT_READ)
+        else None
+    )
+    return render_template("ontologies/ontology.html", page=page, history=history)
 
 
 @bp.get("/terms/<path:curie>")

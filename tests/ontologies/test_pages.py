@@ -362,3 +362,20 @@ def test_pages_keep_to_the_content_security_policy(client, tiny):
         assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None, path  # no inline script
         assert "<style" not in html and " style=" not in html, path
         assert re.search(r"\son[a-z]+=", html) is None, path  # no inline event handlers
+
+
+@pytest.mark.parametrize("role", [None, Role.RESEARCHER, Role.ADMIN])
+def test_an_admin_reads_the_ontology_s_loads_from_the_audit_trail(app, make, client, tiny, role):
+    """Each load of an ontology is an audit event; its page lists them for administrators
+    only (with the version and counts in the summary)."""
+    reader = client
+    if role is not None:
+        reader = app.test_client()
+        assert login(reader, make.user(role).email).status_code == 302
+    html = main(page(reader, "/ontologies/TINY"))
+    if role is not Role.ADMIN:
+        assert 'id="history-h"' not in html and "ontology.loaded" not in html
+        return
+    history = section(html, "history-h")
+    assert "<code>ontology.loaded</code>" in history
+    assert "TINY" in text(history) and "terms added" in text(history)

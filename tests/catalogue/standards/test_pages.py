@@ -277,3 +277,25 @@ def test_navigation_offers_the_new_pages(app, make, client, vocabularies):
         assert f">{label}</a>" in body
     admin = text_of(logged_in(app, make, Role.ADMIN).get("/"))
     assert 'href="/admin/standard-sets"' in admin
+
+
+@pytest.mark.parametrize("role", [None, Role.RESEARCHER, Role.CUSTODIAN, Role.ADMIN])
+def test_an_admin_reads_the_set_s_history_from_the_audit_trail(app, make, client, riss, role):
+    """The set page shows administrators its history (the audit trail's events about it,
+    newest first, with the retirement); nobody else sees who changed it."""
+    admin = logged_in(app, make, Role.ADMIN)
+    post_form(
+        admin,
+        "/standard-sets/r-iss/retire",
+        {"revision": revision_on(admin.get("/standard-sets/r-iss"))},
+    )
+    reader = client if role is None else logged_in(app, make, role)
+    html = reader.get("/standard-sets/r-iss").get_data(as_text=True)
+    if role is not Role.ADMIN:
+        assert 'id="history-h"' not in html and "standard_set.created" not in html
+        return
+    history = re.search(r'<section[^>]*aria-labelledby="history-h".*?</section>', html, re.S)
+    assert history, "no History section for an administrator"
+    actions = re.findall(r"<code>(standard_set\.[a-z_]+)</code>", history.group(0))
+    assert actions == ["standard_set.retired", "standard_set.created"]
+    assert 'href="/admin/audit?object=standard_set:r-iss"' in history.group(0)
