@@ -9,27 +9,20 @@
 
 The models of every sub-area live in :mod:`catalogue.models` (they reference one another) and
 the area's permission rules in :mod:`catalogue.policies`. :func:`init_app` wires everything.
+The templates and static files the sub-areas share (``catalogue/_macros.html``, the CSS and
+scripts under ``/catalogue/static``) live in the datasets room, served by its ``shared``
+blueprint (named ``catalogue``).
 """
 
 from __future__ import annotations
 
 import click
-from flask import Blueprint, Flask
+from flask import Flask
 
 
 @click.group("catalogue")
 def catalogue_group() -> None:
     """The catalogue: data dictionaries, the search index, the metadata export."""
-
-
-#: the templates and static files every sub-area shares (``catalogue/_macros.html``, the CSS)
-shared = Blueprint(
-    "catalogue",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/catalogue/static",
-)
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +51,7 @@ def init_app(app: Flask) -> None:
     from core.api import api
 
     policies.register()  # the catalogue's permission rules (who sees drafts, who edits)
-    app.register_blueprint(shared)
+    app.register_blueprint(datasets_views.shared)
     datasets_workflow.register()  # the dataset lifecycle (core.workflow)
     search_indexer.subscribe()  # the search index follows every dataset.* change event
     for area_api in (datasets_api, dictionary_api, mappings_api, standards_api, stats_api):

@@ -73,6 +73,15 @@ from ontologies import services as ontology
 from ontologies.models import Term
 
 bp = Blueprint("datasets", __name__, template_folder="templates")
+#: what every catalogue sub-area shares: ``templates/catalogue/`` (``_macros.html``,
+#: ``_discovery.html``) and ``static/`` at ``/catalogue/static`` (``url_for("catalogue.static")``)
+shared = Blueprint(
+    "catalogue",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/catalogue/static",
+)
 register(NavEntry("Datasets", "datasets.dataset_list", everyone, "main", 20))
 register(
     NavEntry(
