@@ -283,6 +283,24 @@ class Variable(Base):
     )
 
 
+#: what a mapping records besides its variable: the columns a dictionary import writes and a
+#: new version copies
+MAPPING_FIELDS = (
+    "value_code",
+    "predicate",
+    "object_curie",
+    "justification",
+    "confidence",
+    "status",
+    "author_id",
+    "author_label",
+    "mapping_date",
+    "comment",
+    "reason",
+    "created_at",
+)
+
+
 class Mapping(Base):
     """An SSSOM-style mapping of a variable (or one of its permissible values) to a term."""
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from catalogue import policies
 from catalogue.models import (
+    MAPPING_FIELDS,
     VARIABLE_FIELDS,
     Dataset,
     DatasetDisease,
@@ -504,20 +505,7 @@ def new_version(actor: Actor, identifier: str, if_match: str | None) -> DatasetV
 
 
 VARIABLE_COPY_COLUMNS = ("position", "name", *VARIABLE_FIELDS)
-MAPPING_COPY_COLUMNS = (
-    "value_code",
-    "predicate",
-    "object_curie",
-    "justification",
-    "confidence",
-    "status",
-    "author_id",
-    "author_label",
-    "mapping_date",
-    "comment",
-    "reason",
-    "created_at",
-)
+MAPPING_COPY_COLUMNS = MAPPING_FIELDS
 
 
 def copy_variables(source_version_id: str, target_version_id: str) -> None:

@@ -45,6 +45,7 @@ from catalogue.dictionary.redcap import read_redcap
 from catalogue.dictionary.template import NAME_PATTERN, read_omop, read_template
 from catalogue.dictionary.units import unit_problem
 from catalogue.models import (
+    MAPPING_FIELDS,
     VARIABLE_FIELDS,
     DatasetVersion,
     Mapping,
@@ -969,21 +970,7 @@ def _add_mappings(
     if rows:
         insert_rows(
             Mapping,
-            (
-                "variable_id",
-                "value_code",
-                "predicate",
-                "object_curie",
-                "justification",
-                "confidence",
-                "status",
-                "author_id",
-                "author_label",
-                "mapping_date",
-                "comment",
-                "reason",
-                "created_at",
-            ),
+            ("variable_id", *MAPPING_FIELDS),
             rows,
         )
     return len(rows) + len(accept), touched

@@ -112,24 +112,35 @@ class MappingEntry:
 # --- parsing the SSSOM vocabulary -----------------------------------------------------------
 
 
+def _vocabulary_member(value: str, members: Any, namespace: str, prefix: str) -> Any:
+    """The member of ``members`` (values like ``skos:exactMatch``) that ``value`` names as a
+    CURIE with ``prefix``, a bare local name or an IRI in ``namespace`` (case-blind), else None."""
+    local = value
+    if value.startswith(namespace):
+        local = value[len(namespace) :]
+    elif ":" in value:
+        given, _, local = value.partition(":")
+        if given.lower() != prefix:
+            local = ""
+    for member in members:
+        if member.value.split(":", 1)[1].lower() == local.lower():
+            return member
+    return None
+
+
 def parse_predicate(text: str | None, field: str = "predicate_id") -> MappingPredicate:
     """``skos:exactMatch``, ``exactMatch`` or the SKOS IRI.
 
     :raises InvalidInput: naming ``field`` for anything else.
     """
     value = (text or "").strip()
-    local = value
-    if value.startswith(SKOS):
-        local = value[len(SKOS) :]
-    elif ":" in value:
-        prefix, _, local = value.partition(":")
-        if prefix.lower() != "skos":
-            local = ""
-    for predicate in MappingPredicate:
-        if predicate.value.split(":", 1)[1].lower() == local.lower():
-            return predicate
-    allowed = ", ".join(p.value for p in MappingPredicate)
-    raise InvalidInput.field(field, f"“{value}” is not a mapping predicate; use one of {allowed}.")
+    predicate = _vocabulary_member(value, MappingPredicate, SKOS, "skos")
+    if predicate is None:
+        allowed = ", ".join(p.value for p in MappingPredicate)
+        raise InvalidInput.field(
+            field, f"“{value}” is not a mapping predicate; use one of {allowed}."
+        )
+    return predicate
 
 
 def parse_justification(
@@ -143,18 +154,13 @@ def parse_justification(
     value = (text or "").strip()
     if not value:
         return MappingJustification.MANUAL
-    local = value
-    if value.startswith(SEMAPV):
-        local = value[len(SEMAPV) :]
-    elif ":" in value:
-        prefix, _, local = value.partition(":")
-        if prefix.lower() != "semapv":
-            local = ""
-    for justification in MappingJustification:
-        if justification.value.split(":", 1)[1].lower() == local.lower():
-            return justification
-    allowed = ", ".join(j.value for j in MappingJustification)
-    raise InvalidInput.field(field, f"“{value}” is not a justification we record; use {allowed}.")
+    justification = _vocabulary_member(value, MappingJustification, SEMAPV, "semapv")
+    if justification is None:
+        allowed = ", ".join(j.value for j in MappingJustification)
+        raise InvalidInput.field(
+            field, f"“{value}” is not a justification we record; use {allowed}."
+        )
+    return justification
 
 
 def parse_confidence(value: Any, field: str = "confidence") -> float | None:
