@@ -50,7 +50,7 @@ from core.db import Base, get_session, utcnow
 from core.models import User, casefold_key
 from core.pagination import Page, paginate
 from core.permissions import Permission
-from core.policies import Actor, SystemActor, require
+from core.policies import Actor, SystemActor, can, require
 
 GENESIS = "0" * 64  # the prev_hash of the first event
 HEAD_ID = 1  # the primary key of the one row of audit_head
@@ -492,6 +492,16 @@ def history(actor: Actor, object_type: str, object_id: Any, limit: int = 20) -> 
             .limit(limit)
         )
     )
+
+
+def history_for_page(
+    actor: Actor, object_type: str, object_id: Any, limit: int = 20
+) -> list[AuditEvent] | None:
+    """:func:`history` for a page everybody reads: the events for an administrator, None (no
+    History section) for anyone else."""
+    if not can(actor, Permission.AUDIT_READ):
+        return None
+    return history(actor, object_type, object_id, limit)
 
 
 def export_rows(actor: Actor, filters: AuditFilters, batch: int = 1000) -> Iterator[Any]:

@@ -9,8 +9,6 @@ from flask import Blueprint, Response, jsonify, render_template, request, url_fo
 from core import audit
 from core.api import actor
 from core.nav import NavEntry, everyone, register
-from core.permissions import Permission
-from core.policies import can
 from ontologies import browse, services
 
 bp = Blueprint("ontologies", __name__, template_folder="templates")
@@ -63,12 +61,7 @@ def tree_children(curie: str) -> Response:
 def ontology(prefix: str) -> str:
     who = actor()
     page = browse.ontology_page(who, prefix)
-    # administrators read the loads of the ontology from the audit trail
-    history = (
-        audit.history(who, "ontology", page.ontology.prefix)
-        if can(who, Permission.AUDIT_READ)
-        else None
-    )
+    history = audit.history_for_page(who, "ontology", page.ontology.prefix)
     return render_template("ontologies/ontology.html", page=page, history=history)
 
 

@@ -162,17 +162,13 @@ def show_set(identifier: str) -> str:
     curies = [t.term_curie for t in standard_set.terms] + [
         d.term_curie for d in standard_set.diseases
     ]
-    who = actor()
     return render_template(
         "standards/standard_set.html",
         standard_set=standard_set,
         terms=services.terms_by_curie(curies),
         can_manage=_can_manage(),
         etag=services.etag(standard_set),
-        # administrators read the set's history from the audit trail
-        history=audit.history(who, "standard_set", standard_set.identifier)
-        if can(who, Permission.AUDIT_READ)
-        else None,
+        history=audit.history_for_page(actor(), "standard_set", standard_set.identifier),
     )
 
 
