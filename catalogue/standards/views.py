@@ -25,6 +25,7 @@ from catalogue.stats import counts
 from core import audit
 from core.api import actor
 from core.errors import Conflict, InvalidInput, PreconditionFailed, flatten_webargs_messages
+from core.forms import form_action
 from core.models import Role
 from core.nav import NavEntry, everyone, has_role, register
 from core.permissions import Permission
@@ -348,22 +349,14 @@ def edit_set(identifier: str) -> Any:
 
 @bp.post("/standard-sets/<identifier>/retire")
 def retire_set(identifier: str) -> WerkzeugResponse:
-    who = actor()
-    require_login(who)
-    require(who, Permission.STANDARD_SET_MANAGE)
-    try:
-        services.retire_set(who, identifier, request.form.get("revision") or None)
-    except PreconditionFailed:
-        flash(STALE_SET.split(". The form")[0] + ".", "error")
-        return redirect(url_for("standards.show_set", identifier=identifier))
-    except Conflict as exc:
-        flash(exc.detail, "error")
-        return redirect(url_for("standards.show_set", identifier=identifier))
-    flash(
-        "The set is retired: it stays readable here, and dataset pages no longer show it.",
-        "success",
+    page = url_for("standards.show_set", identifier=identifier)
+    return form_action(
+        lambda who: services.retire_set(who, identifier, request.form.get("revision") or None),
+        success="The set is retired: it stays readable here, and dataset pages no longer show it.",
+        done=page,
+        back=page,
+        stale=STALE_SET.split(". The form")[0] + ".",
     )
-    return redirect(url_for("standards.show_set", identifier=identifier))
 
 
 # --- the dataset page's coverage bars -------------------------------------------------------
