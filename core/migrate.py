@@ -20,7 +20,9 @@ MODEL_MODULES = (
     "catalogue.standards.models",
     "catalogue.stats.models",
     "catalogue.search.models",
-    "governance.models",
+    "governance.data_use.models",
+    "governance.agreements.models",
+    "governance.purposes.models",
 )
 
 

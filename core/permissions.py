@@ -38,3 +38,10 @@ class Permission(enum.StrEnum):
     STANDARD_SET_MANAGE = "catalogue:standard_set:manage"  # create, edit, retire sets
     EXACT_COUNTS = "catalogue:counts:exact"  # see computed counts below the small-cell threshold
     SEARCH_REINDEX = "catalogue:search:reindex"  # rebuild the search index (a job)
+    # governance
+    DATA_USE_UPDATE = "governance:data_use:update"  # set a dataset's data-use conditions (obj: dataset)
+    DATA_USE_CHECK = "governance:data_use:check"  # run the compatibility check
+    AGREEMENT_READ = "governance:agreement:read"  # that an agreement exists, its obligations
+    AGREEMENT_READ_FULL = "governance:agreement:read_full"  # all of it, its document (obj: agreement)
+    AGREEMENT_MANAGE = "governance:agreement:manage"  # create, edit, activate, amend, terminate
+    PURPOSE_MANAGE = "governance:purpose:manage"  # one's own saved research purposes

@@ -1,4 +1,9 @@
-"""Access governance: agreements, data-use conditions, access requests, DAC review, audit."""
+"""Access governance: data-use conditions (GA4GH DUO), the compatibility check, data-sharing
+agreements, researchers' saved purposes — and, next, access requests and the committee.
+
+Each sub-area is a package with the usual rooms (models, schemas, services, policies, api,
+views, templates) and its own ``init_app``, called here in dependency order.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
+    from governance import agreements, data_use, matching, purposes
     from governance.api import blp
     from governance.views import bp
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
+    for area in (data_use, matching, agreements, purposes):
+        area.init_app(app)
