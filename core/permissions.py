@@ -39,9 +39,9 @@ class Permission(enum.StrEnum):
     EXACT_COUNTS = "catalogue:counts:exact"  # see computed counts below the small-cell threshold
     SEARCH_REINDEX = "catalogue:search:reindex"  # rebuild the search index (a job)
     # governance
-    DATA_USE_UPDATE = "governance:data_use:update"  # set a dataset's data-use conditions (obj: dataset)
+    DATA_USE_UPDATE = "governance:data_use:update"  # obj: the dataset
     DATA_USE_CHECK = "governance:data_use:check"  # run the compatibility check
     AGREEMENT_READ = "governance:agreement:read"  # that an agreement exists, its obligations
-    AGREEMENT_READ_FULL = "governance:agreement:read_full"  # all of it, its document (obj: agreement)
+    AGREEMENT_READ_FULL = "governance:agreement:read_full"  # all of it and its document
     AGREEMENT_MANAGE = "governance:agreement:manage"  # create, edit, activate, amend, terminate
     PURPOSE_MANAGE = "governance:purpose:manage"  # one's own saved research purposes

@@ -1,4 +1,5 @@
-"""Data-sharing agreements between a custodian and the alliance: versions, the signed document, expiry."""
+"""Data-sharing agreements between a custodian and the alliance: versions, the signed
+document, expiry by date."""
 
 from __future__ import annotations
 

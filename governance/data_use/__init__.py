@@ -1,4 +1,5 @@
-"""A dataset's data-use conditions in GA4GH DUO: one permission, modifiers with parameters, numbered revisions."""
+"""A dataset's data-use conditions in GA4GH DUO: one permission, modifiers with parameters,
+numbered revisions."""
 
 from __future__ import annotations
 
