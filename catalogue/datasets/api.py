@@ -6,6 +6,7 @@ response that shows a dataset sends its current ETag.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from catalogue import extensions
 from catalogue.datasets import services as datasets
 from catalogue.datasets.schemas import (
     ChangeSchema,
@@ -65,6 +67,7 @@ class DatasetView:
     variables: int
     actions: list[str]
     can_see_drafts: bool
+    facts: dict[str, Any]  # what other areas add (catalogue.extensions.dataset_facts)
 
     @property
     def dataset(self) -> Dataset:
@@ -102,6 +105,19 @@ class DatasetView:
         ]
 
     @property
+    def data_use(self) -> dict[str, Any] | None:
+        return self.facts.get("data_use")
+
+    @property
+    def requestable(self) -> bool:
+        return bool(self.facts.get("requestable"))
+
+    @property
+    def requestable_until(self) -> dt.date | None:
+        until = self.facts.get("requestable_until")
+        return dt.date.fromisoformat(until) if isinstance(until, str) else until
+
+    @property
     def url(self) -> str:
         return url_for(
             "catalogue_api.DatasetResource", identifier=self.dataset.identifier, _external=True
@@ -114,6 +130,7 @@ def views_of(who: Actor, versions: Sequence[DatasetVersion]) -> list[DatasetView
     curies = {d.term_curie for v in versions for d in v.diseases}
     terms = datasets.terms_by_curie(curies)
     counts = datasets.count_variables_of([v.id for v in versions])
+    facts = extensions.dataset_facts(who, [v.dataset_id for v in versions])
     result = []
     for version in versions:
         dataset = version.dataset
@@ -124,6 +141,7 @@ def views_of(who: Actor, versions: Sequence[DatasetVersion]) -> list[DatasetView
                 variables=counts.get(version.id, 0),
                 actions=available_actions(datasets.LIFECYCLE, who, dataset),
                 can_see_drafts=datasets.can_edit(who, dataset),
+                facts=facts[version.dataset_id],
             )
         )
     return result

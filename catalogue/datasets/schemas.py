@@ -240,6 +240,40 @@ class TimeCoverageOutSchema(Schema):
     last_year = fields.Integer(allow_none=True)
 
 
+class DataUseModifierOutSchema(Schema):
+    """One data-use modifier with its parameters (only those its code takes)."""
+
+    term = fields.String(metadata={"description": "DUO CURIE, e.g. DUO:0000024"})
+    code = fields.String(metadata={"description": "DUO shorthand, e.g. MOR"})
+    label = fields.String()
+    date = fields.Date(metadata={"description": "MOR: publication allowed from"})
+    months = fields.Integer(metadata={"description": "TS: the longest use, in months"})
+    regions = fields.List(
+        fields.String(), metadata={"description": "GS: ISO 3166-1 countries or EU, EEA, EUROPE"}
+    )
+    users = fields.List(fields.String(), metadata={"description": "US: the named users"})
+    projects = fields.List(fields.String(), metadata={"description": "PS: the named projects"})
+    institutions = fields.List(
+        fields.String(), metadata={"description": "IS: the named institutions"}
+    )
+    topic = fields.String(metadata={"description": "RS: the research topic"})
+
+
+class DataUseOutSchema(Schema):
+    """What the patients' consent allows (GA4GH DUO): filled by the governance area."""
+
+    permission = fields.String(
+        allow_none=True, metadata={"description": "DUO CURIE of NRES, GRU, HMB, DS or POA"}
+    )
+    code = fields.String(allow_none=True, metadata={"description": "Its DUO shorthand"})
+    label = fields.String(allow_none=True)
+    diseases = fields.List(fields.String(), metadata={"description": "DS: disease CURIEs"})
+    modifiers = fields.List(fields.Nested(DataUseModifierOutSchema))
+    revision = fields.Integer(
+        metadata={"description": "Numbered change of the dataset's conditions (0: none yet)"}
+    )
+
+
 class DatasetSchema(Schema):
     """A dataset as one of its versions describes it, dumped from a
     :class:`catalogue.datasets.api.DatasetView` (the version, its dataset, and what the page of
@@ -289,6 +323,20 @@ class DatasetSchema(Schema):
     modified = fields.DateTime(attribute="version.modified_at")
     published = fields.DateTime(attribute="version.published_at", allow_none=True)
     versions = fields.List(fields.Nested(VersionRefSchema))
+    data_use = fields.Nested(
+        DataUseOutSchema,
+        allow_none=True,
+        metadata={"description": "The data-use conditions (GA4GH DUO); null when none are set"},
+    )
+    requestable = fields.Boolean(
+        metadata={
+            "description": "Access can be requested now: an active data-sharing agreement "
+            "covers the dataset and it has data-use conditions"
+        }
+    )
+    requestable_until = fields.Date(
+        allow_none=True, metadata={"description": "The last day of the covering agreement"}
+    )
     url = fields.String()
     actions = fields.List(
         fields.String(),

@@ -29,6 +29,7 @@ from sqlalchemy import case, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from catalogue import extensions
 from catalogue.datasets import services as datasets
 from catalogue.datasets.markdown import plain_summary, render_markdown
 from catalogue.datasets.schemas import DatasetInputSchema, trial_id_kind
@@ -385,6 +386,7 @@ def _dataset_page(identifier: str, number: int | None) -> str:
         publish_problems=datasets.publish_problems(version) if editor and version is draft else {},
         etag=datasets.etag(dataset),
         field_labels=FIELD_LABELS,
+        panels=extensions.panels("dataset", who, dataset, version),
     )
 
 

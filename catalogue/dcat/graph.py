@@ -29,6 +29,7 @@ from flask import current_app
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
+from catalogue import extensions
 from catalogue.dcat.services import CatalogueFacts, PublicRecord
 from catalogue.dcat.store import GroupedStore
 from catalogue.dcat.vocab import (
@@ -284,6 +285,9 @@ def add_dataset(graph: Graph, record: PublicRecord, iris: Iris) -> URIRef:
     _add_health(graph, subject, record)
     if record.has_variables:
         _add_dictionary(graph, subject, record, iris)
+    if record.is_current and not record.retired:
+        # what other areas add (the data-use policy): catalogue.extensions
+        extensions.contribute_dcat(graph, subject, record, iris)
     if record.retired:
         _mark_withdrawn(graph, subject, record)
     return subject
