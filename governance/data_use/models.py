@@ -33,9 +33,7 @@ class DataUseConditions(Base):
     modifiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     signature: Mapped[str] = mapped_column(String(64), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    updated_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    updated_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class DataUseTerm(Base):

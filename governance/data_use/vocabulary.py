@@ -30,11 +30,7 @@ from sqlalchemy import select
 
 from core.db import get_session
 from core.errors import InvalidInput
-
-try:
-    from governance.matching.check import Conditions, Modifier
-except ImportError:  # until the check's module is committed
-    from governance.data_use._contract import Conditions, Modifier  # type: ignore[assignment]
+from governance.matching.check import Conditions, Modifier
 from ontologies.identifiers import OBO, UnknownIdentifier, normalise_curie
 from ontologies.models import Term
 
@@ -52,7 +48,7 @@ MAX_NAME_LENGTH = 200
 MAX_TOPIC_LENGTH = 300
 MAX_DISEASES = 100
 #: keys of the GET answer that a client may send back unchanged: they are read-only
-READ_ONLY_KEYS = frozenset({"revision", "code", "label"})
+READ_ONLY_KEYS = frozenset({"revision", "code", "label", "disease_terms"})
 READ_ONLY_MODIFIER_KEYS = frozenset({"code", "label"})
 
 
