@@ -12,6 +12,7 @@ the same content again changes nothing and records nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -208,3 +209,45 @@ def set_conditions(
     )
     session.commit()
     return DataUse(dataset, row, True)
+
+
+# --- what the catalogue asks (catalogue.extensions) ------------------------------------------
+
+
+def _with_dates(shape: dict[str, Any]) -> dict[str, Any]:
+    """The labelled shape with MOR's date as a date (the dataset JSON's schema dumps dates)."""
+    for item in shape["modifiers"]:
+        if isinstance(item.get("date"), str):
+            item["date"] = dt.date.fromisoformat(item["date"])
+    return shape
+
+
+def dataset_facts(actor: Actor, dataset_ids: list[Any]) -> dict[Any, dict[str, Any]]:
+    """``{dataset_id: {"data_use": shape or None}}`` for a page of datasets the caller holds
+    already (one query; ``Dataset.id``, text): the shape with each term's ``code`` and
+    ``label``."""
+    rows = rows_of(dataset_ids)
+    return {
+        i: {"data_use": _with_dates(vocabulary.labelled(shape_of(rows[i]))) if i in rows else None}
+        for i in dataset_ids
+    }
+
+
+def annotate_hits(actor: Actor, query: Any, hits: list[Any]) -> None:
+    """Sets ``hit.extras["data_use"]`` on a page of search hits (one query): the labelled JSON
+    shape, or None for a dataset without conditions."""
+    identifiers = sorted({hit.identifier for hit in hits})
+    found: dict[str, dict[str, Any]] = {}
+    if identifiers:
+        rows = get_session().execute(
+            select(Dataset.identifier, DataUseConditions)
+            .join(DataUseConditions, DataUseConditions.dataset_id == Dataset.id)
+            .where(Dataset.identifier.in_(identifiers))
+        )
+        found = {identifier: vocabulary.labelled(shape_of(row)) for identifier, row in rows}
+    for hit in hits:
+        extras = getattr(hit, "extras", None)
+        if extras is None:
+            extras = {}
+            hit.extras = extras
+        extras["data_use"] = found.get(hit.identifier)
