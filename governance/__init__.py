@@ -12,7 +12,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
-    from governance import agreements, data_use, matching, purposes
+    from governance import agreements, data_use, demo, matching, purposes
     from governance.api import blp
     from governance.views import bp
 
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     for area in (data_use, matching, agreements, purposes):
         area.init_app(app)
+    demo.register_demo_step()  # after the catalogue's: the conditions are the datasets'
