@@ -233,21 +233,41 @@ def dataset_facts(actor: Actor, dataset_ids: list[Any]) -> dict[Any, dict[str, A
     }
 
 
+def hit_shape(shape: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The conditions as a search hit carries them (the search's body is built by hand, as
+    JSON): permission, diseases, modifiers (each with its ``code`` and ``label``; dates as ISO
+    text), revision."""
+    if not shape or not shape.get("permission"):
+        return None
+    labelled = vocabulary.labelled(shape)
+    return {
+        "permission": labelled["permission"],
+        "diseases": list(labelled["diseases"]),
+        "modifiers": [
+            {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in item.items()}
+            for item in labelled["modifiers"]
+        ],
+        "revision": labelled["revision"],
+    }
+
+
 def annotate_hits(actor: Actor, query: Any, hits: list[Any]) -> None:
-    """Sets ``hit.extras["data_use"]`` on a page of search hits (one query): the labelled JSON
-    shape, or None for a dataset without conditions."""
-    identifiers = sorted({hit.identifier for hit in hits})
+    """Sets ``hit.extras["data_use"]`` on a page of search hits (:func:`hit_shape`, or None
+    for a dataset without conditions): from the dataset facts the search put there already,
+    else with one query for the page."""
+    missing = sorted({h.identifier for h in hits if "data_use" not in (h.extras or {})})
     found: dict[str, dict[str, Any]] = {}
-    if identifiers:
+    if missing:
         rows = get_session().execute(
             select(Dataset.identifier, DataUseConditions)
             .join(DataUseConditions, DataUseConditions.dataset_id == Dataset.id)
-            .where(Dataset.identifier.in_(identifiers))
+            .where(Dataset.identifier.in_(missing))
         )
-        found = {identifier: vocabulary.labelled(shape_of(row)) for identifier, row in rows}
+        found = {identifier: shape_of(row) for identifier, row in rows}
     for hit in hits:
         extras = getattr(hit, "extras", None)
         if extras is None:
             extras = {}
             hit.extras = extras
-        extras["data_use"] = found.get(hit.identifier)
+        shape = extras["data_use"] if "data_use" in extras else found.get(hit.identifier)
+        extras["data_use"] = hit_shape(shape)

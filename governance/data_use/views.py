@@ -133,10 +133,12 @@ def dataset_panel(who: Actor, dataset: Dataset, version: DatasetVersion) -> dict
     }
 
 
-def search_hit_panel(who: Actor, hit: Any, *args: Any) -> dict[str, Any] | None:
-    """A search hit's badges, from what the annotator put on it (no query per hit)."""
-    data_use = (getattr(hit, "extras", None) or {}).get("data_use")
-    return {"data_use": data_use} if data_use else None
+def search_hit_panel(who: Actor, hit: Any = None, *args: Any) -> dict[str, Any]:
+    """A search hit's badges, from what the annotator put on the hit (no query per hit). The
+    search asks once per page, without a hit: the template then reads the ``hit`` it is
+    included for."""
+    extras = getattr(hit, "extras", None) or {}
+    return {"data_use": extras.get("data_use"), "from_hit": hit is None}
 
 
 # --- the form -------------------------------------------------------------------------------
