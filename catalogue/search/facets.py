@@ -72,10 +72,29 @@ class Facet:
     name: str = ""
     label: str = ""
     hierarchical = False
+    #: whether the facet's parameter (its name) may repeat, for OR (the OpenAPI document)
+    repeatable = True
+    #: the query parameters' descriptions for the OpenAPI document, by parameter
+    descriptions: dict[str, str] = {}
+    #: the search page's box for this facet, when not the generic one: a template included
+    #: with ``facet``, ``values`` and ``box`` (what :meth:`page_context` returns)
+    template: str | None = None
+    #: where the box goes among the facets on the page (smaller first; stable otherwise)
+    page_order = 100
 
     @property
     def params(self) -> tuple[str, ...]:
         return (self.name,)
+
+    def bind(self, actor: Any, selection: Any) -> Any:
+        """The selection made ready for ``actor`` before the statements are built (a facet
+        whose meaning depends on the caller loads what it needs here: the caller's saved
+        purpose, say). By default the selection as parsed.
+
+        :raises InvalidInput: naming the parameter, for a value that means nothing for this
+            caller.
+        """
+        return selection
 
     def parse(self, args: dict[str, list[str]]) -> Any:
         """The selection from the query parameters (None: nothing selected).
@@ -94,6 +113,10 @@ class Facet:
         default the selection itself."""
         return _hashable(selection)
 
+    def page_context(self, actor: Any, selection: Any) -> dict[str, Any]:
+        """What the facet's own :attr:`template` needs on the search page (as ``box``)."""
+        return {}
+
     def parameters(self, selection: Any) -> dict[str, Any]:
         """The values of the parameters :meth:`condition` and :meth:`counts` bind by name
         (:meth:`param`) for this selection (None: nothing selected)."""
@@ -109,12 +132,14 @@ class Facet:
         return bindparam(self.param_name(key), **kwargs)
 
     def condition(self, document: Any, selection: Any) -> Any:
-        """A SQL condition on ``document`` (search_documents, aliased) for the selection."""
+        """A SQL condition on ``document`` (search_documents, aliased) for the selection, or
+        None when this selection filters nothing (it only annotates or counts)."""
         raise NotImplementedError
 
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         """``SELECT value, count`` over ``candidates`` (the CTE) filtered by ``where`` (or a
-        list of such selects, whose rows :meth:`values` gets together)."""
+        list of such selects, whose rows :meth:`values` gets together; an empty list counts
+        nothing)."""
         raise NotImplementedError
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:

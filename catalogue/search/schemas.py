@@ -69,6 +69,40 @@ class SearchTimeCoverageSchema(Schema):
     last_year = fields.Integer(allow_none=True)
 
 
+class SearchDataUseSchema(Schema):
+    permission = fields.String(metadata={"description": "DUO permission (CURIE)"})
+    diseases = fields.List(fields.String(), metadata={"description": "DS diseases (CURIEs)"})
+    modifiers = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "DUO modifiers: each its term (CURIE) and its parameters (date, "
+            "regions, months, users, projects, institutions, topic)"
+        },
+    )
+    revision = fields.Integer(metadata={"description": "the conditions' revision"})
+
+
+class SearchFitReasonSchema(Schema):
+    rule = fields.String()
+    outcome = fields.String()
+    message = fields.String()
+
+
+class SearchFitSchema(Schema):
+    outcome = fields.String(
+        metadata={
+            "description": "the compatibility check of the purpose against the dataset's "
+            "data-use conditions: compatible, needs_review or incompatible; no_conditions when "
+            "the dataset has none",
+            "enum": ["compatible", "needs_review", "incompatible", "no_conditions"],
+        }
+    )
+    reasons = fields.List(
+        fields.Nested(SearchFitReasonSchema),
+        metadata={"description": "why it is not compatible (empty when it is)"},
+    )
+
+
 class SearchHitSchema(Schema):
     identifier = fields.String()
     title = fields.String()
@@ -94,6 +128,28 @@ class SearchHitSchema(Schema):
     updated = fields.DateTime()
     url = fields.String(metadata={"description": "the dataset in the API"})
     page_url = fields.String(metadata={"description": "the dataset's page"})
+    requestable = fields.Boolean(
+        metadata={
+            "description": "an active data-sharing agreement covers the dataset today and it "
+            "has data-use conditions"
+        }
+    )
+    requestable_until = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "the last day of the latest active agreement covering it (ISO date)",
+            "format": "date",
+        },
+    )
+    data_use = fields.Nested(
+        SearchDataUseSchema,
+        allow_none=True,
+        metadata={"description": "the dataset's data-use conditions (GA4GH DUO), or null"},
+    )
+    fit = fields.Nested(
+        SearchFitSchema,
+        metadata={"description": "only in a search with purpose: the fit to that purpose"},
+    )
 
 
 class SearchFacetValueSchema(Schema):
@@ -122,6 +178,7 @@ class SearchResponseSchema(Schema):
 
 def _hit(hit: Hit) -> dict[str, Any]:
     first, last = hit.time_coverage
+    extras = hit.extras
     return {
         "identifier": hit.identifier,
         "title": hit.title,
@@ -158,7 +215,15 @@ def _hit(hit: Hit) -> dict[str, Any]:
         "updated": hit.updated.isoformat(),
         "url": url_for("catalogue_api.DatasetResource", identifier=hit.identifier, _external=True),
         "page_url": url_for("datasets.dataset", identifier=hit.identifier, _external=True),
+        "requestable": bool(extras.get("requestable")),
+        "requestable_until": _iso(extras.get("requestable_until")),
+        "data_use": extras.get("data_use"),
+        **({"fit": extras["fit"]} if "fit" in extras else {}),
     }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 def _facet_value(value: FacetValue) -> dict[str, Any]:
@@ -235,8 +300,10 @@ def parameters_doc() -> list[dict[str, Any]]:
         "patients_min": "At least this many patients.",
         "patients_max": "At most this many patients.",
     }
+    for facet in facets():
+        described.update(facet.descriptions)
     names = ["q", *(p for f in facets() for p in f.params), "sort", "page", "per_page"]
-    repeatable = {f.name for f in facets()} - {"patients"}
+    repeatable = {f.name for f in facets() if f.repeatable} - {"patients"}
     parameters = []
     for name in names:
         schema: dict[str, Any] = (

@@ -25,7 +25,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
@@ -46,7 +46,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from catalogue import policies
+from catalogue import extensions, policies
 from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
 from catalogue.search import text
@@ -127,6 +127,10 @@ class Hit:
     variables: list[MatchedVariable]
     variables_matching_words: int
     variables_mapped_to_terms: int
+    dataset_id: str = ""  # the dataset's internal id (Dataset.id), for the annotators
+    #: what other areas add (catalogue.extensions): data_use, requestable, requestable_until
+    #: (the dataset facts), fit (a search with a purpose) …
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -309,8 +313,9 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     session = get_session()
     backend = backend_for(session)
     backend.prepare(session)
-    meaning = interpret(query.q)
     registered = facets()
+    query = replace(query, selections=_bind(actor, registered, query.selections))
+    meaning = interpret(query.q)
     if query.q and meaning.is_empty:
         # only words that mean nothing to search ("the", "*", "AND"): nothing can match them
         return SearchResult(query, meaning, [], 0, _empty_facets(registered, query))
@@ -342,7 +347,35 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     }
     ordered = sorted(page_ids, key=page_ids.__getitem__)
     items = _hits(ordered, meaning, backend, relevance) if ordered else []
+    _annotate(actor, query, items)
     return SearchResult(query, meaning, items, total, facet_values)
+
+
+def _bind(actor: Actor, registered: list[Facet], selections: dict[str, Any]) -> dict[str, Any]:
+    """Each selection made ready for the caller (:meth:`Facet.bind`), before any statement.
+
+    :raises InvalidInput: naming the parameter (a saved purpose that is not the caller's …).
+    """
+    bound = dict(selections)
+    for facet in registered:
+        if facet.name in bound:
+            bound[facet.name] = facet.bind(actor, bound[facet.name])
+    return bound
+
+
+def _annotate(actor: Actor, query: SearchQuery, hits: list[Hit]) -> None:
+    """What other areas add to a page of hits: the dataset facts (``data_use``,
+    ``requestable``, ``requestable_until``, one call per provider for the page), then the hit
+    annotators (``fit`` …)."""
+    if not hits:
+        return
+    facts: dict[Any, dict[str, Any]] = extensions.dataset_facts(
+        actor,
+        [h.dataset_id for h in hits],  # type: ignore[misc]  # Dataset.id is a string
+    )
+    for hit in hits:
+        hit.extras.update(facts.get(hit.dataset_id, extensions.DATASET_FACT_DEFAULTS))
+    extensions.annotate_hits(actor, query, hits)
 
 
 def _check_statement(session: Any, cached: Any, fresh: Any, values: dict[str, Any]) -> None:
@@ -407,15 +440,21 @@ def _statement(plan: _Plan) -> Any:
                     alternatives.insert(0, d.c.id.in_(holding))
                 conditions.append(or_(*alternatives))
     score = sum(scores[1:], scores[0]) if scores else literal_column("0")
-    flags = {
-        facet.name: facet.condition(d, query.selections[facet.name]).label(f"f_{facet.name}")
+    conditions_of = {
+        facet.name: facet.condition(d, query.selections[facet.name])
         for facet in registered
         if facet.name in query.selections
+    }
+    flags = {
+        name: condition.label(f"f_{name}")
+        for name, condition in conditions_of.items()
+        if condition is not None  # a selection that only annotates or counts
     }
     candidates = (
         select(
             d.c.id,
             d.c.version_id,
+            d.c.dataset_id,
             d.c.organisation_id,
             d.c.source_type,
             d.c.data_model,
@@ -537,6 +576,7 @@ def _hits(
             select(
                 d.c.id,
                 d.c.version_id,
+                d.c.dataset_id,
                 d.c.is_draft,
                 d.c.diseases,
                 d.c.countries,
@@ -607,6 +647,7 @@ def _hits(
                 variables=variables.get(row.version_id, []),
                 variables_matching_words=by_words.get(row.version_id, 0),
                 variables_mapped_to_terms=by_terms.get(row.version_id, 0),
+                dataset_id=row.dataset_id,
             )
         )
     del relevance

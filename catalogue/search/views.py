@@ -14,6 +14,7 @@ import pycountry
 from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
+from catalogue import extensions
 from catalogue.models import DATA_MODEL_LABELS, SOURCE_TYPE_LABELS, DataModel, SourceType
 from catalogue.search import services
 from catalogue.search.facets import AGE_GROUP_LABELS, FacetValue, facets
@@ -115,6 +116,7 @@ def search_page() -> tuple[str, int] | str:
     errors: dict[str, list[str]] = {}
     try:
         query = services.parse_query(args.to_dict(flat=False))
+        result = services.search(actor(), query)  # may refuse a selection for this caller
     except InvalidInput as exc:
         errors = exc.errors or {"q": [exc.detail]}
         query = services.SearchQuery(q=(args.get("q") or "").strip())
@@ -123,7 +125,6 @@ def search_page() -> tuple[str, int] | str:
             render_template("search/search.html", **_context(args, query, result, errors)),
             422,
         )
-    result = services.search(actor(), query)
     return render_template("search/search.html", **_context(args, query, result, errors))
 
 
@@ -134,6 +135,7 @@ def _context(
     errors: dict[str, list[str]],
 ) -> dict[str, Any]:
     registered = {f.name: f for f in facets()}
+    who = actor()
     trees = {
         name: tree(values)
         for name, values in result.facets.items()
@@ -155,7 +157,15 @@ def _context(
         "result": result,
         "errors": errors,
         "args": args,
-        "facet_list": [registered[name] for name in result.facets],
+        "facet_list": sorted(
+            (registered[name] for name in result.facets), key=lambda f: f.page_order
+        ),
+        "facet_boxes": {
+            f.name: f.page_context(who, result.query.selections.get(f.name))
+            for f in registered.values()
+            if f.template
+        },
+        "hit_panels": extensions.panels("search_hit", who),
         "trees": trees,
         "chips": _selected_filters(args, result),
         "suggestions": suggestions,

@@ -43,7 +43,8 @@ def counts(body: dict[str, Any], facet: str) -> dict[str, int]:
 def test_the_contract_shape(client, corpus):
     body = search(client, q="myeloma")
     assert set(body) >= {"items", "total", "page", "per_page", "facets"}
-    assert set(body["facets"]) == {
+    # the catalogue's own facets, and those other areas register (data use, fit, requestable)
+    assert set(body["facets"]) >= {
         "disease",
         "source_type",
         "country",
@@ -60,6 +61,11 @@ def test_the_contract_shape(client, corpus):
     assert item["identifier"] == "myeloma-maintenance"
     assert item["page_url"].endswith("/datasets/myeloma-maintenance")
     assert item["custodian"]["name"] == "Lyon Blood Registry"
+    # what governance adds, as it is for a dataset without conditions or agreement
+    assert item["requestable"] is False
+    assert item["requestable_until"] is None
+    assert item["data_use"] is None
+    assert "fit" not in item  # only in a search with a purpose
 
 
 @pytest.mark.parametrize("q", ["myeloma", "myeloid neoplasm", "Hb", "leukaemai", ""])

@@ -1,0 +1,55 @@
+"""Shapes of the saved-purposes API: ``{"name": …, "purpose": {…}}`` in, the same with the
+id, revision and times out. ``purpose`` is the compatibility check's purpose
+(:class:`governance.matching.schemas.PurposeSchema`: terms, diseases, commercial,
+ethics_approval, country, publication_not_before, duration_months, sensitive …); its errors
+name the field inside it (``purpose.terms.0``)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from core.schemas import StrictSchema
+from governance.matching.schemas import PurposeSchema
+from governance.purposes.models import NAME_MAX
+
+
+class SavedPurposeInputSchema(StrictSchema):
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=NAME_MAX),
+        metadata={"description": "unique among your purposes", "example": "AML relapse study"},
+    )
+    purpose = fields.Nested(PurposeSchema, required=True)
+
+
+class SavedPurposeSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    purpose = fields.Nested(PurposeSchema)
+    revision = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    search_url = fields.Method(
+        "_search_url", metadata={"description": "the search by fit to this purpose"}
+    )
+
+    def _search_url(self, saved: object) -> str:
+        from flask import url_for
+
+        return url_for(
+            "search_api.SearchResource",
+            purpose=saved.id,  # type: ignore[attr-defined]
+            _external=True,
+        )
+
+
+class SavedPurposePageSchema(Schema):
+    items = fields.List(fields.Nested(SavedPurposeSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class SavedPurposeQuerySchema(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))

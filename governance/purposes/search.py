@@ -1,0 +1,431 @@
+"""Search by fit to a saved purpose, and by requestability: two facets of the catalogue's
+search (:func:`catalogue.search.facets.register_facet`) and the hits' ``fit``.
+
+``purpose={id}`` (one of the caller's saved purposes) checks the purpose against the data-use
+conditions of every candidate: each hit carries ``fit`` (outcome and reasons) and the facet
+"Fits my purpose" counts the candidates per outcome; ``fit=compatible`` (repeatable:
+``compatible``, ``needs_review``, ``incompatible``, ``no_conditions``) keeps those.
+
+How it stays cheap at 10,000 datasets: conditions are compared by their *signature* (a hash
+of their content, :attr:`governance.matching.check.Conditions.signature`, stored beside them).
+A catalogue has far fewer distinct conditions than datasets (a custodian states the same
+conditions for most of its datasets), so per search:
+
+1. the distinct signatures are read from the signature index (one statement);
+2. the conditions of a signature never seen by this worker are read once and kept (a
+   signature names its content: it never goes stale);
+3. the check runs once per (purpose content, signature, ontology versions), memoised, so a
+   second search with the same purpose runs no check at all;
+4. the filter is ``EXISTS (… data_use_conditions WHERE dataset_id = d.dataset_id AND signature
+   IN (:signatures))`` with the signatures of the chosen outcomes as one expanding bound
+   parameter (one cached statement per shape), and the counts one ``GROUP BY signature`` over
+   the candidates, mapped to outcomes here.
+
+``requestable=true`` (or ``false``) keeps the datasets that can (or cannot) be requested today:
+an active agreement covers them and they have conditions
+(:func:`governance.agreements.services.requestable_condition`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, case, exists, func, literal_column, not_, or_, select
+
+from catalogue.search.facets import Facet, FacetValue
+from core.db import get_session
+from core.errors import InvalidInput
+from core.policies import Actor, is_user
+from governance.matching.check import (
+    COMPATIBLE,
+    INCOMPATIBLE,
+    NEEDS_REVIEW,
+    Conditions,
+    Result,
+    check_many,
+)
+from governance.matching.hierarchy import current_hierarchy
+
+NO_CONDITIONS = "no_conditions"
+#: the fit facet's values, in display order, with their labels
+FIT_LABELS = {
+    COMPATIBLE: "Compatible",
+    NEEDS_REVIEW: "Needs review",
+    INCOMPATIBLE: "Incompatible",
+    NO_CONDITIONS: "No conditions stated",
+}
+NO_CONDITIONS_REASON = {
+    "rule": "conditions",
+    "outcome": NO_CONDITIONS,
+    "message": "The custodian has not stated this dataset's data-use conditions yet, so "
+    "nothing can be checked.",
+}
+_PURPOSE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: memoised checks, (purpose content, signature, ontology versions) → result
+MAX_CHECKS = 100_000
+#: conditions by signature (content-addressed: an entry never goes stale)
+MAX_CONDITIONS = 50_000
+
+
+def _conditions_table() -> Any:
+    from governance.data_use.models import DataUseConditions
+
+    return DataUseConditions.__table__
+
+
+# --- the checks, memoised -------------------------------------------------------------------
+
+
+class _Memo:
+    """A bounded, thread-safe map (least recently used forgotten first)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Iterable[Hashable]) -> dict[Hashable, Any]:
+        with self._lock:
+            found = {}
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+            return found
+
+    def put_many(self, items: dict[Hashable, Any]) -> None:
+        with self._lock:
+            self._items.update(items)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+CHECKS = _Memo(MAX_CHECKS)
+CONDITIONS = _Memo(MAX_CONDITIONS)
+
+
+def forget() -> None:
+    """Drop the memoised checks and conditions (tests)."""
+    CHECKS.clear()
+    CONDITIONS.clear()
+
+
+def distinct_signatures() -> list[str]:
+    """Every distinct signature of the stored conditions (the signature index alone)."""
+    table = _conditions_table()
+    return list(get_session().scalars(select(table.c.signature).distinct()))
+
+
+def conditions_by_signature(signatures: Iterable[str]) -> dict[str, Conditions]:
+    """The conditions each signature stands for: from this worker's memory, the ones never
+    seen before read in one statement."""
+    from governance.data_use.vocabulary import from_stored
+
+    wanted = sorted(set(signatures))
+    known: dict[str, Conditions] = CONDITIONS.get_many(wanted)  # type: ignore[assignment]
+    missing = [s for s in wanted if s not in known]
+    if missing:
+        table = _conditions_table()
+        found: dict[Hashable, Any] = {}
+        for chunk in _chunks(missing, 500):
+            for signature, permission, diseases, modifiers in get_session().execute(
+                select(table.c.signature, table.c.permission, table.c.diseases, table.c.modifiers)
+                .where(table.c.signature.in_(chunk))
+                .distinct()
+            ):
+                if signature not in found:
+                    found[signature] = from_stored(permission, diseases or [], modifiers or [])
+        CONDITIONS.put_many(found)
+        known.update(found)  # type: ignore[arg-type]
+    return known
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def fit_by_signature(
+    purpose_key: str, purpose: Any, signatures: Iterable[str]
+) -> dict[str, Result]:
+    """The check's result of ``purpose`` (its content hashed as ``purpose_key``) against each
+    signature's conditions: memoised per (purpose content, signature, ontology versions), the
+    rest run at once with :func:`check_many`."""
+    wanted = sorted(set(signatures))
+    if not wanted:
+        return {}
+    versions = tuple(sorted(current_hierarchy().versions.items()))
+    keys = {s: (purpose_key, s, versions) for s in wanted}
+    memo = CHECKS.get_many(keys.values())
+    out = {s: memo[k] for s, k in keys.items() if k in memo}
+    missing = [s for s in wanted if s not in out]
+    if missing:
+        conditions = conditions_by_signature(missing)
+        missing = [s for s in missing if s in conditions]
+        curies = set(purpose.diseases) | {d for s in missing for d in conditions[s].diseases}
+        hierarchy = current_hierarchy(curies)
+        results = check_many(purpose, [conditions[s] for s in missing], hierarchy)
+        fresh = dict(zip(missing, results, strict=True))
+        CHECKS.put_many({keys[s]: r for s, r in fresh.items()})
+        out.update(fresh)
+    return out
+
+
+def fit_json(result: Result | None) -> dict[str, Any]:
+    """A hit's ``fit``: the outcome and its reasons (``no_conditions`` without conditions)."""
+    if result is None:
+        return {"outcome": NO_CONDITIONS, "reasons": [dict(NO_CONDITIONS_REASON)]}
+    return {
+        "outcome": result.outcome,
+        "reasons": [
+            {"rule": r.rule, "outcome": r.outcome, "message": r.message} for r in result.reasons
+        ],
+    }
+
+
+# --- the fit facet --------------------------------------------------------------------------
+
+
+@dataclass
+class FitSelection:
+    """``purpose={id}`` and ``fit=…`` as parsed; :meth:`FitFacet.bind` adds the caller's
+    purpose and the outcome of every stored signature."""
+
+    purpose_id: str
+    outcomes: tuple[str, ...] = ()  # the fit= values (none: the purpose only annotates)
+    name: str = ""
+    results: dict[str, Result] = field(default_factory=dict)  # signature → result
+
+    @property
+    def filters(self) -> bool:
+        return bool(self.outcomes)
+
+    def signatures(self) -> list[str]:
+        """The signatures whose outcome is chosen."""
+        chosen = set(self.outcomes)
+        return sorted(s for s, r in self.results.items() if r.outcome in chosen)
+
+    def outcome_of(self, signature: str | None) -> str:
+        if not signature:
+            return NO_CONDITIONS
+        result = self.results.get(signature)
+        return result.outcome if result is not None else NO_CONDITIONS
+
+
+class FitFacet(Facet):
+    """ "Fits my purpose": the candidates by the outcome of the check of the caller's saved
+    purpose (``purpose``) against their data-use conditions; ``fit`` filters."""
+
+    name, label = "fit", "Fits my purpose"
+    descriptions = {
+        "purpose": "The id of one of your saved purposes (GET /api/v1/me/purposes): every hit "
+        "carries `fit` (the compatibility check's outcome and reasons) and the facet `fit` "
+        "counts the hits per outcome. Logged-in callers only; a purpose that is not yours is a "
+        "422 naming purpose.",
+        "fit": "With purpose: compatible, needs_review, incompatible or no_conditions (the "
+        "dataset states no data-use conditions). Repeat for OR.",
+    }
+
+    template = "purposes/_fit_facet.html"
+    page_order = 0  # first: the reason to come here
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return ("purpose", "fit")
+
+    def page_context(self, actor: Any, selection: Any) -> dict[str, Any]:
+        """The caller's saved purposes for the search form's select (none for anonymous
+        callers, who do not see the box)."""
+        from governance.purposes import services
+
+        if not is_user(actor):
+            return {"logged_in": False, "purposes": [], "selected": None}
+        return {
+            "logged_in": True,
+            "purposes": services.all_purposes(actor),
+            "selected": selection.purpose_id if selection is not None else None,
+        }
+
+    def parse(self, args: dict[str, list[str]]) -> Any:
+        given = [v.strip() for v in args.get("purpose", []) if v.strip()]
+        fits = list(dict.fromkeys(v.strip() for v in args.get("fit", []) if v.strip()))
+        unknown = [v for v in fits if v not in FIT_LABELS]
+        if unknown:
+            raise self.invalid(
+                f"Unknown fit {', '.join(unknown)}; use one of: {', '.join(FIT_LABELS)}.", "fit"
+            )
+        if len(set(given)) > 1:
+            raise self.invalid("Give one purpose.", "purpose")
+        if not given:
+            if fits:
+                raise self.invalid(
+                    "Filter by fit to a purpose: give one of your saved purposes as purpose.",
+                    "fit",
+                )
+            return None
+        if not _PURPOSE_ID.match(given[0]):
+            raise self.invalid("Not the id of a saved purpose.", "purpose")
+        return FitSelection(purpose_id=given[0], outcomes=tuple(fits))
+
+    def bind(self, actor: Actor, selection: Any) -> Any:
+        """The caller's saved purpose and the outcome of every stored signature.
+
+        :raises InvalidInput: (purpose) for anonymous callers and for a purpose that is not
+            one of the caller's (another user's is reported as unknown, never as forbidden).
+        """
+        if selection is None:
+            return None
+        from governance.purposes import services
+
+        if not is_user(actor):
+            raise self.invalid("Log in to search by fit to one of your saved purposes.", "purpose")
+        try:
+            saved = services.get_purpose(actor, selection.purpose_id)
+        except Exception as exc:  # NotFound: none of the caller's
+            if isinstance(exc, InvalidInput):
+                raise
+            raise self.invalid("You have no saved purpose with this id.", "purpose") from exc
+        purpose = services.purpose_of(saved.purpose)
+        key = services.content_key(saved.purpose)
+        results = fit_by_signature(key, purpose, distinct_signatures())
+        return FitSelection(selection.purpose_id, selection.outcomes, saved.name, results)
+
+    def shape(self, selection: Any) -> Hashable:
+        if selection is None:
+            return None
+        return (
+            any(o != NO_CONDITIONS for o in selection.outcomes),
+            NO_CONDITIONS in selection.outcomes,
+        )
+
+    def parameters(self, selection: Any) -> dict[str, Any]:
+        if selection is None or not any(o != NO_CONDITIONS for o in selection.outcomes):
+            return {}
+        return {self.param_name("signatures"): selection.signatures()}
+
+    def condition(self, document: Any, selection: Any) -> Any:
+        if selection is None or not selection.filters:
+            return None  # the purpose alone annotates and counts, it filters nothing
+        table = _conditions_table()
+        of_dataset = table.c.dataset_id == document.c.dataset_id
+        parts: list[Any] = []
+        if any(o != NO_CONDITIONS for o in selection.outcomes):
+            signatures = self.param("signatures", expanding=True, type_=String)
+            parts.append(exists().where(of_dataset, table.c.signature.in_(signatures)))
+        if NO_CONDITIONS in selection.outcomes:
+            parts.append(not_(exists().where(of_dataset)))
+        return or_(*parts)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        if selection is None:
+            return []
+        table = _conditions_table()
+        signature = func.coalesce(table.c.signature, literal_column("''"))
+        return (
+            select(signature, func.count())
+            .select_from(candidates.outerjoin(table, table.c.dataset_id == candidates.c.dataset_id))
+            .where(where)
+            .group_by(signature)
+        )
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        if selection is None:
+            return []
+        counted = dict.fromkeys(FIT_LABELS, 0)
+        for signature, count in rows:
+            counted[selection.outcome_of(signature)] += count
+        chosen = set(selection.outcomes)
+        return [
+            FacetValue(value, label, counted[value], selected=value in chosen)
+            for value, label in FIT_LABELS.items()
+        ]
+
+
+def annotate_fit(actor: Actor, query: Any, hits: list[Any]) -> None:
+    """``hit.extras["fit"]`` for every hit of a search with a purpose (one statement for the
+    page's signatures; the results are the facet's, already computed)."""
+    selection = query.selections.get(FitFacet.name) if query is not None else None
+    if not isinstance(selection, FitSelection) or not hits:
+        return
+    table = _conditions_table()
+    signatures: dict[str, str] = dict(
+        get_session().execute(
+            select(table.c.dataset_id, table.c.signature).where(
+                table.c.dataset_id.in_(sorted({h.dataset_id for h in hits}))
+            )
+        )
+    )
+    for hit in hits:
+        signature = signatures.get(hit.dataset_id)
+        hit.extras["fit"] = fit_json(selection.results.get(signature) if signature else None)
+
+
+# --- requestable ----------------------------------------------------------------------------
+
+TRUE_WORDS = {"true": True, "false": False}
+
+
+class RequestableFacet(Facet):
+    """ "Requestable now": an active agreement covers the dataset today and it has data-use
+    conditions. ``requestable=true`` keeps those, ``requestable=false`` the others."""
+
+    name, label = "requestable", "Requestable now"
+    repeatable = False
+    page_order = 1
+    descriptions = {
+        "requestable": "true: only datasets that can be requested today (an active "
+        "data-sharing agreement covers them and they have data-use conditions); false: only "
+        "the others.",
+    }
+
+    def parse(self, args: dict[str, list[str]]) -> Any:
+        values = list(
+            dict.fromkeys(v.strip().lower() for v in args.get(self.name, []) if v.strip())
+        )
+        if not values:
+            return None
+        if len(values) > 1 or values[0] not in TRUE_WORDS:
+            raise self.invalid("true or false.")
+        return TRUE_WORDS[values[0]]
+
+    def shape(self, selection: Any) -> Hashable:
+        return selection
+
+    def _requestable(self, dataset_id: Any) -> Any:
+        from governance.agreements.services import requestable_condition
+
+        return requestable_condition(dataset_id)
+
+    def condition(self, document: Any, selection: Any) -> Any:
+        requestable = self._requestable(document.c.dataset_id)
+        return requestable if selection else not_(requestable)
+
+    def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
+        flag = case(
+            (self._requestable(candidates.c.dataset_id), literal_column("'true'")),
+            else_=literal_column("'false'"),
+        )
+        flagged = select(flag.label("value")).select_from(candidates).where(where).subquery()
+        return select(flagged.c.value, func.count()).group_by(flagged.c.value)
+
+    def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
+        counted = dict(rows)
+        out = [
+            FacetValue(
+                "true", "Requestable now", counted.get("true", 0), selected=selection is True
+            )
+        ]
+        if selection is False:
+            out.append(
+                FacetValue("false", "Not requestable now", counted.get("false", 0), selected=True)
+            )
+        return out
