@@ -116,7 +116,7 @@ def send_reminders(today: dt.date | None = None, report: Report | None = None) -
                 )
             )
         )
-        if days in sent or any(d in sent for d in due):
+        if days in sent:
             continue
         session.add(
             AgreementReminder(agreement_id=agreement.id, days_before=days, sent_at=utcnow())
