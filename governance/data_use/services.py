@@ -119,6 +119,16 @@ def get_conditions(actor: Actor, identifier: str) -> DataUse:
     return DataUse(dataset, row, can_change(actor, dataset))
 
 
+def conditions_for(actor: Actor, identifier: str) -> Conditions | None:
+    """The conditions (with their revision) of a dataset the actor may see; None when it has
+    none. For the check of a dataset named by its public identifier.
+
+    :raises NotFound: when the dataset does not exist or the actor may not see it.
+    """
+    row = get_conditions(actor, identifier).row
+    return conditions_from_row(row) if row is not None else None
+
+
 # --- changing -------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from catalogue.models import Dataset
 from core import audit, events
 from core.db import get_session
 from core.models import Role
+from governance.data_use import services
 from governance.data_use.models import DataUseConditions, DataUseTerm
 from tests.conftest import shared_world
 
@@ -324,3 +325,28 @@ def test_a_get_body_can_be_sent_back(client, world):
     again = client.put(url(), json=read.json, headers=headers(world, "owner", read.headers["ETag"]))
     assert again.status_code == 200, again.json
     assert again.json["revision"] == 1
+
+
+def test_conditions_of_reads_a_page_of_datasets_in_one_query(app, client, world):
+    from sqlalchemy import event
+
+    assert put(client, world, DS_AML).status_code == 200
+    with app.app_context():
+        session = get_session()
+        ids = dict(session.execute(select(Dataset.identifier, Dataset.id)).all())
+        statements: list[str] = []
+        engine = session.get_bind()
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            found = services.conditions_of([ids["du-published"], ids["du-draft"]])
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert len(statements) == 1
+        assert list(found) == [ids["du-published"]]  # the draft has none
+        conditions = found[ids["du-published"]]
+        assert conditions.permission == "DUO:0000007" and conditions.revision == 1
+        row = session.get(DataUseConditions, ids["du-published"])
+        assert conditions.signature == row.signature
+        assert services.conditions_for(None, "du-published") == conditions
+        assert services.conditions_for(None, "du-retired") is None
