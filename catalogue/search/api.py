@@ -40,6 +40,19 @@ class SearchResource(MethodView):
         return jsonify(result_body(services.search(actor(), query)))
 
 
+def refresh_parameters_doc() -> None:
+    """Document the search's parameters again, from the facets registered now: the areas that
+    register facets after the catalogue (governance's ``data_use``, ``purpose``/``fit``,
+    ``requestable``) call it once they have, so that the OpenAPI document (and the contract
+    fuzzing that reads it) knows their parameters too."""
+    from core.api import api
+
+    spec = getattr(api, "spec", None)
+    operation = spec.to_dict()["paths"].get(f"{API_PREFIX}/search", {}).get("get") if spec else None
+    if operation is not None:
+        operation["parameters"] = parameters_doc()
+
+
 @blp.route("/search/reindex")
 class ReindexResource(MethodView):
     @permission_required(Permission.SEARCH_REINDEX)

@@ -10,6 +10,7 @@ def init_app(app: Flask) -> None:
     """Register the sub-area's blueprints, rules and search hooks (again for every application
     the tests create: each registration is idempotent)."""
     from catalogue import extensions
+    from catalogue.search.api import refresh_parameters_doc
     from catalogue.search.facets import facets, register_facet
     from core.api import api
     from governance.purposes import api as purposes_api
@@ -22,5 +23,6 @@ def init_app(app: Flask) -> None:
     for facet in (search.RequestableFacet(), search.FitFacet()):
         if facet.name not in registered:
             register_facet(facet)
+    refresh_parameters_doc()  # the OpenAPI document names purpose, fit and requestable
     extensions.register_hit_annotator(search.annotate_fit)
     extensions.register_panel(extensions.Panel("search_hit", "purposes/_fit_badge.html", order=10))

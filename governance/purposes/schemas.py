@@ -6,6 +6,8 @@ name the field inside it (``purpose.terms.0``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import Schema, fields, validate
 
 from core.schemas import StrictSchema
@@ -22,10 +24,21 @@ class SavedPurposeInputSchema(StrictSchema):
     purpose = fields.Nested(PurposeSchema, required=True)
 
 
+class StoredPurpose(fields.Nested):
+    """A stored purpose's JSON, dumped through :class:`PurposeSchema` (as the check reads it)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        from governance.purposes.services import purpose_of
+
+        if isinstance(value, dict):
+            value = purpose_of(value)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
 class SavedPurposeSchema(Schema):
     id = fields.String()
     name = fields.String()
-    purpose = fields.Nested(PurposeSchema)
+    purpose = StoredPurpose(PurposeSchema)
     revision = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -137,10 +137,15 @@ def conditions_by_signature(signatures: Iterable[str]) -> dict[str, Conditions]:
         table = _conditions_table()
         found: dict[Hashable, Any] = {}
         for chunk in _chunks(missing, 500):
-            for signature, permission, diseases, modifiers in get_session().execute(
-                select(table.c.signature, table.c.permission, table.c.diseases, table.c.modifiers)
+            one_each = (  # one dataset's row per signature (JSON columns cannot be DISTINCT)
+                select(func.min(table.c.dataset_id))
                 .where(table.c.signature.in_(chunk))
-                .distinct()
+                .group_by(table.c.signature)
+            )
+            for signature, permission, diseases, modifiers in get_session().execute(
+                select(
+                    table.c.signature, table.c.permission, table.c.diseases, table.c.modifiers
+                ).where(table.c.dataset_id.in_(one_each))
             ):
                 if signature not in found:
                     found[signature] = from_stored(permission, diseases or [], modifiers or [])
@@ -357,13 +362,12 @@ def annotate_fit(actor: Actor, query: Any, hits: list[Any]) -> None:
     if not isinstance(selection, FitSelection) or not hits:
         return
     table = _conditions_table()
-    signatures: dict[str, str] = dict(
-        get_session().execute(
-            select(table.c.dataset_id, table.c.signature).where(
-                table.c.dataset_id.in_(sorted({h.dataset_id for h in hits}))
-            )
+    rows = get_session().execute(
+        select(table.c.dataset_id, table.c.signature).where(
+            table.c.dataset_id.in_(sorted({h.dataset_id for h in hits}))
         )
     )
+    signatures: dict[str, str] = {row[0]: row[1] for row in rows}
     for hit in hits:
         signature = signatures.get(hit.dataset_id)
         hit.extras["fit"] = fit_json(selection.results.get(signature) if signature else None)

@@ -108,7 +108,10 @@ def world(app, reference_engine) -> Iterator[World]:
             today = dt.date.today()
             ids = world.dataset_ids
             _agreement(
-                leiden.id, [ids["fit-ds-aml"], ids["fit-bare"]], "active", today.replace(year=today.year + 2)
+                leiden.id,
+                [ids["fit-ds-aml"], ids["fit-bare"]],
+                "active",
+                today.replace(year=today.year + 2),
             )
             _agreement(leiden.id, [ids["fit-nres"]], "expired", today - dt.timedelta(days=1))
             from governance.purposes.schemas import PurposeSchema

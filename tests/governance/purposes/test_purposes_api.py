@@ -60,9 +60,7 @@ def test_another_users_purpose_is_not_found(client, world):
     put = {"name": "Mine now", "purpose": AML_PURPOSE}
     assert client.put(url, json=put, headers={**other, "If-Match": "*"}).status_code == 404
     assert client.delete(url, headers=other).status_code == 404
-    assert [p["name"] for p in client.get(BASE, headers=other).json["items"]] == [
-        "Someone else's"
-    ]
+    assert [p["name"] for p in client.get(BASE, headers=other).json["items"]] == ["Someone else's"]
     # still there for its owner
     assert client.get(url, headers=bearer(world, "researcher")).status_code == 200
 
@@ -82,7 +80,10 @@ def test_invalid_input_is_422_naming_the_field(client, world):
         ({"name": "x", "purpose": {"terms": [DS]}}, "purpose.diseases"),  # DS names a disease
         ({"name": "x", "purpose": {"terms": [DS], "diseases": ["NCIT:C0"]}}, "purpose.diseases"),
         ({"name": "x", "purpose": {"terms": ["HMB"], "country": "Atlantis"}}, "purpose.country"),
-        ({"name": "x", "purpose": {"terms": ["HMB"], "duration_months": 0}}, "purpose.duration_months"),
+        (
+            {"name": "x", "purpose": {"terms": ["HMB"], "duration_months": 0}},
+            "purpose.duration_months",
+        ),
         ({"name": "x", "purpose": {"terms": ["HMB"], "colour": "red"}}, "purpose.colour"),
         ({"name": "", "purpose": {"terms": ["HMB"]}}, "name"),
         ({"name": "AML relapse", "purpose": {"terms": ["HMB"]}}, "name"),  # taken
