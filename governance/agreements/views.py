@@ -13,12 +13,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import audit
 from core.api import actor
-from core.errors import InvalidInput, PreconditionFailed
+from core.errors import Conflict, InvalidInput, PreconditionFailed
 from core.forms import form_action
 from core.nav import NavEntry, logged_in, register
 from core.permissions import Permission
 from core.policies import require, require_login
-from core.workflow import available_actions
+from core.workflow import available_actions, refusal
 from governance.agreements import documents, services
 from governance.agreements.api import agreement_json, many_json
 from governance.agreements.models import Agreement, AgreementStatus, SignatorySide
@@ -392,6 +392,8 @@ def edit_agreement(agreement_id: str) -> Any:
     require_login(who)
     agreement = services.get_agreement(who, agreement_id)
     require(who, Permission.AGREEMENT_MANAGE, agreement)
+    if AGREEMENT.row(AGREEMENT.state_of(agreement), "edit") is None:
+        raise Conflict(refusal(AGREEMENT, who, agreement, "edit"))
     page: dict[str, Any] = {
         "agreement": agreement,
         "organisation_id": agreement.organisation_id,

@@ -137,6 +137,7 @@ def world(app: Flask, reference_engine: Any, tmp_path_factory: Any) -> Iterator[
                 "other_custodian": make.user(Role.CUSTODIAN, organisation=lyon),
                 "researcher": make.user(Role.RESEARCHER),
                 "admin": make.user(Role.ADMIN),
+                "dac_member": make.user(Role.DAC_MEMBER),
             }
             world = World(
                 people={role: u.id for role, u in users.items()},
