@@ -42,6 +42,8 @@ from governance.agreements.models import (
     SignatorySide,
 )
 from governance.agreements.policies import visible_agreements
+from governance.data_use.models import DataUseConditions
+from governance.matching.check import Obligation
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
 from ontologies.models import Term
 
@@ -542,8 +544,6 @@ def delete_draft(actor: Actor, agreement_id: str, if_match: str | None) -> None:
 
 
 def _conditions_table() -> Any:
-    from governance.data_use.models import DataUseConditions
-
     return DataUseConditions.__table__
 
 
@@ -670,12 +670,10 @@ def obligations_of(agreement: Agreement) -> list[tuple[str, str]]:
 
 def agreement_obligations(
     dataset_ids: Iterable[str], today: dt.date | None = None
-) -> dict[str, list[Any]]:
+) -> dict[str, list[Obligation]]:
     """The obligations of the agreements in effect that cover each dataset, as the matching
     check's ``Obligation`` (term, text); datasets without any are absent."""
-    from governance.matching.check import Obligation
-
-    out: dict[str, list[Any]] = {}
+    out: dict[str, list[Obligation]] = {}
     for dataset_id, agreements in covering_agreements(dataset_ids, today).items():
         seen: set[tuple[str, str]] = set()
         for agreement in agreements:
