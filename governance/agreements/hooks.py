@@ -28,7 +28,12 @@ def dataset_facts(actor: Any, dataset_ids: list[Any]) -> dict[Any, dict[str, Any
 
 
 def annotate_hits(actor: Actor, query: Any, hits: list[Any]) -> None:
-    """``hit.extras["requestable"]`` and ``["requestable_until"]`` on a page of hits."""
+    """``hit.extras["requestable"]`` and ``["requestable_until"]`` on a page of hits — those
+    the search has not filled from the dataset facts already (:func:`dataset_facts`), so that
+    a page of hits costs one query either way."""
+    hits = [h for h in hits if "requestable" not in (getattr(h, "extras", None) or {})]
+    if not hits:
+        return
     ids: dict[int, str] = {}
     missing: dict[str, list[int]] = {}
     for n, hit in enumerate(hits):

@@ -165,3 +165,29 @@ def test_the_dataset_json_and_page_say_until_when(app, client, world):
     login(client, world.emails["researcher"])
     page = client.get("/datasets/agr-aml").get_data(as_text=True)
     assert "DSA-AML" in page
+
+
+def test_search_hits_say_until_when(app, client, world):
+    with app.app_context():
+        expires = services.find(world.agreements["aml"]).expires_on
+    body = client.get("/api/v1/search?q=&per_page=100").get_json()
+    hits = {h["identifier"]: h for h in body["items"] if h["identifier"].startswith("agr-")}
+    assert hits["agr-aml"]["requestable"] is True
+    assert hits["agr-aml"]["requestable_until"] == expires.isoformat()
+    assert hits["agr-mds"]["requestable"] is False and hits["agr-mds"]["requestable_until"] is None
+
+
+def test_the_annotator_fills_hits_the_search_left_empty(world, ctx):
+    from dataclasses import dataclass, field
+
+    from governance.agreements.hooks import annotate_hits
+
+    @dataclass
+    class Hit:
+        identifier: str
+        extras: dict = field(default_factory=dict)
+
+    hits = [Hit("agr-aml"), Hit("agr-bare")]
+    annotate_hits(None, None, hits)
+    assert hits[0].extras["requestable"] is True and hits[0].extras["requestable_until"]
+    assert hits[1].extras == {"requestable": False, "requestable_until": None}
