@@ -78,12 +78,10 @@ def dataset_conditions(dataset_ids: Iterable[str]) -> dict[str, Conditions]:
 
 
 def agreement_obligations(dataset_ids: Iterable[str]) -> dict[str, list[Obligation]]:
-    """The obligations of the datasets' active agreements (none while the agreements sub-area
-    does not provide them)."""
-    try:
-        from governance.agreements.services import agreement_obligations as obligations
-    except ImportError:  # pragma: no cover - the agreements sub-area provides it
-        return {}
+    """The obligations of the agreements in effect that cover the datasets (the agreements
+    sub-area's reader; imported here, not at the top, because agreements import the check)."""
+    from governance.agreements.services import agreement_obligations as obligations
+
     return dict(obligations(list(dataset_ids)))
 
 

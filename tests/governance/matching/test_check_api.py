@@ -5,6 +5,7 @@ must agree with the slice the pure tests use (this module runs on both databases
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,31 @@ def set_conditions(app: Any, identifier: str, shape: dict[str, Any]) -> None:
         data_use.set_conditions(SYSTEM, identifier, shape, etag)
 
 
+def add_agreement(app: Any, organisation: Any, identifier: str, acknowledgement: str) -> None:
+    """An agreement in effect covering the dataset, written as its table holds it."""
+    from catalogue.models import Dataset
+    from core.db import get_session
+    from governance.agreements.models import Agreement, AgreementDataset, AgreementStatus
+
+    with app.app_context():
+        session = get_session()
+        dataset = session.query(Dataset).filter_by(identifier=identifier).one()
+        agreement = Agreement(
+            reference="DSA-CHECK-1",
+            organisation_id=organisation.id,
+            counterparty="HARMONY Alliance",
+            status=AgreementStatus.ACTIVE,
+            effective_on=dt.date.today() - dt.timedelta(days=30),
+            expires_on=dt.date.today() + dt.timedelta(days=300),
+            acknowledgement=acknowledgement,
+            publication_review_days=30,
+        )
+        session.add(agreement)
+        session.flush()
+        session.add(AgreementDataset(agreement_id=agreement.id, dataset_id=dataset.id))
+        session.commit()
+
+
 @pytest.fixture(scope="module")
 def world(app, reference_engine) -> Iterator[World]:
     with shared_world(app, reference_engine) as make:
@@ -64,9 +90,12 @@ def world(app, reference_engine) -> Iterator[World]:
         make.dataset(leiden, identifier="aml-trial", title="AML trial", publish=True)
         make.dataset(leiden, identifier="aml-draft", title="AML registry (draft)")
         make.dataset(leiden, identifier="bare", title="No conditions yet", publish=True)
+        make.dataset(leiden, identifier="aml-other", title="AML cohort", publish=True)
         set_conditions(app, "aml-trial", {**DS_AML, "modifiers": DS_AML["modifiers"][:1]})
         set_conditions(app, "aml-trial", DS_AML)  # revision 2
         set_conditions(app, "aml-draft", DS_AML)
+        set_conditions(app, "aml-other", DS_AML)
+        add_agreement(app, leiden, "aml-trial", "The HARMONY Alliance and Leiden Haematology.")
         from core.db import get_session
         from ontologies.models import Ontology
 
@@ -127,6 +156,19 @@ def test_check_against_a_dataset_reports_its_revision(client, world):
     assert body["conditions_revision"] == 2
     assert body["conditions"]["diseases"] == [AML]
     assert body["ontology_versions"] == {"DUO": world.duo_version, "NCIT": world.ncit_version}
+
+
+def test_a_dataset_s_agreement_adds_its_obligations(client, world):
+    covered = post(client, world, {"purpose": PURPOSE, "dataset": "aml-trial"}).json
+    uncovered = post(client, world, {"purpose": PURPOSE, "dataset": "aml-other"}).json
+    assert covered["outcome"] == uncovered["outcome"] == "compatible"
+    extra = covered["obligations"][len(uncovered["obligations"]) :]
+    assert covered["obligations"][: len(uncovered["obligations"])] == uncovered["obligations"]
+    assert [o["term"] for o in extra] == [
+        "agreement:acknowledgement",
+        "agreement:publication_review",
+    ]
+    assert "Leiden Haematology" in extra[0]["text"]
 
 
 def test_check_against_a_dataset_names_what_fails(client, world):
