@@ -198,8 +198,8 @@ def measure(url: str, rounds: int, seed: int) -> dict[str, Any]:
             started = time.perf_counter()
             results = check_many(p, batch, hierarchy)
             many.append(time.perf_counter() - started)
-            for r in results:
-                outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+            for result in results:
+                outcomes[result.outcome] = outcomes.get(result.outcome, 0) + 1
         figures["check_many, 100 datasets"] = stats_ms(many)
 
         # the service path: conditions read, hierarchy, check_many

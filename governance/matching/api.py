@@ -58,6 +58,7 @@ class CheckResource(MethodView):
     @permission_required(Permission.DATA_USE_CHECK)
     @blp.arguments(CheckRequestSchema, example=REQUEST_EXAMPLE)
     @blp.response(200, CheckResultSchema, example=RESULT_EXAMPLE)
+    @blp.alt_response(404, response="Problem404")  # `dataset` names one the caller cannot see
     def post(self, data: dict[str, Any]) -> Any:
         """May this research purpose use data under these conditions (any logged-in user)?
 
