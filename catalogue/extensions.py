@@ -18,7 +18,7 @@ from typing import Any
 
 #: ``provider(actor, dataset_ids) -> {dataset_id: {field: value}}``: fields of the dataset JSON
 #: the catalogue declares but others fill (``data_use``, ``requestable``, ``requestable_until``)
-FactsProvider = Callable[[Any, list[int]], dict[int, dict[str, Any]]]
+FactsProvider = Callable[[Any, list[str]], dict[str, dict[str, Any]]]
 #: ``annotator(actor, query, hits)``: sets ``hit.extras[field]`` on a page of search hits
 HitAnnotator = Callable[[Any, Any, list[Any]], None]
 #: ``contributor(graph, subject, record, iris)``: adds triples about a published dataset
@@ -72,7 +72,7 @@ def register_panel(panel: Panel) -> None:
     _panels.sort(key=lambda p: p.order)
 
 
-def dataset_facts(actor: Any, dataset_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def dataset_facts(actor: Any, dataset_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """Every registered provider's fields for each dataset, the defaults where none says."""
     ids = list(dict.fromkeys(dataset_ids))
     out = {i: dict(DATASET_FACT_DEFAULTS) for i in ids}
