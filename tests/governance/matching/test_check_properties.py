@@ -317,6 +317,12 @@ def test_signature_ignores_order(c, rnd):
     rnd.shuffle(mods)
     diseases = list(c.diseases)
     rnd.shuffle(diseases)
-    assert (
-        Conditions(c.permission, tuple(diseases), tuple(mods), revision=9).signature == c.signature
-    )
+    shuffled = Conditions(c.permission, tuple(diseases), tuple(mods), revision=9)
+    assert shuffled.signature == c.signature
+    assert shuffled.content_key == c.content_key
+
+
+@settings(max_examples=100, deadline=None)
+@given(conditions_, conditions_)
+def test_the_memo_key_says_what_the_signature_says(a, b):
+    assert (a.content_key == b.content_key) == (a.signature == b.signature)
