@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from catalogue import extensions
     from core.api import api
     from governance.data_use import api as data_use_api
-    from governance.data_use import dcat, policies, search, services, views
+    from governance.data_use import dcat, demo, policies, search, services, views
 
     policies.register()
     api.register_blueprint(data_use_api.blp)
@@ -30,3 +30,4 @@ def init_app(app: Flask) -> None:
     )
     extensions.register_dcat_contributor(dcat.add_policy)
     search.register()
+    demo.register_demo_step()  # after the catalogue's: the demo datasets exist then
