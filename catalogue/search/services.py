@@ -371,7 +371,7 @@ def _annotate(actor: Actor, query: SearchQuery, hits: list[Hit]) -> None:
         return
     facts: dict[Any, dict[str, Any]] = extensions.dataset_facts(
         actor,
-        [h.dataset_id for h in hits],  # type: ignore[misc]  # Dataset.id is a string
+        [h.dataset_id for h in hits],
     )
     for hit in hits:
         hit.extras.update(facts.get(hit.dataset_id, extensions.DATASET_FACT_DEFAULTS))

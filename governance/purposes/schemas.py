@@ -8,11 +8,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from core.schemas import StrictSchema
 from governance.matching.schemas import PurposeSchema
 from governance.purposes.models import NAME_MAX
+
+
+class SavedPurposeBodySchema(PurposeSchema):
+    """:class:`PurposeSchema` as a saved purpose takes it: yes/no answers are JSON booleans
+    (``true``/``false``/``null``), not ``0``, ``1``, ``"yes"`` or ``"on"``, which marshmallow
+    would otherwise read as booleans."""
+
+    @pre_load
+    def _json_booleans(self, data: Any, **_: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {
+                name: ["Not a JSON boolean (true, false or null)."]
+                for name, field in self.fields.items()
+                if isinstance(field, fields.Boolean)
+                and name in data
+                and data[name] is not None
+                and not isinstance(data[name], bool)
+            }
+            if errors:
+                raise ValidationError(errors)
+        return data
 
 
 class SavedPurposeInputSchema(StrictSchema):
@@ -21,18 +42,18 @@ class SavedPurposeInputSchema(StrictSchema):
         validate=validate.Length(min=1, max=NAME_MAX),
         metadata={"description": "unique among your purposes", "example": "AML relapse study"},
     )
-    purpose = fields.Nested(PurposeSchema, required=True)
+    purpose = fields.Nested(SavedPurposeBodySchema, required=True)
 
 
 class StoredPurpose(fields.Nested):
     """A stored purpose's JSON, dumped through :class:`PurposeSchema` (as the check reads it)."""
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+    def _serialize(self, nested_obj: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         from governance.purposes.services import purpose_of
 
-        if isinstance(value, dict):
-            value = purpose_of(value)
-        return super()._serialize(value, attr, obj, **kwargs)
+        if isinstance(nested_obj, dict):
+            nested_obj = purpose_of(nested_obj)
+        return super()._serialize(nested_obj, attr, obj, **kwargs)
 
 
 class SavedPurposeSchema(Schema):

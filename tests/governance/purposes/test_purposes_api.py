@@ -118,3 +118,15 @@ def test_renaming_to_a_taken_name_is_refused(client, world):
         headers={**me, "If-Match": created.headers["ETag"]},
     )
     assert same.status_code == 200 and same.json["purpose"]["commercial"] is True
+
+
+def test_yes_no_answers_are_json_booleans(client, world):
+    me = bearer(world, "researcher")
+    for answer in (0, 1, "yes", "true", "on"):
+        body = {"name": f"Answer {answer}", "purpose": {"terms": ["HMB"], "commercial": answer}}
+        response = client.post(BASE, json=body, headers=me)
+        assert response.status_code == 422, answer
+        assert "purpose.commercial" in response.json["errors"]
+    body = {"name": "Null", "purpose": {"terms": ["HMB"], "commercial": None, "sensitive": True}}
+    saved = client.post(BASE, json=body, headers=me).json
+    assert saved["purpose"]["commercial"] is None and saved["purpose"]["sensitive"] is True
