@@ -57,7 +57,7 @@ DEMO_CONDITIONS: dict[str, dict[str, Any]] = {
 }
 
 
-def load_demo_conditions(result: Any = None) -> list[str]:
+def set_demo_conditions() -> list[str]:
     """Set the demo conditions of the demo datasets that exist and have none yet (a second
     load changes nothing). Returns the identifiers it set."""
     session = get_session()
@@ -74,6 +74,11 @@ def load_demo_conditions(result: Any = None) -> list[str]:
             services.set_conditions(SYSTEM, identifier, conditions, UNCHECKED)
             done.append(identifier)
     return done
+
+
+def load_demo_conditions(result: Any = None) -> None:
+    """The demo step (``harmony demo load``)."""
+    set_demo_conditions()
 
 
 def register_demo_step() -> None:

@@ -10,7 +10,7 @@ from governance.data_use import demo, services, vocabulary
 def test_the_demo_datasets_get_their_conditions_once(app, client, vocabularies):
     with app.app_context():
         assert core_demo.load_demo(password="demo data use test password 42", with_steps=True)
-        assert demo.load_demo_conditions() == []  # the step ran; a second load changes nothing
+        assert demo.set_demo_conditions() == []  # the step ran; a second load changes nothing
         codes = {}
         for identifier in demo.DEMO_CONDITIONS:
             row = services.get_conditions(SYSTEM, identifier).row
