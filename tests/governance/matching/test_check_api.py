@@ -288,3 +288,29 @@ def test_the_store_agrees_with_the_pure_tests_slice(app, world):
     assert hierarchy.within(APL, AML) and hierarchy.within(AML, MYELOID)
     assert not hierarchy.within(MYELOMA, AML) and not hierarchy.within(MYELOID, AML)
     assert hierarchy.versions == {"DUO": world.duo_version, "NCIT": world.ncit_version}
+
+
+def test_purpose_schema_loads_into_the_check_s_purpose_and_dumps_back(app, world):
+    from governance.matching.check import Purpose
+    from governance.matching.schemas import PurposeSchema
+
+    given = {
+        **PURPOSE,
+        "terms": ["DS", "http://purl.obolibrary.org/obo/DUO_0000031"],
+        "diseases": ["ncit:C3182"],
+        "users": ["Ada Lovelace"],
+        "project": "HARMONY",
+        "collaboration": True,
+    }
+    with app.app_context():
+        purpose = PurposeSchema().load(given)
+    assert isinstance(purpose, Purpose)
+    assert purpose.terms == {"DUO:0000007", "DUO:0000031"}
+    assert purpose.diseases == {APL}
+    dumped = PurposeSchema().dump(purpose)
+    assert dumped["terms"] == ["DUO:0000007", "DUO:0000031"]
+    assert dumped["diseases"] == [APL]
+    assert dumped["publication_not_before"] == "2027-01-01"
+    assert dumped["sensitive"] is False and dumped["topic"] is None
+    with app.app_context():
+        assert PurposeSchema().load(dumped) == purpose
