@@ -1,18 +1,16 @@
-"""Demo governance: what the demo datasets' consent allows, and the agreements they are shared
-under — chosen so that every badge, filter and check outcome shows on a fresh ``make run``:
+"""Demo agreements: the data-sharing agreements the demo datasets are shared under (their
+data-use conditions are the data-use sub-area's demo step, which runs first), chosen so that
+every state shows on a fresh ``make run``:
 
-- a general-research-use trial, under an agreement that expires in 45 days (its 60-day
-  reminder goes out at once);
-- a health/medical-research registry for not-for-profit use only;
-- a disease-specific AML trial with ethics approval and publication required;
-- a disease-specific myeloma cohort restricted to Europe, with a publication moratorium;
-- a no-restriction reference set that forbids population-origins research;
-- a CLL cohort whose agreement expired (conditions, but not requestable);
-- a paediatric ALL trial whose agreement is still a draft;
-- the Rotterdam draft dataset without conditions (the empty state).
+- active agreements for the AML, myeloma, MDS and paediatric ALL datasets;
+- the FLT3 trial's agreement expires in 45 days (its 60-day reminder goes out at once) and asks
+  for the custodian's sign-off of each request;
+- the CLL cohort's agreement has expired (conditions, but not requestable);
+- the DLBCL trial's agreement is still a draft (not requestable either);
+- the Rotterdam draft dataset has none.
 
 Everything is written through the services, as the system, so the audit trail tells the story
-like any other; the agreements' signed documents are small generated PDFs.
+like any other; the signed documents are small generated PDFs.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ import datetime as dt
 import io
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalogue.models import Dataset
 from core import demo as core_demo
@@ -29,45 +27,7 @@ from core.db import get_session
 from core.etags import UNCHECKED
 from core.policies import SYSTEM
 
-GRU, HMB, DS, POA, NRES = (
-    "DUO:0000042",
-    "DUO:0000006",
-    "DUO:0000007",
-    "DUO:0000011",
-    "DUO:0000004",
-)
-
-CONDITIONS: dict[str, dict[str, Any]] = {
-    "flt3-mido-2017": {"permission": GRU, "modifiers": [{"term": "DUO:0000019"}]},
-    "mds-registry-it": {"permission": HMB, "modifiers": [{"term": "DUO:0000045"}]},
-    "aml-ic-2016": {
-        "permission": DS,
-        "diseases": ["NCIT:C3171"],
-        "modifiers": [{"term": "DUO:0000021"}, {"term": "DUO:0000019"}],
-    },
-    "mm-te-2015": {
-        "permission": DS,
-        "diseases": ["NCIT:C3242"],
-        "modifiers": [
-            {"term": "DUO:0000022", "regions": ["EUROPE"]},
-            {"term": "DUO:0000024", "date": "2027-06-30"},
-        ],
-    },
-    "dlbcl-80plus-2014": {"permission": NRES, "modifiers": [{"term": "DUO:0000044"}]},
-    "cll-rwe-cohort": {
-        "permission": HMB,
-        "modifiers": [{"term": "DUO:0000020"}, {"term": "DUO:0000025", "months": 24}],
-    },
-    "all-paed-2010": {
-        "permission": DS,
-        "diseases": ["NCIT:C3167"],
-        "modifiers": [
-            {"term": "DUO:0000021"},
-            {"term": "DUO:0000022", "regions": ["EEA"]},
-            {"term": "DUO:0000029"},
-        ],
-    },
-}
+GRU, HMB, DS = "DUO:0000042", "DUO:0000006", "DUO:0000007"
 
 #: (reference, datasets, days from today to the expiry, what becomes of it, obligations)
 AGREEMENTS: list[tuple[str, list[str], int, str, dict[str, Any]]] = [
@@ -87,9 +47,9 @@ AGREEMENTS: list[tuple[str, list[str], int, str, dict[str, Any]]] = [
         "active",
         {"requires_custodian_signoff": True, "moratorium_until": dt.date(2027, 6, 30)},
     ),
-    ("DSA-2026-001", ["dlbcl-80plus-2014"], 1460, "active", {}),
+    ("DSA-2026-001", ["all-paed-2010"], 1460, "active", {}),
     ("DSA-2022-004", ["cll-rwe-cohort"], -20, "expired", {}),
-    ("DSA-2026-019", ["all-paed-2010"], 1095, "draft", {}),
+    ("DSA-2026-019", ["dlbcl-80plus-2014"], 1095, "draft", {}),
 ]
 
 
@@ -121,30 +81,23 @@ def _pdf(title: str) -> bytes:
     return out.getvalue()
 
 
-def load_demo_governance(result: core_demo.DemoResult) -> None:
-    """The demo's data-use conditions and agreements (once: a catalogue that has any
-    conditions already is left alone)."""
+def load_demo_agreements(result: core_demo.DemoResult) -> None:
+    """The demo's agreements (once: a catalogue that has agreements already is left alone)."""
     from governance.agreements import jobs as agreement_jobs
     from governance.agreements import services as agreements
-    from governance.data_use import services as data_use
+    from governance.agreements.models import Agreement
     from governance.data_use.models import DataUseConditions
 
     session = get_session()
-    if session.scalar(select(DataUseConditions.dataset_id).limit(1)) is not None:
-        result.notes.append("demo governance: data-use conditions exist already; none added")
+    conditions = session.scalar(select(func.count()).select_from(DataUseConditions))
+    if session.scalar(select(Agreement.id).limit(1)) is not None:
+        result.notes.append("demo agreements: the catalogue has agreements already; none added")
         return
     found = {
         d.identifier: d
-        for d in session.scalars(
-            select(Dataset).where(Dataset.identifier.in_(set(CONDITIONS) | _agreement_sets()))
-        )
+        for d in session.scalars(select(Dataset).where(Dataset.identifier.in_(_covered())))
     }
     session.rollback()
-    conditions = 0
-    for identifier, shape in CONDITIONS.items():
-        if identifier in found:
-            data_use.set_conditions(SYSTEM, identifier, shape, UNCHECKED)
-            conditions += 1
     today = agreements.today()
     made: dict[str, int] = {}
     for reference, names, days, fate, extra in AGREEMENTS:
@@ -200,9 +153,9 @@ def load_demo_governance(result: core_demo.DemoResult) -> None:
     )
 
 
-def _agreement_sets() -> set[str]:
+def _covered() -> set[str]:
     return {n for _, names, *_ in AGREEMENTS for n in names}
 
 
 def register_demo_step() -> None:
-    core_demo.register_step(load_demo_governance)
+    core_demo.register_step(load_demo_agreements)
