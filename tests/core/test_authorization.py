@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from core.db import get_session
+from core.db import get_session, writing
 from core.models import ApiToken, Role
 from tests.conftest import login, shared_world
+from tests.governance.agreements.conftest import make_agreement
 
 ROLES = ("anonymous", "researcher", "custodian", "dac_member", "admin")
 
@@ -40,14 +41,26 @@ class World:
     standard_set: str = "test-set"  # a standard variable set (see the fixture)
     chart: str = "diseases"  # a chart of the dashboard
     job: str = ""  # a job of ``other_user`` (a researcher and custodian of no role below)
+    # data-sharing agreements of ``organisation`` (a draft, an incomplete draft, an active
+    # one) and an active one of another organisation
+    agreement_draft: str = ""
+    agreement_bare: str = ""
+    agreement_active: str = ""
+    foreign_agreement: str = ""
+    purpose: str = ""  # a saved research purpose of ``other_user``
 
 
 @pytest.fixture(scope="module")
-def world(app, reference_engine) -> Iterator[World]:
+def world(app, reference_engine, tmp_path_factory) -> Iterator[World]:
     """Built once for the module (with the vocabularies); each test runs in a savepoint of its
     transaction, so what one test changes the next does not see."""
-    with shared_world(app, reference_engine) as make:
-        yield _build_world(app, make)
+    saved = app.config.get("AGREEMENT_DOCUMENTS_DIR")
+    app.config["AGREEMENT_DOCUMENTS_DIR"] = str(tmp_path_factory.mktemp("role-agreements"))
+    try:
+        with shared_world(app, reference_engine) as make:
+            yield _build_world(app, make)
+    finally:
+        app.config["AGREEMENT_DOCUMENTS_DIR"] = saved
 
 
 def _build_world(app, make) -> World:
@@ -82,8 +95,35 @@ def _build_world(app, make) -> World:
         get_session().add(job)
         get_session().commit()
         job_id = job.id
+    with app.app_context(), writing():
+        from governance.matching.schemas import PurposeSchema
+        from governance.purposes.services import create_purpose
+
+        owner = get_session().get(type(other), other.id)
+        purpose = create_purpose(owner, "AML outcomes", PurposeSchema().load(PURPOSE)).id
+        agreements = {
+            "agreement_draft": make_agreement(
+                organisation.id, "DSA-R-D", "draft", [datasets["published"]]
+            ),
+            "agreement_bare": make_agreement(organisation.id, "DSA-R-B", "bare", []),
+            "agreement_active": make_agreement(
+                organisation.id, "DSA-R-A", "active", [datasets["published"]]
+            ),
+            "foreign_agreement": make_agreement(
+                elsewhere.id, "DSA-R-F", "active", [datasets["foreign_published"]]
+            ),
+        }
     return World(
-        organisation.id, committee.id, other.id, grant.id, token_id, tokens, job=job_id, **datasets
+        organisation.id,
+        committee.id,
+        other.id,
+        grant.id,
+        token_id,
+        tokens,
+        job=job_id,
+        **datasets,
+        **agreements,
+        purpose=purpose,
     )
 
 
@@ -123,6 +163,14 @@ def edits_published(editor_status: int) -> dict[str, int]:
 def foreign_edit(admin_status: int) -> dict[str, int]:
     """A change to a published dataset of another organisation: visible, not theirs."""
     return {A: 401, R: 403, C: 403, D: 403, M: admin_status}
+
+
+# agreements: a draft is seen by its managers only; an active one of another organisation is
+# seen by every user, changed by its managers only
+MANAGERS = {A: 401, R: 404, C: 200, D: 404, M: 200}
+NOT_THEIRS = {A: 401, R: 403, C: 403, D: 403, M: 200}
+GRU = {"permission": "DUO:0000042"}
+PURPOSE = {"terms": ["DUO:0000007"], "diseases": ["NCIT:C3171"], "commercial": False}
 
 
 BAD_PASSWORD_CHANGE = {"current_password": "not my password", "new_password": "x" * 20}
@@ -305,6 +353,61 @@ API_TABLE = [
     # the audit trail: administrators only
     ("GET", "/api/v1/audit", None, admin_only(200)),
     ("GET", "/api/v1/audit/export?format=json", None, admin_only(200)),
+    # data-use conditions: read like the dataset, set by its custodians and admins
+    ("GET", "/api/v1/datasets/{published}/data-use", None, ALL_OK),
+    ("GET", "/api/v1/datasets/{draft}/data-use", None, EDITORS_ONLY),
+    ("GET", "/api/v1/datasets/{foreign_draft}/data-use", None, ADMIN_SEES),
+    ("PUT", "/api/v1/datasets/{published}/data-use", GRU, edits_published(200)),
+    ("PUT", "/api/v1/datasets/{draft}/data-use", GRU, write(EDITORS_ONLY)),
+    ("PUT", "/api/v1/datasets/{foreign_published}/data-use", GRU, foreign_edit(200)),
+    # data-sharing agreements
+    ("GET", "/api/v1/agreements", None, users_only(200)),
+    (
+        "POST",
+        "/api/v1/agreements",
+        {"reference": "DSA-ROLE-1"},
+        {A: 401, R: 403, C: 201, D: 403, M: 422},  # an admin names the organisation
+    ),
+    ("GET", "/api/v1/agreements/{agreement_draft}", None, MANAGERS),
+    ("GET", "/api/v1/agreements/{agreement_active}", None, users_only(200)),
+    ("PATCH", "/api/v1/agreements/{agreement_draft}", {"title": "Renamed"}, MANAGERS),
+    (
+        "PATCH",
+        "/api/v1/agreements/{agreement_active}",
+        {"title": "x"},
+        {A: 401, R: 403, C: 409, D: 403, M: 409},
+    ),
+    ("PATCH", "/api/v1/agreements/{foreign_agreement}", {"title": "x"}, NOT_THEIRS | {M: 409}),
+    ("DELETE", "/api/v1/agreements/{agreement_draft}", None, MANAGERS | {C: 204, M: 204}),
+    ("POST", "/api/v1/agreements/{agreement_bare}/activate", None, MANAGERS | {C: 422, M: 422}),
+    (
+        "POST",
+        "/api/v1/agreements/{agreement_active}/terminate",
+        {"reason": "Ended."},
+        NOT_THEIRS | {C: 200},
+    ),
+    ("POST", "/api/v1/agreements/{agreement_active}/amend", None, NOT_THEIRS | {C: 201, M: 201}),
+    ("GET", "/api/v1/agreements/{agreement_active}/versions", None, users_only(200)),
+    ("GET", "/api/v1/agreements/{agreement_active}/document", None, NOT_THEIRS | {C: 200}),
+    ("POST", "/api/v1/agreements/{agreement_draft}/document", None, MANAGERS | {C: 422, M: 422}),
+    # the compatibility check: any user; saved purposes: one's own only
+    ("POST", "/api/v1/data-use/check", {"purpose": PURPOSE, "conditions": GRU}, users_only(200)),
+    ("GET", "/api/v1/me/purposes", None, users_only(200)),
+    (
+        "POST",
+        "/api/v1/me/purposes",
+        {"name": "Mine", "purpose": PURPOSE},
+        users_only(201),
+    ),
+    ("GET", "/api/v1/me/purposes/{purpose}", None, users_only(404)),
+    (
+        "PUT",
+        "/api/v1/me/purposes/{purpose}",
+        {"name": "Theirs", "purpose": PURPOSE},
+        users_only(404),
+    ),
+    ("DELETE", "/api/v1/me/purposes/{purpose}", None, users_only(404)),
+    ("GET", "/api/v1/search?purpose={purpose}", None, {A: 422, R: 422, C: 422, D: 422, M: 422}),
 ]
 
 
@@ -384,6 +487,19 @@ PAGE_TABLE = [
     ("/datasets/{draft}/dictionary.csvw.json", {A: 404, R: 404, C: 404, D: 404, M: 404}),
     ("/datasets/{published}/data-template.csv", ALL_OK),
     ("/datasets/{draft}/data-template.csv", {A: 404, R: 404, C: 404, D: 404, M: 404}),
+    # governance; "custodian" is again one of another organisation
+    ("/datasets/{draft}/data-use", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/datasets/{published}/data-use", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/agreements", _redirect_to_login()),
+    ("/agreements/new", {A: 302, R: 403, C: 200, D: 403, M: 200}),
+    ("/agreements/{agreement_active}", _redirect_to_login()),
+    ("/agreements/{agreement_draft}", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/agreements/{agreement_draft}/edit", {A: 302, R: 404, C: 404, D: 404, M: 200}),
+    ("/agreements/{agreement_active}/edit", {A: 302, R: 403, C: 403, D: 403, M: 409}),
+    ("/agreements/{agreement_active}/document", {A: 302, R: 403, C: 403, D: 403, M: 200}),
+    ("/me/purposes", _redirect_to_login()),
+    ("/me/purposes/new", _redirect_to_login()),
+    ("/me/purposes/{purpose}/edit", {A: 302, R: 404, C: 404, D: 404, M: 404}),
 ]
 
 
@@ -424,8 +540,20 @@ FORM_ACTIONS = {
     "/datasets/*/mappings/suggest",
     "/datasets/*/mappings/accept-all",
     "/standard-sets/*/retire",
+    "/agreements/*/activate",
+    "/agreements/*/terminate",
+    "/agreements/*/amend",
+    "/agreements/*/delete",
+    "/me/purposes/*/delete",
 }
-NOT_ENDPOINTS = {"/static/*", "/api/docs/assets/*", "/favicon.ico", "/catalogue/static/*"}
+NOT_ENDPOINTS = {
+    "/static/*",
+    "/api/docs/assets/*",
+    "/favicon.ico",
+    "/catalogue/static/*",
+    "/data-use/static/*",
+    "/purposes/static/*",
+}
 
 
 def test_every_endpoint_is_in_the_role_table(app):
