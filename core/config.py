@@ -148,6 +148,12 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
         "MAIL_FROM": env.get("MAIL_FROM", "HARMONY Catalogue <no-reply@localhost>"),
+        # Data-sharing agreements (governance.agreements): the signed PDFs live outside the
+        # database, named by their SHA-256.
+        "AGREEMENT_DOCUMENTS_DIR": env.get("AGREEMENT_DOCUMENTS_DIR")
+        or str(instance_path / "agreements"),
+        "AGREEMENT_DOCUMENT_MAX_BYTES": _int(env, "AGREEMENT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
+        "AGREEMENT_COUNTERPARTY": env.get("AGREEMENT_COUNTERPARTY", "HARMONY Alliance"),
         # Public address: the base of every RDF IRI (DCAT-AP, FAIR Data Point, CSVW).
         "BASE_URL": base_url or "http://127.0.0.1:8000",
         # Counts the catalogue computes (not those a custodian declares) below this are shown
