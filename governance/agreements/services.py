@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from catalogue.datasets import services as datasets
 from catalogue.models import Dataset
@@ -618,6 +618,8 @@ def covering_agreements(
         .join(Agreement, Agreement.id == AgreementDataset.agreement_id)
         .where(AgreementDataset.dataset_id.in_(ids), _active_on(on))
         .order_by(Agreement.expires_on.desc(), Agreement.reference)
+        # not every covered dataset of each agreement (hundreds for a registry's agreement)
+        .options(lazyload(Agreement.datasets))
     )
     out: dict[str, list[Agreement]] = {}
     for dataset_id, agreement in rows:
