@@ -139,6 +139,11 @@ def test_requestable_filters_and_counts(client, world):
     assert counts(body, "requestable") == {"true": 1}
     only = search(client, world, requestable="true")
     assert hits(only) == {"fit-ds-aml"}
+    hit = only["items"][0]
+    assert hit["requestable"] is True and hit["requestable_until"]  # an ISO date
+    assert hit["data_use"]["permission"] == "DUO:0000007"
+    bare = next(i for i in body["items"] if i["identifier"] == "fit-bare")
+    assert bare["requestable"] is False and bare["data_use"] is None
     assert only["facets"]["requestable"][0]["selected"] is True
     others = search(client, world, requestable="FALSE")
     assert hits(others) == ALL - {"fit-ds-aml"}
