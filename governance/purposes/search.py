@@ -28,6 +28,7 @@ an active agreement covers them and they have conditions
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections import OrderedDict
@@ -35,7 +36,8 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, case, func, literal_column, not_, or_, select
+from sqlalchemy import String, any_, case, func, literal_column, not_, or_, select
+from sqlalchemy.dialects import postgresql
 
 from catalogue.search.facets import Facet, FacetValue
 from core.db import get_session
@@ -71,6 +73,10 @@ _PURPOSE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_CHECKS = 200
 #: conditions by signature (content-addressed: an entry never goes stale)
 MAX_CONDITIONS = 50_000
+
+
+def _is_postgresql() -> bool:
+    return get_session().get_bind().dialect.name == "postgresql"
 
 
 def _conditions_table() -> Any:
@@ -115,15 +121,44 @@ CONDITIONS = _Memo(MAX_CONDITIONS)
 
 
 def forget() -> None:
-    """Drop the memoised checks and conditions (tests)."""
+    """Drop the memoised checks, conditions and signatures (tests)."""
+    global _signatures
     CHECKS.clear()
     CONDITIONS.clear()
+    with _signatures_lock:
+        _signatures = (None, [])
+
+
+_signatures_lock = threading.Lock()
+_signatures: tuple[Any, list[str]] = (None, [])  # (stamp, signatures) of this worker
 
 
 def distinct_signatures() -> list[str]:
-    """Every distinct signature of the stored conditions (the signature index alone)."""
+    """Every distinct signature of the stored conditions. Reading them is thousands of rows at
+    10,000 datasets, so this worker keeps them with a stamp of the table that any change of a
+    signature moves — the number of rows, the sum of their revisions (a change of content
+    moves its row's revision) and the latest change — and reads them again only when the
+    stamp moved (one aggregate row per search). A signature kept after its last row went
+    away matches nothing."""
+    global _signatures
     table = _conditions_table()
-    return list(get_session().scalars(select(table.c.signature).distinct()))
+    session = get_session()
+    stamp = tuple(
+        session.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(table.c.revision), 0),
+                func.max(table.c.updated_at),
+            )
+        ).one()
+    )
+    with _signatures_lock:
+        if _signatures[0] == stamp:
+            return _signatures[1]
+    found = list(session.scalars(select(table.c.signature).distinct()))
+    with _signatures_lock:
+        _signatures = (stamp, found)
+    return found
 
 
 def conditions_by_signature(signatures: Iterable[str]) -> dict[str, Conditions]:
@@ -313,7 +348,10 @@ class FitFacet(Facet):
     def parameters(self, selection: Any) -> dict[str, Any]:
         if selection is None or not any(o != NO_CONDITIONS for o in selection.outcomes):
             return {}
-        return {self.param_name("signatures"): selection.signatures()}
+        signatures = selection.signatures()
+        if not _is_postgresql():
+            return {self.param_name("signatures"): json.dumps(signatures)}
+        return {self.param_name("signatures"): signatures}
 
     def condition(self, document: Any, selection: Any) -> Any:
         if selection is None or not selection.filters:
@@ -323,8 +361,18 @@ class FitFacet(Facet):
         table = _conditions_table()
         parts: list[Any] = []
         if any(o != NO_CONDITIONS for o in selection.outcomes):
-            signatures = self.param("signatures", expanding=True, type_=String)
-            fitting = select(table.c.dataset_id).where(table.c.signature.in_(signatures))
+            # thousands of signatures as ONE parameter (a PostgreSQL array, a JSON array read
+            # by SQLite's json_each): an expanding IN would render and parse one placeholder
+            # per signature on every search
+            if _is_postgresql():
+                chosen = self.param("signatures", type_=postgresql.ARRAY(String))
+                matches = table.c.signature == any_(chosen)
+            else:
+                listed = func.json_each(self.param("signatures", type_=String)).table_valued(
+                    "value"
+                )
+                matches = table.c.signature.in_(select(listed.c.value))
+            fitting = select(table.c.dataset_id).where(matches)
             parts.append(document.c.dataset_id.in_(fitting))
         if NO_CONDITIONS in selection.outcomes:
             parts.append(document.c.dataset_id.not_in(select(table.c.dataset_id)))
