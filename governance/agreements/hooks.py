@@ -82,3 +82,6 @@ def register() -> None:
     extensions.register_panel(
         extensions.Panel("dataset", "agreements/_dataset_panel.html", dataset_panel, order=60)
     )
+    extensions.register_panel(
+        extensions.Panel("search_hit", "agreements/_search_hit_panel.html", order=5)
+    )

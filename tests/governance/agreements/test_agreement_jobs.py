@@ -191,3 +191,17 @@ def test_the_annotator_fills_hits_the_search_left_empty(world, ctx):
     annotate_hits(None, None, hits)
     assert hits[0].extras["requestable"] is True and hits[0].extras["requestable_until"]
     assert hits[1].extras == {"requestable": False, "requestable_until": None}
+
+
+def test_the_search_page_shows_until_when_on_each_requestable_hit(app, client, world):
+    import re
+
+    with app.app_context():
+        expires = services.find(world.agreements["aml"]).expires_on
+    page = client.get("/search?q=&per_page=100").get_data(as_text=True)
+    cards = {}
+    for card in page.split('<li class="card dataset-card search-hit">')[1:]:
+        found = re.search(r'href="/datasets/([\w-]+)"', card)
+        cards[found.group(1)] = card
+    assert f"Requestable until {expires.isoformat()}" in cards["agr-aml"]
+    assert "Requestable" not in cards["agr-mds"]
