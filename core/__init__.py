@@ -83,6 +83,7 @@ def _register_template_helpers(app: Flask) -> None:
             "current_actor": user,
             "nav_main": nav.entries_for(user, "main"),
             "nav_admin": nav.entries_for(user, "admin"),
+            "nav_user": nav.entries_for(user, "user"),
             "role_labels": ROLE_LABELS,
             "environment": app.config["HARMONY_ENV"],
             "request_id": g.get("request_id"),

@@ -16,7 +16,7 @@ class NavEntry:
     label: str
     endpoint: str
     visible: Callable[[Any], bool]
-    section: str = "main"  # "main" or "admin"
+    section: str = "main"  # "main", "admin", or "user" (beside the user's name)
     order: int = 50
 
 

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from catalogue import extensions
     from catalogue.search.api import refresh_parameters_doc
     from catalogue.search.facets import facets, register_facet
+    from core import nav
     from core.api import api
     from governance.purposes import api as purposes_api
     from governance.purposes import policies, search, views
@@ -26,3 +27,4 @@ def init_app(app: Flask) -> None:
     refresh_parameters_doc()  # the OpenAPI document names purpose, fit and requestable
     extensions.register_hit_annotator(search.annotate_fit)
     extensions.register_panel(extensions.Panel("search_hit", "purposes/_fit_badge.html", order=10))
+    nav.register(nav.NavEntry("My purposes", "purposes.purpose_list", nav.logged_in, "user", 10))

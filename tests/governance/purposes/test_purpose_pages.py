@@ -21,6 +21,15 @@ def test_anonymous_visitors_are_sent_to_log_in(client, world):
     page = html_of(client.get("/search"))
     assert 'id="facet-fit"' not in page
     assert "Requestable now" in page
+    assert 'class="user-link" href="/me/purposes"' not in page
+
+
+def test_every_page_links_a_user_to_their_purposes(client, world):
+    login(client, world.emails["researcher"])
+    for path in ("/", "/datasets", "/account"):
+        assert 'class="user-link" href="/me/purposes"' in html_of(client.get(path)), path
+    listing = html_of(client.get("/me/purposes"))
+    assert 'class="user-link" href="/me/purposes" aria-current="page"' in listing
 
 
 def test_a_researcher_without_purposes_is_offered_to_describe_one(client, world):
