@@ -67,9 +67,11 @@ def purpose_of(data: Mapping[str, Any]) -> Purpose:
 
 
 def content_key(data: Mapping[str, Any]) -> str:
-    """A hash of a purpose's content (not its name): equal purposes, equal keys (what the
-    search memoises its checks by)."""
-    canonical = json.dumps(purpose_json(data), sort_keys=True, separators=(",", ":"))
+    """A hash of a stored purpose's JSON (not its name): equal purposes, equal keys (what the
+    search memoises its checks by). The JSON is hashed as it is stored — :func:`purpose_json`
+    wrote it in canonical form (sorted lists, ISO dates) — not dumped again: the schema dumps
+    a loaded :class:`Purpose`, and its dates from the stored text would not dump."""
+    canonical = json.dumps(dict(data), sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

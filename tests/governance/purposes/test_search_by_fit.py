@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import login
 from tests.governance.purposes.conftest import CONDITIONS, FIT, bearer
 
 SEARCH = "/api/v1/search"
@@ -169,3 +170,44 @@ def test_the_openapi_document_names_the_parameters_and_fields(client):
     assert parameters["requestable"]["schema"]["type"] == "string"
     hit = spec["components"]["schemas"]["SearchHit"]["properties"]
     assert {"requestable", "requestable_until", "data_use", "fit"} <= set(hit)
+
+
+def test_a_purpose_using_every_field_searches_and_its_answers_count(client, world):
+    """Every answer a saved purpose can hold — dates, lists, yes/no — goes through the store
+    and back into the check: the moratorium's date and the country decide the fit."""
+    headers = bearer(world, "researcher")
+    full = {
+        "terms": ["DUO:0000007", "DUO:0000038"],
+        "diseases": ["NCIT:C3171"],
+        "commercial": False,
+        "ethics_approval": True,
+        "country": "NL",
+        "publication_not_before": "2027-01-01",
+        "duration_months": 24,
+        "sensitive": False,
+        "users": ["A. Researcher"],
+        "project": "AML relapse",
+        "institution": "Leiden University",
+        "topic": "relapse",
+        "collaboration": True,
+        "clinical_care": False,
+    }
+    created = client.post(
+        "/api/v1/me/purposes", json={"name": "Every field", "purpose": full}, headers=headers
+    )
+    assert created.status_code == 201, created.get_data(as_text=True)
+    body = search(client, world, purpose=created.json["id"])
+    fits = {item["identifier"]: item["fit"]["outcome"] for item in body["items"]}
+    assert fits["fit-ds-aml"] == "compatible"
+    assert fits["fit-ds-myeloma"] == "incompatible"
+    # and it reads back, as JSON and on its pages
+    again = client.get(f"/api/v1/me/purposes/{created.json['id']}", headers=headers)
+    assert again.status_code == 200 and again.json["purpose"]["publication_not_before"] == (
+        "2027-01-01"
+    )
+    login(client, world.emails["researcher"])
+    assert "2027-01-01" in client.get(f"/me/purposes/{created.json['id']}/edit").get_data(
+        as_text=True
+    )
+    assert "Every field" in client.get("/me/purposes").get_data(as_text=True)
+    assert client.get(f"/search?purpose={created.json['id']}").status_code == 200
