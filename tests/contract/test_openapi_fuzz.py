@@ -212,9 +212,13 @@ def test_stateful_chains_keep_the_contract(app, world: World, role: str) -> None
             chain_answers[f"{case.method.upper()} {case.path} {response.status_code}"] += 1
 
         def validate_response(self, response: Any, case: Any, *_: Any, **kwargs: Any) -> None:
+            # an optional attachment (an agreement's signed document) exists only once it is
+            # uploaded: its 404 right after the agreement's creation is the truth, not a
+            # resource that went missing
+            attachment = case.path.endswith("/document") and response.status_code == 404
             case.validate_response(
                 response,
-                checks=STATEFUL_CHECKS,
+                checks=CHECKS if attachment else STATEFUL_CHECKS,
                 transport_kwargs=kwargs or None,
                 recorder=getattr(self, "recorder", None),
             )
