@@ -6,19 +6,37 @@ name the field inside it (``purpose.terms.0``)."""
 
 from __future__ import annotations
 
-from typing import Any
+import copy
+from typing import Any, cast
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from core.schemas import StrictSchema
+from governance.matching.check import PURPOSE_TERMS
 from governance.matching.schemas import PurposeSchema
 from governance.purposes.models import NAME_MAX
+
+#: what a user reads for an empty name or no kind of research (the form's and the API's)
+NO_NAME = "Give the purpose a name."
+NO_TERMS = "Tick at least one kind of research."
+
+_TERMS = cast(fields.List, PurposeSchema._declared_fields["terms"])
 
 
 class SavedPurposeBodySchema(PurposeSchema):
     """:class:`PurposeSchema` as a saved purpose takes it: yes/no answers are JSON booleans
     (``true``/``false``/``null``), not ``0``, ``1``, ``"yes"`` or ``"on"``, which marshmallow
-    would otherwise read as booleans."""
+    would otherwise read as booleans; no terms at all is said in words, not as a length."""
+
+    terms = fields.List(
+        copy.deepcopy(_TERMS.inner),
+        required=True,
+        validate=[
+            validate.Length(min=1, error=NO_TERMS),
+            validate.Length(max=len(PURPOSE_TERMS)),
+        ],
+        metadata=_TERMS.metadata,
+    )
 
     @pre_load
     def _json_booleans(self, data: Any, **_: Any) -> Any:
@@ -39,7 +57,7 @@ class SavedPurposeBodySchema(PurposeSchema):
 class SavedPurposeInputSchema(StrictSchema):
     name = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=NAME_MAX),
+        validate=[validate.Length(min=1, error=NO_NAME), validate.Length(max=NAME_MAX)],
         metadata={"description": "unique among your purposes", "example": "AML relapse study"},
     )
     purpose = fields.Nested(SavedPurposeBodySchema, required=True)

@@ -471,13 +471,9 @@ class RequestableFacet(Facet):
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         counted = dict(rows)
-        out = [
-            FacetValue(
-                "true", "Requestable now", counted.get("true", 0), selected=selection is True
-            )
-        ]
+        # the facet is "Requestable now", so its values read "Yes" and "No" (and the filter's
+        # chip "Requestable now: Yes")
+        out = [FacetValue("true", "Yes", counted.get("true", 0), selected=selection is True)]
         if selection is False:
-            out.append(
-                FacetValue("false", "Not requestable now", counted.get("false", 0), selected=True)
-            )
+            out.append(FacetValue("false", "No", counted.get("false", 0), selected=True))
         return out

@@ -104,7 +104,7 @@ TERM_NAMES = {curie: name for curie, name, _hint in TERM_CHOICES}
 YES_NO = {"": "Not answered", "yes": "Yes", "no": "No"}
 FIELD_LABELS = {
     "name": "Name",
-    "terms": "What the research is",
+    "terms": "Kind of research",
     "diseases": "Diseases",
     "disease_add": "Add a disease",
     "commercial": "Commercial use",
@@ -222,7 +222,8 @@ def summary(purpose: dict[str, Any], labels: dict[str, str]) -> list[str]:
     if purpose.get("ethics_approval"):
         out.append("Ethics approval")
     if purpose.get("country"):
-        out.append(f"Used in {purpose['country']}")
+        country = pycountry.countries.get(alpha_2=str(purpose["country"]).upper())
+        out.append(f"Used in {country.name if country else purpose['country']}")
     if purpose.get("publication_not_before"):
         out.append(f"Publication from {purpose['publication_not_before']}")
     if purpose.get("duration_months"):

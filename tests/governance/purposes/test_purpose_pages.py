@@ -150,3 +150,65 @@ def test_another_users_purpose_on_the_page_is_a_422_with_the_search_without_it(c
     assert response.status_code == 422
     page = html_of(response)
     assert "<strong>purpose</strong>" in page and "badge-fit" not in page
+
+
+def test_an_empty_form_says_in_words_what_to_fill_in(client, world):
+    login(client, world.emails["researcher"])
+    form = html_of(client.get("/me/purposes/new"))
+    # each kind of research: its checkbox, then its label, then the explanation below
+    term = re.search(r'<li class="purpose-term">(.*?)</li>', form, re.S).group(1)
+    assert re.match(r'\s*<input type="checkbox"[^>]*>\s*<label for="term-1">', term)
+    assert '<p class="hint" id="term-1-hint">' in term
+    css = client.get("/purposes/static/purposes.css").get_data(as_text=True)
+    assert "/purposes/static/purposes.css" in form
+    assert re.search(r"\.purpose-term \{[^}]*display: grid", css)  # checkbox and label: one row
+    assert re.search(r"\.field \.purpose-term label \{[^}]*display: inline", css)
+
+    token = csrf_token(client, "/me/purposes/new")
+    response = client.post("/me/purposes/new", data={"csrf_token": token, "name": ""})
+    assert response.status_code == 422
+    page = html_of(response)
+    summary = page[
+        page.index('id="error-summary"') : page.index("</ul>", page.index("error-summary"))
+    ]
+    assert '<a href="#name">Name</a>: Give the purpose a name.' in summary
+    assert '<a href="#terms">Kind of research</a>: Tick at least one kind of research.' in summary
+    assert "Length must be" not in page and "What the research is</a>" not in page
+    assert "<legend>Kind of research" in page  # the summary calls it as the form does
+
+
+def test_the_list_names_the_country_and_keeps_the_button_apart(client, world):
+    login(client, world.emails["researcher"])
+    listing = html_of(client.get("/me/purposes"))
+    assert "<li>Used in Netherlands</li>" in listing and "Used in NL" not in listing
+    assert '<div class="page-head purpose-list-head">' in listing
+    css = client.get("/purposes/static/purposes.css").get_data(as_text=True)
+    assert re.search(r"\.purpose-list-head \{[^}]*margin-bottom: 1\.25rem", css)
+
+
+def test_the_fit_and_requestable_filters_read_well(client, world):
+    login(client, world.emails["researcher"])
+    page = html_of(
+        client.get(
+            "/search",
+            query_string={"purpose": world.purpose_id, "fit": "compatible", "requestable": "true"},
+        )
+    )
+    chips = re.findall(r'<a class="chip" href="[^"]*">([^<]*)<', page)
+    assert sorted(c.strip() for c in chips) == [
+        "Fits my purpose: Compatible",
+        "Requestable now: Yes",
+    ]
+    # the requestable facet's value is "Yes" under its legend, not the legend again
+    facet = page[page.index('id="facet-requestable"') :]
+    facet = facet[: facet.index("</fieldset>")]
+    assert '<span class="facet-label">Yes</span>' in facet and "Requestable now</span>" not in facet
+    # the fit facet's coloured dot is part of the label (left), the count apart (right), as in
+    # every other facet
+    assert re.search(
+        r'<label for="f-fit-1"><span class="facet-label"><span class="fit-dot fit-dot-compatible"'
+        r' aria-hidden="true"></span>Compatible</span> <span class="facet-count">',
+        page,
+    )
+    not_requestable = html_of(client.get("/search", query_string={"requestable": "false"}))
+    assert "Requestable now: No <" in not_requestable

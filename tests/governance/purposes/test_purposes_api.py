@@ -102,6 +102,15 @@ def test_invalid_input_is_422_naming_the_field(client, world):
     assert client.get(BASE, headers=me).json["total"] == 1
 
 
+def test_an_empty_name_or_no_kind_of_research_is_said_in_words(client, world):
+    response = client.post(
+        BASE, json={"name": "", "purpose": {"terms": []}}, headers=bearer(world, "researcher")
+    )
+    assert response.status_code == 422
+    assert response.json["errors"]["name"] == ["Give the purpose a name."]
+    assert response.json["errors"]["purpose.terms"] == ["Tick at least one kind of research."]
+
+
 def test_renaming_to_a_taken_name_is_refused(client, world):
     me = bearer(world, "researcher")
     created = client.post(BASE, json={"name": "Second", "purpose": AML_PURPOSE}, headers=me)
