@@ -61,11 +61,17 @@ chain_answers: Counter[str] = Counter()  # "METHOD path status" along the statef
 
 
 @pytest.fixture(scope="module")
-def world(app, reference_engine) -> Iterator[World]:
-    """The role table's world (organisations, datasets, users with a token per role, a job),
-    built once; each test runs in a savepoint of it."""
-    with shared_world(app, reference_engine) as make:
-        yield _build_world(app, make)
+def world(app, reference_engine, tmp_path_factory) -> Iterator[World]:
+    """The role table's world (organisations, datasets, users with a token per role, a job,
+    agreements, a saved purpose), built once; each test runs in a savepoint of it. Signed
+    documents go to a temporary folder."""
+    saved = app.config.get("AGREEMENT_DOCUMENTS_DIR")
+    app.config["AGREEMENT_DOCUMENTS_DIR"] = str(tmp_path_factory.mktemp("fuzz-agreements"))
+    try:
+        with shared_world(app, reference_engine) as make:
+            yield _build_world(app, make)
+    finally:
+        app.config["AGREEMENT_DOCUMENTS_DIR"] = saved
 
 
 def _document_app() -> Flask:
@@ -125,6 +131,13 @@ def real_values(world: World, path: str, pick: int) -> dict[str, str]:
         "prefix": world.ontology,
         "number": world.version_one,
         "name": world.variable,
+        "agreement_id": (
+            world.agreement_active,
+            world.agreement_draft,
+            world.agreement_bare,
+            world.foreign_agreement,
+        )[pick % 4],
+        "purpose_id": world.purpose,
     }
 
 
