@@ -73,6 +73,8 @@ def dataset_panel(actor: Actor, dataset: Dataset, version: Any = None) -> dict[s
         "requestable": bool(covering) and conditions,
         "logged_in": logged_in,
         "can_manage": services.can_manage(actor, dataset.organisation_id),
+        "dataset": dataset.identifier,
+        "organisation_id": dataset.organisation_id,
     }
 
 

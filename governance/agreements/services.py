@@ -42,10 +42,11 @@ from governance.agreements.models import (
     SignatorySide,
 )
 from governance.agreements.policies import visible_agreements
+from governance.data_use import vocabulary
 from governance.data_use.models import DataUseConditions
+from governance.data_use.vocabulary import DuoTerm
 from governance.matching.check import Obligation
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
-from ontologies.models import Term
 
 WORKFLOW = "agreement"
 DEFAULT_COUNTERPARTY = "HARMONY Alliance"
@@ -202,23 +203,23 @@ def organisation_datasets(organisation_id: str) -> list[tuple[str, str]]:
     return [(d.identifier, d.versions[-1].title if d.versions else d.identifier) for d in rows]
 
 
-def duo_terms() -> list[tuple[str, str]]:
-    """(CURIE, label) of the loaded DUO terms, for the form's choices."""
-    rows = get_session().execute(
-        select(Term.curie, Term.label)
-        .where(Term.ontology_prefix == "DUO", Term.is_obsolete.is_(False))
-        .order_by(Term.curie)
-    )
-    return [(c, label) for c, label in rows]
+def duo_terms() -> list[DuoTerm]:
+    """The form's choices of permitted uses: the five DUO permissions the catalogue's data-use
+    conditions are written in (code, label, explanation), in the vocabulary's order."""
+    return list(vocabulary.PERMISSIONS.values())
 
 
 # --- checking what is sent ------------------------------------------------------------------
 
 
 def check_permitted_uses(values: Iterable[str]) -> list[str]:
-    """The DUO CURIEs (IRIs accepted), each a term of the loaded DUO, in the order given.
+    """The DUO permissions named (CURIEs; IRIs accepted), in the order given, without repeats.
 
-    :raises InvalidInput: (field ``permitted_uses``) naming what is not a DUO term.
+    Only the permissions of :data:`governance.data_use.vocabulary.PERMISSIONS` (NRES, GRU, HMB,
+    DS, POA) are permitted uses; modifiers (conditions of the consent such as RTN or MOR) are
+    the dataset's data-use conditions or the agreement's own obligations.
+
+    :raises InvalidInput: (field ``permitted_uses``) naming what is not one of them.
     """
     curies: list[str] = []
     wrong: list[str] = []
@@ -228,23 +229,15 @@ def check_permitted_uses(values: Iterable[str]) -> list[str]:
         except UnknownIdentifier:
             wrong.append(str(value))
             continue
-        if curie not in curies:
+        if curie not in vocabulary.PERMISSIONS:
+            wrong.append(curie)
+        elif curie not in curies:
             curies.append(curie)
-    known = (
-        set(
-            get_session().scalars(
-                select(Term.curie).where(Term.curie.in_(curies), Term.ontology_prefix == "DUO")
-            )
-        )
-        if curies
-        else set()
-    )
-    wrong += [c for c in curies if c not in known]
     if wrong:
+        choices = ", ".join(f"{t.code} ({t.curie})" for t in vocabulary.PERMISSIONS.values())
         raise InvalidInput.field(
             "permitted_uses",
-            f"Not a term of the loaded DUO: {', '.join(wrong[:10])}. Use DUO CURIEs such as "
-            "DUO:0000042 (general research use).",
+            f"Not a DUO permission: {', '.join(wrong[:10])}. Choose among {choices}.",
         )
     return curies
 

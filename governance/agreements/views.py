@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import audit
 from core.api import actor
-from core.errors import Conflict, InvalidInput, PreconditionFailed
+from core.errors import Conflict, InvalidInput, PreconditionFailed, ServiceError
 from core.forms import form_action
 from core.nav import NavEntry, logged_in, register
 from core.permissions import Permission
@@ -49,6 +49,30 @@ LABELS = {
     "reason": "Reason",
     "file": "Signed document",
 }
+
+
+@bp.app_template_filter("agreement_date")
+def agreement_date(value: dt.date | str | None) -> str:
+    """A date (or its ISO text) as the agreement pages write it: "7 December 2026"."""
+    day = _as_date(value)
+    return f"{day.day} {day.strftime('%B %Y')}" if day else ""
+
+
+@bp.app_template_filter("agreement_date_iso")
+def agreement_date_iso(value: dt.date | str | None) -> str:
+    day = _as_date(value)
+    return day.isoformat() if day else ""
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
 
 
 # --- list -----------------------------------------------------------------------------------
@@ -87,6 +111,17 @@ def agreement_list() -> str:
 
 @bp.get("/agreements/<agreement_id>")
 def agreement_page(agreement_id: str) -> str:
+    return _agreement_page(agreement_id)
+
+
+def _agreement_page(
+    agreement_id: str,
+    *,
+    upload_errors: dict[str, list[str]] | None = None,
+    activation_errors: dict[str, list[str]] | None = None,
+) -> str:
+    """The agreement's page; after a refused upload or activation, with what is wrong: the
+    file's error by the file field, the missing parts of the agreement as a list."""
     who = actor()
     require_login(who)
     agreement = services.get_agreement(who, agreement_id)
@@ -107,6 +142,8 @@ def agreement_page(agreement_id: str) -> str:
         etag=services.etag(agreement),
         labels=LABELS,
         max_mb=documents.max_bytes() // (1024 * 1024),
+        upload_errors=upload_errors or {},
+        activation_errors=activation_errors or {},
     )
 
 
@@ -122,17 +159,37 @@ def _action(agreement_id: str, call: Any, success: str, done: Any = None) -> Wer
     )
 
 
+class _Refused(Exception):
+    """An action's 422, carried past :func:`core.forms.form_action` (which would flash it) to
+    a page that shows it where it belongs."""
+
+    def __init__(self, exc: ServiceError, what: str) -> None:
+        super().__init__(what)
+        self.exc = exc
+        self.status = exc.status
+
+
 def _revision() -> str | None:
     return request.form.get("revision") or None
 
 
 @bp.post("/agreements/<agreement_id>/activate")
-def activate(agreement_id: str) -> WerkzeugResponse:
-    return _action(
-        agreement_id,
-        lambda who: services.activate(who, agreement_id, _revision()),
-        "The agreement is active: its datasets can be requested (those with data-use conditions).",
-    )
+def activate(agreement_id: str) -> Any:
+    def call(who: Any) -> Agreement:
+        try:
+            return services.activate(who, agreement_id, _revision())
+        except InvalidInput as exc:
+            raise _Refused(exc, "activation") from exc
+
+    try:
+        return _action(
+            agreement_id,
+            call,
+            "The agreement is active: its datasets can be requested (those with data-use "
+            "conditions).",
+        )
+    except _Refused as refused:
+        return _agreement_page(agreement_id, activation_errors=_errors_of(refused.exc)), 422
 
 
 @bp.post("/agreements/<agreement_id>/terminate")
@@ -182,7 +239,7 @@ def download(agreement_id: str) -> Response:
 
 
 @bp.post("/agreements/<agreement_id>/document")
-def upload(agreement_id: str) -> WerkzeugResponse:
+def upload(agreement_id: str) -> Any:
     upload_file = request.files.get("file")
 
     def attach(who: Any) -> Agreement:
@@ -193,7 +250,18 @@ def upload(agreement_id: str) -> WerkzeugResponse:
             who, agreement_id, upload_file.stream, upload_file.filename, _revision()
         )
 
-    return _action(agreement_id, attach, "The signed document is uploaded.")
+    def call(who: Any) -> Agreement:
+        try:
+            return attach(who)
+        except (InvalidInput, documents.DocumentTooLarge) as exc:
+            raise _Refused(exc, "upload") from exc
+
+    try:
+        return _action(agreement_id, call, "The signed document is uploaded.")
+    except _Refused as refused:
+        # whatever is wrong is the file's: say it by the file field
+        messages = [m for ms in _errors_of(refused.exc).values() for m in ms]
+        return _agreement_page(agreement_id, upload_errors={"file": messages}), refused.status
 
 
 # --- the form -------------------------------------------------------------------------------
@@ -350,7 +418,7 @@ def _form_page(
     return body, status
 
 
-def _errors_of(exc: InvalidInput) -> dict[str, list[str]]:
+def _errors_of(exc: ServiceError) -> dict[str, list[str]]:
     return dict(exc.errors or {"_form": [exc.detail]})
 
 
