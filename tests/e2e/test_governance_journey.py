@@ -173,7 +173,8 @@ def test_consent_governance_journey(web: Session) -> None:
     requesting.get_by_role("link", name="Make an agreement").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("New data-sharing agreement")
     page.get_by_label("Reference").fill(REFERENCE)
-    page.get_by_label(re.compile("^Datasets of the organisation")).select_option(DATASET)
+    # the link from the dataset's page chose the dataset already
+    expect(page.get_by_role("checkbox", name=re.compile(rf"\({DATASET}\)"))).to_be_checked()
     page.get_by_label("Effective from").fill((TODAY - dt.timedelta(days=7)).isoformat())
     expires = TODAY + dt.timedelta(days=400)
     page.get_by_label(re.compile(r"^Expires on")).fill(expires.isoformat())
@@ -204,9 +205,8 @@ def test_consent_governance_journey(web: Session) -> None:
     not_pdf = FilePayload(name="agreement.pdf", mimeType="application/pdf", buffer=b"not a PDF")
     upload.set_input_files(files=[not_pdf])
     page.get_by_role("button", name="Upload", exact=True).click()
-    expect(page.locator(".flash-error, .alert-error").first).to_contain_text(
-        "The file is not a PDF"
-    )
+    expect(page.locator("#file-error")).to_contain_text("The file is not a PDF")
+    expect(upload).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_text("No signed document yet.")).to_be_visible()
     web.shot("agreement non-pdf refused")
     signed_pdf = FilePayload(name="signed.pdf", mimeType="application/pdf", buffer=_pdf())
