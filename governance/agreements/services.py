@@ -576,18 +576,20 @@ def requestable_until(
 def requestable_condition(dataset_id_column: Any) -> ColumnElement[bool]:
     """An SQL condition on ``dataset_id_column``: the dataset can be requested today. Today's
     date is the bound parameter ``requestable_today`` (its value is the date the statement
-    runs, so one cached statement serves every day)."""
+    runs, so one cached statement serves every day).
+
+    The requestable datasets are one uncorrelated subquery (``IN``), which both databases
+    evaluate once per statement — not an ``EXISTS`` per candidate: search asks it of every
+    candidate of every search, for the facet's counts."""
     conditions = _conditions_table()
     on = bindparam("requestable_today", callable_=today, type_=Agreement.expires_on.type)
-    covered = (
+    requestable = (
         select(AgreementDataset.dataset_id)
         .join(Agreement, Agreement.id == AgreementDataset.agreement_id)
-        .where(AgreementDataset.dataset_id == dataset_id_column, _active_on(on))
+        .join(conditions, conditions.c.dataset_id == AgreementDataset.dataset_id)
+        .where(_active_on(on))
     )
-    return and_(
-        exists(covered),
-        exists().where(conditions.c.dataset_id == dataset_id_column),
-    )
+    return dataset_id_column.in_(requestable)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,10 @@ from sqlalchemy import exists, func, select
 
 from catalogue.search import facets
 from catalogue.search.facets import FacetValue, ListFacet
-from catalogue.search.models import SearchDocument
 from governance.data_use import vocabulary
 from governance.data_use.models import DataUseTerm
 
 #: the documents as the counts join them (made once: an alias builds its columns anew)
-_DOCUMENTS: Any = SearchDocument.__table__.alias("data_use_documents")
 
 
 class DataUseFacet(ListFacet):
@@ -50,8 +48,7 @@ class DataUseFacet(ListFacet):
         return (
             select(DataUseTerm.term, func.count())
             .select_from(candidates)
-            .join(_DOCUMENTS, _DOCUMENTS.c.id == candidates.c.id)
-            .join(DataUseTerm, DataUseTerm.dataset_id == _DOCUMENTS.c.dataset_id)
+            .join(DataUseTerm, DataUseTerm.dataset_id == candidates.c.dataset_id)
             .where(where)
             .group_by(DataUseTerm.term)
         )
