@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import random
 import sys
 import tempfile
@@ -69,11 +68,11 @@ from bench.bench_ontologies import (  # noqa: E402 - after the path set-up
     scratch_database,
     stats_ms,
 )
+from bench.bench_search import make_app  # noqa: E402 - the same app as the search bench
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 SECTION_BEGIN = "<!-- bench_consent:begin -->"
 SECTION_END = "<!-- bench_consent:end -->"
-APP_ENV = {"HARMONY_ENV": "testing", "LOG_LEVEL": "WARNING"}
 TARGETS_MS = {
     "check, 1 dataset": 5.0,
     "check_many, 100 datasets": 50.0,
@@ -108,17 +107,6 @@ PURPOSES: list[dict[str, Any]] = [
     },
     {"terms": ["DUO:0000011"], "commercial": False, "country": "FR"},
 ]
-
-
-def make_app(url: str) -> Any:
-    import logging
-
-    from core import create_app
-
-    app = create_app({"DATABASE_URL": url}, env=APP_ENV)
-    logging.getLogger("harmony.access").setLevel(logging.WARNING)
-    gc.freeze()  # as wsgi.py does for every worker
-    return app
 
 
 def generate(url: str, datasets: int, seed: int) -> dict[str, Any]:

@@ -8,18 +8,15 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import login
+from tests.core.test_authorization import (  # the role table's roles and status helpers
+    MANAGERS,
+    NOT_THEIRS,
+    ROLES,
+    users_only,
+)
 
-ROLES = ("anonymous", "researcher", "custodian", "dac_member", "admin")
 A, R, C, D, M = ROLES
 USER = {"custodian": "owner"}
-
-
-def users_only(status: int) -> dict[str, int]:
-    return {A: 401, R: status, C: status, D: status, M: status}
-
-
-MANAGERS = {A: 401, R: 404, C: 200, D: 404, M: 200}  # a draft of the custodian's organisation
-NOT_THEIRS = {A: 401, R: 403, C: 403, D: 403, M: 200}  # visible, not theirs to change
 
 API = [
     ("GET", "/api/v1/agreements", None, users_only(200)),
