@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     Enum,
     ForeignKey,
+    Integer,
     String,
     Text,
 )
@@ -68,6 +69,8 @@ class Role(enum.StrEnum):
     DAC_MEMBER = "dac_member"
     DAC_CHAIR = "dac_chair"
     ADMIN = "admin"
+    # a data platform's service account: asks whether a user may use a dataset now
+    PLATFORM = "platform"
 
 
 ROLE_LABELS = {
@@ -76,6 +79,7 @@ ROLE_LABELS = {
     Role.DAC_MEMBER: "DAC member",
     Role.DAC_CHAIR: "DAC chair",
     Role.ADMIN: "Administrator",
+    Role.PLATFORM: "Data platform (service account)",
 }
 
 
@@ -110,6 +114,10 @@ class DataAccessCommittee(Base):
     # casefold_key(name), set with the name: makes names unique whatever their case
     name_key: Mapped[str] = mapped_column(String(1000), unique=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # how many eligible (non-recused) members' votes a decision needs; None: a majority of them
+    quorum: Mapped[int | None] = mapped_column(Integer)
+    # the committee that reviews requests for datasets not assigned to another one
+    is_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     grants: Mapped[list[RoleGrant]] = relationship(back_populates="committee")

@@ -1,0 +1,1 @@
+"""Access requests, their review by the data access committee, and the entitlements they lead to."""
