@@ -50,6 +50,9 @@ def create_app(
     from core import audit_api
 
     audit_api.init_app(app)  # the audit trail's API, page and `harmony audit` commands
+    from core import notifications
+
+    notifications.init_app(app)  # users' notifications: API, page, header count, their mail
 
     from core.views import bp as core_views
 

@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     SESSION_MANAGE = "core:session:manage"
     PASSWORD_CHANGE = "core:password:change"  # noqa: S105 - a permission name
     AUDIT_READ = "core:audit:read"  # browse and export the audit trail
+    NOTIFICATION_MANAGE = "core:notification:manage"  # one's own notifications: list, mark read
     # ontologies
     ONTOLOGY_READ = "ontologies:ontology:read"
     ONTOLOGY_LOAD = "ontologies:ontology:load"

@@ -161,7 +161,13 @@ def _any_user(actor: Actor, obj: Any) -> bool:
     return is_user(actor)
 
 
-@rules(Permission.TOKEN_MANAGE, Permission.SESSION_MANAGE, Permission.PASSWORD_CHANGE)
+@rules(
+    Permission.TOKEN_MANAGE,
+    Permission.SESSION_MANAGE,
+    Permission.PASSWORD_CHANGE,
+    Permission.NOTIFICATION_MANAGE,
+)
 def _own_only(actor: Actor, obj: Any) -> bool:
-    """Tokens, sessions and passwords are one's own business (obj: the owning user)."""
+    """Tokens, sessions, passwords and notifications are one's own business (obj: the owning
+    user)."""
     return is_user(actor) and (obj is None or obj.id == actor.id)  # type: ignore[union-attr]
