@@ -39,6 +39,7 @@ class Permission(enum.StrEnum):
     STANDARD_SET_MANAGE = "catalogue:standard_set:manage"  # create, edit, retire sets
     EXACT_COUNTS = "catalogue:counts:exact"  # see computed counts below the small-cell threshold
     SEARCH_REINDEX = "catalogue:search:reindex"  # rebuild the search index (a job)
+    SELECTION_MANAGE = "catalogue:selection:manage"  # one's own selection of datasets
     # governance
     DATA_USE_UPDATE = "governance:data_use:update"  # obj: the dataset
     DATA_USE_CHECK = "governance:data_use:check"  # run the compatibility check
@@ -46,3 +47,18 @@ class Permission(enum.StrEnum):
     AGREEMENT_READ_FULL = "governance:agreement:read_full"  # all of it and its document
     AGREEMENT_MANAGE = "governance:agreement:manage"  # create, edit, activate, amend, terminate
     PURPOSE_MANAGE = "governance:purpose:manage"  # one's own saved research purposes
+    # access requests (obj: the request unless said otherwise)
+    ACCESS_REQUEST_CREATE = "governance:access_request:create"  # obj: None
+    ACCESS_REQUEST_READ = "governance:access_request:read"  # see it (404 otherwise)
+    ACCESS_REQUEST_APPLY = "governance:access_request:apply"  # edit, submit, withdraw, amend
+    ACCESS_REQUEST_SIGNOFF = "governance:access_request:signoff"  # obj: a RequestDataset
+    ACCESS_REQUEST_VOTE = "governance:access_request:vote"
+    ACCESS_REQUEST_DECIDE = "governance:access_request:decide"  # decide, override
+    ACCESS_REQUEST_REVIEW = "governance:access_request:review"  # the queue, dashboard; obj: None
+    ACCESS_REQUEST_CLOSE = "governance:access_request:close"  # the system, when access ended
+    REPORT_SUBMIT = "governance:report:submit"  # reports and publications on a request
+    ENTITLEMENT_READ = "governance:entitlement:read"  # obj: the user whose entitlements
+    ENTITLEMENT_QUERY = "governance:entitlement:query"  # any user's (data platforms); obj: None
+    ENTITLEMENT_REVOKE = "governance:entitlement:revoke"  # obj: the entitlement
+    ENTITLEMENT_ACCEPT = "governance:entitlement:accept"  # accept the terms; obj: the request
+    VISA_READ = "governance:visa:read"  # obj: the user whose visas

@@ -1,5 +1,6 @@
 """Access governance: data-use conditions (GA4GH DUO), the compatibility check, data-sharing
-agreements, researchers' saved purposes — and, next, access requests and the committee.
+agreements, researchers' saved purposes, access requests, the committee's review, entitlements and the
+public register.
 
 Each sub-area is a package with the usual rooms (models, schemas, services, policies, api,
 views, templates) and its own ``init_app``, called here in dependency order.
@@ -12,12 +13,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
-    from governance import agreements, data_use, demo, matching, purposes
+    from governance import agreements, data_use, demo, matching, purposes, requests
     from governance.api import blp
     from governance.views import bp
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
-    for area in (data_use, matching, agreements, purposes):
+    for area in (data_use, matching, agreements, purposes, requests):
         area.init_app(app)
     demo.register_demo_step()  # after the catalogue's: the conditions are the datasets'

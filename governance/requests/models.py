@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from catalogue.models import Dataset
 from core.db import Base, utcnow
 from core.models import User, enum_column, new_public_id
 
@@ -251,6 +252,13 @@ class RequestDataset(Base):
     override_at: Mapped[dt.datetime | None]
     state_changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    dataset: Mapped[Dataset] = relationship(lazy="joined")
+
+    @property
+    def organisation_id(self) -> str:
+        """The custodian organisation of the dataset."""
+        return self.dataset.organisation_id
+
 
 class Signoff(Base):
     """A custodian's sign-off of one requested dataset (in one review round)."""
@@ -383,6 +391,10 @@ class Entitlement(Base):
     reminded_at: Mapped[dt.datetime | None]  # the 30-day expiry reminder, once
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    dataset: Mapped[Dataset] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    request: Mapped[AccessRequest] = relationship()
 
 
 class Acceptance(Base):
