@@ -154,6 +154,18 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         or str(instance_path / "agreements"),
         "AGREEMENT_DOCUMENT_MAX_BYTES": _int(env, "AGREEMENT_DOCUMENT_MAX_BYTES", 20 * 1024 * 1024),
         "AGREEMENT_COUNTERPARTY": env.get("AGREEMENT_COUNTERPARTY", "HARMONY Alliance"),
+        # Access requests: who may apply ("any" researcher, or only members of
+        # "contributing_organisations", the custodians of a published dataset).
+        "ACCESS_ELIGIBILITY": env.get("ACCESS_ELIGIBILITY", "any"),
+        # GA4GH Passport visas (governance.visas): the longest a visa lives, how long a
+        # retired signing key stays published (visas it signed still verify), the key size,
+        # and how long clients may cache /.well-known/jwks.json.
+        "VISA_MAX_LIFETIME_DAYS": _int(env, "VISA_MAX_LIFETIME_DAYS", 365),
+        "VISA_KEY_GRACE_DAYS": _int(
+            env, "VISA_KEY_GRACE_DAYS", _int(env, "VISA_MAX_LIFETIME_DAYS", 365)
+        ),
+        "VISA_KEY_BITS": _int(env, "VISA_KEY_BITS", 2048),
+        "VISA_JWKS_MAX_AGE_SECONDS": _int(env, "VISA_JWKS_MAX_AGE_SECONDS", 300),
         # Public address: the base of every RDF IRI (DCAT-AP, FAIR Data Point, CSVW).
         "BASE_URL": base_url or "http://127.0.0.1:8000",
         # Counts the catalogue computes (not those a custodian declares) below this are shown
