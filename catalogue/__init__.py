@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
     from catalogue.search import indexer as search_indexer
     from catalogue.search import usage as search_usage
     from catalogue.search import views as search_views
+    from catalogue.selection import init_app as init_selection
     from catalogue.standards import api as standards_api
     from catalogue.standards import views as standards_views
     from catalogue.standards.demo import register_demo_step as register_sets_step
@@ -74,3 +75,4 @@ def init_app(app: Flask) -> None:
     search_usage.register_term_usage()  # term pages list the datasets and variables using them
     register_demo_step()  # after the vocabularies step, which the datasets need
     register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)
+    init_selection(app)  # a researcher's selection: /me/selection, its buttons and API

@@ -37,8 +37,9 @@ from catalogue.selection.models import (
     SelectionVariable,
 )
 from core.db import get_session, lock_revision, transactional, utcnow
-from core.errors import Conflict, InvalidInput, NotFound
+from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.etags import check_etag, revision_etag
+from core.models import User
 from core.permissions import Permission
 from core.policies import Actor, require
 
@@ -101,7 +102,9 @@ def etag(selection: Selection) -> str:
 
 def _user_id(actor: Actor) -> str:
     require(actor, Permission.SELECTION_MANAGE)
-    return actor.id  # type: ignore[union-attr]
+    if not isinstance(actor, User):  # the command line's actor passes every check
+        raise Forbidden("Only a user has a selection.")
+    return actor.id
 
 
 def _current(user_id: str) -> Selection | None:
@@ -332,7 +335,7 @@ def _check_variables(dataset: Dataset, names: list[str]) -> None:
     unknown = [n for n in names if n not in known]
     if unknown:
         listed = ", ".join(f"“{n}”" for n in unknown)
-        plural = "variables" if len(unknown) > 1 else "a variable"
+        plural = "variables" if len(unknown) > 1 else "variable"
         raise InvalidInput.field(
             "variables", f"{dataset.identifier} has no {plural} named {listed}."
         )
