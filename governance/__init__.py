@@ -13,12 +13,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
-    from governance import agreements, data_use, demo, matching, purposes, requests, visas
+    from governance import agreements, data_use, demo, matching, purposes, requests, review, visas
     from governance.api import blp
     from governance.views import bp
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
-    for area in (data_use, matching, agreements, purposes, requests, visas):
+    for area in (data_use, matching, agreements, purposes, requests, review, visas):
         area.init_app(app)
     demo.register_demo_step()  # after the catalogue's: the conditions are the datasets'

@@ -1,0 +1,363 @@
+"""The committee's pages: the queue (``/review``) and a request's review page
+(``/review/<id>``) with the forms of a vote, a recusal, a custodian's sign-off, an override
+and the chair's decision. Views parse the form, call one service, and show the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from core.api import actor
+from core.db import get_session
+from core.errors import Conflict, InvalidInput, PreconditionFailed
+from core.forms import form_action
+from core.models import Organisation, Role, User
+from core.nav import NavEntry, has_role, register
+from core.permissions import Permission
+from core.policies import Actor, can, require, require_login
+from governance.requests.models import (
+    AccessRequest,
+    DatasetState,
+    DecisionOutcome,
+    ReportKind,
+    RequestState,
+    VoteChoice,
+)
+from governance.review import services
+
+bp = Blueprint(
+    "review",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/review/static",
+)
+register(
+    NavEntry(
+        "Review", "review.queue", has_role(Role.DAC_MEMBER, Role.DAC_CHAIR, Role.ADMIN), "main", 47
+    )
+)
+
+CHECK_WORDS = {
+    "compatible": "Compatible",
+    "needs_review": "Needs review",
+    "incompatible": "Incompatible",
+    "no_conditions": "No conditions stated",
+}
+STATE_WORDS = {s.value: s.value.replace("_", " ").capitalize() for s in RequestState}
+DATASET_WORDS = {
+    DatasetState.REQUESTED.value: "Awaiting the committee",
+    DatasetState.PENDING_SIGNOFF.value: "Awaiting the custodian's sign-off",
+    DatasetState.SIGNED_OFF.value: "Signed off",
+    DatasetState.DECLINED.value: "Declined by the custodian",
+    DatasetState.APPROVED.value: "Approved",
+    DatasetState.REJECTED.value: "Rejected",
+    DatasetState.GRANTED.value: "Access granted",
+}
+OUTCOME_LABELS = {
+    DecisionOutcome.APPROVE.value: "Approve",
+    DecisionOutcome.APPROVE_WITH_CONDITIONS.value: "Approve with conditions",
+    DecisionOutcome.REJECT.value: "Reject",
+    DecisionOutcome.RETURN.value: "Return to the applicant for changes",
+}
+REPORT_ROWS = 2
+STALE = "Someone changed this request after you opened the page. Reload it and decide again."
+
+
+@bp.app_template_filter("review_day")
+def review_day(value: dt.datetime | dt.date | None) -> str:
+    if value is None:
+        return ""
+    day = value.date() if isinstance(value, dt.datetime) else value
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+@bp.get("/review")
+def queue() -> str:
+    who = actor()
+    require_login(who)
+    require(who, Permission.ACCESS_REQUEST_REVIEW)
+    filters = services.QueueFilters(
+        state=request.args.get("state") or None,
+        dataset=request.args.get("dataset") or None,
+        custodian=request.args.get("custodian") or None,
+        check=request.args.get("check") or None,
+    )
+    errors: dict[str, list[str]] = {}
+    try:
+        items = services.queue(who, filters)
+    except InvalidInput as exc:
+        errors = exc.errors or {}
+        items = []
+    now = services.utcnow()
+    session = get_session()
+    rows = [
+        {
+            "request": r,
+            "waiting": services.waiting_days(r, now),
+            "applicant": r.applicant,
+            "checks": sorted({i.check_outcome for i in r.datasets if i.check_outcome}),
+            "pending_signoffs": sum(i.state is DatasetState.PENDING_SIGNOFF for i in r.datasets),
+        }
+        for r in items
+    ]
+    from catalogue.models import Dataset
+
+    datasets = list(session.execute(select_requested_datasets(Dataset)).all())
+    custodian_ids = sorted({d.organisation_id for d in datasets})
+    custodians = list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(custodian_ids))
+            .order_by(Organisation.name)
+        )
+    )
+    return render_template(
+        "review/queue.html",
+        rows=rows,
+        filters=filters,
+        errors=errors,
+        states=[s.value for s in services.QUEUE_STATES],
+        state_words=STATE_WORDS,
+        check_words=CHECK_WORDS,
+        datasets=datasets,
+        custodians=custodians,
+        filtered=any((filters.state, filters.dataset, filters.custodian, filters.check)),
+    )
+
+
+def select_requested_datasets(dataset_model: Any) -> Any:
+    """The datasets some submitted request asks for (the queue's dataset filter)."""
+    from governance.requests.models import RequestDataset
+
+    return (
+        select(dataset_model.identifier, dataset_model.title, dataset_model.organisation_id)
+        .where(
+            dataset_model.id.in_(
+                select(RequestDataset.dataset_id)
+                .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
+                .where(AccessRequest.state != RequestState.DRAFT)
+            )
+        )
+        .order_by(dataset_model.title)
+    )
+
+
+# --- one request ----------------------------------------------------------------------------
+
+
+@bp.get("/review/<request_id>")
+def review_page(request_id: str) -> str:
+    return _page(request_id)
+
+
+def _page(
+    request_id: str,
+    *,
+    decision_errors: dict[str, list[str]] | None = None,
+    form: MultiDict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    who = actor()
+    require_login(who)
+    req = services.get_request(who, request_id)
+    from governance.data_use import services as data_use
+
+    shapes = data_use.shapes_of([i.dataset_id for i in req.datasets])
+    counted = services.count(req)
+    recusals = services.recusals(req)
+    user_id = getattr(who, "id", None)
+    my_recusal = next((r for r in recusals if r.member_id == user_id), None)
+    my_conflict = services.conflict_of(req, who) if isinstance(who, User) else None
+    votes = services.votes(req)
+    my_vote = next((v for v in votes if v.member_id == user_id), None)
+    decision = services.decision_of(req)
+    events = services.timeline(req)
+    open_round = req.state in services.VOTING_STATES and decision is None
+    may_vote = can(who, Permission.ACCESS_REQUEST_VOTE, req) and open_round
+    is_chair = services.is_chair(who, req)
+    signoff_items = [
+        i
+        for i in req.datasets
+        if i.state is DatasetState.PENDING_SIGNOFF
+        and can(who, Permission.ACCESS_REQUEST_SIGNOFF, i)
+        and req.state in services.VOTING_STATES
+    ]
+    signoffs = services.signoffs(req)
+    signoff_by_item: dict[str, Any] = {}
+    for s in signoffs:
+        if s.round == req.round:
+            signoff_by_item[s.request_dataset_id] = s
+    signer_ids = sorted({s.user_id for s in signoffs if s.user_id})
+    names = {
+        u.id: u.name for u in get_session().scalars(select(User).where(User.id.in_(signer_ids)))
+    }
+    committee = services.committee_of(req)
+    body = render_template(
+        "review/request.html",
+        r=req,
+        shapes=shapes,
+        tally=counted,
+        recusals=recusals,
+        votes=votes,
+        my_vote=my_vote,
+        my_recusal=my_recusal,
+        my_conflict=my_conflict,
+        may_vote=may_vote and my_recusal is None and my_conflict is None,
+        is_member=can(who, Permission.ACCESS_REQUEST_VOTE, req),
+        open_round=open_round,
+        is_chair=is_chair,
+        can_decide=is_chair and req.state is RequestState.UNDER_REVIEW and decision is None,
+        decision=decision,
+        decisions=services.decisions(req),
+        signoff_items=signoff_items,
+        signoff_by_item=signoff_by_item,
+        signer_names=names,
+        events=events,
+        stages=services.stages(req, events),
+        deadlines=services.deadlines(),
+        deadline_source=services.DEADLINE_SOURCE,
+        committee=committee,
+        etag=services.etag(req),
+        check_words=CHECK_WORDS,
+        state_words=STATE_WORDS,
+        dataset_words=DATASET_WORDS,
+        outcome_labels=OUTCOME_LABELS,
+        report_kinds=[k.value for k in ReportKind],
+        report_rows=REPORT_ROWS,
+        choices=[c.value for c in VoteChoice],
+        errors=decision_errors or {},
+        form=form or MultiDict(),
+        today=services.utcnow().date(),
+    )
+    return body, status
+
+
+def _back(request_id: str) -> str:
+    return url_for("review.review_page", request_id=request_id)
+
+
+@bp.post("/review/<request_id>/vote")
+def vote(request_id: str) -> WerkzeugResponse:
+    choice = request.form.get("choice", "")
+    comment = request.form.get("comment", "")
+
+    def act(who: Actor) -> Any:
+        if choice not in {c.value for c in VoteChoice}:
+            raise InvalidInput.field("choice", "Choose approve, reject or abstain.")
+        return services.cast_vote(who, request_id, choice, comment)
+
+    return form_action(
+        act,
+        success=lambda v: f"Your vote ({v.choice.value}) is recorded.",
+        done=_back(request_id) + "#votes",
+        back=_back(request_id) + "#votes",
+    )
+
+
+@bp.post("/review/<request_id>/recusal")
+def recusal(request_id: str) -> WerkzeugResponse:
+    reason = request.form.get("reason", "")
+    return form_action(
+        lambda who: services.declare_recusal(who, request_id, reason),
+        success="You stepped aside from this request's review.",
+        done=_back(request_id) + "#votes",
+        back=_back(request_id) + "#votes",
+    )
+
+
+@bp.post("/review/<request_id>/signoff")
+def signoff(request_id: str) -> WerkzeugResponse:
+    dataset = request.form.get("dataset", "")
+    approve = request.form.get("approve") == "yes"
+    reason = request.form.get("reason", "")
+    return form_action(
+        lambda who: services.signoff(who, request_id, dataset, approve, reason),
+        success="Signed off." if approve else "Declined; the applicant is told.",
+        done=_back(request_id) + "#datasets",
+        back=_back(request_id) + "#datasets",
+        invalid="Not recorded:",
+    )
+
+
+@bp.post("/review/<request_id>/override")
+def override(request_id: str) -> WerkzeugResponse:
+    dataset = request.form.get("dataset", "")
+    justification = request.form.get("justification", "")
+    return form_action(
+        lambda who: services.override(who, request_id, dataset, justification),
+        success="The committee keeps the dataset; the justification is recorded.",
+        done=_back(request_id) + "#datasets",
+        back=_back(request_id) + "#datasets",
+        invalid="Not recorded:",
+    )
+
+
+def decision_from_form(req: AccessRequest, form: MultiDict[str, str]) -> dict[str, Any]:
+    """The decision form as the API's shape (the service checks it)."""
+    datasets, overrides, notes = {}, {}, {}
+    for item in req.datasets:
+        identifier = item.dataset.identifier
+        verdict = form.get(f"dataset-{identifier}", "")
+        if verdict in ("approve", "reject"):
+            datasets[identifier] = verdict
+        if form.get(f"override-{identifier}", "").strip():
+            overrides[identifier] = form[f"override-{identifier}"]
+        if form.get(f"note-{identifier}", "").strip():
+            notes[identifier] = form[f"note-{identifier}"]
+    reports = []
+    errors: dict[str, list[str]] = {}
+    for n in range(REPORT_ROWS):
+        kind, due = form.get(f"report-kind-{n}", ""), form.get(f"report-due-{n}", "").strip()
+        if not kind and not due:
+            continue
+        try:
+            reports.append({"kind": kind, "due_on": dt.date.fromisoformat(due)})
+        except ValueError:
+            errors.setdefault("reports", []).append(
+                f"Report {n + 1}: give the due date as a date (YYYY-MM-DD)."
+            )
+    outcome = form.get("outcome", "")
+    if outcome not in OUTCOME_LABELS:
+        errors["outcome"] = ["Choose the decision."]
+    if errors:
+        raise InvalidInput(errors)
+    return {
+        "outcome": outcome,
+        "reasons": form.get("reasons", ""),
+        "conditions": [c.strip() for c in form.get("conditions", "").splitlines() if c.strip()],
+        "datasets": datasets,
+        "overrides": overrides,
+        "review_notes": notes,
+        "reports": reports,
+    }
+
+
+@bp.post("/review/<request_id>/decision")
+def decide(request_id: str) -> Any:
+    """The chair's decision; a refused one shows the page again with each error next to its
+    field (422), a stale page or a decided round go back with the message."""
+    who = actor()
+    require_login(who)
+    req = services.get_request(who, request_id)
+    try:
+        data = decision_from_form(req, request.form)
+        decision = services.decide(who, request_id, data, request.form.get("revision"))
+    except InvalidInput as exc:
+        return _page(request_id, decision_errors=exc.errors or {}, form=request.form, status=422)
+    except PreconditionFailed:
+        flash(STALE, "error")
+        return redirect(_back(request_id) + "#decision")
+    except Conflict as exc:
+        flash(exc.detail, "error")
+        return redirect(_back(request_id) + "#decision")
+    flash(f"Decision recorded: {OUTCOME_LABELS[decision.outcome.value].lower()}.", "success")
+    return redirect(_back(request_id) + "#decision")
