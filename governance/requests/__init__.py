@@ -8,7 +8,15 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from governance.requests import policies, workflow
+    """Register the sub-area's rules, workflows, event subscribers, blueprints and hooks."""
+    from core.api import api
+    from governance.requests import api as requests_api
+    from governance.requests import hooks, policies, services, workflow
+    from governance.requests.views import bp as pages
 
     policies.register()
     workflow.register()
+    services.register()
+    api.register_blueprint(requests_api.blp)
+    app.register_blueprint(pages)
+    hooks.register()
