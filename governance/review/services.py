@@ -129,6 +129,17 @@ def item_of(request: AccessRequest, dataset: str) -> RequestDataset:
     raise InvalidInput.field("dataset", f"This request does not ask for the dataset “{dataset}”.")
 
 
+def titles(items: Iterable[RequestDataset]) -> dict[str, str]:
+    """Each requested dataset's title (its latest published version), by dataset id."""
+    from governance.requests import services as applications
+
+    return applications.dataset_titles(items)
+
+
+def title_of(item: RequestDataset) -> str:
+    return titles([item])[item.dataset_id]
+
+
 def committee_of(request: AccessRequest) -> DataAccessCommittee | None:
     if request.committee_id is None:
         return None
@@ -227,7 +238,7 @@ def conflict_of(request: AccessRequest, user: User) -> tuple[str, str] | None:
         item = custodians[organisation_id]
         return (
             "custodian_organisation",
-            f"From the organisation that holds the requested dataset “{item.dataset.title}”.",
+            f"From the organisation that holds the requested dataset “{title_of(item)}”.",
         )
     return None
 
@@ -556,7 +567,7 @@ def record_signoff(step: Step, *, approved: bool) -> Signoff:
         raise Conflict("This dataset was signed off a moment ago.") from None
     request.revision += 1  # the request's content (its datasets' states) changed
     request.updated_at = utcnow()
-    title = item.dataset.title
+    title = title_of(item)
     who = getattr(step.actor, "name", "The custodian")
     step.context.update(
         request=request.id,
@@ -603,16 +614,44 @@ def override(actor: Actor, request_id: str, dataset: str, justification: str) ->
         raise InvalidInput.field(
             "justification", "Say why the committee keeps a dataset its custodian declined."
         )
-    outcome = core_workflow.apply(
-        "request_dataset",
-        actor,
-        item.id,
-        "override",
-        if_match=UNCHECKED,
-        params={"justification": justification},
-    )
-    result: RequestDataset = outcome.obj
-    return result
+    # Done here rather than through the ``request_dataset`` workflow's ``override`` row: that
+    # row's permission (ACCESS_REQUEST_DECIDE) is checked on the requested dataset, whose rule
+    # expects the request; the same checks, lock and audit event, in one transaction.
+    session = get_session()
+    try:
+        lock_revision(request)
+        session.refresh(item)
+        if request.state not in VOTING_STATES or decision_of(request) is not None:
+            raise Conflict("Overrides are recorded while the committee reviews the request.")
+        if item.state is not DatasetState.DECLINED:
+            raise Conflict(
+                "Only a dataset its custodian declined can be kept by an override; this one is "
+                f"{item.state.value.replace('_', ' ')}."
+            )
+        text = justification.strip()[:4000]
+        item.override_justification = text
+        item.override_by_id = getattr(actor, "id", None)
+        item.override_at = utcnow()
+        item.state = DatasetState.SIGNED_OFF
+        item.state_changed_at = item.override_at
+        request.revision += 1
+        request.updated_at = item.override_at
+        audit.record(
+            actor,
+            "request_dataset.override",
+            "request_dataset",
+            item.id,
+            before={"state": DatasetState.DECLINED.value},
+            after={"state": DatasetState.SIGNED_OFF.value, "override_justification": text},
+            summary=f"{request.reference}: the committee kept “{title_of(item)}” despite the "
+            f"decline: {text}",
+            context={"request": request.id, "reference": request.reference, "round": request.round},
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return item
 
 
 # --- the decision ---------------------------------------------------------------------------
@@ -731,7 +770,7 @@ def record_decision(step: Step, outcome: DecisionOutcome) -> Decision:
             if verdict != "approve":
                 continue
             if item.state is DatasetState.PENDING_SIGNOFF:
-                waiting.append(item.dataset.title)
+                waiting.append(title_of(item))
             if item.state is DatasetState.DECLINED and not overrides.get(name):
                 errors.setdefault(f"overrides.{name}", []).append(
                     "Its custodian declined it: approving it needs the committee's written "
@@ -867,11 +906,12 @@ def _notify_decision(
     if decision.conditions:
         lines.append("Conditions you must accept before access starts:")
         lines += [f"- {c}" for c in decision.conditions]
-    titles = {item.dataset.identifier: item.dataset.title for item in request.datasets}
+    names = titles(request.datasets)
+    by_identifier = {item.dataset.identifier: names[item.dataset_id] for item in request.datasets}
     if outcomes and decision.outcome in APPROVALS:
         lines.append("Datasets:")
         lines += [
-            f"- {titles[n]}: {'approved' if v == 'approve' else 'not approved'}"
+            f"- {by_identifier[n]}: {'approved' if v == 'approve' else 'not approved'}"
             for n, v in outcomes.items()
         ]
     for report in decision.required_reports:

@@ -111,8 +111,13 @@ def queue() -> str:
     ]
     from catalogue.models import Dataset
 
-    datasets = list(session.execute(select_requested_datasets(Dataset)).all())
-    custodian_ids = sorted({d.organisation_id for d in datasets})
+    requested = list(session.scalars(select_requested_datasets(Dataset)))
+    names = _dataset_names(requested)
+    datasets = sorted(
+        ({"identifier": d.identifier, "title": names[d.id]} for d in requested),
+        key=lambda d: d["title"].casefold(),
+    )
+    custodian_ids = sorted({d.organisation_id for d in requested})
     custodians = list(
         session.scalars(
             select(Organisation)
@@ -123,6 +128,7 @@ def queue() -> str:
     return render_template(
         "review/queue.html",
         rows=rows,
+        titles=services.titles([i for r in items for i in r.datasets]),
         filters=filters,
         errors=errors,
         states=[s.value for s in services.QUEUE_STATES],
@@ -139,7 +145,7 @@ def select_requested_datasets(dataset_model: Any) -> Any:
     from governance.requests.models import RequestDataset
 
     return (
-        select(dataset_model.identifier, dataset_model.title, dataset_model.organisation_id)
+        select(dataset_model)
         .where(
             dataset_model.id.in_(
                 select(RequestDataset.dataset_id)
@@ -147,8 +153,18 @@ def select_requested_datasets(dataset_model: Any) -> Any:
                 .where(AccessRequest.state != RequestState.DRAFT)
             )
         )
-        .order_by(dataset_model.title)
+        .order_by(dataset_model.identifier)
     )
+
+
+def _dataset_names(items: list[Any]) -> dict[str, str]:
+    from catalogue.datasets import services as catalogue_datasets
+
+    names = {}
+    for dataset in items:
+        version = catalogue_datasets.latest_published(dataset)
+        names[dataset.id] = (version.title if version else None) or dataset.identifier
+    return names
 
 
 # --- one request ----------------------------------------------------------------------------
@@ -204,6 +220,7 @@ def _page(
     body = render_template(
         "review/request.html",
         r=req,
+        titles=services.titles(req.datasets),
         shapes=shapes,
         tally=counted,
         recusals=recusals,
