@@ -408,6 +408,16 @@ API_TABLE = [
     ),
     ("DELETE", "/api/v1/me/purposes/{purpose}", None, users_only(404)),
     ("GET", "/api/v1/search?purpose={purpose}", None, {A: 422, R: 422, C: 422, D: 422, M: 422}),
+    # notifications: one's own (an id of nobody's answers 404 like another user's)
+    ("GET", "/api/v1/me/notifications", None, users_only(200)),
+    ("POST", "/api/v1/me/notifications/read", None, users_only(200)),
+    ("POST", "/api/v1/me/notifications/{no_mapping}/read", None, users_only(404)),
+    # the selection (basket): one's own
+    ("GET", "/api/v1/me/selection", None, users_only(200)),
+    ("PUT", "/api/v1/me/selection/datasets/{published}", None, users_only(200)),
+    ("DELETE", "/api/v1/me/selection/datasets/{published}/variables/x", None, users_only(404)),
+    ("DELETE", "/api/v1/me/selection/datasets/{draft}", None, users_only(404)),
+    ("DELETE", "/api/v1/me/selection", None, users_only(204)),
 ]
 
 
@@ -500,6 +510,11 @@ PAGE_TABLE = [
     ("/me/purposes", _redirect_to_login()),
     ("/me/purposes/new", _redirect_to_login()),
     ("/me/purposes/{purpose}/edit", {A: 302, R: 404, C: 404, D: 404, M: 404}),
+    ("/me/notifications", _redirect_to_login()),
+    ("/me/selection", _redirect_to_login()),
+    ("/me/notifications/{no_mapping}/open", {A: 302, R: 404, C: 404, D: 404, M: 404}),
+    # the visa signing keys, public
+    ("/.well-known/jwks.json", ALL_OK),
 ]
 
 
@@ -545,6 +560,12 @@ FORM_ACTIONS = {
     "/agreements/*/amend",
     "/agreements/*/delete",
     "/me/purposes/*/delete",
+    "/me/notifications/read",
+    "/me/selection/datasets/*/add",
+    "/me/selection/datasets/*/remove",
+    "/me/selection/datasets/*/variables",
+    "/me/selection/datasets/*/variables/*/remove",
+    "/me/selection/clear",
 }
 NOT_ENDPOINTS = {
     "/static/*",
