@@ -203,7 +203,7 @@ def committee_dashboard(actor: Actor, *, on: dt.date | None = None) -> Committee
     counts = dict(
         session.execute(
             select(AccessRequest.state, func.count()).where(scope).group_by(AccessRequest.state)
-        ).tuples()
+        ).all()
     )
     states = [
         StateRow(state.value, label, int(counts.get(state, 0)))
@@ -262,7 +262,7 @@ def _agreement(scope: Any) -> tuple[list[AgreementRow], list[OverrideRow], int]:
         .join(AccessRequest, AccessRequest.id == Decision.request_id)
         .where(scope)
         .order_by(Decision.decided_at.desc())
-    ).tuples()
+    ).all()
     tally: Counter[tuple[str, str]] = Counter()
     overrides: list[OverrideRow] = []
     decided = 0

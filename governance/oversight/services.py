@@ -311,7 +311,7 @@ def overdue_reports(
     )
     if committee_ids is not None:
         query = query.where(AccessRequest.committee_id.in_(sorted(committee_ids)))
-    return [(r, a) for r, a in get_session().execute(query).tuples()]
+    return [(r, a) for r, a in get_session().execute(query).all()]
 
 
 # --- amendments -----------------------------------------------------------------------------
@@ -830,7 +830,7 @@ def held_open(entitlements: Iterable[Entitlement]) -> set[str]:
             select(
                 AccessRequest.id, func.coalesce(AccessRequest.amends_id, AccessRequest.id)
             ).where(AccessRequest.id.in_(sorted({e.request_id for e in items})))
-        ).tuples()
+        ).all()
     )
     return {
         e.id

@@ -159,7 +159,7 @@ def list_register(
                     sorted({r.organisation_id for r in requests if r.organisation_id})
                 )
             )
-        ).tuples()
+        ).all()
     )
     entries = []
     for request in requests:
