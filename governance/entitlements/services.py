@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from catalogue.models import Dataset
 from core import audit
@@ -762,11 +762,24 @@ def query(actor: Actor, user_id: str, dataset: str | None = None) -> Answer:
     return Answer(user=user, dataset=found, on=on, entitlements=rows)
 
 
+#: one's own list: what waits for one's acceptance, then what runs, then what is over
+_STATE_ORDER = case(
+    {
+        EntitlementState.AWAITING_ACCEPTANCE: 0,
+        EntitlementState.ACTIVE: 1,
+        EntitlementState.ENDED: 2,
+        EntitlementState.REVOKED: 3,
+    },
+    value=Entitlement.state,
+    else_=4,
+)
+
+
 def own_entitlements(
     actor: Actor, *, state: EntitlementState | None = None, page: int = 1, per_page: int = 50
 ) -> Page[Entitlement]:
-    """The caller's entitlements (every state, or one), those that still need something
-    first, then by end date.
+    """The caller's entitlements (every state, or one), those awaiting acceptance
+    first, then the active, ended and revoked ones, latest end first.
 
     :raises Unauthenticated: for anonymous callers.
     """
@@ -780,7 +793,7 @@ def own_entitlements(
         statement,
         page=page,
         per_page=per_page,
-        order=[Entitlement.state, Entitlement.ends_on.desc()],
+        order=[_STATE_ORDER, Entitlement.ends_on.desc()],
         tiebreak=Entitlement.id,
     )
 
@@ -854,7 +867,7 @@ def visas_of(actor: Actor, user_id: str) -> list[str]:
     )
     if not rows:
         return []
-    if not visas.published_keys() or not any(k.is_signing() for k in visas.published_keys()):
+    if not any(key.is_signing() for key in visas.published_keys()):
         write_in_passing(lambda _session: visas.current_key(), "making the first visa key")
     iris = Iris.current()
     grants = [
