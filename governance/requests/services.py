@@ -329,10 +329,11 @@ def check_purpose_shape(value: Any, *, complete: bool = False) -> dict[str, Any]
         except ValidationError as exc:
             raise InvalidInput(_prefixed("purpose", exc.messages)) from None
         return dict(schema.dump(loaded))
-    problems = schema.validate(dict(value), partial=True)
+    given = {k: v for k, v in value.items() if v not in (None, "", [])}  # a draft's gaps
+    problems = schema.validate(given, partial=True)
     if problems:
         raise InvalidInput(_prefixed("purpose", problems))
-    return {k: v for k, v in value.items() if v not in (None, "", [])}
+    return given
 
 
 def _prefixed(prefix: str, messages: Any) -> dict[str, list[str]]:
