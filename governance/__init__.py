@@ -14,11 +14,23 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from core.api import api
     from governance import agreements, data_use, demo, matching, purposes, requests, review, visas
+    from governance import entitlements, oversight, register
     from governance.api import blp
     from governance.views import bp
 
     api.register_blueprint(blp)
     app.register_blueprint(bp)
-    for area in (data_use, matching, agreements, purposes, requests, review, visas):
+    for area in (
+        data_use,
+        matching,
+        agreements,
+        purposes,
+        requests,
+        review,
+        visas,
+        entitlements,
+        oversight,
+        register,
+    ):
         area.init_app(app)
     demo.register_demo_step()  # after the catalogue's: the conditions are the datasets'
