@@ -10,7 +10,7 @@ from typing import Any
 from core import workflow
 from core.db import get_session
 from core.etags import UNCHECKED
-from governance.requests.models import AccessRequest, RequestReport, ReportKind
+from governance.requests.models import AccessRequest, ReportKind, RequestReport
 from tests.governance.requests.world import RequestWorld, submit_request
 
 VOTERS = ("chair", "member_2", "member_3")

@@ -121,7 +121,7 @@ def test_an_extension_moves_the_end_and_renews_access_that_ended_but_not_revoked
     with app.app_context(), writing():
         session = get_session()
         ours = entitlements_of(world.request_id)
-        assert len(ours) == 4  # applicant and teammate × two datasets
+        assert len(ours) == 4  # applicant and teammate, two datasets each
         ended, revoked = ours[0], ours[1]
         ended.state, ended.ended_at = EntitlementState.ENDED, utcnow() + dt.timedelta(days=800)
         revoked.state, revoked.revoked_at = EntitlementState.REVOKED, utcnow()

@@ -98,7 +98,7 @@ def test_a_publication_without_a_required_one_is_a_new_row_and_needs_a_doi_or_ur
         assert get_session().scalar(
             select(RequestReport.id).where(
                 RequestReport.id == world.later_id, RequestReport.submitted_at.is_(None)
-            )  # fmt: skip
+            )
         )
 
 
