@@ -139,6 +139,8 @@ class CommitteeSchema(Schema):
     id = fields.String(dump_only=True)
     name = fields.String()
     description = fields.String()
+    quorum = fields.Integer(allow_none=True)
+    is_default = fields.Boolean()
     created_at = fields.DateTime(dump_only=True)
     members = fields.Method("_members", dump_only=True)
 
@@ -152,6 +154,17 @@ class CommitteeSchema(Schema):
 class CommitteeInputSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=300))
     description = fields.String(load_default="", validate=validate.Length(max=5000))
+    quorum = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "Votes a decision needs; none: a majority of non-recused members"},
+    )
+    is_default = fields.Boolean(
+        metadata={
+            "description": "Reviews requests for datasets assigned to no other committee "
+            "(one default committee: setting it unsets the previous one)"
+        }
+    )
 
 
 class CommitteeUpdateSchema(CommitteeInputSchema):

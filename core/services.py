@@ -501,7 +501,7 @@ def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]
 
 # The fields of each record the audit trail shows before and after a change (never a secret).
 ORGANISATION_FIELDS = ("name", "country", "kind", "city", "ror_id")
-COMMITTEE_FIELDS = ("name", "description")
+COMMITTEE_FIELDS = ("name", "description", "quorum", "is_default")
 USER_FIELDS = ("email", "name", "organisation_id", "is_active")
 
 # The unique columns of each table, with the field and message a clash of each is reported as.
@@ -553,6 +553,28 @@ def get_committee(actor: Actor, committee_id: str) -> DataAccessCommittee:
     return committee
 
 
+def _only_default(actor: Actor, committee: DataAccessCommittee) -> None:
+    """There is one default committee: making ``committee`` the default unsets the others
+    (each recorded in the audit trail)."""
+    if not committee.is_default:
+        return
+    for other in get_session().scalars(
+        select(DataAccessCommittee).where(
+            DataAccessCommittee.is_default.is_(True), DataAccessCommittee.id != committee.id
+        )
+    ):
+        other.is_default = False
+        audit.record(
+            actor,
+            "committee.updated",
+            "committee",
+            other.id,
+            before={"is_default": True},
+            after={"is_default": False},
+            summary=f"Committee “{other.name}” is no longer the default: “{committee.name}” is.",
+        )
+
+
 @transactional
 def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
     require(actor, Permission.COMMITTEE_CREATE)
@@ -561,6 +583,7 @@ def create_committee(actor: Actor, data: dict[str, Any]) -> DataAccessCommittee:
     committee = DataAccessCommittee(**data)
     get_session().add(committee)
     _flush_or_conflict(COMMITTEE_UNIQUE)
+    _only_default(actor, committee)
     audit.record(
         actor,
         "committee.created",
@@ -583,6 +606,7 @@ def update_committee(actor: Actor, committee_id: str, data: dict[str, Any]) -> D
     for key, value in data.items():
         setattr(committee, key, value)
     _flush_or_conflict(COMMITTEE_UNIQUE)
+    _only_default(actor, committee)
     before, after = audit.changed(was, audit.snapshot(committee, COMMITTEE_FIELDS))
     if before or after:
         audit.record(
