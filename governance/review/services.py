@@ -876,7 +876,7 @@ def _reports(
         entry = entry if isinstance(entry, Mapping) else {}
         kind, due_on = entry.get("kind"), _as_date(entry.get("due_on"))
         try:
-            report_kind = ReportKind(kind)
+            report_kind = ReportKind(str(kind))
         except ValueError:
             errors.setdefault("reports", []).append(
                 f"Report {index + 1}: the kind is progress, final or publication."
