@@ -14,7 +14,8 @@ from catalogue.stats import charts as chart_style
 from core.api import actor
 from core.errors import Conflict, InvalidInput, NotFound, flatten_webargs_messages
 from core.notifications import is_site_path
-from core.policies import Actor, require_login
+from core.permissions import Permission
+from core.policies import Actor, require, require_login
 from governance.oversight import dashboard, services
 from governance.oversight.schemas import AmendmentInputSchema, ReportInputSchema
 from governance.requests.models import AccessRequest, ReportKind
@@ -118,8 +119,13 @@ def _amendment_form(
 def amend(request_id: str) -> str:
     who = actor()
     access_request = services.get_request(who, request_id)
+    require(who, Permission.ACCESS_REQUEST_APPLY, access_request)  # seen, not theirs: 403
     if not services.can_amend(who, access_request):
-        raise NotFound("This request cannot be amended by you now.")
+        raise Conflict(
+            "Only an approved request is amended (not an amendment, and one amendment at a "
+            "time); this one is "
+            f"{access_request.state.value.replace('_', ' ')}."
+        )
     return _amendment_form(who, access_request, {}, {})
 
 

@@ -48,6 +48,13 @@ class World:
     agreement_active: str = ""
     foreign_agreement: str = ""
     purpose: str = ""  # a saved research purpose of ``other_user``
+    # access requests of ``other_user`` (the applicant) for ``published``: a draft, and one
+    # submitted to ``committee`` (the default committee). The world's custodian is a custodian
+    # of the requested dataset's organisation, its DAC member a member of that committee —
+    # from the dataset's organisation, so a conflicted one (recused, may not vote).
+    request_draft: str = ""
+    request_submitted: str = ""
+    review_chart: str = "states"  # a chart of the committee's dashboard
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +85,7 @@ def _build_world(app, make) -> World:
         from core.policies import SYSTEM
 
         create_set(SYSTEM, NEW_SET | {"identifier": "test-set"})
-    committee = make.committee()
+    committee = make.committee(is_default=True)
     other = make.user(Role.RESEARCHER, Role.CUSTODIAN, organisation=organisation)
     make.token(other)
     with app.app_context():
@@ -113,6 +120,7 @@ def _build_world(app, make) -> World:
                 elsewhere.id, "DSA-R-F", "active", [datasets["foreign_published"]]
             ),
         }
+        requests = _requests(owner, datasets["published"])
     return World(
         organisation.id,
         committee.id,
@@ -124,7 +132,39 @@ def _build_world(app, make) -> World:
         **datasets,
         **agreements,
         purpose=purpose,
+        **requests,
     )
+
+
+def _requests(applicant, dataset_id: str) -> dict[str, str]:
+    """A draft and a submitted access request of ``applicant`` for the dataset (given GRU
+    conditions here), made through the services."""
+    from sqlalchemy import or_
+
+    from catalogue.models import Dataset
+    from core import workflow
+    from core.etags import UNCHECKED
+    from core.policies import SYSTEM
+    from governance.data_use.services import set_conditions
+    from governance.requests.services import create_request
+    from tests.governance.requests.world import application
+
+    session = get_session()
+    identifier = session.scalar(
+        select(Dataset.identifier).where(
+            or_(Dataset.id == dataset_id, Dataset.identifier == dataset_id)
+        )
+    )
+    set_conditions(SYSTEM, identifier, GRU | {"diseases": [], "modifiers": []}, UNCHECKED)
+    content = application(
+        datasets=[{"dataset": identifier}],
+        purpose={"terms": ["DUO:0000042"], "commercial": False, "ethics_approval": True},
+    )
+    draft = create_request(applicant, content).id
+    submitted = create_request(applicant, content).id
+    session.commit()
+    workflow.apply("access_request", applicant, submitted, "submit", if_match=UNCHECKED)
+    return {"request_draft": draft, "request_submitted": submitted}
 
 
 A, R, C, D, M = ROLES  # anonymous, researcher, custodian, dac member, admin
@@ -142,6 +182,7 @@ def admin_only(status: int, others: int = 403) -> dict[str, int]:
 # who sees a draft of the custodian role's organisation, and a draft of another organisation
 EDITORS_ONLY = {A: 404, R: 404, C: 200, D: 404, M: 200}
 ADMIN_SEES = {A: 404, R: 404, C: 404, D: 404, M: 200}
+ADMIN_SEES_LOGIN = {A: 302, R: 404, C: 404, D: 404, M: 200}
 # admins have no organisation to default to, so their new dataset lacks a custodian (422)
 NEW_DATASET = {"title": "A new AML cohort", "diseases": ["NCIT:C3171"]}
 NEW_MAPPING = {"variable": "hb_dx", "object_id": "HV:0000045"}
@@ -170,6 +211,9 @@ def foreign_edit(admin_status: int) -> dict[str, int]:
 MANAGERS = {A: 401, R: 404, C: 200, D: 404, M: 200}
 NOT_THEIRS = {A: 401, R: 403, C: 403, D: 403, M: 200}
 GRU = {"permission": "DUO:0000042"}
+SEES_REQUEST = {A: 401, R: 404, C: 200, D: 200, M: 200}
+NOT_APPLICANT = {A: 401, R: 404, C: 403, D: 403, M: 403}
+HIDDEN_DRAFT = {A: 401, R: 404, C: 404, D: 404, M: 404}
 PURPOSE = {"terms": ["DUO:0000007"], "diseases": ["NCIT:C3171"], "commercial": False}
 
 
@@ -415,9 +459,101 @@ API_TABLE = [
     # the selection (basket): one's own
     ("GET", "/api/v1/me/selection", None, users_only(200)),
     ("PUT", "/api/v1/me/selection/datasets/{published}", None, users_only(200)),
-    ("DELETE", "/api/v1/me/selection/datasets/{published}/variables/x", None, users_only(404)),
+    ("DELETE", "/api/v1/me/selection/datasets/{published}/variables/{variable}", None, users_only(404)),
     ("DELETE", "/api/v1/me/selection/datasets/{draft}", None, users_only(404)),
     ("DELETE", "/api/v1/me/selection", None, users_only(204)),
+    # access requests: "custodian" holds the requested dataset's organisation, "dac_member"
+    # sits on the request's committee but comes from that organisation (a conflict)
+    ("GET", "/api/v1/access-requests", None, users_only(200)),
+    (
+        "POST",
+        "/api/v1/access-requests",
+        {"title": "A study"},
+        {A: 401, R: 201, C: 403, D: 403, M: 403},
+    ),
+    (
+        "GET",
+        "/api/v1/access-requests/{request_draft}",
+        None,
+        {A: 401, R: 404, C: 404, D: 404, M: 404},
+    ),
+    ("GET", "/api/v1/access-requests/{request_submitted}", None, SEES_REQUEST),
+    ("PATCH", "/api/v1/access-requests/{request_submitted}", {"title": "Mine now"}, NOT_APPLICANT),
+    ("PATCH", "/api/v1/access-requests/{request_draft}", {"title": "Mine now"}, HIDDEN_DRAFT),
+    ("POST", "/api/v1/access-requests/{request_submitted}/submit", None, NOT_APPLICANT),
+    ("POST", "/api/v1/access-requests/{request_draft}/submit", None, HIDDEN_DRAFT),
+    ("POST", "/api/v1/access-requests/{request_submitted}/withdraw", {}, NOT_APPLICANT),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/signoffs",
+        {"dataset": "{published}", "approve": True},
+        {A: 401, R: 404, C: 409, D: 403, M: 403},
+    ),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/votes",
+        {"choice": "approve"},
+        {A: 401, R: 404, C: 403, D: 403, M: 403},
+    ),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/recusals",
+        {"reason": "I co-author with the applicant."},
+        {A: 401, R: 404, C: 403, D: 409, M: 403},  # D: recused already, by the conflict
+    ),
+    ("GET", "/api/v1/access-requests/{request_submitted}/decision", None, HIDDEN_DRAFT),  # none yet
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/decision",
+        {"outcome": "approve"},
+        {A: 401, R: 404, C: 403, D: 403, M: 403},
+    ),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/overrides",
+        {"dataset": "{published}", "justification": "Needed."},
+        {A: 401, R: 404, C: 403, D: 403, M: 403},
+    ),
+    ("GET", "/api/v1/access-requests/{request_submitted}/review", None, SEES_REQUEST),
+    ("GET", "/api/v1/access-requests/{request_submitted}/terms", None, NOT_APPLICANT),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/acceptance",
+        {"terms_sha256": "0" * 64},
+        NOT_APPLICANT,
+    ),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/revocations",
+        {"reason": "A mistake."},
+        {A: 401, R: 404, C: 403, D: 403, M: 409},
+    ),
+    ("GET", "/api/v1/access-requests/{request_submitted}/amendments", None, SEES_REQUEST),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/amendments",
+        {"extend_months": 6, "justification": "More time."},
+        NOT_APPLICANT,
+    ),
+    ("GET", "/api/v1/access-requests/{request_submitted}/reports", None, SEES_REQUEST),
+    (
+        "POST",
+        "/api/v1/access-requests/{request_submitted}/reports",
+        {"kind": "progress", "title": "Year one", "text": "Done."},
+        NOT_APPLICANT,
+    ),
+    # entitlements and visas: one's own; anyone's for data platforms and administrators
+    (
+        "GET",
+        "/api/v1/entitlements?user={other_user}",
+        None,
+        {A: 401, R: 403, C: 403, D: 403, M: 200},
+    ),
+    ("GET", "/api/v1/me/entitlements", None, users_only(200)),
+    ("GET", "/api/v1/users/{other_user}/visas", None, {A: 401, R: 403, C: 403, D: 403, M: 200}),
+    # the committee's dashboard, and the public register of approved uses
+    ("GET", "/api/v1/review/dashboard", None, {A: 401, R: 403, C: 403, D: 200, M: 200}),
+    ("GET", "/api/v1/register", None, ALL_OK),
 ]
 
 
@@ -429,6 +565,8 @@ def test_api_role_table(client, world, role, method, path, body, expected):
     headers = {} if role == A else {"Authorization": f"Bearer {world.tokens[role]}"}
     headers["If-Match"] = "*"  # edits of datasets need one; the ETag itself is tested elsewhere
     url = path.format(**vars(world))
+    if isinstance(body, dict):  # "{published}" in a body names the world's object too
+        body = {k: v.format(**vars(world)) if isinstance(v, str) else v for k, v in body.items()}
     response = client.open(url, method=method, json=body, headers=headers)
     assert response.status_code == expected[role], response.get_data(as_text=True)[:300]
     if response.status_code >= 400:
@@ -515,6 +653,22 @@ PAGE_TABLE = [
     ("/me/notifications/{no_mapping}/open", {A: 302, R: 404, C: 404, D: 404, M: 404}),
     # the visa signing keys, public
     ("/.well-known/jwks.json", ALL_OK),
+    # access requests: page users are fresh (the DAC member sits on another committee)
+    ("/requests", _redirect_to_login()),
+    ("/requests/new", {A: 302, R: 200, C: 403, D: 403, M: 403}),
+    ("/requests/{request_submitted}", ADMIN_SEES_LOGIN),
+    ("/requests/{request_draft}", {A: 302, R: 404, C: 404, D: 404, M: 404}),
+    ("/requests/{request_submitted}/print", ADMIN_SEES_LOGIN),
+    ("/requests/{request_submitted}/edit", {A: 302, R: 404, C: 404, D: 404, M: 403}),
+    ("/requests/{request_submitted}/terms", {A: 302, R: 404, C: 404, D: 404, M: 403}),
+    ("/requests/{request_submitted}/reports", ADMIN_SEES_LOGIN),
+    ("/requests/{request_submitted}/amend", {A: 302, R: 404, C: 404, D: 404, M: 403}),
+    ("/me/access", _redirect_to_login()),
+    ("/review", {A: 302, R: 403, C: 403, D: 200, M: 200}),
+    ("/review/{request_submitted}", ADMIN_SEES_LOGIN),
+    ("/review/dashboard", {A: 302, R: 403, C: 403, D: 200, M: 200}),
+    ("/review/dashboard/charts/{review_chart}.svg", {A: 302, R: 403, C: 403, D: 200, M: 200}),
+    ("/register", ALL_OK),
 ]
 
 
@@ -566,6 +720,15 @@ FORM_ACTIONS = {
     "/me/selection/datasets/*/variables",
     "/me/selection/datasets/*/variables/*/remove",
     "/me/selection/clear",
+    "/requests/*/autosave",
+    "/requests/*/submit",
+    "/requests/*/withdraw",
+    "/requests/*/revocations",
+    "/review/*/decision",
+    "/review/*/override",
+    "/review/*/recusal",
+    "/review/*/signoff",
+    "/review/*/vote",
 }
 NOT_ENDPOINTS = {
     "/static/*",
@@ -574,6 +737,8 @@ NOT_ENDPOINTS = {
     "/catalogue/static/*",
     "/data-use/static/*",
     "/purposes/static/*",
+    "/review/static/*",
+    "/static/requests/*",
 }
 
 
