@@ -40,6 +40,7 @@ class Report:
     reminded: list[str] = field(default_factory=list)
     closed: list[str] = field(default_factory=list)  # request references
     failed: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # past their end, an extension under review
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class Report:
             "reminded": self.reminded,
             "closed": self.closed,
             "failed": self.failed,
+            "held": self.held,
         }
 
 
@@ -56,6 +58,11 @@ def end_due(today: dt.date | None = None, report: Report | None = None) -> Repor
     report = report or Report()
     session = get_session()
     due = services.due_to_end(on)
+    from governance.oversight.services import held_open  # oversight imports this sub-area
+
+    held = held_open(due)  # an extension under review keeps its project's access running
+    due = [e for e in due if e.id not in held]
+    report.held += sorted(held)
     by_request: dict[str, list[Any]] = {}
     for entitlement in due:
         by_request.setdefault(entitlement.request_id, []).append(entitlement)

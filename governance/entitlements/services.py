@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 
 from catalogue.models import Dataset
 from core import audit
@@ -683,11 +683,24 @@ def end_membership(request: AccessRequest, member: RequestMember, actor: Actor =
         )
 
 
+def _project() -> Any:
+    """The project a request belongs to: the original request, for itself and each of its
+    amendments (an amendment that only extends access or removes members gives no
+    entitlement of its own; it ends with its project)."""
+    return func.coalesce(AccessRequest.amends_id, AccessRequest.id)
+
+
 def all_ended(request: AccessRequest) -> bool:
-    """Whether the request's access is over: it gave entitlements and each one is revoked or
-    ended (a request whose approval gave no entitlement yet is not over)."""
+    """Whether the access of the request's project (the original and its amendments) is over:
+    it gave entitlements and each one is revoked or ended (a project whose approval gave no
+    entitlement yet is not over)."""
+    root = request.amends_id or request.id
     states = set(
-        get_session().scalars(select(Entitlement.state).where(Entitlement.request_id == request.id))
+        get_session().scalars(
+            select(Entitlement.state)
+            .join(AccessRequest, AccessRequest.id == Entitlement.request_id)
+            .where(_project() == root)
+        )
     )
     return bool(states) and states <= set(FINISHED)
 
@@ -937,15 +950,17 @@ def due_for_reminder(on: dt.date, days: int) -> list[Entitlement]:
 
 
 def requests_to_close() -> list[str]:
-    """Approved requests that gave entitlements and have none live any more."""
-    live = select(Entitlement.request_id).where(Entitlement.state.in_(LIVE))
+    """Approved requests (originals and amendments) whose project gave entitlements and has
+    none live any more."""
+    granted = select(_project()).join(Entitlement, Entitlement.request_id == AccessRequest.id)
+    live = granted.where(Entitlement.state.in_(LIVE))
     return list(
         get_session().scalars(
             select(AccessRequest.id)
             .where(
                 AccessRequest.state == RequestState.APPROVED,
-                AccessRequest.id.in_(select(Entitlement.request_id)),
-                AccessRequest.id.not_in(live),
+                _project().in_(granted),
+                _project().not_in(live),
             )
             .order_by(AccessRequest.id)
         )

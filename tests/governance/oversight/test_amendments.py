@@ -212,3 +212,38 @@ def test_the_amendment_form_opens_one(app, client, world):
     assert done.status_code == 302
     html = client.get(done.headers["Location"]).get_data(as_text=True)
     assert f"{world.reference}-A1" in html and "extends by 3 months" in html
+
+
+def test_the_hourly_job_keeps_access_an_extension_under_review_holds_open(app, client, world):
+    from governance.entitlements import jobs
+
+    body = amend(client, world, {"extend_months": 6, "justification": "Follow-up."}).get_json()
+    with app.app_context(), writing():
+        submit(world, body["id"])
+        live = [e for e in entitlements_of(world.request_id)
+                if e.state in (EntitlementState.ACTIVE, EntitlementState.AWAITING_ACCEPTANCE)]  # fmt: skip
+        assert live
+        end = max(e.ends_on for e in live)
+        report = jobs.end_due(today=end + dt.timedelta(days=1))
+        assert set(report.held) == {e.id for e in live} and report.ended == []
+        workflow.apply("access_request", world.actor("applicant"), body["id"], "withdraw",
+                       if_match=UNCHECKED)  # fmt: skip
+        report = jobs.end_due(today=end + dt.timedelta(days=1))
+        assert set(report.ended) == {e.id for e in live} and report.held == []
+
+
+def test_an_approved_amendment_closes_with_its_project(app, client, world):
+    from governance.entitlements import services as entitlements
+
+    body = amend(client, world, {"extend_months": 3, "justification": "Follow-up."}).get_json()
+    with app.app_context(), writing():
+        submit(world, body["id"])
+        approve_directly(world, body["id"])
+        session = get_session()
+        amendment = session.get(AccessRequest, body["id"])
+        assert not entitlements.all_ended(amendment)  # its project's access is running
+        for e in entitlements_of(world.request_id):
+            e.state, e.ended_at = EntitlementState.ENDED, utcnow()
+        session.commit()
+        assert entitlements.all_ended(amendment)
+        assert {world.request_id, body["id"]} <= set(entitlements.requests_to_close())
