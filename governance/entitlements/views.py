@@ -13,7 +13,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from core.api import actor
 from core.forms import form_action
 from core.nav import NavEntry, logged_in, register
-from core.policies import Actor, require_login
+from core.permissions import Permission
+from core.policies import Actor, can, require_login
 from governance.entitlements import services
 from governance.requests.models import AccessRequest, Entitlement, EntitlementState
 
@@ -41,6 +42,20 @@ def entitlement_panel(access_request: AccessRequest) -> dict[str, Any]:
     return services.visible_panel(actor(), access_request)
 
 
+def _titles(entitlements: list[Entitlement]) -> dict[str, str]:
+    """Each dataset's title (of its latest published version), by dataset id."""
+    from catalogue.datasets.services import latest_published
+
+    out: dict[str, str] = {}
+    for entitlement in entitlements:
+        if entitlement.dataset_id not in out:
+            version = latest_published(entitlement.dataset)
+            out[entitlement.dataset_id] = (
+                version.title if version else None
+            ) or entitlement.dataset.identifier
+    return out
+
+
 @bp.get("/me/access")
 def my_access() -> str:
     who = actor()
@@ -53,6 +68,8 @@ def my_access() -> str:
     return render_template(
         "entitlements/my_access.html",
         entitlements=page.items,
+        titles=_titles(page.items),
+        can_request=can(who, Permission.ACCESS_REQUEST_CREATE),
         total=page.total,
         awaiting=awaiting,
         today=services.today(),

@@ -24,7 +24,7 @@ from core.forms import form_action
 from core.models import Organisation
 from core.nav import NavEntry, register
 from core.permissions import Permission
-from core.policies import Actor, can, require_login
+from core.policies import Actor, can, require, require_login
 from governance.requests import services
 from governance.requests.api import request_json
 from governance.requests.models import AccessRequest, RequestState
@@ -85,23 +85,38 @@ STATE_LABELS = {
     "declined": "Declined by the custodian",
     "granted": "Access granted",
 }
+#: badge classes of the states, in the palette of the catalogue's status badges: amber when
+#: the applicant has something to do, blue while others work on it, green for yes, red for
+#: no, grey when it is over (``badge-pending`` is in requests.css)
 BADGES = {
     "draft": "badge-draft",
-    "submitted": "badge-superseded",
-    "under_review": "badge-superseded",
+    "submitted": "badge-pending",
+    "under_review": "badge-pending",
     "returned": "badge-draft",
     "approved": "badge-published",
     "rejected": "badge-mapping-rejected",
     "withdrawn": "badge-retired",
     "closed": "badge-retired",
-    "requested": "badge-superseded",
-    "pending_signoff": "badge-draft",
+    "requested": "badge-pending",
+    "pending_signoff": "badge-pending",
     "signed_off": "badge-published",
     "declined": "badge-mapping-rejected",
     "granted": "badge-published",
     "compatible": "badge-published",
     "needs_review": "badge-draft",
     "incompatible": "badge-mapping-rejected",
+}
+DECISION_LABELS = {
+    "approve": "Approved",
+    "approve_with_conditions": "Approved with conditions",
+    "reject": "Rejected",
+    "return": "Returned for changes",
+}
+DECISION_BADGES = {
+    "approve": "badge-published",
+    "approve_with_conditions": "badge-published",
+    "reject": "badge-mapping-rejected",
+    "return": "badge-draft",
 }
 
 
@@ -113,7 +128,12 @@ def field_id(name: str) -> str:
 
 @bp.app_context_processor
 def _labels() -> dict[str, Any]:
-    return {"request_state_labels": STATE_LABELS, "request_badges": BADGES}
+    return {
+        "request_state_labels": STATE_LABELS,
+        "request_badges": BADGES,
+        "decision_labels": DECISION_LABELS,
+        "decision_badges": DECISION_BADGES,
+    }
 
 
 # --- my requests ----------------------------------------------------------------------------
@@ -154,7 +174,7 @@ def new_request() -> Any:
     """GET: what a request needs, and a button to start; POST: start the draft (for the
     datasets named, or from the selection) and go to its form."""
     who = actor()
-    require_login(who)
+    require(who, Permission.ACCESS_REQUEST_CREATE)
     chosen = [d for d in request.values.getlist("dataset") if d]
     if request.method == "GET":
         return render_template("requests/new.html", datasets=chosen, errors={})
@@ -269,6 +289,7 @@ def edit_request(request_id: str) -> Any:
     who = actor()
     require_login(who)
     req = services.get_request(who, request_id)
+    require(who, Permission.ACCESS_REQUEST_APPLY, req)  # seen, but not the applicant's: 403
     if not services.can_edit(who, req):
         flash("This request cannot be changed now.", "error")
         return redirect(url_for("requests.request_page", request_id=req.id))
@@ -338,6 +359,7 @@ def _organisation_name(req: AccessRequest) -> str:
 
 def _page_context(who: Actor, req: AccessRequest) -> dict[str, Any]:
     from core.models import DataAccessCommittee
+    from governance.review import services as review  # builds on this package
 
     committee = (
         get_session().get(DataAccessCommittee, req.committee_id) if req.committee_id else None
@@ -350,6 +372,8 @@ def _page_context(who: Actor, req: AccessRequest) -> dict[str, Any]:
         "editable": services.can_edit(who, req),
         "timeline": services.timeline(who, req),
         "committee": committee,
+        "decisions": review.decisions(req),
+        "titles": {d.dataset_id: d.dataset.identifier for d in req.datasets},
         "organisation": _organisation_name(req),
         "labels": LABELS,
         "purpose_terms": dict(_purpose_terms()),
