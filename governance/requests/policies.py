@@ -93,8 +93,20 @@ def _vote(actor: Actor, request: Any) -> bool:
     return request is not None and on_committee(actor, request)
 
 
+def _request_of(obj: Any) -> AccessRequest | None:
+    """The request itself, or the request a requested dataset belongs to."""
+    if isinstance(obj, RequestDataset):
+        from core.db import get_session
+
+        return get_session().get(AccessRequest, obj.request_id)
+    return obj if isinstance(obj, AccessRequest) else None
+
+
 @rules(Permission.ACCESS_REQUEST_DECIDE)
-def _decide(actor: Actor, request: Any) -> bool:
+def _decide(actor: Actor, obj: Any) -> bool:
+    """The chair of the request's committee (``obj``: the request, or one requested dataset
+    of it, for overrides)."""
+    request = _request_of(obj)
     return request is not None and on_committee(actor, request, Role.DAC_CHAIR)
 
 

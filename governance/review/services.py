@@ -93,7 +93,7 @@ def link(request: AccessRequest | str) -> str:
 
 
 def applicant_link(request: AccessRequest) -> str:
-    return f"/access-requests/{request.id}"
+    return f"/requests/{request.id}"
 
 
 # --- reading --------------------------------------------------------------------------------
@@ -939,6 +939,11 @@ def _grant(request: AccessRequest, decision: Decision) -> None:
         if exc.name in ("governance.entitlements", "governance.entitlements.services"):
             return
         raise
+    if request.amends_id is not None:  # an amendment changes its project's access
+        from governance.oversight.services import apply_amendment
+
+        apply_amendment(request, decision)
+        return
     entitlements.grant_for_decision(request, decision)
 
 

@@ -247,3 +247,26 @@ def test_an_approved_amendment_closes_with_its_project(app, client, world):
         session.commit()
         assert entitlements.all_ended(amendment)
         assert {world.request_id, body["id"]} <= set(entitlements.requests_to_close())
+
+
+def test_the_committee_s_approval_of_an_extension_extends_access_without_regranting(
+    app, client, world
+):
+    """Through the real path: sign-offs, votes and the chair's decision on the amendment."""
+    from tests.governance.oversight.journey import review
+
+    with app.app_context(), writing():
+        before = {e.id: e.ends_on for e in entitlements_of(world.request_id)}
+    body = amend(client, world, {"extend_months": 6, "justification": "Follow-up."}).get_json()
+    with app.app_context(), writing():
+        submit(world, body["id"])
+        review(world, body["id"], "approve")
+        after = {e.id: e.ends_on for e in entitlements_of(world.request_id)}
+        assert after.keys() == before.keys()
+        assert all(after[i] > before[i] for i in before if before[i] >= TODAY)
+        regranted = (
+            get_session()
+            .scalars(select(Entitlement).where(Entitlement.request_id == body["id"]))
+            .all()
+        )
+        assert regranted == []  # running access was extended, not granted again
