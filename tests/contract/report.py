@@ -1,5 +1,6 @@
 """The schemathesis run's figures, summed over the session (also under xdist, where they travel
-in the reports of tests/contract/test_openapi_fuzz.py's tests): printed at the end, and a whole
+in the reports of tests/contract/test_openapi_fuzz_*.py's and
+test_openapi_chains.py's tests): printed at the end, and a whole
 run that sent fewer than MIN_REQUESTS requests fails the session.
 
 These hooks are imported by tests/conftest.py: under xdist only that conftest is loaded by the

@@ -1,4 +1,4 @@
-"""What the schemathesis run (test_openapi_fuzz.py) found, pinned as plain requests."""
+"""What the schemathesis run (fuzzing.py) found, pinned as plain requests."""
 
 from __future__ import annotations
 

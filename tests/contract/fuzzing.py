@@ -4,15 +4,25 @@ chains the document links (create → read → change → delete). A run fails o
 status the operation does not declare, and on any body, header or media type that breaks the
 declared one. The seed is fixed (hypothesis ``derandomize``): a failure repeats.
 
+This module holds the machinery; the tests are in one file per role (test_openapi_fuzz_*.py)
+and one for the chains (test_openapi_chains.py), so that the workers of a parallel run
+(``--dist loadfile``: a file's tests on one worker) share them.
+
+What a role may not do (every row of the role table, tests/core/test_authorization.py, for the
+operation answers it 401, 403 or 404) is tried with a few generated cases only: how input is
+read does not depend on the caller, and the roles that may call the operation try it with
+every phase.
+
 The number of requests is counted and printed at the end of the session; a whole run must send
-at least ``MIN_REQUESTS`` (see conftest.py), or the session fails.
+at least ``MIN_REQUESTS`` (see report.py), or the session fails.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -32,9 +42,10 @@ from schemathesis.specs.openapi.checks import (
 
 from core import create_app
 from tests.conftest import TEST_ENV, _forget_worker_caches, _shared, shared_world
-from tests.core.test_authorization import ROLES, World, _build_world
+from tests.core.test_authorization import API_TABLE, ROLES, World, _build_world
 
 EXAMPLES_PER_OPERATION = 12  # per role and operation (fewer when the inputs allow fewer)
+EXAMPLES_WHEN_REFUSED = 3  # per role and operation the role table refuses it
 STATEFUL_SCENARIOS = 50  # per role that can create things
 CHECKS = [
     not_a_server_error,
@@ -53,6 +64,7 @@ FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES_PER_OPERATION,
     suppress_health_check=list(HealthCheck),
 )
+REFUSED_SETTINGS = settings(FUZZ_SETTINGS, max_examples=EXAMPLES_WHEN_REFUSED)
 
 # this process's counts; each test reports what it added (see _report_counts and conftest.py)
 requests_sent: Counter[str] = Counter()  # "stateless", "stateful"
@@ -89,8 +101,67 @@ OTHER_ROLES = tuple(role for role in ROLES if role not in FULL_ROLES)
 fuzz_only = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _document_app())
 fuzz_only.config.phases.coverage.enabled = False
 STATEFUL_ROLES = ("custodian", "admin")
+
+
+def _name(result: Any) -> str:
+    """``"METHOD /path"`` of one operation of the document (an operation the document cannot
+    describe fails here, when the tests are collected)."""
+    operation = result.ok()
+    return f"{operation.method.upper()} {operation.path}"
+
+
+OPERATIONS = [_name(result) for result in schema.get_all_operations()]
 #: the tests of a whole run: each operation for each role, and the chains for two roles
-WHOLE_RUN_TESTS = sum(1 for _ in schema.get_all_operations()) * len(ROLES) + len(STATEFUL_ROLES)
+WHOLE_RUN_TESTS = len(OPERATIONS) * len(ROLES) + len(STATEFUL_ROLES)
+REFUSALS = {401, 403, 404}
+
+
+def refused(role: str) -> list[str]:
+    """The operations (``"METHOD /path"``) that every row of the role table answers ``role``
+    with a refusal; an operation the table lacks is not one of them."""
+    found = []
+    for name in OPERATIONS:
+        method, template = name.split(" ", 1)
+        shape = re.compile(re.sub(r"\{[^}]+\}", "[^/]+", template))
+        rows = [e for m, p, _, e in API_TABLE if m == method and shape.fullmatch(p.split("?")[0])]
+        if rows and all(expected[role] in REFUSALS for expected in rows):
+            found.append(name)
+    return found
+
+
+def operation_tests(role: str) -> dict[str, Callable[..., None]]:
+    """The tests of one role's file, by name: each operation the role may call (every phase
+    for the ``FULL_ROLES``, the fuzzing phase for the others), and each operation the role
+    table refuses it (``EXAMPLES_WHEN_REFUSED`` generated cases of the fuzzing phase)."""
+    no = refused(role)
+    allowed = schema if role in FULL_ROLES else fuzz_only
+    tests: dict[str, Callable[..., None]] = {}
+
+    @(allowed.exclude(name=no) if no else allowed).parametrize()
+    @pytest.mark.parametrize("role", [role])
+    @FUZZ_SETTINGS
+    def test_every_operation_keeps_its_contract(
+        case: Any, role: str, app: Flask, world: World
+    ) -> None:
+        fuzz(case, role, app, world)
+
+    tests[test_every_operation_keeps_its_contract.__name__] = (
+        test_every_operation_keeps_its_contract
+    )
+    if no:
+
+        @fuzz_only.include(name=no).parametrize()
+        @pytest.mark.parametrize("role", [role])
+        @REFUSED_SETTINGS
+        def test_every_refused_operation_keeps_its_contract(
+            case: Any, role: str, app: Flask, world: World
+        ) -> None:
+            fuzz(case, role, app, world)
+
+        tests[test_every_refused_operation_keeps_its_contract.__name__] = (
+            test_every_refused_operation_keeps_its_contract
+        )
+    return tests
 
 
 def headers_for(role: str, world: World) -> dict[str, str]:
@@ -158,28 +229,7 @@ def fuzz(case: Any, role: str, app: Flask, world: World) -> None:
     case.call_and_validate(headers=headers_for(role, world), checks=CHECKS, app=app)
 
 
-@schema.parametrize()
-@pytest.mark.parametrize("role", FULL_ROLES)
-@FUZZ_SETTINGS
-def test_every_operation_keeps_its_contract(case: Any, role: str, app: Flask, world: World) -> None:
-    """Each operation, as a custodian and as an administrator, with the coverage phase's
-    boundary and invalid values and the fuzzing phase's generated ones."""
-    fuzz(case, role, app, world)
-
-
-@fuzz_only.parametrize()
-@pytest.mark.parametrize("role", OTHER_ROLES)
-@FUZZ_SETTINGS
-def test_every_operation_keeps_its_contract_for_other_callers(
-    case: Any, role: str, app: Flask, world: World
-) -> None:
-    """Each operation, anonymously, as a researcher and as a DAC member, with generated valid
-    and invalid input."""
-    fuzz(case, role, app, world)
-
-
-@pytest.mark.parametrize("role", STATEFUL_ROLES)
-def test_stateful_chains_keep_the_contract(app, world: World, role: str) -> None:
+def stateful_chains_keep_the_contract(app: Flask, world: World, role: str) -> None:
     """The linked chains (POST /datasets → GET/PATCH/DELETE /datasets/{identifier}, POST
     /organisations → …) as a custodian and as an administrator."""
     api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
