@@ -157,6 +157,12 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         # Access requests: who may apply ("any" researcher, or only members of
         # "contributing_organisations", the custodians of a published dataset).
         "ACCESS_ELIGIBILITY": env.get("ACCESS_ELIGIBILITY", "any"),
+        # Access with no other limit (requested months, agreement expiry, DUO TS) lasts this long.
+        "ENTITLEMENT_DEFAULT_MONTHS": _int(env, "ENTITLEMENT_DEFAULT_MONTHS", 12),
+        # The committee's deadline shown on review pages (EHDS, Regulation (EU) 2025/327,
+        # Art. 68: three months from a complete application, extendable by three).
+        "REVIEW_DECISION_DEADLINE_DAYS": _int(env, "REVIEW_DECISION_DEADLINE_DAYS", 90),
+        "REVIEW_DECISION_EXTENSION_DAYS": _int(env, "REVIEW_DECISION_EXTENSION_DAYS", 90),
         # GA4GH Passport visas (governance.visas): the longest a visa lives, how long a
         # retired signing key stays published (visas it signed still verify), the key size,
         # and how long clients may cache /.well-known/jwks.json.
