@@ -1,6 +1,6 @@
 """Access governance: data-use conditions (GA4GH DUO), the compatibility check, data-sharing
-agreements, researchers' saved purposes, access requests, the committee's review, entitlements and the
-public register.
+agreements, researchers' saved purposes, access requests, the committee's review, entitlements,
+GA4GH visas, amendments and reports, and the public register.
 
 Each sub-area is a package with the usual rooms (models, schemas, services, policies, api,
 views, templates) and its own ``init_app``, called here in dependency order.
@@ -13,8 +13,19 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from core.api import api
-    from governance import agreements, data_use, demo, matching, purposes, requests, review, visas
-    from governance import entitlements, oversight, register
+    from governance import (
+        agreements,
+        data_use,
+        demo,
+        entitlements,
+        matching,
+        oversight,
+        purposes,
+        register,
+        requests,
+        review,
+        visas,
+    )
     from governance.api import blp
     from governance.views import bp
 

@@ -5,6 +5,7 @@ the revocation form of the request page's access section (the partial
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
@@ -42,7 +43,7 @@ def entitlement_panel(access_request: AccessRequest) -> dict[str, Any]:
     return services.visible_panel(actor(), access_request)
 
 
-def _titles(entitlements: list[Entitlement]) -> dict[str, str]:
+def _titles(entitlements: Iterable[Entitlement]) -> dict[str, str]:
     """Each dataset's title (of its latest published version), by dataset id."""
     from catalogue.datasets.services import latest_published
 
