@@ -505,6 +505,17 @@ def _query_parameters(spec: dict[str, Any], path: str) -> list[str]:
     return []
 
 
+def _one_row_per_operation(method: str) -> list[str]:
+    """The role table's paths for ``method``, one per operation: the rows that differ only in
+    the object named (a draft, a published dataset …) or in the query read their parameters
+    alike."""
+    seen: dict[str, str] = {}
+    for m, path, _, _ in API_TABLE:
+        if m == method:
+            seen.setdefault(re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]), path)
+    return list(seen.values())
+
+
 ODD_QUERY = ["", "-1", "0", HUGE, "1.5", "é", "x" * 3000, "[]", "null", "a:b", "*", "%", "_"]
 
 
@@ -515,9 +526,7 @@ def test_odd_values_in_each_documented_query_parameter_are_never_a_500(client, w
     admin = {"Authorization": f"Bearer {world.tokens['admin']}"}
     failures = []
     tried = 0
-    for method, path, _, _ in API_TABLE:
-        if method != "GET":
-            continue
+    for path in _one_row_per_operation("GET"):
         url = path.format(**vars(world)).split("?")[0]
         for name in _query_parameters(spec, path):
             for value in ODD_QUERY:

@@ -144,7 +144,7 @@ def test_a_worker_process_runs_a_queued_job(world):
 
 def test_a_killed_worker_s_job_is_run_again_by_the_next_worker(world):
     app = world["app"]
-    job_id = submit(app, world, dictionary(60_000))
+    job_id = submit(app, world, dictionary(20_000))
     worker = start_worker(world["env"])
     try:
         running = wait_for(app, job_id, {"running", "succeeded", "failed"}, worker)
@@ -163,4 +163,4 @@ def test_a_killed_worker_s_job_is_run_again_by_the_next_worker(world):
         stop(second)
     assert job.state is jobs.JobState.SUCCEEDED, job.error
     assert job.attempts == 2
-    assert count_variables(app, job) == 60_000
+    assert count_variables(app, job) == 20_000
