@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -194,10 +194,29 @@ def test_access_request_journey(
     expect(page.get_by_label("Variables needed from req-aml")).to_have_value("FLT3_ITD, NPM1")
     expect(page.get_by_label("Variables needed from req-myeloma")).to_have_value("")
     status = page.locator("#autosave-status")
-    page.get_by_label("Project title").fill(PROJECT)
-    expect(status).to_have_text("Unsaved changes")
-    page.keyboard.press("Tab")  # leaving the field saves it
-    expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+
+    def autosaved(marker: str, change: Callable[[], None]) -> None:
+        """Make a change and leave the field; wait for the autosave that carries ``marker``
+        and for the status to say so. (WORKAROUND(autosave-status): a change made while a
+        save is on its way waits for the next round, 4 s on, although the status already
+        says "Saved"; so each change waits for its own save before the next is made.)"""
+        with page.expect_response(
+            lambda r: r.url.endswith("/autosave") and marker in (r.request.post_data or "")
+        ) as saved:
+            change()
+            page.keyboard.press("Tab")  # leaving the field saves it
+        assert saved.value.status == 200, saved.value.text()
+        expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+
+    autosaved(PROJECT, lambda: page.get_by_label("Project title").fill(PROJECT))
+
+    def purpose() -> None:
+        # the disease first: disease-specific research without one would not save
+        page.get_by_label("Diseases studied").fill("NCIT:C3171")
+        page.get_by_role("checkbox", name=re.compile(r"\(DUO:0000007\)")).check()
+        page.get_by_role("radio", name="No", exact=True).check()
+
+    autosaved('name="purpose_commercial"', purpose)
     fields = {
         "Lay summary": "We study how genetic changes affect survival in two blood cancers.",
         "Scientific abstract": "Retrospective cohort analysis of FLT3-ITD and NPM1 in AML.",
@@ -214,20 +233,9 @@ def test_access_request_journey(
         "Why these data": "FLT3-ITD and NPM1 define the ELN risk groups; ISS the myeloma risk.",
         "Duration of access (months)": "24",
     }
-    # the disease first: disease-specific research without one would not save
-    page.get_by_label("Diseases studied").fill("NCIT:C3171")
-    page.get_by_role("checkbox", name=re.compile(r"\(DUO:0000007\)")).check()
-    page.get_by_role("radio", name="No", exact=True).check()
-    page.keyboard.press("Tab")
-    expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
     for label, value in fields.items():
-        # WORKAROUND(autosave-status): a change made while a save is on its way waits for the
-        # next round (4 s) although the status already says "Saved": each field is left, and
-        # its save awaited, before the next one is typed
-        page.get_by_label(re.compile(rf"^{re.escape(label)}")).fill(value)
-        expect(status).to_have_text("Unsaved changes")
-        page.keyboard.press("Tab")
-        expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+        field = page.get_by_label(re.compile(rf"^{re.escape(label)}"))
+        autosaved(value, lambda field=field, value=value: field.fill(value))
     j.shot("application autosaved")
     j.detail(page.locator("header.dataset-head"), "application head with autosave status")
     j.detail(page.locator("#safe-people"), "application team")
@@ -245,12 +253,11 @@ def test_access_request_journey(
     expect(plan).to_be_focused()
     expect(plan).to_have_attribute("aria-invalid", "true")
     j.shot("application missing publication plan")
-    plan.fill("Peer-reviewed journal; aggregate results only.")
-    # (leaving a changed field for the submit button starts an autosave that races the form's
-    # post: the post then carries the old revision and is refused as stale. Until autosave.js
-    # waits for it, the journey lets the autosave finish first.)
-    plan.press("Tab")
-    expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+    # WORKAROUND(autosave-race): leaving a changed field for the submit button starts an
+    # autosave that races the form's post, which then carries the old revision and is refused
+    # as stale; until autosave.js waits for it, the journey lets the autosave finish first
+    plan_text = "Peer-reviewed journal; aggregate results only."
+    autosaved(plan_text, lambda: plan.fill(plan_text))
     page.get_by_role("button", name="Save and submit").click()
     expect(page.locator(".flash-success")).to_contain_text(f"{reference} is submitted")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{reference}: {PROJECT}")
