@@ -88,6 +88,14 @@ class Notification(Base):
 # --- notifying ------------------------------------------------------------------------------
 
 
+def long_date(day: dt.date | dt.datetime | None) -> str:
+    """A date as people read it in messages and on pages ("7 December 2026"), the same in every
+    notification (ISO dates stay in the API and the audit trail)."""
+    if day is None:
+        return "—"
+    return f"{day.day} {day.strftime('%B %Y')}"
+
+
 def is_site_path(link: str) -> bool:
     """A path on this site (``/x``), not an address elsewhere (``//host``, ``https:``)."""
     return (

@@ -25,7 +25,7 @@ from core import workflow
 from core.db import get_session, utcnow, writing
 from core.errors import ServiceError
 from core.etags import UNCHECKED
-from core.notifications import notify
+from core.notifications import long_date, notify
 from core.policies import SYSTEM
 from governance.entitlements import services
 
@@ -89,13 +89,13 @@ def send_reminders(today: dt.date | None = None, report: Report | None = None) -
             entitlement.reminded_at = now
         first = min(e.ends_on for e in theirs)
         lines = [
-            f"- {e.dataset.identifier} ({e.request.reference}): until {e.ends_on.isoformat()}"
+            f"- {e.dataset.identifier} ({e.request.reference}): until {long_date(e.ends_on)}"
             for e in theirs
         ]
         notify(
             [user_id],
             kind="entitlement.expiry_reminder",
-            subject=f"Your access ends on {first.isoformat()}",
+            subject=f"Your access ends on {long_date(first)}",
             body=(
                 "Your access to these datasets ends soon:\n"
                 + "\n".join(lines)

@@ -45,7 +45,7 @@ from core import audit
 from core.db import get_session, lock_revision, transactional, utcnow, write_in_passing
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import User
-from core.notifications import notify
+from core.notifications import long_date, notify
 from core.pagination import Page, paginate
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, require, require_login
@@ -237,7 +237,7 @@ def grant_for_decision(request: AccessRequest, decision: Decision) -> list[Entit
             },
             summary=(
                 f"Access to {rd.dataset.identifier} granted to {_person(entitlement.user_id)} "
-                f"until {entitlement.ends_on.isoformat()}, once the terms are accepted"
+                f"until {long_date(entitlement.ends_on)}, once the terms are accepted"
             ),
             context={
                 "entitlement_id": entitlement.id,
@@ -496,7 +496,7 @@ def accept_terms(actor: Actor, request_id: str, terms_sha256: str) -> list[Entit
             after={"state": EntitlementState.ACTIVE.value, "activated_at": now},
             summary=(
                 f"Access to {entitlement.dataset.identifier} started for {_person(user_id)} "
-                f"(until {entitlement.ends_on.isoformat()})"
+                f"(until {long_date(entitlement.ends_on)})"
             ),
             context=_context(entitlement),
         )
@@ -508,7 +508,7 @@ def accept_terms(actor: Actor, request_id: str, terms_sha256: str) -> list[Entit
         subject=f"{request.reference}: your access started",
         body=(
             f"Your access to {names} under {request.reference} “{request.title}” started "
-            f"today and lasts until {last.isoformat()} at the latest."
+            f"today and lasts until {long_date(last)} at the latest."
         ),
         link="/me/access",
         object_type="access_request",

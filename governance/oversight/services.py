@@ -46,6 +46,7 @@ from core import audit
 from core.db import get_session, utcnow
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Role, RoleGrant, User, casefold_key
+from core.notifications import long_date
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, require, require_login
 from governance.requests.models import (
@@ -269,7 +270,7 @@ def submit_report(actor: Actor, request_id: str, data: Mapping[str, Any]) -> Req
         kind="access_request.report_submitted",
         subject=f"{request.reference}: a {kind_name} was submitted",
         body=f"“{report.title}” was filed on {request.reference} ({request.title})."
-        + (f" It was due on {report.due_on.isoformat()}." if report.due_on else ""),
+        + (f" It was due on {long_date(report.due_on)}." if report.due_on else ""),
         link=f"/review/{request.id}",
         object_type=OBJECT_TYPE,
         object_id=request.id,
@@ -739,7 +740,7 @@ def apply_amendment(
                 "variables": entitlement.variables,
             },
             summary=f"Access granted by amendment {amendment.reference} until "
-            f"{entitlement.ends_on.isoformat()}, once the terms are accepted",
+            f"{long_date(entitlement.ends_on)}, once the terms are accepted",
             context={
                 "entitlement_id": entitlement.id,
                 "user_id": entitlement.user_id,
@@ -789,7 +790,7 @@ def _tell(amendment: AccessRequest, made: list[Entitlement], extended: list[Enti
             kind="entitlement.extended",
             subject=f"{amendment.reference}: your access is extended",
             body=f"The committee approved the extension {amendment.reference}: your access "
-            f"now runs until {last.isoformat()}.",
+            f"now runs until {long_date(last)}.",
             link="/me/access",
             object_type=OBJECT_TYPE,
             object_id=amendment.id,

@@ -361,3 +361,13 @@ def test_a_user_deactivated_before_the_delivery_is_not_mailed(app, world, caplog
         events.deliver()
         assert session.get(Notification, note.id).mailed_at is None
     assert not [r for r in caplog.records if "Closed meanwhile" in r.getMessage()]
+
+
+def test_dates_in_messages_are_written_out():
+    import datetime as dt
+
+    from core.notifications import long_date
+
+    assert long_date(dt.date(2027, 3, 1)) == "1 March 2027"
+    assert long_date(dt.datetime(2026, 12, 7, 9, 14, tzinfo=dt.UTC)) == "7 December 2026"
+    assert long_date(None) == "—"
