@@ -15,6 +15,14 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(review_api.blp)
     app.register_blueprint(pages)
+    from catalogue import extensions
+    from governance.review import committees
+
+    extensions.register_panel(
+        extensions.Panel(
+            "dataset", "review/_dataset_committee.html", committees.dataset_panel, order=70
+        )
+    )
     for key, default in (
         ("REVIEW_DECISION_DEADLINE_DAYS", 90),
         ("REVIEW_DECISION_EXTENSION_DAYS", 90),

@@ -12,6 +12,7 @@ from typing import Any
 from flask import request as http_request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
 from core.api import API_PREFIX, actor, login_required
 from core.openapi import if_match_doc
@@ -160,3 +161,32 @@ class DecisionResource(MethodView):
         decision = services.decide(who, request_id, data, http_request.headers.get("If-Match"))
         request = services.get_request(who, request_id)
         return decision, 201, {"ETag": services.etag(request)}
+
+
+class DatasetCommitteeSchema(Schema):
+    dataset = fields.String(dump_only=True)
+    committee_id = fields.String(allow_none=True, load_default=None)
+    committee_name = fields.String(dump_only=True, allow_none=True)
+    assigned = fields.Boolean(
+        dump_only=True, metadata={"description": "False: the default committee, by default."}
+    )
+
+
+@blp.route("/datasets/<identifier>/committee")
+class DatasetCommittee(MethodView):
+    @blp.response(200, DatasetCommitteeSchema)
+    def get(self, identifier: str) -> Any:
+        """The committee that reviews access requests for the dataset."""
+        from governance.review import committees
+
+        return committees.assignment_of(actor(), identifier)
+
+    @login_required
+    @blp.arguments(DatasetCommitteeSchema)
+    @blp.response(200, DatasetCommitteeSchema)
+    def put(self, data: dict[str, Any], identifier: str) -> Any:
+        """Assign the dataset to a committee (``committee_id: null``: the default committee);
+        administrators only."""
+        from governance.review import committees
+
+        return committees.assign(actor(), identifier, data.get("committee_id"))

@@ -65,6 +65,12 @@ OUTCOME_LABELS = {
     DecisionOutcome.REJECT.value: "Reject",
     DecisionOutcome.RETURN.value: "Return to the applicant for changes",
 }
+#: the votes in the request pages' colours: green yes, red no, grey abstain
+VOTE_BADGES = {
+    VoteChoice.APPROVE.value: "badge-published",
+    VoteChoice.REJECT.value: "badge-mapping-rejected",
+    VoteChoice.ABSTAIN.value: "badge-retired",
+}
 REPORT_ROWS = 2
 STALE = "Someone changed this request after you opened the page. Reload it and decide again."
 
@@ -254,8 +260,55 @@ def _page(
         errors=decision_errors or {},
         form=form or MultiDict(),
         today=services.utcnow().date(),
+        purpose_terms=_purpose_terms(),
+        disease_labels=_disease_labels(req),
+        vote_badges=VOTE_BADGES,
+        error_labels=_error_labels(req, decision_errors or {}),
     )
     return body, status
+
+
+def _purpose_terms() -> dict[str, str]:
+    """The research purposes' labels, as the applicant's request page shows them."""
+    from governance.matching.check import PURPOSE_TERMS
+
+    return dict(PURPOSE_TERMS)
+
+
+def _disease_labels(req: AccessRequest) -> dict[str, str]:
+    """The labels of the purpose's disease terms (a term the store does not know keeps its
+    CURIE)."""
+    from ontologies import hierarchy_cache
+
+    return hierarchy_cache.labels((req.purpose or {}).get("diseases") or [])
+
+
+def _error_labels(req: AccessRequest, errors: dict[str, list[str]]) -> dict[str, tuple[str, str]]:
+    """Each decision error's field as the error summary names it, and the id of the control
+    its link moves to."""
+    titles = services.titles(req.datasets)
+    names = {i.dataset.identifier: titles.get(i.dataset_id, i.dataset.identifier) for i in req.datasets}
+    fixed = {
+        "outcome": ("The committee's decision", "f-outcome-0"),
+        "reasons": ("Reasons", "f-reasons"),
+        "conditions": ("Conditions", "f-conditions"),
+        "datasets": ("Datasets", "f-datasets"),
+        "reports": ("Reports", "f-report-kind-0"),
+    }
+    labels: dict[str, tuple[str, str]] = {}
+    for name in errors:
+        area, _, ident = name.partition(".")
+        if name in fixed:
+            labels[name] = fixed[name]
+        elif area == "datasets":
+            labels[name] = (names.get(ident, ident), f"f-dataset-{ident}")
+        elif area == "overrides":
+            labels[name] = (f"Override justification for {names.get(ident, ident)}", f"f-override-{ident}")
+        elif area == "review_notes":
+            labels[name] = (f"Review note for {names.get(ident, ident)}", f"f-note-{ident}")
+        else:
+            labels[name] = (name.replace("_", " ").capitalize(), "decision-form")
+    return labels
 
 
 def _back(request_id: str) -> str:
@@ -378,3 +431,22 @@ def decide(request_id: str) -> Any:
         return redirect(_back(request_id) + "#decision")
     flash(f"Decision recorded: {OUTCOME_LABELS[decision.outcome.value].lower()}.", "success")
     return redirect(_back(request_id) + "#decision")
+
+
+@bp.post("/datasets/<identifier>/committee")
+def dataset_committee(identifier: str) -> WerkzeugResponse:
+    """An administrator assigns the committee that reviews requests for a dataset."""
+    from governance.review import committees
+
+    chosen = request.form.get("committee_id") or None
+    page = url_for("datasets.dataset", identifier=identifier) + "#dataset-committee-heading"
+    return form_action(
+        lambda who: committees.assign(who, identifier, chosen),
+        success=lambda a: (
+            f"Requests for this dataset are reviewed by {a.committee_name}."
+            if a.committee_name
+            else "Requests for this dataset go to the default committee."
+        ),
+        done=page,
+        back=page,
+    )

@@ -459,7 +459,12 @@ API_TABLE = [
     # the selection (basket): one's own
     ("GET", "/api/v1/me/selection", None, users_only(200)),
     ("PUT", "/api/v1/me/selection/datasets/{published}", None, users_only(200)),
-    ("DELETE", "/api/v1/me/selection/datasets/{published}/variables/{variable}", None, users_only(404)),
+    (
+        "DELETE",
+        "/api/v1/me/selection/datasets/{published}/variables/{variable}",
+        None,
+        users_only(404),
+    ),
     ("DELETE", "/api/v1/me/selection/datasets/{draft}", None, users_only(404)),
     ("DELETE", "/api/v1/me/selection", None, users_only(204)),
     # access requests: "custodian" holds the requested dataset's organisation, "dac_member"
@@ -551,6 +556,14 @@ API_TABLE = [
     ),
     ("GET", "/api/v1/me/entitlements", None, users_only(200)),
     ("GET", "/api/v1/users/{other_user}/visas", None, {A: 401, R: 403, C: 403, D: 403, M: 200}),
+    # which committee reviews a dataset's requests: public; administrators assign
+    ("GET", "/api/v1/datasets/{published}/committee", None, ALL_OK),
+    (
+        "PUT",
+        "/api/v1/datasets/{published}/committee",
+        {"committee_id": None},
+        admin_only(200, others=403),
+    ),
     # the committee's dashboard, and the public register of approved uses
     ("GET", "/api/v1/review/dashboard", None, {A: 401, R: 403, C: 403, D: 200, M: 200}),
     ("GET", "/api/v1/register", None, ALL_OK),
@@ -729,6 +742,7 @@ FORM_ACTIONS = {
     "/review/*/recusal",
     "/review/*/signoff",
     "/review/*/vote",
+    "/datasets/*/committee",
 }
 NOT_ENDPOINTS = {
     "/static/*",
