@@ -19,6 +19,7 @@ Screenshots of the key steps go to tests/e2e/screenshots/ and, with close-ups, t
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import threading
@@ -74,7 +75,9 @@ def world_server(
         world = build_world(app, Maker(app))
         with app.app_context(), writing():
             session = get_session()
-            session.get(Agreement, world.agreements["myeloma"]).requires_custodian_signoff = True
+            myeloma = session.get(Agreement, world.agreements["myeloma"])
+            assert myeloma is not None
+            myeloma.requires_custodian_signoff = True
             session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="e2e-access", daemon=True)
@@ -237,7 +240,7 @@ def test_access_request_journey(
     }
     for label, value in fields.items():
         field = page.get_by_label(re.compile(rf"^{re.escape(label)}"))
-        autosaved(value, lambda field=field, value=value: field.fill(value))
+        autosaved(value, functools.partial(field.fill, value))
     j.shot("application autosaved")
     j.detail(page.locator("header.dataset-head"), "application head with autosave status")
     j.detail(page.locator("#safe-people"), "application team")
