@@ -161,20 +161,38 @@ def open_amendment(request_id: str) -> Any:
 # --- the committee dashboard ----------------------------------------------------------------
 
 
+#: the charts' row labels, short enough for the chart's label column (the tables beside the
+#: charts keep the long ones)
+CHART_STAGE_LABELS = {
+    "round": "Submitted → decision (per round)",
+    "applicant": "Returned → submitted again",
+}
+CHART_CHECK_WORDS = {
+    "compatible": "compatible",
+    "needs_review": "needs review",
+    "incompatible": "incompatible",
+}
+
+
+def _agreement_label(row: dashboard.AgreementRow) -> str:
+    check = CHART_CHECK_WORDS.get(row.check, row.check or "not run")
+    return f"Check {check}, {row.decision}"
+
+
 def dashboard_charts(stats: dashboard.CommitteeDashboard) -> dict[str, Any]:
     """The dashboard's charts, drawn like the catalogue's (server-side SVG, no script)."""
     Bar = chart_style.Bar
     states = [Bar(r.label, f"{r.count:,}", r.count) for r in stats.states]
     stages = [
         Bar(
-            s.label,
+            CHART_STAGE_LABELS.get(s.key, s.label),
             "no data yet" if s.median_days is None else f"{s.median_days:g} days",
             round((s.median_days or 0) * 10),
             note=f"{s.count} measured" if s.count else "",
         )
         for s in stats.stages
     ]
-    agreement = [Bar(r.label, f"{r.count:,}", r.count) for r in stats.agreement]
+    agreement = [Bar(_agreement_label(r), f"{r.count:,}", r.count) for r in stats.agreement]
     return {
         "states": chart_style.bar_chart(
             "chart-states",

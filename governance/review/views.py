@@ -287,7 +287,9 @@ def _error_labels(req: AccessRequest, errors: dict[str, list[str]]) -> dict[str,
     """Each decision error's field as the error summary names it, and the id of the control
     its link moves to."""
     titles = services.titles(req.datasets)
-    names = {i.dataset.identifier: titles.get(i.dataset_id, i.dataset.identifier) for i in req.datasets}
+    names = {
+        i.dataset.identifier: titles.get(i.dataset_id, i.dataset.identifier) for i in req.datasets
+    }
     fixed = {
         "outcome": ("The committee's decision", "f-outcome-0"),
         "reasons": ("Reasons", "f-reasons"),
@@ -303,7 +305,10 @@ def _error_labels(req: AccessRequest, errors: dict[str, list[str]]) -> dict[str,
         elif area == "datasets":
             labels[name] = (names.get(ident, ident), f"f-dataset-{ident}")
         elif area == "overrides":
-            labels[name] = (f"Override justification for {names.get(ident, ident)}", f"f-override-{ident}")
+            labels[name] = (
+                f"Override justification for {names.get(ident, ident)}",
+                f"f-override-{ident}",
+            )
         elif area == "review_notes":
             labels[name] = (f"Review note for {names.get(ident, ident)}", f"f-note-{ident}")
         else:
