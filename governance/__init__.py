@@ -45,3 +45,6 @@ def init_app(app: Flask) -> None:
     ):
         area.init_app(app)
     demo.register_demo_step()  # after the catalogue's: the conditions are the datasets'
+    from governance.requests import demo as requests_demo
+
+    requests_demo.register_demo_step()  # after the agreements': requests need requestable datasets

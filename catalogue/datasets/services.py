@@ -119,6 +119,31 @@ def latest_published(dataset: Dataset) -> DatasetVersion | None:
     return published[-1] if published else None
 
 
+def published_titles(dataset_ids: Iterable[str]) -> dict[str, str]:
+    """The title of each dataset's latest published (or retired) version, by dataset id, in
+    one query — for pages that list many datasets (a dataset with no such version is left
+    out: callers fall back to its identifier)."""
+    ids = sorted(set(dataset_ids))
+    if not ids:
+        return {}
+    latest = (
+        select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+        .where(
+            DatasetVersion.dataset_id.in_(ids), DatasetVersion.status != VersionStatus.DRAFT
+        )
+        .group_by(DatasetVersion.dataset_id)
+        .subquery()
+    )
+    rows = get_session().execute(
+        select(DatasetVersion.dataset_id, DatasetVersion.title).join(
+            latest,
+            (DatasetVersion.dataset_id == latest.c.dataset_id)
+            & (DatasetVersion.number == latest.c.number),
+        )
+    )
+    return {str(dataset_id): str(title) for dataset_id, title in rows}
+
+
 def open_draft(dataset: Dataset) -> DatasetVersion | None:
     last = dataset.versions[-1] if dataset.versions else None
     return last if last is not None and last.status is VersionStatus.DRAFT else None

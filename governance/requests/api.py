@@ -135,8 +135,11 @@ class AccessRequestsResource(MethodView):
             page=query["page"],
             per_page=query["per_page"],
         )
+        # one query each for the page's dataset titles and organisations (not one per request)
+        titles = services.dataset_titles([i for r in page.items for i in r.datasets])
+        held = services.load_organisations(r.organisation_id for r in page.items)  # noqa: F841
         return {
-            "items": [request_json(who, r) for r in page.items],
+            "items": [request_json(who, r, titles) for r in page.items],
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,

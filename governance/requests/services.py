@@ -24,6 +24,7 @@ from flask import current_app
 from marshmallow import ValidationError
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from catalogue.datasets import services as datasets
 from catalogue.models import Dataset, DatasetStatus, Variable
@@ -247,7 +248,11 @@ def list_requests(
     require_login(actor)
     require(actor, Permission.ACCESS_REQUEST_READ)
     claim_invitations(actor)
-    query = select(AccessRequest).where(team_condition(actor) if mine else visible_condition(actor))
+    query = (
+        select(AccessRequest)
+        .where(team_condition(actor) if mine else visible_condition(actor))
+        .options(selectinload(AccessRequest.applicant))
+    )
     if state is not None:
         query = query.where(AccessRequest.state == state)
     return paginate(
@@ -259,6 +264,16 @@ def list_requests(
         default_sort="-updated",
         tiebreak=AccessRequest.id,
     )
+
+
+def load_organisations(ids: Iterable[str | None]) -> list[Organisation]:
+    """Bring the organisations into the session at once, so that the rows of a page that
+    ``session.get`` them find them there (hold on to the list meanwhile: the session keeps
+    only weak references)."""
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return []
+    return list(get_session().scalars(select(Organisation).where(Organisation.id.in_(wanted))))
 
 
 def can_edit(actor: Actor, request: AccessRequest) -> bool:
@@ -292,11 +307,9 @@ def timeline(actor: Actor, request: AccessRequest) -> list[audit.AuditEvent]:
 
 def dataset_titles(items: Iterable[RequestDataset]) -> dict[str, str]:
     """The title of each requested dataset's latest published version, by dataset id."""
-    out: dict[str, str] = {}
-    for item in items:
-        version = datasets.latest_published(item.dataset)
-        out[item.dataset_id] = (version.title if version else None) or item.dataset.identifier
-    return out
+    items = list(items)
+    titles = datasets.published_titles(item.dataset_id for item in items)
+    return {i.dataset_id: titles.get(i.dataset_id) or i.dataset.identifier for i in items}
 
 
 # --- checking what is sent ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from catalogue.models import Dataset
 from core import audit
@@ -967,14 +968,38 @@ QUEUE_STATES = (
 )
 
 
-def queue(actor: Actor, filters: QueueFilters) -> list[AccessRequest]:
-    """The requests of the actor's committees (administrators: every committee's), longest
-    waiting first (time since their state last changed). By default the ones the committee
-    has to act on: submitted and under review.
+QUEUE_PAGE_SIZE = 50
+
+
+def queue(
+    actor: Actor, filters: QueueFilters, *, page: int = 1, per_page: int | None = None
+) -> list[AccessRequest]:
+    """One page of the requests of the actor's committees (administrators: every
+    committee's), longest waiting first (time since their state last changed). By default the
+    ones the committee has to act on: submitted and under review. Applicants and datasets are
+    loaded with the page (a few statements, whatever its length).
 
     :raises Forbidden: not on a committee (and not an administrator).
     :raises InvalidInput: an unknown state or check outcome.
     """
+    per_page = per_page or QUEUE_PAGE_SIZE
+    query = _queue_query(actor, filters)
+    query = (
+        query.options(selectinload(AccessRequest.applicant))
+        .order_by(AccessRequest.state_changed_at.asc(), AccessRequest.id)
+        .limit(per_page)
+        .offset(max(0, page - 1) * per_page)
+    )
+    return list(get_session().scalars(query))
+
+
+def queue_size(actor: Actor, filters: QueueFilters) -> int:
+    """How many requests :func:`queue` pages through."""
+    query = _queue_query(actor, filters)
+    return int(get_session().scalar(select(func.count()).select_from(query.subquery())) or 0)
+
+
+def _queue_query(actor: Actor, filters: QueueFilters) -> Any:
     require(actor, Permission.ACCESS_REQUEST_REVIEW)
     query = select(AccessRequest)
     user: User = actor  # type: ignore[assignment]
@@ -1006,8 +1031,7 @@ def queue(actor: Actor, filters: QueueFilters) -> list[AccessRequest]:
             .where(and_(*conditions))
         )
         query = query.where(AccessRequest.id.in_(matching))
-    query = query.order_by(AccessRequest.state_changed_at.asc(), AccessRequest.id).limit(500)
-    return list(get_session().scalars(query))
+    return query
 
 
 def waiting_days(request: AccessRequest, now: dt.datetime | None = None) -> int:

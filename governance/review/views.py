@@ -98,8 +98,12 @@ def queue() -> str:
         check=request.args.get("check") or None,
     )
     errors: dict[str, list[str]] = {}
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    total = 0
     try:
-        items = services.queue(who, filters)
+        items = services.queue(who, filters, page=page_number)
+        total = services.queue_size(who, filters)
     except InvalidInput as exc:
         errors = exc.errors or {}
         items = []
@@ -140,6 +144,9 @@ def queue() -> str:
         states=[s.value for s in services.QUEUE_STATES],
         state_words=STATE_WORDS,
         check_words=CHECK_WORDS,
+        page=page_number,
+        pages=max(1, -(-total // services.QUEUE_PAGE_SIZE)),
+        total=total,
         datasets=datasets,
         custodians=custodians,
         filtered=any((filters.state, filters.dataset, filters.custodian, filters.check)),
@@ -166,11 +173,8 @@ def select_requested_datasets(dataset_model: Any) -> Any:
 def _dataset_names(items: list[Any]) -> dict[str, str]:
     from catalogue.datasets import services as catalogue_datasets
 
-    names = {}
-    for dataset in items:
-        version = catalogue_datasets.latest_published(dataset)
-        names[dataset.id] = (version.title if version else None) or dataset.identifier
-    return names
+    titles = catalogue_datasets.published_titles(d.id for d in items)
+    return {d.id: titles.get(d.id) or d.identifier for d in items}
 
 
 # --- one request ----------------------------------------------------------------------------

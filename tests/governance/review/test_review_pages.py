@@ -105,3 +105,20 @@ def test_the_decision_form_puts_each_error_next_to_its_field(
     html = client.get(done.headers["Location"]).get_data(as_text=True)
     assert "Decision recorded: approve." in html and "Round 1: Approve" in html
     assert load(app, submitted).state.value == "approved"
+
+
+def test_the_queue_is_paged_longest_waiting_first(app, world, client, monkeypatch):
+    from core.db import writing
+    from governance.review import services
+    from tests.governance.requests.world import submit_request
+
+    with app.app_context(), writing():
+        made = [submit_request(world, title=f"Study {n}") for n in range(3)]
+    monkeypatch.setattr(services, "QUEUE_PAGE_SIZE", 2)
+    _as(client, world, "chair")
+    first = client.get("/review").get_data(as_text=True)
+    assert "Page 1 of 2 · 3 in all" in first
+    assert "Study 0" in first and "Study 1" in first and "Study 2" not in first
+    second = client.get("/review?page=2").get_data(as_text=True)
+    assert "Study 2" in second and "Study 0" not in second and "Page 2 of 2" in second
+    assert len(made) == 3
