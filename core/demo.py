@@ -201,6 +201,8 @@ def load_demo(
             None,
             [{"role": Role.DAC_CHAIR.value, "committee_id": committee.id}],
         ),
+        # a data platform's service account: its API token asks GET /api/v1/entitlements
+        ("platform", "Demo Data Platform", None, [{"role": Role.PLATFORM.value}]),
     ]
     for local, name, organisation_id, roles in people:
         email = f"{local}@{DEMO_DOMAIN}"

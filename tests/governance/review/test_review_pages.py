@@ -112,8 +112,18 @@ def test_the_queue_is_paged_longest_waiting_first(app, world, client, monkeypatc
     from governance.review import services
     from tests.governance.requests.world import submit_request
 
+    import datetime as dt
+
+    from core.db import get_session, utcnow
+    from governance.requests.models import AccessRequest
+
     with app.app_context(), writing():
         made = [submit_request(world, title=f"Study {n}") for n in range(3)]
+        for n, request_id in enumerate(made):  # Study 0 has waited longest
+            get_session().get(AccessRequest, request_id).state_changed_at = utcnow() - dt.timedelta(
+                days=10 - n
+            )
+        get_session().commit()
     monkeypatch.setattr(services, "QUEUE_PAGE_SIZE", 2)
     _as(client, world, "chair")
     first = client.get("/review").get_data(as_text=True)
