@@ -108,14 +108,12 @@ def test_the_decision_form_puts_each_error_next_to_its_field(
 
 
 def test_the_queue_is_paged_longest_waiting_first(app, world, client, monkeypatch):
-    from core.db import writing
-    from governance.review import services
-    from tests.governance.requests.world import submit_request
-
     import datetime as dt
 
-    from core.db import get_session, utcnow
+    from core.db import get_session, utcnow, writing
     from governance.requests.models import AccessRequest
+    from governance.review import services
+    from tests.governance.requests.world import submit_request
 
     with app.app_context(), writing():
         made = [submit_request(world, title=f"Study {n}") for n in range(3)]
