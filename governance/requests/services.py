@@ -1168,7 +1168,7 @@ def _notify_submission(
     the custodians whose sign-off is needed."""
     from core.notifications import notify
 
-    link = f"/requests/{request.id}"
+    link = f"/review/{request.id}"  # the committee's page of the request
     again = request.round > 1
     notify(
         committee_member_ids(committee.id),
@@ -1195,7 +1195,7 @@ def _notify_submission(
                 f"{', '.join(identifiers)}. Your organisation's agreement asks you to sign it "
                 "off (or decline, with a reason) before the committee decides."
             ),
-            link=link,
+            link=f"/review/{request.id}",  # where the sign-off form is
             object_type="access_request",
             object_id=request.id,
         )
