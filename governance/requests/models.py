@@ -427,9 +427,7 @@ class RequestReport(Base):
     kind: Mapped[ReportKind] = mapped_column(enum_column(ReportKind, "report_kind", length=16))
     due_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     submitted_at: Mapped[dt.datetime | None]
-    submitted_by_id: Mapped[str | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    submitted_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(String(500), default="")
     text: Mapped[str] = mapped_column(Text, default="")
     # publications: a DOI or a URL
