@@ -248,35 +248,7 @@ def test_every_request_state_action_and_role(states, ctx, state, action, role):
         _audited("access_request", request.id, row.event or f"access_request.{action}", row.to)
 
 
-#: ``override`` is the chair's (ACCESS_REQUEST_DECIDE), but that permission's rule
-#: (governance/requests/policies.py ``_decide`` → ``on_committee``) reads ``committee_id`` from
-#: its object, and the row's object is the RequestDataset, which has none: whoever may see the
-#: request meets an AttributeError (a 500 from core.workflow.apply / available_actions) when
-#: they try the override, and the custodian meets it when a sign-off of a declined dataset is
-#: refused (the 409's text lists the state's allowed actions: the override row among them).
-OVERRIDE_BUG = pytest.mark.xfail(
-    raises=AttributeError,
-    strict=True,
-    reason="policies._decide reads committee_id from the RequestDataset of request_dataset's "
-    "override row (no such attribute): apply(..., 'override') raises AttributeError",
-)
-SEES_REQUEST = {"applicant", "teammate", "custodian", "member", "chair", "conflicted", "admin"}
-
-
-def _dataset_cases() -> list[Any]:
-    cases = []
-    for case in case_params(REQUEST_DATASET, ROLES):
-        _state, action, role = case.values
-        refused_in_declined = _state == "declined" and role == "custodian"
-        if (action == "override" and role in SEES_REQUEST) or (
-            refused_in_declined and action in ("signoff", "decline")
-        ):
-            case = pytest.param(*case.values, id=case.id, marks=OVERRIDE_BUG)
-        cases.append(case)
-    return cases
-
-
-@pytest.mark.parametrize(("state", "action", "role"), _dataset_cases())
+@pytest.mark.parametrize(("state", "action", "role"), case_params(REQUEST_DATASET, ROLES))
 def test_every_requested_dataset_state_action_and_role(states, ctx, state, action, role):
     item_id, custodian = states.items[state]
     item = get_session().get(RequestDataset, item_id)
