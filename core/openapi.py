@@ -39,6 +39,8 @@ EXTRA_STATUSES: dict[str, dict[str, set[int]]] = {
     "standards_api.FeasibilityResource": {"get": {503}},
     "stats_api.StatsResource": {"get": {503}},
     "stats_api.StatsCsvResource": {"get": {503}},
+    # the user and the dataset are named in the query: 404 when either does not exist
+    "entitlements_api.EntitlementsResource": {"get": {404}},
 }
 
 TITLES = {

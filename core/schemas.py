@@ -49,7 +49,9 @@ class StrictSchema(Schema):
     Integer fields hold what an INTEGER column can (see core.inputs), and an id given as an
     empty string (``organisation_id: ""``, what an HTML form sends for "none") means no id:
     None where the field allows it, absent where it is optional, else an error; it never
-    reaches a foreign key as "".
+    reaches a foreign key as "". A yes/no field takes ``true``/``false`` (or a form's text),
+    never a number: marshmallow would read ``0`` and ``1`` as booleans, which JSON says
+    they are not.
     """
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
@@ -62,6 +64,12 @@ class StrictSchema(Schema):
         stripped = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
         for key, value in list(stripped.items()):
             field = self.fields.get(key)
+            if (
+                isinstance(field, fields.Boolean)
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                raise ValidationError("Not a valid boolean: give true or false.", key)
             if value == "" and key.endswith("_id") and isinstance(field, fields.String):
                 if field.allow_none:
                     stripped[key] = None

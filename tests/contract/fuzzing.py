@@ -209,6 +209,7 @@ def real_values(world: World, path: str, pick: int) -> dict[str, str]:
             world.foreign_agreement,
         )[pick % 4],
         "purpose_id": world.purpose,
+        "request_id": (world.request_submitted, world.request_draft)[pick % 2],
     }
 
 

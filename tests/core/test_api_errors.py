@@ -158,3 +158,23 @@ def test_no_json_body_causes_a_500(client, make, body):
         assert response.status_code in (201, 400, 409, 422), (path, body, response.json)
         if response.status_code != 201:
             assert response.mimetype == "application/problem+json"
+
+
+def test_a_yes_no_field_takes_true_or_false_never_a_number(client, make):
+    """JSON's 0 and 1 are numbers: a boolean field refuses them (marshmallow alone would read
+    them as false and true), whichever schema it is in."""
+    from core.models import Role
+
+    admin = make.user(Role.ADMIN)
+    headers = {"Authorization": f"Bearer {make.token(admin)}"}
+    for path, method, body, field in (
+        ("/api/v1/committees", "post", {"name": "Numbers DAC", "is_default": 0}, "is_default"),
+        (f"/api/v1/users/{admin.id}", "patch", {"is_active": 1}, "is_active"),
+    ):
+        answer = client.open(path, method=method, json=body, headers=headers)
+        assert answer.status_code == 422, answer.get_json()
+        assert field in answer.get_json()["errors"]
+    ok = client.post(
+        "/api/v1/committees", json={"name": "Booleans DAC", "is_default": False}, headers=headers
+    )
+    assert ok.status_code == 201 and ok.get_json()["is_default"] is False
