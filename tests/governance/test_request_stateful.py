@@ -388,12 +388,15 @@ def _decisions_agree(request: AccessRequest) -> None:
         eligible = people - recused
         committee = session.get(DataAccessCommittee, request.committee_id)
         quorum = committee.quorum if committee and committee.quorum else len(eligible) // 2 + 1
-        counted = session.scalar(
-            select(func.count()).where(
-                Vote.request_id == request.id,
-                Vote.round == decision.round,
-                Vote.member_id.in_(eligible or {""}),
+        counted = (
+            session.scalar(
+                select(func.count()).where(
+                    Vote.request_id == request.id,
+                    Vote.round == decision.round,
+                    Vote.member_id.in_(eligible or {""}),
+                )
             )
+            or 0
         )
         assert eligible and counted >= quorum, (
             f"{decision.outcome.value} with {counted} votes of {len(eligible)} eligible "
@@ -493,6 +496,7 @@ def test_the_machine_reaches_decisions_and_access(app, world):
     machine = RequestJourneys()
     try:
         request = machine.create(who="applicant", team=True, datasets="both")
+        assert isinstance(request, tuple), "the applicant could not create a request"
         request_id = request[0]
         machine.submit(request, None)
         machine.vote(request, "member_1", "approve")  # recused: from the applicant's organisation
