@@ -27,7 +27,7 @@ from core.permissions import Permission
 from core.policies import Actor, can, require, require_login
 from governance.requests import services
 from governance.requests.api import request_json
-from governance.requests.models import AccessRequest, RequestState
+from governance.requests.models import AccessRequest, DatasetState, RequestState
 
 bp = Blueprint(
     "requests",
@@ -364,7 +364,17 @@ def _page_context(who: Actor, req: AccessRequest) -> dict[str, Any]:
     committee = (
         get_session().get(DataAccessCommittee, req.committee_id) if req.committee_id else None
     )
+    # a custodian who must sign off a dataset is shown the way to the review page's form
+    to_sign_off = [
+        item
+        for item in req.datasets
+        if item.state is DatasetState.PENDING_SIGNOFF
+        and req.state in review.VOTING_STATES
+        and can(who, Permission.ACCESS_REQUEST_SIGNOFF, item)
+    ]
     return {
+        "to_sign_off": to_sign_off,
+        "dataset_titles": services.dataset_titles(to_sign_off) if to_sign_off else {},
         "req": req,
         "data": request_json(who, req),
         "etag": services.etag(req),

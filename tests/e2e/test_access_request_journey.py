@@ -19,7 +19,6 @@ Screenshots of the key steps go to tests/e2e/screenshots/ and, with close-ups, t
 
 from __future__ import annotations
 
-import functools
 import re
 import shutil
 import threading
@@ -162,22 +161,24 @@ def test_access_request_journey(
     # --- 1. The applicant searches and collects both datasets in her selection -------------
     j.log_in("applicant")
     j.shot("logged in")
-    # (the search page is one GET form; the hits' "Add to selection" forms sit inside it, so
-    # in a browser their buttons and Enter in the search box submit the search with their
-    # fields: 422. Until that is fixed the journey searches by URL and adds from the dataset
-    # pages, whose selection panel is a form of its own.)
     for query, identifier, title in (
         ("AML", "req-aml", AML_TITLE),
         ("myeloma", "req-myeloma", MYELOMA_TITLE),
     ):
-        page.goto(f"/search?q={query}")
+        page.goto("/search")
+        search = page.get_by_role("searchbox", name="Search for")
+        search.fill(query)
+        search.press("Enter")
+        expect(page).to_have_url(re.compile(rf"/search\?.*q={query}"))
         hit = hit_of(page, identifier)
         expect(hit).to_have_count(1)
-        hit.get_by_role("link", name=title).click()
-        expect(page.get_by_role("heading", level=1)).to_have_text(title)
-        panel = page.locator(".selection-panel")
-        panel.get_by_role("button", name="Add to selection").click()
-        expect(panel).to_contain_text("In selection ✓")
+        add = re.compile(rf"^Add to selection ?: “{re.escape(title)}”$")
+        hit.get_by_role("button", name=add).click()
+        # back on the same results, the hit now offers to take it out again
+        expect(page).to_have_url(re.compile(rf"/search\?.*q={query}"))
+        expect(
+            hit_of(page, identifier).get_by_role("button", name=re.compile("^Remove"))
+        ).to_be_visible()
     expect(selection_link(page)).to_have_text("Selection (2)")
     j.shot("dataset added to selection")
     # two of the AML dataset's variables, ticked in its variables table
@@ -196,22 +197,23 @@ def test_access_request_journey(
     page.get_by_role("button", name="Request access for this selection").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Application "))
     reference = page.get_by_role("heading", level=1).inner_text().removeprefix("Application ")
+    page.wait_for_load_state()  # the autosave script (deferred) listens from here on
     expect(page.get_by_label("Variables needed from req-aml")).to_have_value("FLT3_ITD, NPM1")
     expect(page.get_by_label("Variables needed from req-myeloma")).to_have_value("")
     status = page.locator("#autosave-status")
 
+    saved = re.compile(r"^Saved \d\d:\d\d$")
+
     def autosaved(marker: str, change: Callable[[], None]) -> None:
         """Make a change and leave the field; wait for the autosave that carries ``marker``
-        and for the status to say so. (WORKAROUND(autosave-status): a change made while a
-        save is on its way waits for the next round, 4 s on, although the status already
-        says "Saved"; so each change waits for its own save before the next is made.)"""
+        and for the status to say so."""
         with page.expect_response(
             lambda r: r.url.endswith("/autosave") and marker in (r.request.post_data or "")
-        ) as saved:
+        ) as answered:
             change()
             page.keyboard.press("Tab")  # leaving the field saves it
-        assert saved.value.status == 200, saved.value.text()
-        expect(status).to_have_text(re.compile(r"^Saved \d\d:\d\d$"))
+        assert answered.value.status == 200, answered.value.text()
+        expect(status).to_have_text(saved)
 
     autosaved(PROJECT, lambda: page.get_by_label("Project title").fill(PROJECT))
 
@@ -238,15 +240,19 @@ def test_access_request_journey(
         "Why these data": "FLT3-ITD and NPM1 define the ELN risk groups; ISS the myeloma risk.",
         "Duration of access (months)": "24",
     }
+    # one field after the other without waiting: changes made while a save is on its way go
+    # with the next one, and the status says "Saved" only when none is left
     for label, value in fields.items():
-        field = page.get_by_label(re.compile(rf"^{re.escape(label)}"))
-        autosaved(value, functools.partial(field.fill, value))
+        page.get_by_label(re.compile(rf"^{re.escape(label)}")).fill(value)
+        page.keyboard.press("Tab")
+    expect(status).to_have_text(saved)
     j.shot("application autosaved")
     j.detail(page.locator("header.dataset-head"), "application head with autosave status")
     j.detail(page.locator("#safe-people"), "application team")
     page.reload()  # what was typed is kept without pressing Save
     expect(page.get_by_label("Project title")).to_have_value(PROJECT)
-    expect(page.get_by_label("Team member 1: e-mail")).to_have_value(world.emails["teammate"])
+    for label, value in fields.items():
+        expect(page.get_by_label(re.compile(rf"^{re.escape(label)}"))).to_have_value(value)
 
     # submitting checks completeness field by field: the publication plan is missing
     web.log.allow_status(422)
@@ -258,11 +264,8 @@ def test_access_request_journey(
     expect(plan).to_be_focused()
     expect(plan).to_have_attribute("aria-invalid", "true")
     j.shot("application missing publication plan")
-    # WORKAROUND(autosave-race): leaving a changed field for the submit button starts an
-    # autosave that races the form's post, which then carries the old revision and is refused
-    # as stale; until autosave.js waits for it, the journey lets the autosave finish first
-    plan_text = "Peer-reviewed journal; aggregate results only."
-    autosaved(plan_text, lambda: plan.fill(plan_text))
+    # typed and submitted at once: the submission waits for the autosave the click set off
+    plan.fill("Peer-reviewed journal; aggregate results only.")
     page.get_by_role("button", name="Save and submit").click()
     expect(page.locator(".flash-success")).to_contain_text(f"{reference} is submitted")
     expect(page.get_by_role("heading", level=1)).to_have_text(f"{reference}: {PROJECT}")
@@ -279,10 +282,7 @@ def test_access_request_journey(
     expect(page.get_by_role("heading", level=1)).to_have_text("Notifications")
     j.detail(page.locator("main"), "custodian notifications")
     page.get_by_role("link", name=re.compile(rf"^Sign-off needed: {reference}")).click()
-    expect(page).to_have_url(re.compile(rf"/requests/{request_id}$"))
-    # WORKAROUND(custodian-link): the notification opens the applicant's page, which has no
-    # way on to the review page where the sign-off form is
-    page.goto(review_url)
+    expect(page).to_have_url(re.compile(rf"{review_url}$"))  # where the sign-off form is
     aml = dataset_article(page, AML_TITLE)
     expect(aml).to_contain_text("Awaiting the custodian's sign-off")
     expect(dataset_article(page, MYELOMA_TITLE).get_by_role("button")).to_have_count(0)
@@ -295,7 +295,14 @@ def test_access_request_journey(
 
     j.log_in("myeloma_custodian")
     assert j.unread() >= 1, "the myeloma custodian's bell counts the sign-off request"
-    page.goto(review_url)
+    # the request's own page leads a custodian on to the sign-off of her dataset (only hers)
+    page.goto(request_url)
+    call = page.get_by_role("link", name=re.compile(r"^Sign off or decline for "))
+    expect(call).to_have_count(1)
+    expect(call).to_have_text(f"Sign off or decline for {MYELOMA_TITLE} →")
+    j.detail(page.locator(".request-actions"), "custodian's call to sign off")
+    call.click()
+    expect(page).to_have_url(re.compile(rf"{review_url}#signoff-"))
     myeloma = dataset_article(page, MYELOMA_TITLE)
     myeloma.get_by_role("radio", name="Decline").check()
     myeloma.get_by_label(re.compile(r"^Reason")).fill(DECLINE_REASON)
@@ -396,6 +403,11 @@ def test_access_request_journey(
     row = page.get_by_role("row").filter(has_text="req-aml")
     expect(row).to_contain_text("Active")
     expect(row).to_contain_text("FLT3_ITD, NPM1")
+    # the dataset's title (the row's header) is a link in the links' blue, as the request's is
+    request_blue = row.get_by_role("link", name=reference).evaluate(
+        "a => getComputedStyle(a).color"
+    )
+    expect(row.get_by_role("link", name=AML_TITLE)).to_have_css("color", request_blue)
     expect(page.get_by_role("row").filter(has_text="req-myeloma")).to_have_count(0)
     j.shot("my access active")
 
@@ -408,7 +420,10 @@ def test_access_request_journey(
     expect(mine).to_contain_text("Active")
     mine.get_by_label("Reason for revoking req-aml of Ann Applicant").fill(REVOKE_REASON)
     j.shot("admin revokes")
-    mine.get_by_role("button", name="Revoke").click()
+    # each Revoke button names whose access to what it ends
+    expect(access.get_by_role("button", name="Revoke req-aml of Tom Teammate")).to_have_count(1)
+    j.detail(access, "access section with revocation forms")
+    mine.get_by_role("button", name="Revoke req-aml of Ann Applicant", exact=True).click()
     expect(page.locator(".flash-success")).to_contain_text("Access revoked (1 entitlement).")
     expect(access.get_by_role("row").filter(has_text="Ann Applicant")).to_contain_text("Revoked")
 
