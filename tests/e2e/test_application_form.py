@@ -13,10 +13,10 @@ import contextlib
 import re
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Dialog, Page, Route, expect
+from playwright.sync_api import Browser, Dialog, Page, Route, expect
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.conftest import DEMO_PASSWORD, Session
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session
 
 RESEARCHER_EMAIL = "researcher@demo.harmony.example"
 TITLE = "Measurable residual disease after induction and relapse in adult AML"
@@ -236,3 +236,21 @@ def test_leaving_with_unsaved_changes_warns(web: Session) -> None:
     for route in held:
         with contextlib.suppress(PlaywrightError):  # the page that sent it has gone
             route.abort()
+
+
+def test_without_javascript_the_buttons_save(browser: Browser, live_server: LiveServer) -> None:
+    """With scripts off the form posts as it is: Save keeps what was typed."""
+    context = browser.new_context(
+        base_url=live_server.url, java_script_enabled=False, viewport={"width": 1280, "height": 800}
+    )
+    try:
+        page = context.new_page()
+        _log_in(page)
+        path = _start_draft(page)
+        page.get_by_label("Project title").fill(TITLE)
+        page.get_by_role("button", name="Save", exact=True).click()
+        expect(page.locator(".flash-success")).to_contain_text("Saved.")
+        page.goto(path)
+        expect(page.get_by_label("Project title")).to_have_value(TITLE)
+    finally:
+        context.close()
