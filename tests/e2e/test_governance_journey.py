@@ -258,10 +258,12 @@ def test_consent_governance_journey(web: Session) -> None:
     page.get_by_label("Your research purpose").select_option(label=PURPOSE)
     page.get_by_role("button", name="Apply filters").first.click()
     expect(page).to_have_url(re.compile(r"[?&]purpose="))
+    fit = page.locator("#facet-fit")
+    expect(fit).to_be_visible()  # the page with the purpose, not the one before it
+    page.wait_for_load_state("load")
     hits = page.locator("li.search-hit")
     expect(hits.first).to_be_visible()
     everything = hits.count()
-    fit = page.locator("#facet-fit")
     counts = {}
     for label in ("Compatible", "Needs review", "Incompatible"):
         row = fit.locator(".facet-row").filter(
