@@ -55,7 +55,10 @@ from core.policies import Actor, SystemActor, can, require
 GENESIS = "0" * 64  # the prev_hash of the first event
 HEAD_ID = 1  # the primary key of the one row of audit_head
 SUMMARY_MAX = 500
-SYSTEM_LABEL = "system (command line)"
+# who did what nobody did by hand: the command line, a periodic job, or a rule applied
+# automatically inside someone's request (e.g. a conflicted member recused at submission)
+SYSTEM_LABEL = "the system"
+OLD_SYSTEM_LABELS = ("system (command line)",)  # events written before the label changed
 ANONYMOUS_LABEL = "anonymous"
 
 #: the fields an event's hash covers (all but the hash itself), in the canonical form's keys
@@ -447,8 +450,8 @@ def filtered(filters: AuditFilters) -> Select[Any]:
 
 def _actor_clause(actor: str) -> Any:
     value = actor.strip()
-    if value.lower() == "system":
-        return AuditEvent.actor_label == SYSTEM_LABEL
+    if value.lower() in ("system", "the system"):
+        return AuditEvent.actor_label.in_([SYSTEM_LABEL, *OLD_SYSTEM_LABELS])
     if "@" in value:
         email = value.lower()
         user_id = get_session().scalar(select(User.id).where(User.email_key == casefold_key(email)))
