@@ -18,7 +18,8 @@ from core.permissions import Permission
 
 
 class SystemActor:
-    """The operator at the command line: trusted by definition (they own the database)."""
+    """The operator at the command line, the periodic jobs, and rules the service applies by
+    itself: trusted by definition (they own the database)."""
 
     id = None
     name = "system"
