@@ -1,4 +1,8 @@
-"""The demo datasets: what ``harmony demo load`` puts in the catalogue for every page to show."""
+"""The demo datasets: what ``harmony demo load`` puts in the catalogue for every page to show.
+
+The whole demo is loaded once for the module (:func:`demo`); each test runs in a savepoint of
+it. The demo step in other worlds (an empty store, a catalogue of one's own, no ``../shared``)
+is in ``test_demo_step.py``."""
 
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from core.db import get_session
 from core.errors import NotFound
 from ontologies.models import Term
 from ontologies.services import is_below
+from tests.conftest import shared_world
 
 DEMO_PASSWORD = "demo datasets test password 42"
 AML, MDS, MYELOMA, CLL, DLBCL, B_ALL = (
@@ -39,9 +44,15 @@ AML, MDS, MYELOMA, CLL, DLBCL, B_ALL = (
 )
 
 
-def _load() -> None:
-    """The core demo (partner organisations, accounts) with the demo steps."""
-    assert core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True) is not None
+@pytest.fixture(scope="module")
+def demo(app, reference_engine):
+    """The whole demo (partner organisations, accounts and the demo steps) loaded once for the
+    module on top of the bundled vocabularies; what the load answered."""
+    with shared_world(app, reference_engine):
+        with app.app_context():
+            result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
+        assert result is not None
+        yield result
 
 
 def _published() -> list[Dataset]:
@@ -60,11 +71,9 @@ def _mapped(variable: Variable) -> bool:
     )
 
 
-def test_demo_load_publishes_datasets_for_each_named_disease(app, vocabularies):
+def test_demo_load_publishes_datasets_for_each_named_disease(app, demo):
+    assert any(n.startswith("demo datasets: 7 published, 1 draft") for n in demo.notes)
     with app.app_context():
-        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
-        assert result is not None
-        assert any(n.startswith("demo datasets: 7 published, 1 draft") for n in result.notes)
         published = _published()
         assert len(published) >= 7
         diseases = {
@@ -95,10 +104,9 @@ def test_demo_load_publishes_datasets_for_each_named_disease(app, vocabularies):
 
 
 def test_every_published_demo_dataset_has_complete_metadata_and_a_mostly_mapped_dictionary(
-    app, vocabularies
+    app, demo
 ):
     with app.app_context():
-        _load()
         for dataset in _published():
             version = datasets.get_version(None, dataset.identifier)
             assert not datasets.publish_problems(version), dataset.identifier
@@ -138,9 +146,8 @@ def test_every_published_demo_dataset_has_complete_metadata_and_a_mostly_mapped_
             assert all(v.time_point for v in variables)
 
 
-def test_demo_variables_are_well_formed_and_their_mappings_point_at_live_terms(app, vocabularies):
+def test_demo_variables_are_well_formed_and_their_mappings_point_at_live_terms(app, demo):
     with app.app_context():
-        _load()
         session = get_session()
         variables = list(session.scalars(select(Variable)))
         assert variables
@@ -177,27 +184,8 @@ def test_demo_variables_are_well_formed_and_their_mappings_point_at_live_terms(a
             assert rows == sum(len(v.mappings) for v in spec.variables), spec.identifier
 
 
-def test_demo_data_files_agree_with_each_other():
-    concepts = catalogue_demo.read_concepts()
-    specs = catalogue_demo.read_specs()
-    assert len(specs) >= 8
-    assert len({s.identifier for s in specs}) == len(specs)
-    for spec in specs:
-        names = [v.name for v in spec.variables]
-        assert len(names) == len(set(names)), spec.identifier
-        assert {v.since for v in spec.variables} <= set(range(1, len(spec.payloads) + 1))
-        for variable in spec.variables:
-            codes = {v["code"] for v in variable.permissible_values}
-            for ref in variable.mappings:
-                assert ref.value_code is None or ref.value_code in codes
-    for concept in concepts.values():
-        if concept.unit:
-            assert unit_problem(concept.unit) is None, concept.key
-
-
-def test_one_demo_dataset_has_a_superseded_data_freeze(app, vocabularies):
+def test_one_demo_dataset_has_a_superseded_data_freeze(app, demo):
     with app.app_context():
-        _load()
         versioned = [d for d in _published() if len(d.versions) > 1]
         assert versioned
         dataset = versioned[0]
@@ -218,9 +206,8 @@ def test_one_demo_dataset_has_a_superseded_data_freeze(app, vocabularies):
         assert actions.count("published") == 2
 
 
-def test_the_demo_custodian_sees_its_datasets_and_a_draft(app, vocabularies):
+def test_the_demo_custodian_sees_its_datasets_and_a_draft(app, demo):
     with app.app_context():
-        core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
         custodian = core_demo.services.find_user_by_email(catalogue_demo.DEMO_CUSTODIAN_EMAIL)
         assert custodian is not None
         mine = datasets.list_datasets(custodian, mine=True).items
@@ -241,23 +228,8 @@ def test_the_demo_custodian_sees_its_datasets_and_a_draft(app, vocabularies):
             datasets.get_dataset(researcher, draft.identifier)
 
 
-def test_the_demo_datasets_find_owners_in_the_built_in_organisations(
-    app, vocabularies, tmp_path, monkeypatch
-):
-    """Without ../shared the core demo creates its small built-in set of organisations."""
-    monkeypatch.setattr(core_demo, "SHARED_DIR", tmp_path)
+def test_loading_the_demo_twice_adds_nothing(app, demo):
     with app.app_context():
-        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
-        assert result is not None
-        assert result.organisations == len(core_demo.BUILT_IN_ORGANISATIONS)
-        assert len(_published()) >= 7
-        custodian = core_demo.services.find_user_by_email(catalogue_demo.DEMO_CUSTODIAN_EMAIL)
-        assert len(datasets.list_datasets(custodian, mine=True).items) >= 2
-
-
-def test_loading_the_demo_twice_adds_nothing(app, vocabularies):
-    with app.app_context():
-        core_demo.load_demo(password=DEMO_PASSWORD, with_steps=True)
         session = get_session()
 
         def counts() -> tuple[int, ...]:
@@ -275,42 +247,7 @@ def test_loading_the_demo_twice_adds_nothing(app, vocabularies):
         assert counts() == before
 
 
-def test_the_demo_step_leaves_a_catalogue_with_datasets_alone(app, make, vocabularies):
-    organisation = make.organisation()
-    make.dataset(organisation, publish=True, title="Someone's own trial")
-    with app.app_context():
-        notes = catalogue_demo.create_demo_datasets()
-        assert notes == ["demo datasets: the catalogue has datasets already; none added"]
-        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 1
-
-
-def test_without_vocabularies_the_demo_step_says_what_to_do(app):
-    with app.app_context():
-        notes = catalogue_demo.create_demo_datasets()
-        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 0
-        assert any("harmony ontologies load-bundled" in n for n in notes)
-        _load()  # its vocabularies step comes first
-        assert len(_published()) >= 7
-
-
-def test_accounts_only_loads_no_datasets(app, vocabularies):
-    """The browser tests load the demo accounts only (``with_steps=False``)."""
-    with app.app_context():
-        result = core_demo.load_demo(password=DEMO_PASSWORD, with_steps=False)
-        assert result is not None and result.accounts
-        assert get_session().scalar(select(func.count()).select_from(Dataset)) == 0
-
-
-def test_the_step_is_registered_after_the_vocabularies(app):
-    steps = core_demo._STEPS
-    assert catalogue_demo.load_demo_datasets in steps
-    names = [getattr(s, "__module__", "") for s in steps]
-    assert names.index("ontologies") < names.index("catalogue.datasets.demo")
-
-
-def test_a_demo_dataset_reads_through_the_api(app, client, vocabularies):
-    with app.app_context():
-        _load()
+def test_a_demo_dataset_reads_through_the_api(app, client, demo):
     body = client.get("/api/v1/datasets/aml-ic-2016").get_json()
     assert body["identifier"] == "aml-ic-2016"
     assert body["status"] == "published"
@@ -323,14 +260,11 @@ def test_a_demo_dataset_reads_through_the_api(app, client, vocabularies):
     assert len(identifiers) >= 7
 
 
-def test_demo_publications_are_dated_by_their_story_so_the_dashboard_shows_growth(
-    app, vocabularies
-):
+def test_demo_publications_are_dated_by_their_story_so_the_dashboard_shows_growth(app, demo):
     from catalogue.stats.services import alliance_stats, forget_aggregates
     from core.policies import SystemActor
 
     with app.app_context():
-        _load()
         forget_aggregates()
         published = _published()
         first = sorted(d.published_at.date() for d in published)

@@ -4,17 +4,20 @@ violations (and the check is real: a broken record fails it)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyshacl
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from sqlalchemy import select
 
 from catalogue.models import Dataset, DatasetStatus
 from core import demo as core_demo
 from core.db import get_session
 from tests.catalogue.dcat.conftest import DCAT, DCT, retire
+from tests.conftest import shared_world
 
 SHARED = Path(
     os.environ.get("HARMONY_SHARED_DIR") or Path(__file__).resolve().parents[4] / "shared"
@@ -32,18 +35,19 @@ def shapes() -> Graph:
     return Graph().parse(SHAPES)
 
 
-@pytest.fixture
-def demo(app, vocabularies) -> list[str]:
-    """The demo catalogue (``harmony demo load``); its published identifiers."""
-    from sqlalchemy import select
-
-    with app.app_context():
-        assert core_demo.load_demo(password="demo shapes test password 42", with_steps=True)
-        return list(
-            get_session().scalars(
-                select(Dataset.identifier).where(Dataset.status == DatasetStatus.PUBLISHED)
+@pytest.fixture(scope="module")
+def demo(app, reference_engine, shapes) -> Iterator[list[str]]:
+    """The demo catalogue (``harmony demo load``), loaded once for the module (each test runs
+    in a savepoint of it); its published identifiers."""
+    with shared_world(app, reference_engine):
+        with app.app_context():
+            assert core_demo.load_demo(password="demo shapes test password 42", with_steps=True)
+            published = list(
+                get_session().scalars(
+                    select(Dataset.identifier).where(Dataset.status == DatasetStatus.PUBLISHED)
+                )
             )
-        )
+        yield published
 
 
 def export(app) -> Graph:
