@@ -1,6 +1,7 @@
-"""The demo access requests (``harmony demo load``): a fresh ``make run`` shows the committee a
-queue with a request in every state, written through the services and workflows, so the audit
-chain holds; a second load adds nothing."""
+"""The governance demo (``harmony demo load``), loaded once for the module. Its access
+requests: a fresh ``make run`` shows the committee a queue with a request in every state,
+written through the services and workflows, so the audit chain holds; a second load adds
+nothing. Its data-use conditions: every kind, on the demo datasets, set once."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from core import audit
 from core import demo as core_demo
 from core.db import get_session
 from core.models import User
+from core.policies import SYSTEM
+from governance.data_use import demo as data_use_demo
+from governance.data_use import services as data_use
+from governance.data_use import vocabulary
 from governance.requests import demo as requests_demo
 from governance.requests.models import (
     Acceptance,
@@ -149,3 +154,22 @@ def test_the_audit_chain_verifies_after_the_demo(app, demo):
         result = audit.verify(get_session())
     assert result.first_bad is None and result.problem is None
     assert result.count > 0
+
+
+def test_the_demo_datasets_get_their_conditions_once(app, client, demo):
+    with app.app_context():
+        assert data_use_demo.set_demo_conditions() == []  # the step ran; a reload changes nothing
+        codes = {}
+        for identifier in data_use_demo.DEMO_CONDITIONS:
+            row = data_use.get_conditions(SYSTEM, identifier).row
+            assert row is not None and row.revision == 1, identifier
+            codes[identifier] = [
+                vocabulary.TERMS[t].code
+                for t in [row.permission, *(m["term"] for m in row.modifiers)]
+            ]
+    assert codes["aml-ic-2016"] == ["DS", "PUB", "IRB"]
+    assert codes["mds-registry-it"] == ["HMB", "NPU"]
+    assert codes["mm-te-2015"] == ["DS", "GS", "MOR"]
+    assert {c[0] for c in codes.values()} == {"NRES", "GRU", "HMB", "DS"}
+    facet = client.get("/api/v1/search").json["facets"]["data_use"]
+    assert {v["value"] for v in facet} >= {"DUO:0000007", "DUO:0000045", "DUO:0000024"}

@@ -1,4 +1,5 @@
-"""The demo datasets: what ``harmony demo load`` puts in the catalogue for every page to show.
+"""The demo datasets: what ``harmony demo load`` puts in the catalogue for every page to show,
+and a searchable catalogue (the index follows the demo's changes).
 
 The whole demo is loaded once for the module (:func:`demo`); each test runs in a savepoint of
 it. The demo step in other worlds (an empty store, a catalogue of one's own, no ``../shared``)
@@ -42,6 +43,7 @@ AML, MDS, MYELOMA, CLL, DLBCL, B_ALL = (
     "NCIT:C8851",
     "NCIT:C8644",
 )
+MYELOID = "NCIT:C9290"  # Myeloid Neoplasm: AML and MDS lie below it
 
 
 @pytest.fixture(scope="module")
@@ -277,3 +279,25 @@ def test_demo_publications_are_dated_by_their_story_so_the_dashboard_shows_growt
         growth = alliance_stats(SystemActor()).growth
         assert len({m.month for m in growth if m.datasets}) >= 5
         assert growth[-1].cumulative_datasets == len(published)
+
+
+def test_the_demo_catalogue_is_searchable(client, demo):
+    def search(**params):
+        response = client.get("/api/v1/search", query_string=params)
+        assert response.status_code == 200
+        return response.json
+
+    everything = search()
+    assert everything["total"] == 7  # the published demo datasets; the draft stays hidden
+    myeloid = search(q="myeloid neoplasm")
+    assert {"aml-ic-2016", "flt3-mido-2017", "mds-registry-it"} <= {
+        i["identifier"] for i in myeloid["items"]
+    }
+    assert (
+        myeloid["total"]
+        == {v["value"]: v["count"] for v in everything["facets"]["disease"]}[MYELOID]
+    )
+    hb = search(q="Hb")
+    assert hb["total"] == 7  # every demo dictionary maps a haemoglobin variable
+    assert all(i["variables"]["mapped_to_terms"] for i in hb["items"])
+    assert search(q="leukaemia")["total"] == search(q="leukemia")["total"] > 0
