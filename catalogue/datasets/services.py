@@ -128,9 +128,7 @@ def published_titles(dataset_ids: Iterable[str]) -> dict[str, str]:
         return {}
     latest = (
         select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
-        .where(
-            DatasetVersion.dataset_id.in_(ids), DatasetVersion.status != VersionStatus.DRAFT
-        )
+        .where(DatasetVersion.dataset_id.in_(ids), DatasetVersion.status != VersionStatus.DRAFT)
         .group_by(DatasetVersion.dataset_id)
         .subquery()
     )
