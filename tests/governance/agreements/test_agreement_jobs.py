@@ -38,7 +38,7 @@ def test_an_agreement_expires_on_its_date_through_the_job(world, ctx):
     assert "DSA-AML v1" in report.expired
     assert services.find(agreement.id).status is AgreementStatus.EXPIRED
     event = audit.events_for("agreement", agreement.id)[0]
-    assert event.action == "agreement.expired" and event.actor_label.startswith("system")
+    assert event.action == "agreement.expired" and event.actor_label == audit.SYSTEM_LABEL
     assert jobs.run_daily(expires).expired == []  # nothing twice
 
 

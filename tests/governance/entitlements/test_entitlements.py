@@ -346,7 +346,7 @@ def test_expiry_reminds_once_then_ends_and_closes_the_request(world, ctx, eclien
     ended = [
         e for e in audit.events_for("access_request", request.id) if e.action == "entitlement.ended"
     ]
-    assert len(ended) == 2 and all(e.actor_label.startswith("system") for e in ended)
+    assert len(ended) == 2 and all(e.actor_label == audit.SYSTEM_LABEL for e in ended)
     assert services.all_ended(session.get(AccessRequest, request.id))
 
 
