@@ -270,3 +270,21 @@ def test_the_committee_s_approval_of_an_extension_extends_access_without_regrant
             .all()
         )
         assert regranted == []  # running access was extended, not granted again
+
+
+def test_a_new_member_accepts_the_terms_of_every_dataset_of_the_project(app, client, world):
+    """New members get access to the project's datasets under the amendment: its terms must
+    carry those datasets' obligations, not only the ones the amendment added."""
+    from governance.entitlements import services as entitlements
+
+    body = amend(client, world, {
+        "add_members": [world.emails["outsider"]], "justification": "A statistician joins.",
+    }).get_json()  # fmt: skip
+    with app.app_context(), writing():
+        submit(world, body["id"])
+        made = approve_directly(world, body["id"])
+        amendment = get_session().get(AccessRequest, body["id"])
+        granted = {e.dataset.identifier for e in made}
+        headings = [h for h, _ in entitlements.terms_of(amendment).sections]
+        for identifier in granted:
+            assert any(f"({identifier})" in h for h in headings), (identifier, headings)
