@@ -132,6 +132,18 @@ def withdraw(step: Step) -> AccessRequest:
 # --- the committee --------------------------------------------------------------------------
 
 
+def check_start_review(step: Step) -> None:
+    """A member recused from the request (a conflict of interest) takes no part in it, not
+    even by starting its review."""
+    from core.models import User
+    from governance.review import services as review
+
+    if isinstance(step.actor, User):
+        why = review.recusal_of(step.obj, step.actor)
+        if why:
+            raise Forbidden(f"You are recused from this request's review: {why}")
+
+
 def start_review(step: Step) -> AccessRequest:
     step.summary = "The committee started the review."
     _touched(step)
@@ -207,6 +219,7 @@ ACCESS_REQUEST = Workflow(
             UNDER_REVIEW,
             VOTE,
             label="Start review",
+            rule=check_start_review,
             effect=start_review,
             if_match=False,
             event="access_request.review_started",

@@ -431,6 +431,13 @@ def _refusal_for(request: AccessRequest, user: User) -> tuple[str, str, bool] | 
     return conflict[0], conflict[1], False
 
 
+def recusal_of(request: AccessRequest, user: User) -> str | None:
+    """Why ``user`` takes no part in the request's current round (recorded or a conflict not
+    yet recorded), or None."""
+    found = _refusal_for(request, user)
+    return found[1] if found else None
+
+
 def eligible_members(request: AccessRequest) -> list[User]:
     """The committee's members and chairs who are not recused in the current round."""
     recused = {r.member_id for r in recusals(request)}

@@ -231,6 +231,8 @@ def test_every_request_state_action_and_role(states, ctx, state, action, role):
     expected = expected_status(
         ACCESS_REQUEST, actor, request, action, visible=_sees_request, rule_answers=REQUEST_RULES
     )
+    if role == "conflicted" and action == "start_review" and expected == 200:
+        expected = 403  # a recused member takes no part, not even by starting the review
     answered = status_of(
         lambda: workflow.apply(
             ACCESS_REQUEST,
