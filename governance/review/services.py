@@ -431,6 +431,31 @@ def _refusal_for(request: AccessRequest, user: User) -> tuple[str, str, bool] | 
     return conflict[0], conflict[1], False
 
 
+def pending_signoffs(actor: Actor) -> list[RequestDataset]:
+    """The requested datasets of the actor's organisations that wait for a custodian's
+    sign-off, in requests now with the committee, the longest waiting first (empty for
+    anyone who is a custodian of nothing)."""
+    if not isinstance(actor, User):
+        return []
+    own = sorted(actor.custodian_of())
+    if not own:
+        return []
+    return list(
+        get_session().scalars(
+            select(RequestDataset)
+            .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
+            .join(Dataset, Dataset.id == RequestDataset.dataset_id)
+            .where(
+                Dataset.organisation_id.in_(own),
+                RequestDataset.state == DatasetState.PENDING_SIGNOFF,
+                AccessRequest.state.in_((RequestState.SUBMITTED, RequestState.UNDER_REVIEW)),
+            )
+            .order_by(RequestDataset.state_changed_at, RequestDataset.id)
+            .limit(200)
+        )
+    )
+
+
 def recusal_of(request: AccessRequest, user: User) -> str | None:
     """Why ``user`` takes no part in the request's current round (recorded or a conflict not
     yet recorded), or None."""

@@ -42,6 +42,7 @@ register(
         "Review", "review.queue", has_role(Role.DAC_MEMBER, Role.DAC_CHAIR, Role.ADMIN), "main", 47
     )
 )
+register(NavEntry("Sign-offs", "review.signoffs", has_role(Role.CUSTODIAN), "user", 25))
 
 CHECK_WORDS = {
     "compatible": "Compatible",
@@ -458,4 +459,22 @@ def dataset_committee(identifier: str) -> WerkzeugResponse:
         ),
         done=page,
         back=page,
+    )
+
+
+@bp.get("/signoffs")
+def signoffs() -> str:
+    """A custodian's requested datasets waiting for their sign-off, with the way to it."""
+    who = actor()
+    require_login(who)
+    items = services.pending_signoffs(who)
+    requests = {i.request_id: get_session().get(AccessRequest, i.request_id) for i in items}
+    return render_template(
+        "review/signoffs.html",
+        items=items,
+        requests=requests,
+        titles=services.titles(items),
+        now=services.utcnow(),
+        custodian=bool(who is not None and who.custodian_of()),  # type: ignore[union-attr]
+        check_words=CHECK_WORDS,
     )

@@ -680,6 +680,7 @@ PAGE_TABLE = [
     ("/review", {A: 302, R: 403, C: 403, D: 200, M: 200}),
     ("/review/{request_submitted}", ADMIN_SEES_LOGIN),
     ("/review/dashboard", {A: 302, R: 403, C: 403, D: 200, M: 200}),
+    ("/signoffs", _redirect_to_login()),  # one's own organisations' sign-offs (or none)
     ("/review/dashboard/charts/{review_chart}.svg", {A: 302, R: 403, C: 403, D: 200, M: 200}),
     ("/register", ALL_OK),
 ]

@@ -130,3 +130,16 @@ def test_the_queue_is_paged_longest_waiting_first(app, world, client, monkeypatc
     second = client.get("/review?page=2").get_data(as_text=True)
     assert "Study 2" in second and "Study 0" not in second and "Page 2 of 2" in second
     assert len(made) == 3
+
+
+def test_a_custodian_finds_what_waits_for_their_sign_off(app, world, submitted, client):
+    _as(client, world, "aml_custodian")
+    html = client.get("/signoffs").get_data(as_text=True)
+    assert "Sign-offs waiting for you" in html and "1 dataset waiting." in html
+    assert f"/review/{submitted}#signoff-" in html and "req-aml" in html
+    assert "req-myeloma" not in html  # its agreement asks no sign-off, and it is Lyon's
+    other = app.test_client()
+    _as(other, world, "myeloma_custodian")
+    assert "Nothing waits for your sign-off." in other.get("/signoffs").get_data(as_text=True)
+    Api(client, world).sign(submitted)  # signed off: no longer waiting
+    assert "Nothing waits for your sign-off." in client.get("/signoffs").get_data(as_text=True)
