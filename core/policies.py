@@ -14,7 +14,7 @@ from typing import Any
 
 from core.errors import Forbidden, NotFound, Unauthenticated
 from core.models import Role, User
-from core.permissions import Permission
+from core.permissions import Permission, words
 
 
 class SystemActor:
@@ -107,7 +107,7 @@ def require(actor: Actor, permission: Permission, obj: Any = None, *, hide: bool
         raise NotFound()
     if actor is None:
         raise Unauthenticated("Log in, or send a personal API token as 'Authorization: Bearer …'.")
-    raise Forbidden(f"Your roles do not allow {permission.value}.")
+    raise Forbidden(f"Your roles do not allow you to {words(permission)}.")
 
 
 def require_login(actor: Actor) -> None:

@@ -55,3 +55,22 @@ def test_every_application_has_the_rules_of_every_area(app):
     for area in (policies.rules, catalogue_rules.rules, ontology_rules.rules):
         for permission, rule in area.table.items():
             assert policies._RULES[permission] is rule
+
+
+def test_every_permission_has_words_and_a_refusal_shows_them_not_the_code(client, make):
+    """People read "Your roles do not allow you to list the users.", not "core:user:list"."""
+    from core.models import Role
+    from core.permissions import WORDS, Permission
+    from tests.conftest import login
+
+    assert set(WORDS) == set(Permission)
+    researcher = make.user(Role.RESEARCHER)
+    token = make.token(researcher)
+    answer = client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403
+    assert answer.get_json()["detail"] == "Your roles do not allow you to list the users."
+    assert login(client, researcher.email).status_code == 302
+    page = client.get("/admin/users")
+    assert page.status_code == 403
+    html = page.get_data(as_text=True)
+    assert "list the users" in html and "core:user:list" not in html
