@@ -142,6 +142,27 @@ def published_titles(dataset_ids: Iterable[str]) -> dict[str, str]:
     return {str(dataset_id): str(title) for dataset_id, title in rows}
 
 
+def unknown_variables(dataset: Dataset, names: Iterable[str]) -> list[str]:
+    """Those of ``names`` that the dataset's latest published version has no variable of (all
+    of them when nothing is published), in the order given."""
+    names = list(names)
+    if not names:
+        return []
+    version = latest_published(dataset)
+    known = (
+        set(
+            get_session().scalars(
+                select(Variable.name).where(
+                    Variable.version_id == version.id, Variable.name.in_(names)
+                )
+            )
+        )
+        if version is not None
+        else set()
+    )
+    return [n for n in names if n not in known]
+
+
 def open_draft(dataset: Dataset) -> DatasetVersion | None:
     last = dataset.versions[-1] if dataset.versions else None
     return last if last is not None and last.status is VersionStatus.DRAFT else None

@@ -318,21 +318,7 @@ def _clean_names(names: Iterable[str]) -> list[str]:
 
 def _check_variables(dataset: Dataset, names: list[str]) -> None:
     """:raises InvalidInput: (variables) naming those the latest published version lacks."""
-    if not names:
-        return
-    version = datasets.latest_published(dataset)
-    known = (
-        set(
-            get_session().scalars(
-                select(Variable.name).where(
-                    Variable.version_id == version.id, Variable.name.in_(names)
-                )
-            )
-        )
-        if version is not None
-        else set()
-    )
-    unknown = [n for n in names if n not in known]
+    unknown = datasets.unknown_variables(dataset, names)
     if unknown:
         listed = ", ".join(f"“{n}”" for n in unknown)
         plural = "variables" if len(unknown) > 1 else "variable"

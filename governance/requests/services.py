@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from catalogue.datasets import services as datasets
-from catalogue.models import Dataset, DatasetStatus, Variable
+from catalogue.models import Dataset, DatasetStatus
 from core import audit, events
 from core.db import get_session, utcnow, write_in_passing, writes_now
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -465,7 +465,7 @@ def check_datasets(actor: Actor, items: Iterable[Any]) -> list[tuple[Dataset, li
                 "in effect covers it, or its data-use conditions are not stated yet."
             ]
             continue
-        unknown = _unknown_variables(dataset, variables or [])
+        unknown = datasets.unknown_variables(dataset, variables or [])
         if unknown:
             errors[f"datasets[{n}].variables"] = [
                 f"{dataset.identifier} has no variable named "
@@ -475,24 +475,6 @@ def check_datasets(actor: Actor, items: Iterable[Any]) -> list[tuple[Dataset, li
     if errors:
         raise InvalidInput(errors)
     return [(d, v) for _, d, v in found]
-
-
-def _unknown_variables(dataset: Dataset, names: list[str]) -> list[str]:
-    if not names:
-        return []
-    version = datasets.latest_published(dataset)
-    known = (
-        set(
-            get_session().scalars(
-                select(Variable.name).where(
-                    Variable.version_id == version.id, Variable.name.in_(names)
-                )
-            )
-        )
-        if version is not None
-        else set()
-    )
-    return [n for n in names if n not in known]
 
 
 def _set_datasets(request: AccessRequest, chosen: list[tuple[Dataset, list[str] | None]]) -> None:
