@@ -587,27 +587,9 @@ def revoke(
     for entitlement in live:
         lock_revision(entitlement)
     for entitlement in live:
-        before = entitlement.state.value
-        entitlement.state = EntitlementState.REVOKED
-        entitlement.revoked_at = now
         entitlement.revoked_by_id = actor.id  # type: ignore[union-attr]
         entitlement.revocation_reason = reason
-        entitlement.revision += 1
-        get_session().flush()
-        audit.record(
-            actor,
-            "entitlement.revoked",
-            "access_request",
-            request.id,
-            before={"state": before},
-            after={"state": EntitlementState.REVOKED.value, "revoked_at": now},
-            summary=(
-                f"Access to {entitlement.dataset.identifier} revoked for "
-                f"{_person(entitlement.user_id)}"
-            ),
-            context=_context(entitlement),
-            reason=reason,
-        )
+        _finish(actor, entitlement, EntitlementState.REVOKED, now, reason)
     for person, theirs in _by_user(live).items():
         notify(
             [person],
@@ -638,26 +620,35 @@ def _end(
     """End the live ones among ``entitlements`` (audited under their request, with ``why``)."""
     ended = [e for e in entitlements if e.state in LIVE]
     for entitlement in ended:
-        before = entitlement.state.value
-        entitlement.state = EntitlementState.ENDED
-        entitlement.ended_at = now
-        entitlement.revision += 1
-        get_session().flush()
-        audit.record(
-            actor,
-            "entitlement.ended",
-            "access_request",
-            entitlement.request_id,
-            before={"state": before},
-            after={"state": EntitlementState.ENDED.value, "ended_at": now},
-            summary=(
-                f"Access to {entitlement.dataset.identifier} ended for "
-                f"{_person(entitlement.user_id)}: {why}"
-            ),
-            context=_context(entitlement),
-            reason=why,
-        )
+        _finish(actor, entitlement, EntitlementState.ENDED, now, why)
     return ended
+
+
+def _finish(
+    actor: Actor, entitlement: Entitlement, state: EntitlementState, now: dt.datetime, why: str
+) -> None:
+    """Revoke or end one live entitlement, audited under its request with ``why``."""
+    before = entitlement.state.value
+    entitlement.state = state
+    stamp = "revoked_at" if state is EntitlementState.REVOKED else "ended_at"
+    setattr(entitlement, stamp, now)
+    entitlement.revision += 1
+    get_session().flush()
+    revoked = state is EntitlementState.REVOKED
+    audit.record(
+        actor,
+        f"entitlement.{state.value}",
+        "access_request",
+        entitlement.request_id,
+        before={"state": before},
+        after={"state": state.value, stamp: now},
+        summary=(
+            f"Access to {entitlement.dataset.identifier} {state.value} for "
+            f"{_person(entitlement.user_id)}" + ("" if revoked else f": {why}")
+        ),
+        context=_context(entitlement),
+        reason=why,
+    )
 
 
 def end_membership(request: AccessRequest, member: RequestMember, actor: Actor = SYSTEM) -> None:
