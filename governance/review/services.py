@@ -28,13 +28,14 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from catalogue.datasets.services import published_titles
 from catalogue.models import Dataset
 from core import audit
 from core import workflow as core_workflow
 from core.db import get_session, lock_revision, utcnow
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from core.etags import UNCHECKED
-from core.models import DataAccessCommittee, Role, RoleGrant, User
+from core.models import DataAccessCommittee, Organisation, Role, RoleGrant, User
 from core.notifications import notify
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, require
@@ -431,29 +432,28 @@ def _refusal_for(request: AccessRequest, user: User) -> tuple[str, str, bool] | 
     return conflict[0], conflict[1], False
 
 
-def pending_signoffs(actor: Actor) -> list[RequestDataset]:
+def pending_signoffs(actor: Actor) -> list[tuple[RequestDataset, AccessRequest]]:
     """The requested datasets of the actor's organisations that wait for a custodian's
-    sign-off, in requests now with the committee, the longest waiting first (empty for
-    anyone who is a custodian of nothing)."""
+    sign-off, with their requests (now with the committee), the longest waiting first (empty
+    for anyone who is a custodian of nothing)."""
     if not isinstance(actor, User):
         return []
     own = sorted(actor.custodian_of())
     if not own:
         return []
-    return list(
-        get_session().scalars(
-            select(RequestDataset)
-            .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
-            .join(Dataset, Dataset.id == RequestDataset.dataset_id)
-            .where(
-                Dataset.organisation_id.in_(own),
-                RequestDataset.state == DatasetState.PENDING_SIGNOFF,
-                AccessRequest.state.in_((RequestState.SUBMITTED, RequestState.UNDER_REVIEW)),
-            )
-            .order_by(RequestDataset.state_changed_at, RequestDataset.id)
-            .limit(200)
+    rows = get_session().execute(
+        select(RequestDataset, AccessRequest)
+        .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
+        .join(Dataset, Dataset.id == RequestDataset.dataset_id)
+        .where(
+            Dataset.organisation_id.in_(own),
+            RequestDataset.state == DatasetState.PENDING_SIGNOFF,
+            AccessRequest.state.in_((RequestState.SUBMITTED, RequestState.UNDER_REVIEW)),
         )
+        .order_by(RequestDataset.state_changed_at, RequestDataset.id)
+        .limit(200)
     )
+    return [(item, request) for item, request in rows]
 
 
 def recusal_of(request: AccessRequest, user: User) -> str | None:
@@ -1023,6 +1023,41 @@ def queue(
         .offset(max(0, page - 1) * per_page)
     )
     return list(get_session().scalars(query))
+
+
+def queue_filter_choices() -> tuple[list[dict[str, str]], list[Organisation]]:
+    """What the queue's filters offer: the datasets some submitted request asks for (by
+    title), and their custodian organisations (by name)."""
+    session = get_session()
+    requested = list(
+        session.scalars(
+            select(Dataset)
+            .where(
+                Dataset.id.in_(
+                    select(RequestDataset.dataset_id)
+                    .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
+                    .where(AccessRequest.state != RequestState.DRAFT)
+                )
+            )
+            .order_by(Dataset.identifier)
+        )
+    )
+    titles = published_titles(d.id for d in requested)
+    datasets = sorted(
+        (
+            {"identifier": d.identifier, "title": titles.get(d.id) or d.identifier}
+            for d in requested
+        ),
+        key=lambda d: d["title"].casefold(),
+    )
+    custodians = list(
+        session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(sorted({d.organisation_id for d in requested})))
+            .order_by(Organisation.name)
+        )
+    )
+    return datasets, custodians
 
 
 def queue_size(actor: Actor, filters: QueueFilters) -> int:

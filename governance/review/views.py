@@ -16,7 +16,7 @@ from core.api import actor
 from core.db import get_session
 from core.errors import Conflict, InvalidInput, PreconditionFailed
 from core.forms import form_action
-from core.models import Organisation, Role, User
+from core.models import Role, User
 from core.nav import NavEntry, has_role, register
 from core.permissions import Permission
 from core.policies import Actor, can, require, require_login
@@ -109,7 +109,6 @@ def queue() -> str:
         errors = exc.errors or {}
         items = []
     now = services.utcnow()
-    session = get_session()
     rows = [
         {
             "request": r,
@@ -120,22 +119,7 @@ def queue() -> str:
         }
         for r in items
     ]
-    from catalogue.models import Dataset
-
-    requested = list(session.scalars(select_requested_datasets(Dataset)))
-    names = _dataset_names(requested)
-    datasets = sorted(
-        ({"identifier": d.identifier, "title": names[d.id]} for d in requested),
-        key=lambda d: d["title"].casefold(),
-    )
-    custodian_ids = sorted({d.organisation_id for d in requested})
-    custodians = list(
-        session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(custodian_ids))
-            .order_by(Organisation.name)
-        )
-    )
+    datasets, custodians = services.queue_filter_choices()
     return render_template(
         "review/queue.html",
         rows=rows,
@@ -152,30 +136,6 @@ def queue() -> str:
         custodians=custodians,
         filtered=any((filters.state, filters.dataset, filters.custodian, filters.check)),
     )
-
-
-def select_requested_datasets(dataset_model: Any) -> Any:
-    """The datasets some submitted request asks for (the queue's dataset filter)."""
-    from governance.requests.models import RequestDataset
-
-    return (
-        select(dataset_model)
-        .where(
-            dataset_model.id.in_(
-                select(RequestDataset.dataset_id)
-                .join(AccessRequest, AccessRequest.id == RequestDataset.request_id)
-                .where(AccessRequest.state != RequestState.DRAFT)
-            )
-        )
-        .order_by(dataset_model.identifier)
-    )
-
-
-def _dataset_names(items: list[Any]) -> dict[str, str]:
-    from catalogue.datasets import services as catalogue_datasets
-
-    titles = catalogue_datasets.published_titles(d.id for d in items)
-    return {d.id: titles.get(d.id) or d.identifier for d in items}
 
 
 # --- one request ----------------------------------------------------------------------------
@@ -467,8 +427,9 @@ def signoffs() -> str:
     """A custodian's requested datasets waiting for their sign-off, with the way to it."""
     who = actor()
     require_login(who)
-    items = services.pending_signoffs(who)
-    requests = {i.request_id: get_session().get(AccessRequest, i.request_id) for i in items}
+    pending = services.pending_signoffs(who)
+    items = [item for item, _ in pending]
+    requests = {item.request_id: found for item, found in pending}
     return render_template(
         "review/signoffs.html",
         items=items,
