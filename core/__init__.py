@@ -94,6 +94,11 @@ def _register_template_helpers(app: Flask) -> None:
             "now_utc": utcnow,
         }
 
+    from core.text import number_word, plural
+
+    app.add_template_filter(plural, "plural")
+    app.add_template_filter(number_word, "pluralize")
+
     @app.template_filter("datetime")
     def _datetime(value: Any) -> str:
         return value.strftime("%Y-%m-%d %H:%M UTC") if value else "—"

@@ -75,6 +75,18 @@ def version_rdf(identifier: str, number: int, fmt: RdfFormat, negotiated: bool =
     return dataset_rdf(identifier, fmt, negotiated, number)
 
 
+def variable_rdf(identifier: str, name: str, fmt: RdfFormat, negotiated: bool = False) -> Response:
+    """A published variable's description as RDF (the HTML page decorates itself with
+    ``@negotiated(variable_rdf)``). Placeholder until the variable IRIs get their graph."""
+    return not_acceptable()
+
+
+def organisation_rdf(organisation_id: str, fmt: RdfFormat, negotiated: bool = False) -> Response:
+    """A publisher's description as RDF (the HTML page decorates itself with
+    ``@negotiated(organisation_rdf)``). Placeholder until the organisation IRIs get their graph."""
+    return not_acceptable()
+
+
 @bp.get(f"/datasets/<identifier>.<{EXTENSIONS}:ext>")
 def dataset_file(identifier: str, ext: str) -> Response:
     return dataset_rdf(identifier, FORMATS[ext])
