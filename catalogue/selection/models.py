@@ -2,9 +2,11 @@
 searching, kept on the server so that it survives logging out, and turned into an access
 request in one step (governance reads it with :func:`catalogue.selection.services.list_selection`).
 
-Shape, chosen for what comes next (several named, shareable selections): a
-:class:`Selection` is a row owned by a user with a name; today each user has one, their
-*current* selection (the first they have, created on the first add). Its datasets are
+A :class:`Selection` is a row owned by a user with a name (unique per user); a user may keep
+several. One of them is the user's *current* selection, where the "Add to selection" buttons
+put things: the one most recently made current (``made_current_at``), so that switching is one
+write to one row and two switches at once cannot leave two current selections (the later
+wins), with no partial unique index to keep the two databases in step. Its datasets are
 :class:`SelectionItem` rows, and the variables chosen within a dataset are
 :class:`SelectionVariable` rows under the item, so that removing a dataset removes its
 variables (the foreign key cascades) and "one dataset once, one variable once" are plain
@@ -17,6 +19,10 @@ new rows) would otherwise drop, or silently pin to a superseded version, what th
 chose. The name is what a dictionary keeps from version to version (it is unique within a
 version); a name the current published version no longer has is listed as unavailable, not
 dropped.
+
+A selection can be shared as a read-only link: the link carries a random token
+(``secrets.token_urlsafe``) of which only the SHA-256 digest is kept (``share_token_hash``), as
+for API tokens, so that the database alone does not give the links away; revoking clears it.
 """
 
 from __future__ import annotations
@@ -46,6 +52,14 @@ class Selection(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revision: Mapped[int] = mapped_column(Integer, default=1)
+    #: when the owner last made it their current selection (the latest is current)
+    made_current_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: SHA-256 (hex) of the share link's token; None when not shared
+    share_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: when the present share link was made (None when not shared)
+    shared_at: Mapped[dt.datetime | None]
+    #: when the owner last stopped sharing it
+    share_revoked_at: Mapped[dt.datetime | None]
 
     items: Mapped[list[SelectionItem]] = relationship(
         cascade="all, delete-orphan",

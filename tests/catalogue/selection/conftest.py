@@ -31,6 +31,7 @@ class World:
     emails: dict[str, str] = field(default_factory=dict)  # role → email
     tokens: dict[str, str] = field(default_factory=dict)  # role → API token
     ids: dict[str, str] = field(default_factory=dict)  # identifier → Dataset.id
+    user_ids: dict[str, str] = field(default_factory=dict)  # role → User.id
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +49,7 @@ def world(app, reference_engine) -> Iterator[World]:
         world = World(
             emails={role: u.email for role, u in users.items()},
             tokens={role: make.token(u) for role, u in users.items()},
+            user_ids={role: u.id for role, u in users.items()},
         )
         make.dataset(
             leiden,
@@ -83,3 +85,11 @@ def world(app, reference_engine) -> Iterator[World]:
 
 def bearer(world: World, role: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {world.tokens[role]}"}
+
+
+def user(world: World, role: str):
+    """The user of ``role`` as an actor of the services (inside an application context)."""
+    from core.db import get_session
+    from core.models import User
+
+    return get_session().get(User, world.user_ids[role])
