@@ -9,15 +9,20 @@ PostgreSQL, each in a fresh migrated database with the bundled vocabularies.
 
 **Assistant quality.** ``bench/data/labelled_variables.csv`` holds variable names as
 custodians write them (REDCap-style short names, with the label, value type and unit where a
-dictionary would have them) and the HV term each should map to. For every row the assistant
-(``catalogue.assistant.Assistant.from_store()``, as ``mappings.suggest`` builds it) proposes up
-to five terms. With N = all names, answered = names with at least one suggestion:
+dictionary would have them) and the HV term each should map to; ``bench/data/assistant_traps.csv``
+adds names that share only a generic word (group, date, type, score …), an acronym or
+organisation name (WHO, HCT) or a number with a wrong term — each with the right term and the
+trap. For every row of both files the assistant (``catalogue.mappings.assistant.Assistant
+.from_store()``, as ``mappings.suggest`` builds it) proposes up to five terms. With N = all
+names, answered = names with at least one suggestion:
 
 - top-1 precision = names whose first suggestion is the right term / answered;
 - top-1 recall = names whose first suggestion is the right term / N;
 - top-5 precision = names whose right term is among their first five / answered;
 - recall@5 = names whose right term is among their first five / N (target ≥ 0.8);
-- MRR = mean over N of 1 / rank of the right term (0 when it is not among the five).
+- MRR = mean over N of 1 / rank of the right term (0 when it is not among the five);
+- trap rate = trap rows whose trap is the first suggestion or scores at least
+  ``TRAP_THRESHOLD`` (0.5) / trap rows.
 
 Baseline of the same run: ``ontologies.services.search_terms`` (the autocomplete) on the raw
 name, five terms, any vocabulary.
@@ -45,6 +50,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,10 +70,14 @@ from bench.bench_ontologies import (  # noqa: E402
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RESULTS = ROOT / "bench" / "RESULTS.md"
 LABELLED = ROOT / "bench" / "data" / "labelled_variables.csv"
+TRAPS = ROOT / "bench" / "data" / "assistant_traps.csv"
 SECTION_BEGIN = "<!-- bench_assistant:begin -->"
 SECTION_END = "<!-- bench_assistant:end -->"
 APP_ENV = {"HARMONY_ENV": "testing", "LOG_LEVEL": "WARNING"}
 TARGET_RECALL_AT_5 = 0.8
+# a trap is sprung when it is the first suggestion or scores at least this: "partly matches"
+# that a custodian would take for a real candidate (``accept`` takes the best at ≥ 0.8)
+TRAP_THRESHOLD = 0.5
 TARGET_EXPORT_S = 10.0
 
 
@@ -77,6 +87,28 @@ TARGET_EXPORT_S = 10.0
 def labelled_rows(path: Path = LABELLED) -> list[dict[str, str]]:
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(handle))
+
+
+def trap_rows(path: Path = TRAPS) -> list[dict[str, str]]:
+    """The trap rows: ``expected`` must be among the five, ``trap`` must not be first nor
+    score :data:`TRAP_THRESHOLD` or more; ``kind`` (generic word, acronym, number) and ``why``
+    say what the trap is."""
+    return labelled_rows(path)
+
+
+def benchmark_rows() -> list[dict[str, str]]:
+    """The whole benchmark: the labelled set, then the traps."""
+    return labelled_rows() + trap_rows()
+
+
+def sprung(row: dict[str, str], ranked: list[tuple[str, float | None]]) -> bool:
+    """Whether ``row``'s trap caught the ranking (CURIE, score; best first)."""
+    trap = row.get("trap") or ""
+    if not trap:
+        return False
+    if ranked and ranked[0][0] == trap:
+        return True
+    return any(c == trap and s is not None and s >= TRAP_THRESHOLD for c, s in ranked)
 
 
 def subject_of(row: dict[str, str]) -> Any:
@@ -93,19 +125,30 @@ def subject_of(row: dict[str, str]) -> Any:
 
 
 def evaluate(
-    rows: list[dict[str, str]], propose: Callable[[dict[str, str]], list[str]]
+    rows: list[dict[str, str]],
+    propose: Callable[[dict[str, str]], list[tuple[str, float | None]]],
 ) -> dict[str, Any]:
-    """Precision, recall and MRR of ``propose`` (a row → CURIEs, best first) on ``rows``."""
+    """Precision, recall, MRR and trap rate of ``propose`` (a row → (CURIE, score or None),
+    best first) on ``rows``."""
     n = len(rows)
     answered = top1 = top5 = 0
     reciprocal = 0.0
     misses: list[dict[str, Any]] = []
     seconds: list[float] = []
+    traps = trapped = traps_found = 0
+    caught: list[dict[str, Any]] = []
     for row in rows:
         started = time.perf_counter()
-        curies = propose(row)[:5]
+        ranked = propose(row)[:5]
         seconds.append(time.perf_counter() - started)
+        curies = [c for c, _ in ranked]
         expected = row["expected"]
+        if row.get("trap"):
+            traps += 1
+            traps_found += expected in curies
+            if sprung(row, ranked):
+                trapped += 1
+                caught.append({**row, "ranked": ranked})
         if curies:
             answered += 1
         if curies[:1] == [expected]:
@@ -127,6 +170,11 @@ def evaluate(
         "mrr": reciprocal / n if n else 0.0,
         "misses": misses,
         "ms_per_name": 1000 * sum(seconds) / max(len(seconds), 1),
+        "traps": traps,
+        "trapped": trapped,
+        "trap_rate": trapped / traps if traps else 0.0,
+        "trap_recall_at_5": traps_found / traps if traps else 0.0,
+        "caught": caught,
     }
 
 
@@ -137,7 +185,9 @@ def assistant_quality(app: Any, rows: list[dict[str, str]]) -> dict[str, Any]:
         started = time.perf_counter()
         assistant = Assistant.from_store()
         built_s = time.perf_counter() - started
-        result = evaluate(rows, lambda r: [p.curie for p in assistant.propose(subject_of(r))])
+        result = evaluate(
+            rows, lambda r: [(p.curie, p.score) for p in assistant.propose(subject_of(r))]
+        )
     result["build_s"] = built_s
     result["names_in_lexicon"] = len(assistant.names)
     return result
@@ -149,7 +199,8 @@ def baseline_quality(app: Any, rows: list[dict[str, str]]) -> dict[str, Any]:
 
     with app.app_context():
         return evaluate(
-            rows, lambda r: [h.term.curie for h in search_terms(SYSTEM, r["name"], limit=5)]
+            rows,
+            lambda r: [(h.term.curie, None) for h in search_terms(SYSTEM, r["name"], limit=5)],
         )
 
 
@@ -378,7 +429,7 @@ def bench_database(kind: str, url: str | None, workdir: Path, args: Any) -> Data
     from core.policies import SYSTEM
     from ontologies.bundled import load_bundled
 
-    rows = labelled_rows()
+    rows = benchmark_rows()
     with scratch_database(kind, url, workdir) as database_url:
         say(f"[{kind}] migrating a fresh database and loading the bundled vocabularies")
         migrate.upgrade(database_url)
@@ -428,6 +479,8 @@ def quality_rows(result: DatabaseResult) -> list[tuple[str, ...]]:
             f"{q['top5_precision']:.3f}",
             f"{q['recall_at_5']:.3f}",
             f"{q['mrr']:.3f}",
+            f"{q['trapped']} / {q['traps']} ({q['trap_rate']:.3f})",
+            f"{q['trap_recall_at_5']:.3f}",
             f"{q['ms_per_name']:.2f}",
             f"≥ {TARGET_RECALL_AT_5}: {verdict(q['recall_at_5'] >= TARGET_RECALL_AT_5)}",
         ),
@@ -441,6 +494,8 @@ def quality_rows(result: DatabaseResult) -> list[tuple[str, ...]]:
             f"{b['top5_precision']:.3f}",
             f"{b['recall_at_5']:.3f}",
             f"{b['mrr']:.3f}",
+            f"{b['trapped']} / {b['traps']} ({b['trap_rate']:.3f}), first only",
+            f"{b['trap_recall_at_5']:.3f}",
             f"{b['ms_per_name']:.2f}",
             f"assistant ÷ baseline recall@5: {ratio:.2f}x",
         ),
@@ -487,6 +542,8 @@ QUALITY_HEADERS = [
     "top-5 precision",
     "recall@5",
     "MRR",
+    "traps sprung",
+    "recall@5 on the trap rows",
     "ms / name",
     "verdict",
 ]
@@ -507,10 +564,18 @@ def render(
     results: list[DatabaseResult], facts: dict[str, str], command: str, total_s: float
 ) -> str:
     q = results[0].quality
-    unlabelled = sum(1 for r in labelled_rows() if not r["label"])
+    labelled, traps = labelled_rows(), trap_rows()
+    unlabelled = sum(1 for r in labelled if not r["label"])
     misses = "\n".join(
         f"| `{m['name']}` | {m['label'] or '—'} | {m['expected']} | {', '.join(m['got']) or '—'} |"
         for m in q["misses"]
+    )
+    kinds = Counter(r["kind"] for r in traps)
+    caught = "\n".join(
+        f"| `{c['name']}` | {c['label']} | {c['expected']} | {c['trap']} | "
+        + ", ".join(f"{curie} {score:.2f}" for curie, score in c["ranked"][:3] if score is not None)
+        + " |"
+        for c in q["caught"]
     )
     details = []
     for r in results:
@@ -539,8 +604,8 @@ Commands (from the repository root):
 {command}
 ```
 
-**Labelled set.** `bench/data/labelled_variables.csv`: {q["n"]} variable names written for this
-measurement the way custodians name REDCap and CRF fields (`hb_dx`, `flt3itd`, `ecog`,
+**Labelled set.** `bench/data/labelled_variables.csv`: {len(labelled)} variable names written for
+this measurement the way custodians name REDCap and CRF fields (`hb_dx`, `flt3itd`, `ecog`,
 `wbc_bl`, `ldh_base`, `del17p`, `ipss_r`, `dt_diag`, `bm_blasts_pct` …; time points, units,
 British and American spellings, run-together names; a label where a dictionary would have
 one, {unlabelled} without), each with the HV term it should map to. The assistant's lexicon
@@ -557,6 +622,16 @@ changes made after seeing results are general ones (camelCase splitting, abbrevi
 keep every word, literal words before initials); no row's name or term appears in the code.
 Expect lower figures on a real custodian's dictionary.
 
+**Traps.** `bench/data/assistant_traps.csv`: {len(traps)} names ({kinds["generic word"]} sharing
+only a generic word such as group, date, year, type, score, number, code, level, result or
+status with a wrong term; {kinds["acronym"]} whose acronym or organisation name is also part of a
+wrong term's synonym, such as “WHO” in “WHO PS”; {kinds["number"]} whose number or year differs
+from a wrong term's: t(8;16) and t(16;16), ELN 2017 and 2022), each with its right term and
+its trap, written from the two mistakes reported in issue 15 (“Disease group” → Ethnicity
+0.73, “WHO 2016 diagnosis” → ECOG performance status 0.71) before the assistant was changed.
+A trap is **sprung** when it is the first suggestion or scores ≥ {TRAP_THRESHOLD} (the
+autocomplete has no score: first only). The traps count in every figure below (N = {q["n"]}).
+
 **Definitions.** N = all names; answered = names with at least one suggestion (the assistant
 proposes only terms scoring ≥ 0.35). Top-1 precision = names whose first suggestion is right /
 answered; top-1 recall = the same / N; top-5 precision = names whose right term is among the
@@ -572,6 +647,12 @@ Names whose right term is not among the assistant's five ({len(q["misses"])} of 
 | name | label | expected | assistant's first three |
 |---|---|---|---|
 {misses or "| — | | | |"}
+
+Traps the assistant still falls into ({q["trapped"]} of {q["traps"]}):
+
+| name | label | expected | trap | assistant's first three, with scores |
+|---|---|---|---|---|
+{caught or "| — | | | | |"}
 
 **SSSOM export.** A published dataset with 100,000 accepted mappings (80,000 of variables,
 20,000 of permissible values; random HV terms) exported through the API with the Flask test
@@ -633,6 +714,11 @@ def main(argv: list[str] | None = None) -> int:
         for miss in results[0].quality["misses"]:
             print(
                 f"miss: {miss['name']!r} {miss['label']!r} → {miss['expected']}, got {miss['got']}"
+            )
+        for trap in results[0].quality["caught"]:
+            print(
+                f"trap: {trap['name']!r} {trap['label']!r} → {trap['expected']}, "
+                f"trap {trap['trap']}, got {trap['ranked']}"
             )
     command = ".venv/bin/python bench/bench_assistant.py " + " ".join(
         sys.argv[1:] if argv is None else argv
