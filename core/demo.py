@@ -6,7 +6,6 @@ Other areas add their own demo steps through :func:`register_step` (datasets, te
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import secrets
@@ -18,6 +17,7 @@ from sqlalchemy import func, select
 
 from core import audit, services
 from core.db import get_session
+from core.files import read_csv_file
 from core.models import Organisation, OrganisationKind, Role, User
 from core.policies import SYSTEM
 
@@ -91,17 +91,16 @@ def partner_organisations() -> list[tuple[str, str | None, str, OrganisationKind
     path = SHARED_DIR / "harmony_partners.csv"
     if not path.exists():
         return list(BUILT_IN_ORGANISATIONS)
-    with path.open(newline="", encoding="utf-8") as handle:
-        return [
-            (
-                row["name"].strip(),
-                row["city"].strip() or None,
-                row["country_code"].strip().upper(),
-                kind_for(row["name"], row["category"].strip()),
-            )
-            for row in csv.DictReader(handle)
-            if row.get("name", "").strip()
-        ]
+    return [
+        (
+            row["name"].strip(),
+            row.get("city", "").strip() or None,
+            row.get("country_code", "").strip().upper(),
+            kind_for(row["name"], row.get("category", "").strip()),
+        )
+        for row in read_csv_file(path)
+        if row.get("name", "").strip()
+    ]
 
 
 @dataclass

@@ -33,6 +33,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from core.errors import ServiceError
@@ -182,33 +183,55 @@ def sniff_delimiter(text: str, delimiters: str = ",;\t") -> str:
 
 
 def csv_rows(
-    text: str, *, delimiter: str = ",", limits: FileLimits | None = None
+    text: str,
+    *,
+    delimiter: str = ",",
+    limits: FileLimits | None = None,
+    first_line: int = 1,
 ) -> Iterator[tuple[int, list[str]]]:
     """(line where the record starts, cells) for each record of CSV/TSV text.
 
+    ``first_line``: the number of the text's first line in its file, for a table that follows
+    other lines (SSSOM's metadata block), so that every line a problem names is the file's.
+
+    A quote left open is the one mistake the csv module cannot see: it reads on, across line
+    ends, to the next quote in the file (perhaps the opening quote of a cell rows later) and
+    hands back rows whose cells have slid, so that a reader would blame a later row for an
+    "unknown value type". A record that runs over several lines is therefore read again by
+    :func:`_open_quote`, which finds a quoted cell that crosses a line end and either never
+    ends or ends in a quote followed by more text (the quote that closed it was meant to open
+    another cell); the problem names the line and column of the quote that opened it. Cells
+    that legitimately hold line breaks (REDCap labels, say) are quoted and end in a quote
+    followed by the delimiter or the end of the line, and read as before.
+
     :raises FileProblem: for a cell longer than the limit or a quote that is never closed
-        (naming the line where it opened).
+        (naming the line and column where it opened).
     :raises FileTooLarge: for more records than the limit.
     """
     limits = limits or file_limits()
     # the csv module's limit is process-wide; every reader sets it from the same setting
     csv.field_size_limit(limits.max_cell_chars)
-    reader = csv.reader(_newlines(text), delimiter=delimiter)
-    previous_end = 0
+    consumed: list[str] = []  # the physical lines of the record being read
+
+    def lines() -> Iterator[str]:
+        for line in _newlines(text):
+            consumed.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    previous_end = first_line - 1
     records = 0
-    # a quote left open swallows the rest of the file, so only the last record can hold one:
-    # each record is handed on when the next one has been read
-    held: tuple[int, list[str]] | None = None
+    header: list[str] | None = None
     while True:
         start = previous_end + 1
+        consumed.clear()
         try:
             cells = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            opened = _unclosed_quote(text, start)
-            if opened is not None:
-                raise _quote_problem(opened) from None
+            # a quote left open makes the cell grow until it is too long: name the quote
+            _check_quotes(consumed, start, delimiter, header)
             if "field larger" in str(exc):
                 raise FileProblem(
                     start,
@@ -216,48 +239,127 @@ def csv_rows(
                     f"{limits.max_cell_chars:,} characters",
                 ) from None
             raise FileProblem(start, f"not valid CSV on line {start} ({exc})") from None
+        if len(consumed) > 1:
+            _check_quotes(consumed, start, delimiter, header)
         records += 1
         if records > limits.max_rows:
             raise FileTooLarge(
                 f"The file has more than {limits.max_rows:,} rows, more than we import."
             )
-        if held is not None:
-            yield held
         # a cell our downloads marked (see neutralise) reads back without the mark
-        held = (start, [c[1:] if c[:1] == "'" and c[1:2] in _TRIGGERS else c for c in cells])
-        previous_end = reader.line_num
-    if held is not None:
-        if reader.line_num > held[0]:  # the last record ran over several lines
-            opened = _unclosed_quote(text, held[0])
-            if opened is not None:
-                raise _quote_problem(opened)
-        yield held
+        cells = [c[1:] if c[:1] == "'" and c[1:2] in _TRIGGERS else c for c in cells]
+        if header is None:
+            header = cells
+        yield start, cells
+        previous_end = first_line - 1 + reader.line_num
 
 
-def _quote_problem(line: int) -> FileProblem:
-    return FileProblem(
-        line,
-        f'the quote (") opened on line {line} is never closed: every line after it would be '
-        'read into one cell. Close it, or double a quote inside a cell ("")',
+@dataclass(frozen=True)
+class OpenQuote:
+    """A quote that opens a cell and is never closed: where it is (1-based line and column of
+    the quote, the cell's index in its record) and the line where a later quote ended the cell
+    (None: the file ended inside it)."""
+
+    line: int
+    column: int
+    cell: int
+    ended_on: int | None
+
+
+def _open_quote(lines: list[str], start: int, delimiter: str) -> OpenQuote | None:
+    """The quote left open in one record, read as the csv module reads it (a quote opens a
+    cell only at the cell's start; two quotes inside a quoted cell are one quote), or None.
+
+    ``lines``: the record's physical lines (ending in a line feed, the last one perhaps not),
+    ``start``: the number of the first. Only a quoted cell that crosses a line end counts:
+    one that closes on its own line and runs on (``"5" tall``) is read as the csv module
+    reads it, as before."""
+    text = "".join(lines)
+    line, line_start, cell = start, 0, 0
+    at_cell_start, quoted = True, False
+    opened = (0, 0, 0)
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if quoted:
+            if char == '"':
+                if text.startswith('"', i + 1):
+                    i += 2
+                    continue
+                quoted = False
+                if line > opened[0]:  # the cell crossed a line end: what follows the quote?
+                    rest = text[i + 1 : _end_of_cell(text, i + 1, delimiter)]
+                    if rest.strip():
+                        return OpenQuote(opened[0], opened[1], opened[2], line)
+            elif char == "\n":
+                line, line_start = line + 1, i + 1
+        elif char == delimiter:
+            cell += 1
+            at_cell_start = True
+            i += 1
+            continue
+        elif char == "\n":
+            line, line_start, cell = line + 1, i + 1, 0
+            at_cell_start = True
+            i += 1
+            continue
+        elif char == '"' and at_cell_start:
+            quoted = True
+            opened = (line, i - line_start + 1, cell)
+        at_cell_start = False
+        i += 1
+    if quoted:
+        return OpenQuote(opened[0], opened[1], opened[2], None)
+    return None
+
+
+def _end_of_cell(text: str, position: int, delimiter: str) -> int:
+    ends = [i for i in (text.find(delimiter, position), text.find("\n", position)) if i >= 0]
+    return min(ends) if ends else len(text)
+
+
+def _check_quotes(lines: list[str], start: int, delimiter: str, header: list[str] | None) -> None:
+    """:raises FileProblem: naming the quote left open in the record, when there is one."""
+    found = _open_quote(lines, start, delimiter)
+    if found is None:
+        return
+    heading = None
+    if header is not None and found.cell < len(header) and header[found.cell].strip():
+        heading = header[found.cell].strip()
+    where = f"line {found.line}, column {found.column}"
+    if found.ended_on is None:
+        consequence = "every line after it would be read into one cell"
+    else:
+        consequence = (
+            f"the cell it opens would run on to the next quote, on line {found.ended_on}, "
+            "taking in every line between"
+        )
+    raise FileProblem(
+        found.line,
+        f'{where}: this quote (") is never closed: {consequence}. Close it, or write a quote '
+        'inside a cell twice ("")',
+        column=heading,
     )
 
 
-def _unclosed_quote(text: str, start: int) -> int | None:
-    """The line of a quote that opens and is never closed in the text from line ``start`` to
-    the end of the file, or None."""
-    rest = _newlines(text).read().split("\n", start - 1)[-1] if start > 1 else text
-    rest = rest.replace("\r\n", "\n").replace("\r", "\n")
-    quoted = False
-    opened_at = 0
-    position = rest.find('"')
-    while position >= 0:
-        quoted = not quoted
-        if quoted:
-            opened_at = position
-        position = rest.find('"', position + 1)
-    if not quoted:
-        return None
-    return start + rest.count("\n", 0, opened_at)
+def read_csv_file(path: Path) -> list[dict[str, str]]:
+    """The rows of one of the project's own CSV files (the demo's data, a partner list) as
+    dictionaries keyed by the header row, read by :func:`csv_rows` like an upload, so that a
+    slip made while editing one (a quote left open) is named by its line and column instead of
+    shifting the cells of later rows. Short rows are padded with ``""``.
+
+    :raises FileProblem: with the file's name in the message, for text that cannot be read.
+    """
+    try:
+        rows = csv_rows(decode_text(path.read_bytes()), limits=FileLimits())
+        header = [cell.strip() for cell in next(rows, (0, []))[1]]
+        return [
+            dict(zip(header, [*cells, *[""] * (len(header) - len(cells))], strict=False))
+            for _line, cells in rows
+            if any(cell.strip() for cell in cells)
+        ]
+    except FileProblem as exc:
+        raise FileProblem(exc.line, f"{path.name}: {exc.message}", exc.column) from None
 
 
 def check_header(cells: Iterable[str], *, line: int = 1) -> None:

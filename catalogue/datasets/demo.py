@@ -15,7 +15,6 @@ without datasets, so loading twice never duplicates anything.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections import Counter
@@ -41,6 +40,7 @@ from catalogue.models import (
 from core import demo as core_demo
 from core import services
 from core.db import get_session
+from core.files import read_csv_file
 from core.models import Organisation, Role
 from core.policies import SYSTEM
 from ontologies.models import Term
@@ -160,27 +160,26 @@ def _term(text: str, default: str = "") -> tuple[str, MappingPredicate]:
 
 def read_concepts(path: Path | None = None) -> dict[str, Concept]:
     concepts: dict[str, Concept] = {}
-    with (path or DATA_DIR / "concepts.csv").open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            terms: list[TermRef] = []
-            if row["term"]:
-                curie, predicate = _term(row["term"], row["predicate"])
-                terms.append(TermRef(curie, predicate))
-            for code, target in _pairs(row["value_terms"]):
-                curie, predicate = _term(target)
-                terms.append(TermRef(curie, predicate, value_code=code))
-            concepts[row["key"]] = Concept(
-                key=row["key"],
-                label=row["label"],
-                form=row["form"],
-                value_type=ValueType(row["value_type"]),
-                unit=row["unit"] or None,
-                minimum=row["min"] or None,
-                maximum=row["max"] or None,
-                values=tuple(_pairs(row["values"])),
-                terms=tuple(terms),
-                description=row["description"] or None,
-            )
+    for row in read_csv_file(path or DATA_DIR / "concepts.csv"):
+        terms: list[TermRef] = []
+        if row["term"]:
+            curie, predicate = _term(row["term"], row["predicate"])
+            terms.append(TermRef(curie, predicate))
+        for code, target in _pairs(row["value_terms"]):
+            curie, predicate = _term(target)
+            terms.append(TermRef(curie, predicate, value_code=code))
+        concepts[row["key"]] = Concept(
+            key=row["key"],
+            label=row["label"],
+            form=row["form"],
+            value_type=ValueType(row["value_type"]),
+            unit=row["unit"] or None,
+            minimum=row["min"] or None,
+            maximum=row["max"] or None,
+            values=tuple(_pairs(row["values"])),
+            terms=tuple(terms),
+            description=row["description"] or None,
+        )
     return concepts
 
 
@@ -222,8 +221,7 @@ def read_specs(directory: Path | None = None) -> list[DatasetSpec]:
 def _read_dictionary(
     path: Path, concepts: dict[str, Concept], *, missing_codes: list[str], redcap: bool
 ) -> list[VariableSpec]:
-    with path.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv_file(path)
     uses = Counter(row["concept"] for row in rows)
     variables = []
     for row in rows:

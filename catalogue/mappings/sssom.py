@@ -437,13 +437,13 @@ def _table(lines: list[str], start: int, problems: list[Problem]) -> list[tuple[
 
     :raises FileTooLarge: for more rows than we read."""
     try:
-        table = list(csv_rows("\n".join(lines[start:]), delimiter="\t"))
+        table = list(csv_rows("\n".join(lines[start:]), delimiter="\t", first_line=start + 1))
         if table:
             check_header(table[0][1], line=table[0][0])
     except FileProblem as exc:
-        problems.append(Problem(start + exc.line, exc.column, exc.message))
+        problems.append(Problem(exc.line, exc.column, exc.message))
         return []
-    return [(start + line, cells) for line, cells in table]
+    return table
 
 
 def _metadata(lines: list[str], problems: list[Problem]) -> tuple[dict[str, str], int]:
