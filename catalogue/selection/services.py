@@ -363,21 +363,23 @@ def list_selections(
     datasets_in: dict[str, int] = {}
     variables_in: dict[str, int] = {}
     if ids:
-        datasets_in = dict(
-            session.execute(
+        datasets_in = {
+            selection_id: count
+            for selection_id, count in session.execute(
                 select(SelectionItem.selection_id, func.count(SelectionItem.id))
                 .where(SelectionItem.selection_id.in_(ids))
                 .group_by(SelectionItem.selection_id)
-            ).tuples()
-        )
-        variables_in = dict(
-            session.execute(
+            )
+        }
+        variables_in = {
+            selection_id: count
+            for selection_id, count in session.execute(
                 select(SelectionItem.selection_id, func.count(SelectionVariable.id))
                 .join(SelectionVariable, SelectionVariable.item_id == SelectionItem.id)
                 .where(SelectionItem.selection_id.in_(ids))
                 .group_by(SelectionItem.selection_id)
-            ).tuples()
-        )
+            )
+        }
     return Page(
         items=[
             SelectionSummary(
