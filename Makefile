@@ -7,6 +7,11 @@ HOST   ?= 127.0.0.1
 WORKERS ?= 2
 STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+# The base of every published IRI when BASE_URL is not set: the web server's address, as
+# core.config.default_base_url makes it from HOST and PORT. `make run` passes it to both
+# processes, because honcho gives each process of the Procfile its own PORT (the job worker's
+# is PORT+100), and the worker's exports must name the same IRIs as the web server.
+RUN_BASE_URL = $(or $(BASE_URL),$(shell HOST='$(HOST)' PORT='$(PORT)' $(BIN)/python -c 'from core.config import default_base_url; print(default_base_url())'))
 
 .DEFAULT_GOAL := help
 .PHONY: help install run worker serve migrate demo test test-pg lint format migration bench clean
@@ -31,8 +36,8 @@ demo: migrate ## Load the bundled vocabularies, and the demo data when the datab
 	$(BIN)/harmony demo load --if-empty
 
 run: demo ## Install, migrate, load demo data when empty, serve on http://$(HOST):$(PORT) with the job worker
-	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) with its job worker (Ctrl-C stops both)"
-	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/honcho start -f Procfile
+	@echo "Serving HARMONY Catalogue on http://$(HOST):$(PORT) with its job worker (Ctrl-C stops both); IRIs under $(RUN_BASE_URL)"
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) BASE_URL='$(RUN_BASE_URL)' $(BIN)/honcho start -f Procfile
 
 worker: migrate ## Run the job worker alone (imports, loads, exports, periodic tasks) until Ctrl-C
 	$(BIN)/harmony jobs worker

@@ -49,6 +49,31 @@ def _development_secret(instance_path: Path) -> str:
     return key
 
 
+#: host names that mean "every interface" to a server: no client can use them as an address
+WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]", "*"}  # noqa: S104 - recognised, never bound
+
+
+def default_base_url(env: dict[str, str] | None = None) -> str:
+    """The public address when ``BASE_URL`` is not set: where ``make run`` (and the Procfile's
+    gunicorn) serves, ``http://{HOST}:{PORT}`` (127.0.0.1:8000 by default), so that the RDF
+    IRIs point at the server that answers them. A wildcard ``HOST`` (0.0.0.0, ::) names no
+    reachable address, so the IRIs use 127.0.0.1 then; behind a proxy or on a public name,
+    set ``BASE_URL``.
+
+    :raises ConfigError: for a ``PORT`` that is not a port number.
+    """
+    env = dict(os.environ if env is None else env)
+    port = _int(env, "PORT", 8000)
+    if not 0 < port < 65536:
+        raise ConfigError(f"PORT must be a port number from 1 to 65535, not {port}")
+    host = (env.get("HOST") or "127.0.0.1").strip()
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address in a URL
+    return f"http://{host}:{port}"
+
+
 def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Build the Flask configuration mapping from ``env`` (default: ``os.environ``).
 
@@ -172,8 +197,9 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         ),
         "VISA_KEY_BITS": _int(env, "VISA_KEY_BITS", 2048),
         "VISA_JWKS_MAX_AGE_SECONDS": _int(env, "VISA_JWKS_MAX_AGE_SECONDS", 300),
-        # Public address: the base of every RDF IRI (DCAT-AP, FAIR Data Point, CSVW).
-        "BASE_URL": base_url or "http://127.0.0.1:8000",
+        # Public address: the base of every RDF IRI (DCAT-AP, FAIR Data Point, CSVW, SSSOM);
+        # unset, where HOST and PORT serve.
+        "BASE_URL": base_url or default_base_url(env),
         # Counts the catalogue computes (not those a custodian declares) below this are shown
         # as "<N" to everyone but administrators.
         "SMALL_CELL_THRESHOLD": _int(env, "SMALL_CELL_THRESHOLD", 10),

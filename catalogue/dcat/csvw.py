@@ -9,6 +9,9 @@ predicates are ontology terms.
 
 Each column carries:
 
+- ``@id``: the variable's IRI (``/datasets/{id}/variables/{name}``, which answers with its RDF),
+  in the document of the latest published version (the IRI describes the variable as that
+  version has it, so an older version's columns do not claim it);
 - ``name`` (the variable name, percent-encoded where URI templates need it), ``titles`` (the
   variable name as it heads the data file, and its label), ``dc:description``;
 - ``datatype``: integer, decimal, date, datetime, boolean or string; a categorical variable is a
@@ -123,8 +126,10 @@ def _accepted_terms(variable_ids: list[int]) -> dict[int, list[tuple[str | None,
     return found
 
 
-def column(row: Any, mappings: list[tuple[str | None, str, str]]) -> dict[str, Any]:
-    """The CSVW column description of one variable."""
+def column(
+    row: Any, mappings: list[tuple[str | None, str, str]], variable_iri: str | None = None
+) -> dict[str, Any]:
+    """The CSVW column description of one variable (``variable_iri``: its ``@id``)."""
     value_type = ValueType(_value(row.value_type))
     own = [(p, iri) for code, p, iri in mappings if code is None]
     value_terms: dict[str, str] = {}
@@ -133,7 +138,8 @@ def column(row: Any, mappings: list[tuple[str | None, str, str]]) -> dict[str, A
             value_terms.setdefault(str(code), iri)
     titles = [row.name] + ([row.label] if row.label and row.label != row.name else [])
     description = row.description or row.label or row.name
-    result: dict[str, Any] = {
+    result: dict[str, Any] = {"@id": variable_iri} if variable_iri is not None else {}
+    result |= {
         "name": column_name(row.name),
         "titles": titles,
         "dc:description": description,
@@ -213,11 +219,13 @@ def csvw_document(record: PublicRecord, iris: Iris) -> Iterator[str]:
     opening = json.dumps(head, ensure_ascii=False, indent=1)[:-2]  # without the closing "\n}"
     yield opening + ',\n "tableSchema": {\n  "columns": ['
     first = True
+    current = record.is_current
     for batch in _variable_rows(version.id):
         mappings = _accepted_terms([row.id for row in batch])
         pieces = []
         for row in batch:
-            text = json.dumps(column(row, mappings.get(row.id, [])), ensure_ascii=False)
+            iri = str(iris.variable(record.identifier, row.name)) if current else None
+            text = json.dumps(column(row, mappings.get(row.id, []), iri), ensure_ascii=False)
             pieces.append(("\n   " if first else ",\n   ") + text)
             first = False
         yield "".join(pieces)

@@ -8,7 +8,14 @@ host, so that a harvested IRI stays the same whichever address served it:
 - a dataset ``{BASE_URL}/datasets/{identifier}``, one of its published versions
   ``…/versions/{n}``, its parts as fragments (``#contact``, ``#temporal``, ``#provenance``,
   ``#dictionary-csvw``, ``#dictionary-csv``);
-- a custodian organisation ``{BASE_URL}/organisations/{id}`` (``owl:sameAs`` its ROR id).
+- a custodian organisation ``{BASE_URL}/organisations/{id}`` (``owl:sameAs`` its ROR id);
+- a variable of a dataset ``{BASE_URL}/datasets/{identifier}/variables/{name}`` and one of its
+  permissible values ``…/variables/{name}/values/{code}`` (name and code percent-encoded): the
+  subjects of the SSSOM exports and the ``@id`` of the CSVW columns;
+- the FAIR Data Point's container of catalogues ``{BASE_URL}/fdp/catalogs``.
+
+Every one of them answers (:mod:`catalogue.dcat.views`): HTML to browsers, RDF to clients that
+ask for it.
 
 The graphs describe every resource they point to with the class DCAT-AP expects (a country is a
 ``dct:Location``, a theme a ``skos:Concept`` …), so that they validate against the DCAT-AP 3.0.0
@@ -30,7 +37,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from catalogue import extensions
-from catalogue.dcat.services import CatalogueFacts, PublicRecord
+from catalogue.dcat.services import CatalogueFacts, PublicRecord, Publisher
 from catalogue.dcat.store import GroupedStore
 from catalogue.dcat.vocab import (
     ACCESS_RESTRICTED,
@@ -135,6 +142,11 @@ class Iris:
         return URIRef(self.base + "/fdp")
 
     @property
+    def fdp_catalogs(self) -> URIRef:
+        """The FDP's LDP container of its catalogues (there is one)."""
+        return URIRef(self.base + "/fdp/catalogs")
+
+    @property
     def openapi(self) -> URIRef:
         return URIRef(self.base + "/api/v1/openapi.json")
 
@@ -146,6 +158,20 @@ class Iris:
 
     def organisation(self, organisation_id: str) -> URIRef:
         return URIRef(f"{self.base}/organisations/{organisation_id}")
+
+    def variables_prefix(self, identifier: str) -> str:
+        """What every variable IRI of a dataset starts with (the SSSOM export's
+        ``harmonyvar`` prefix)."""
+        return f"{self.base}/datasets/{quote(identifier, safe='')}/variables/"
+
+    def variable(self, identifier: str, name: str) -> URIRef:
+        """A variable of the dataset, whatever its version: the variable as the latest
+        published version has it."""
+        return URIRef(self.variables_prefix(identifier) + quote(name, safe=""))
+
+    def variable_value(self, identifier: str, name: str, code: str) -> URIRef:
+        """One permissible value (its code) of a variable."""
+        return URIRef(f"{self.variable(identifier, name)}/values/{quote(code, safe='')}")
 
     def csvw(self, identifier: str, number: int | None = None) -> URIRef:
         suffix = f"?version={number}" if number is not None else ""
@@ -300,9 +326,14 @@ def _issued(record: PublicRecord) -> dt.datetime:
 
 
 def _add_publisher(graph: Graph, subject: URIRef, record: PublicRecord, iris: Iris) -> None:
-    publisher = record.publisher
+    graph.add((subject, DCT.publisher, add_agent(graph, record.publisher, iris)))
+
+
+def add_agent(graph: Graph, publisher: Publisher, iris: Iris) -> URIRef:
+    """A custodian organisation as DCAT-AP's publisher: a ``foaf:Agent`` with its name, its
+    country and its ROR id (the same triples in a dataset's record and at the organisation's
+    own IRI)."""
     agent = iris.organisation(publisher.id)
-    graph.add((subject, DCT.publisher, agent))
     graph.add((agent, RDF.type, FOAF.Agent))
     graph.add((agent, RDF.type, FOAF.Organization))
     graph.add((agent, FOAF.name, Literal(publisher.name)))
@@ -314,6 +345,7 @@ def _add_publisher(graph: Graph, subject: URIRef, record: PublicRecord, iris: Ir
     if publisher.ror_id:
         graph.add((agent, OWL.sameAs, URIRef(f"https://ror.org/{publisher.ror_id}")))
         graph.add((agent, DCT.identifier, Literal(f"https://ror.org/{publisher.ror_id}")))
+    return agent
 
 
 def _add_contact(graph: Graph, subject: URIRef, version: object, record: PublicRecord) -> None:
@@ -717,10 +749,32 @@ def fdp_graph(facts: CatalogueFacts, iris: Iris) -> Graph:
     add((catalogue, DCT.description, _text(CATALOGUE_DESCRIPTION)))
     add((catalogue, DCT.publisher, iris.publisher))
     add((catalogue, DCT.isPartOf, fdp))
-    container = URIRef(f"{fdp}/catalogs")
+    add_catalogs_container(graph, iris)
+    return graph
+
+
+def add_catalogs_container(graph: Graph, iris: Iris) -> URIRef:
+    """The LDP direct container ``/fdp/catalogs`` that FDP clients list catalogues from: its
+    one member is the catalogue, and membership means ``<fdp> fdp:metadataCatalog <member>``
+    (which the FDP's own record states)."""
+    container = iris.fdp_catalogs
+    add = graph.add
     add((container, RDF.type, LDP.DirectContainer))
     add((container, DCT.title, Literal("Catalogues")))
-    add((container, LDP.membershipResource, fdp))
+    add((container, LDP.membershipResource, iris.fdp))
     add((container, LDP.hasMemberRelation, FDP.metadataCatalog))
-    add((container, LDP.contains, catalogue))
+    add((container, LDP.contains, iris.catalogue))
+    return container
+
+
+def fdp_catalogs_graph(iris: Iris) -> Graph:
+    """The document of ``/fdp/catalogs``: the container, its membership triple, and enough of
+    each member (its class and title) for a client to list it without a second request."""
+    graph = new_graph()
+    container = add_catalogs_container(graph, iris)
+    graph.add((iris.fdp, FDP.metadataCatalog, iris.catalogue))
+    graph.add((iris.catalogue, RDF.type, DCAT.Catalog))
+    graph.add((iris.catalogue, DCT.title, _text(CATALOGUE_TITLE)))
+    graph.add((iris.catalogue, DCT.isPartOf, iris.fdp))
+    graph.add((container, DCT.isPartOf, iris.fdp))
     return graph

@@ -32,6 +32,8 @@ from catalogue.models import (
     DatasetDisease,
     DatasetStatus,
     DatasetVersion,
+    Mapping,
+    MappingStatus,
     Variable,
     VersionStatus,
 )
@@ -383,3 +385,159 @@ def count_public() -> int:
         )
         or 0
     )
+
+
+# --- what a dataset's record points to: its variables, its publisher ---------------------------
+
+
+@dataclass(frozen=True)
+class TermMapping:
+    """An accepted mapping of a variable (``value_code`` None) or of one of its permissible
+    values to a term, as the public sees it."""
+
+    value_code: str | None
+    predicate: str  # a SKOS mapping relation as a CURIE: "skos:exactMatch"
+    justification: str  # a semapv CURIE: "semapv:ManualMappingCuration"
+    confidence: float | None
+    mapping_date: dt.date | None
+    curie: str
+    iri: str
+    label: str | None
+
+
+@dataclass(frozen=True)
+class PublicVariable:
+    """A variable of a dataset's latest published version (of its last one, for a retired
+    dataset) with its accepted mappings and those of its values."""
+
+    record: PublicRecord
+    variable: Any  # a row of VARIABLE_COLUMNS
+    mappings: list[TermMapping]
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(v.get("code", "")) for v in self.variable.permissible_values or []]
+
+
+VARIABLE_COLUMNS = (
+    "id",
+    "name",
+    "label",
+    "description",
+    "value_type",
+    "unit",
+    "minimum",
+    "maximum",
+    "permissible_values",
+    "missing_codes",
+)
+
+
+def public_variable(actor: Actor, identifier: str, name: str) -> PublicVariable:
+    """The variable ``name`` as the catalogue publishes it: the one of the dataset's latest
+    published version. Two index lookups besides :func:`public_record`'s.
+
+    :raises NotFound: for a dataset that does not exist or was never published (the same words
+        as :func:`public_record`: a draft does not leak), or a name the latest published
+        version has not (a variable of a draft only, or one a later version dropped).
+    """
+    record = public_record(actor, identifier)
+    session = get_session()
+    row = session.execute(
+        select(*[getattr(Variable, c) for c in VARIABLE_COLUMNS]).where(
+            Variable.version_id == record.version.id, Variable.name == name
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"The published version of “{identifier}” has no variable “{name}”.",
+        )
+    rows = session.execute(
+        select(
+            Mapping.value_code,
+            Mapping.predicate,
+            Mapping.justification,
+            Mapping.confidence,
+            Mapping.mapping_date,
+            Mapping.object_curie,
+            Term.iri,
+            Term.label,
+        )
+        .join(Term, Term.curie == Mapping.object_curie)
+        .where(Mapping.variable_id == row.id, Mapping.status == MappingStatus.ACCEPTED)
+        .order_by(Mapping.value_code.is_not(None), Mapping.value_code, Mapping.id)
+    )
+    mappings = [
+        TermMapping(
+            code,
+            _enum_value(predicate),
+            _enum_value(justification),
+            confidence,
+            mapping_date,
+            curie,
+            iri,
+            label,
+        )
+        for code, predicate, justification, confidence, mapping_date, curie, iri, label in rows
+    ]
+    return PublicVariable(record, row, mappings)
+
+
+def _enum_value(member: Any) -> str:
+    return str(getattr(member, "value", member))
+
+
+@dataclass(frozen=True)
+class PublicOrganisation:
+    """An organisation as its IRI describes it: what a dataset's record says of its publisher,
+    and the datasets it publishes now (identifier and title, by identifier)."""
+
+    publisher: Publisher
+    datasets: list[tuple[str, str]]
+
+
+def public_organisation(actor: Actor, organisation_id: str) -> PublicOrganisation:
+    """Anyone may see an organisation (the alliance's partners are public); its datasets are
+    the published ones (neither drafts nor retired ones), each with its latest published
+    version's title.
+
+    :raises NotFound: for an unknown organisation id.
+    """
+    require(actor, Permission.ORGANISATION_READ)
+    session = get_session()
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound(f"No organisation “{organisation_id}”.")
+    require(actor, Permission.DATASET_READ)
+    latest = (
+        select(DatasetVersion.dataset_id, func.max(DatasetVersion.number).label("number"))
+        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
+        .where(
+            Dataset.organisation_id == organisation.id,
+            Dataset.status == DatasetStatus.PUBLISHED,
+            policies.public_datasets(),
+            DatasetVersion.status != VersionStatus.DRAFT,
+            DatasetVersion.published_at.is_not(None),
+        )
+        .group_by(DatasetVersion.dataset_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Dataset.identifier, DatasetVersion.title)
+        .join(latest, latest.c.dataset_id == Dataset.id)
+        .join(
+            DatasetVersion,
+            (DatasetVersion.dataset_id == latest.c.dataset_id)
+            & (DatasetVersion.number == latest.c.number),
+        )
+        .order_by(Dataset.identifier)
+    ).all()
+    publisher = Publisher(
+        organisation.id,
+        organisation.name,
+        organisation.country,
+        _enum_value(organisation.kind),
+        organisation.city,
+        organisation.ror_id,
+    )
+    return PublicOrganisation(publisher, [(r.identifier, r.title) for r in rows])

@@ -8,7 +8,14 @@
   ``/datasets/{id}.{ext}``: a dataset's DCAT-AP description; ``…/versions/{n}`` likewise for
   one published version;
 - ``/datasets/{id}/dictionary.csvw.json``: its variables as CSVW (``?version=n``), describing
-  ``/datasets/{id}/data-template.csv``, the header row of a data file.
+  ``/datasets/{id}/data-template.csv``, the header row of a data file;
+- ``/datasets/{id}/variables/{name}`` (by ``Accept``, hooked into the variable's page) and
+  ``….{ext}``: a published variable (:mod:`catalogue.dcat.resources`);
+  ``…/variables/{name}/values/{code}``: one of its permissible values (people are sent to the
+  variable's page);
+- ``/organisations/{id}`` (by ``Accept``, hooked into the publisher's page) and ``….{ext}``:
+  the publisher and the datasets it publishes;
+- ``/fdp/catalogs`` and ``/fdp/catalogs.{ext}``: the FDP's LDP container of catalogues.
 
 Everything here is public and describes published versions only; drafts answer 404 to everyone.
 Errors of the RDF answers are problem+json whatever the client asked for.
@@ -19,11 +26,18 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
-from catalogue.dcat import csvw, graph, services
+from catalogue.dcat import csvw, graph, resources, services
 from catalogue.dcat.negotiation import HTML, choose, not_acceptable, rdf_response
 from catalogue.dcat.schemas import HarvestQuerySchema, VersionQuerySchema, load_query
 from catalogue.dcat.serialize import FORMATS, RdfFormat, serialize, serialize_many
@@ -77,14 +91,60 @@ def version_rdf(identifier: str, number: int, fmt: RdfFormat, negotiated: bool =
 
 def variable_rdf(identifier: str, name: str, fmt: RdfFormat, negotiated: bool = False) -> Response:
     """A published variable's description as RDF (the HTML page decorates itself with
-    ``@negotiated(variable_rdf)``). Placeholder until the variable IRIs get their graph."""
-    return not_acceptable()
+    ``@negotiated(variable_rdf)``): the variable of the dataset's latest published version, its
+    values and its accepted mappings (:mod:`catalogue.dcat.resources`). 404 problem+json for a
+    draft dataset, an unknown one, or a name the published version has not."""
+
+    def build() -> Response:
+        published = services.public_variable(actor(), identifier, name)
+        iris = graph.Iris.current()
+        data = serialize(
+            resources.variable_graph(published, iris), fmt, iris.variable(identifier, name)
+        )
+        return rdf_response(data, fmt, negotiated=negotiated)
+
+    return _answer(build, negotiated=negotiated)
+
+
+def variable_value_rdf(
+    identifier: str, name: str, code: str, fmt: RdfFormat, negotiated: bool = False
+) -> Response:
+    """One permissible value of a published variable: the variable's document, the value
+    first. 404 for a code the variable has not."""
+
+    def build() -> Response:
+        published = _published_value(identifier, name, code)
+        iris = graph.Iris.current()
+        document, first = resources.variable_value_graph(published, code, iris)
+        return rdf_response(serialize(document, fmt, first), fmt, negotiated=negotiated)
+
+    return _answer(build, negotiated=negotiated)
+
+
+def _published_value(identifier: str, name: str, code: str) -> services.PublicVariable:
+    """:raises NotFound: as :func:`services.public_variable`, or for an unknown code."""
+    published = services.public_variable(actor(), identifier, name)
+    if code not in published.codes:
+        raise NotFound(f"Variable “{name}” of “{identifier}” has no permissible value “{code}”.")
+    return published
 
 
 def organisation_rdf(organisation_id: str, fmt: RdfFormat, negotiated: bool = False) -> Response:
     """A publisher's description as RDF (the HTML page decorates itself with
-    ``@negotiated(organisation_rdf)``). Placeholder until the organisation IRIs get their graph."""
-    return not_acceptable()
+    ``@negotiated(organisation_rdf)``): the ``foaf:Agent`` of the dataset records and the
+    datasets it publishes. 404 problem+json for an unknown organisation."""
+
+    def build() -> Response:
+        organisation = services.public_organisation(actor(), organisation_id)
+        iris = graph.Iris.current()
+        data = serialize(
+            resources.organisation_graph(organisation, iris),
+            fmt,
+            iris.organisation(organisation_id),
+        )
+        return rdf_response(data, fmt, negotiated=negotiated)
+
+    return _answer(build, negotiated=negotiated)
 
 
 @bp.get(f"/datasets/<identifier>.<{EXTENSIONS}:ext>")
@@ -95,6 +155,34 @@ def dataset_file(identifier: str, ext: str) -> Response:
 @bp.get(f"/datasets/<identifier>/versions/<int:number>.<{EXTENSIONS}:ext>")
 def version_file(identifier: str, number: int, ext: str) -> Response:
     return dataset_rdf(identifier, FORMATS[ext], number=number)
+
+
+@bp.get(f"/datasets/<identifier>/variables/<name>.<{EXTENSIONS}:ext>")
+def variable_file(identifier: str, name: str, ext: str) -> Response:
+    """A variable's RDF in one format (a variable whose own name ends in ``.ttl``, ``.nt``
+    … is reached by ``Accept`` at its IRI instead)."""
+    return variable_rdf(identifier, name, FORMATS[ext])
+
+
+@bp.get("/datasets/<identifier>/variables/<name>/values/<path:code>")
+def variable_value(identifier: str, name: str, code: str) -> Response:
+    """A permissible value's IRI: its RDF to RDF clients, and people are sent (303) to its
+    variable's page, which lists the values. ``path``: a code may hold a ``/``."""
+    choice = choose(html=True)
+    if choice is None:
+        return not_acceptable()
+    if isinstance(choice, RdfFormat):
+        return variable_value_rdf(identifier, name, code, choice, negotiated=True)
+    _published_value(identifier, name, code)  # an unknown value is a 404 page, not a redirect
+    page = f"{request.script_root}/datasets/{identifier}/variables/{quote(name, safe='')}"
+    response = Response(status=303, headers={"Location": page + "#values"})
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get(f"/organisations/<organisation_id>.<{EXTENSIONS}:ext>")
+def organisation_file(organisation_id: str, ext: str) -> Response:
+    return organisation_rdf(organisation_id, FORMATS[ext])
 
 
 # --- the catalogue ----------------------------------------------------------------------------
@@ -197,6 +285,40 @@ def fdp() -> Response:
 @bp.get(f"/fdp.<{EXTENSIONS}:ext>")
 def fdp_file(ext: str) -> Response:
     return _fdp_rdf(FORMATS[ext], negotiated=False)
+
+
+@bp.get("/fdp/catalogs")
+def fdp_catalogs() -> Response:
+    """The FDP's LDP container of catalogues (FDP clients list catalogues here): RDF to RDF
+    clients; people are sent (303) to the one catalogue's page."""
+    choice = choose(html=True)
+    if choice is None:
+        return not_acceptable()
+    if isinstance(choice, RdfFormat):
+        return _fdp_catalogs_rdf(choice, negotiated=True)
+    response = Response(status=303, headers={"Location": url_for("dcat.catalogue")})
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get(f"/fdp/catalogs.<{EXTENSIONS}:ext>")
+def fdp_catalogs_file(ext: str) -> Response:
+    return _fdp_catalogs_rdf(FORMATS[ext], negotiated=False)
+
+
+#: what an LDP client reads from the headers before the body (LDP 1.0, 4.2.1.4 and 5.2.1.1)
+LDP_CONTAINER_LINKS = (
+    '<http://www.w3.org/ns/ldp#DirectContainer>; rel="type", '
+    '<http://www.w3.org/ns/ldp#Resource>; rel="type"'
+)
+
+
+def _fdp_catalogs_rdf(fmt: RdfFormat, *, negotiated: bool) -> Response:
+    iris = graph.Iris.current()
+    data = serialize(graph.fdp_catalogs_graph(iris), fmt, iris.fdp_catalogs)
+    response = rdf_response(data, fmt, negotiated=negotiated)
+    response.headers["Link"] = LDP_CONTAINER_LINKS
+    return response
 
 
 def _fdp_rdf(fmt: RdfFormat, *, negotiated: bool) -> Response:

@@ -15,6 +15,10 @@ Sources of the IRIs:
   1.2; ``r3d:`` (re3data) for the repository type earlier FDP versions used.
 - Hydra (``http://www.w3.org/ns/hydra/core#``) for the paging links of the harvestable
   catalogue; CSVW (``http://www.w3.org/ns/csvw#``) for the data dictionaries.
+- A variable's own document: CSVW's column terms, schema.org (``http://schema.org/``, as CSVW
+  documents use it) for units and permissible values, SKOS for its mappings and SSSOM
+  (``https://w3id.org/sssom/``, justifications from ``https://w3id.org/semapv/vocab/``) for
+  how each mapping was made.
 
 HealthDCAT-AP has not yet published its health-category vocabulary, so health categories are
 concepts of our own scheme (:data:`HEALTH_CATEGORY_SCHEME`), named after the categories of
@@ -73,6 +77,9 @@ DATACITE = Namespace("http://purl.org/spar/datacite/")
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 WIKIDATA = Namespace("http://www.wikidata.org/entity/")
+SCHEMA = Namespace("http://schema.org/")  # as CSVW documents use it (schema:unitText …)
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 
 #: prefixes written in Turtle and RDF/XML (the order is the order of the @prefix lines)
 PREFIXES: dict[str, str] = {
@@ -92,7 +99,10 @@ PREFIXES: dict[str, str] = {
     "r3d": str(R3D),
     "rdf": str(RDF),
     "rdfs": str(RDFS),
+    "schema": str(SCHEMA),
+    "semapv": str(SEMAPV),
     "skos": str(SKOS),
+    "sssom": str(SSSOM),
     "vcard": str(VCARD),
     "xsd": str(XSD),
 }

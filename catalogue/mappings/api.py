@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalogue.datasets import services as datasets
+from catalogue.dcat.graph import Iris
 from catalogue.mappings import services as mappings
 from catalogue.mappings import sssom
 from catalogue.mappings.schemas import (
@@ -180,11 +181,12 @@ class DatasetSssomResource(MethodView):
     @blp.doc(**SSSOM_DOC)
     def get(self, query: dict[str, Any], identifier: str) -> Response:
         """The dataset's mappings as SSSOM/TSV (streamed), accepted ones unless ``status``
-        says otherwise; ``version``: another version."""
+        says otherwise; ``version``: another version. Subjects are the variables' IRIs under
+        ``BASE_URL`` (the same as in the DCAT-AP records), whatever host was asked."""
         export = sssom.export_dataset(
             actor(),
             identifier,
-            base_url=request.url_root,
+            base_url=Iris.current().base,
             status=query["status"],
             number=query.get("version"),
             license=_licence(),
@@ -245,7 +247,7 @@ class CatalogueSssomResource(MethodView):
     def get(self) -> Response:
         """The accepted mappings of every published dataset as one SSSOM/TSV file (streamed;
         public)."""
-        export = sssom.export_catalogue(actor(), base_url=request.url_root, license=_licence())
+        export = sssom.export_catalogue(actor(), base_url=Iris.current().base, license=_licence())
         return Response(
             stream_with_context(export.chunks),
             mimetype=sssom.MEDIA_TYPE,

@@ -3,7 +3,9 @@ import of such a file into a dataset's open draft.
 
 An export is a metadata block — YAML, each line prefixed with ``#`` — followed by a
 tab-separated table with the columns of :data:`COLUMNS`. Subjects are the variables (and
-permissible values) of a dataset, named by IRIs under the service's base URL:
+permissible values) of a dataset, named by the IRIs the DCAT-AP records and CSVW dictionaries
+use (:class:`catalogue.dcat.graph.Iris`, from the ``BASE_URL`` setting, never from the request's
+``Host``), which answer with the variable's RDF or page:
 ``<base>/datasets/<identifier>/variables/<name>`` and ``…/<name>/values/<code>``. A dataset's
 export writes them as CURIEs with the prefix ``harmonyvar`` (that dataset's variables); the
 catalogue export with ``harmonyds`` (``<base>/datasets/``), as in
@@ -32,6 +34,7 @@ import yaml
 from sqlalchemy import case, select
 
 from catalogue.datasets import services as datasets
+from catalogue.dcat.graph import Iris
 from catalogue.dictionary.records import Problem
 from catalogue.mappings import workflow as review
 from catalogue.mappings.services import (
@@ -106,12 +109,15 @@ class SssomExport:
 
 
 def _subject_local(name: str, code: str | None) -> str:
+    """The part of a subject's IRI after :func:`variables_iri`: what
+    :meth:`Iris.variable <catalogue.dcat.graph.Iris.variable>` and ``variable_value`` append
+    (a test holds the two together)."""
     local = quote(name, safe="")
     return local if code is None else f"{local}/values/{quote(code, safe='')}"
 
 
 def variables_iri(base_url: str, identifier: str) -> str:
-    return f"{base_url.rstrip('/')}/datasets/{quote(identifier, safe='')}/variables/"
+    return Iris(base_url.rstrip("/")).variables_prefix(identifier)
 
 
 def _object_prefixes(curies: set[str]) -> dict[str, str]:

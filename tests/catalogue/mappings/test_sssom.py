@@ -90,11 +90,11 @@ def test_a_dataset_export_is_valid_sssom_with_its_accepted_mappings(client, worl
     assert text.startswith("# curie_map:")
     msdf = parse_sssom(text, tmp_path)
     assert msdf.metadata["mapping_set_id"] == (
-        "http://localhost/api/v1/datasets/aml-trial/mappings.sssom.tsv"
+        "http://127.0.0.1:8000/api/v1/datasets/aml-trial/mappings.sssom.tsv"
     )
     assert msdf.metadata["license"].startswith("https://creativecommons.org/")
     prefixes = msdf.converter.bimap
-    assert prefixes["harmonyvar"] == "http://localhost/datasets/aml-trial/variables/"
+    assert prefixes["harmonyvar"] == "http://127.0.0.1:8000/datasets/aml-trial/variables/"
     assert prefixes["HV"] == "https://w3id.org/harmony/hv/HV_"
     assert prefixes["NCIT"] == "http://purl.obolibrary.org/obo/NCIT_"
     rows = sorted(_rows(msdf), key=lambda r: r["subject_id"])
@@ -150,11 +150,11 @@ def test_the_catalogue_export_has_the_published_datasets_only(app, client, make,
     assert [(r["subject_id"], r["object_id"], r["author_label"]) for r in rows] == [
         (f"harmonyds:{published}/variables/iss", "HV:0000167", "Myeloma Registry")
     ]
-    assert msdf.converter.bimap["harmonyds"] == "http://localhost/datasets/"
-    assert msdf.metadata["mapping_set_id"] == "http://localhost/api/v1/mappings.sssom.tsv"
+    assert msdf.converter.bimap["harmonyds"] == "http://127.0.0.1:8000/datasets/"
+    assert msdf.metadata["mapping_set_id"] == "http://127.0.0.1:8000/api/v1/mappings.sssom.tsv"
     # the same IRI as the dataset export's CURIE names
     assert msdf.converter.expand(rows[0]["subject_id"]) == (
-        "http://localhost/datasets/mm-registry/variables/iss"
+        "http://127.0.0.1:8000/datasets/mm-registry/variables/iss"
     )
 
 
