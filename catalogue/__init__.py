@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     from catalogue.standards.demo import register_demo_step as register_sets_step
     from catalogue.stats import api as stats_api
     from catalogue.stats import views as stats_views
+    from catalogue.variables import init_app as init_variables
     from core.api import api
 
     policies.register()  # the catalogue's permission rules (who sees drafts, who edits)
@@ -76,3 +77,4 @@ def init_app(app: Flask) -> None:
     register_demo_step()  # after the vocabularies step, which the datasets need
     register_sets_step()  # the pre-defined standard variable sets (they need the HV terms)
     init_selection(app)  # a researcher's selection: /me/selection, its buttons and API
+    init_variables(app)  # variable pages, the harmonisation matrix and its API
