@@ -447,6 +447,7 @@ class MatrixColumn:
     version_id: str
     version_number: int
     patients: int | None
+    organisation_id: str = ""
     chosen: frozenset[str] | None = None
     covered: int = 0
 
@@ -571,19 +572,19 @@ def _detail(errors: dict[str, list[str]]) -> str:
 def _resolve_terms(given: Sequence[str], errors: dict[str, list[str]]) -> list[str]:
     """The CURIEs of ``given`` (CURIEs or IRIs), in order; what is malformed or not loaded is
     named in ``errors["terms"]``."""
-    curies: list[str] = []
+    named: dict[str, str] = {}  # CURIE → as given
     bad: list[str] = []
     for text in split_values(given):
         try:
-            curies.append(normalise_curie(text))
+            named.setdefault(normalise_curie(text), text)
         except UnknownIdentifier:
             bad.append(text)
-    curies = list(dict.fromkeys(curies))
+    curies = list(named)
     if len(curies) > MAX_TERMS:
         errors["terms"] = [f"The matrix shows at most {MAX_TERMS} terms at a time."]
         return []
     known = standards.terms_by_curie(curies)
-    bad.extend(c for c in curies if c not in known)
+    bad.extend(text for curie, text in named.items() if curie not in known)
     if bad:
         errors["terms"] = ["Unknown terms: " + ", ".join(dict.fromkeys(bad)) + "."]
     return [c for c in curies if c in known]
@@ -725,6 +726,7 @@ def _published_columns() -> Any:
             DatasetVersion.id.label("version_id"),
             DatasetVersion.number,
             DatasetVersion.patients,
+            Dataset.organisation_id,
         )
         .join(DatasetVersion, DatasetVersion.dataset_id == Dataset.id)
         .join(Organisation, Organisation.id == Dataset.organisation_id)
@@ -744,6 +746,7 @@ def _column(row: Any, covered: int = 0) -> MatrixColumn:
         row.version_id,
         row.number,
         row.patients,
+        organisation_id=row.organisation_id,
         covered=covered,
     )
 

@@ -93,6 +93,7 @@ def variable(identifier: str, name: str) -> str:
         predicate_meanings=services.PREDICATE_MEANINGS,
         justification_words=services.JUSTIFICATION_WORDS,
         country_name=country_name,
+        publisher_url=publisher_url,
         iri=variable_iri(page.dataset.identifier, page.variable.name),
         max_datasets=services.MAX_DATASETS,
     )
@@ -103,6 +104,14 @@ def variable_iri(identifier: str, name: str) -> str:
     whole), for the page's canonical link."""
     base = str(current_app.config.get("BASE_URL") or request.host_url).rstrip("/")
     return f"{base}/datasets/{quote(identifier, safe='')}/variables/{quote(name, safe='')}"
+
+
+def publisher_url(organisation_id: str) -> str | None:
+    """The custodian's publisher page (``/organisations/{id}``), when the publishers' pages are
+    registered (None otherwise: the name is shown without a link)."""
+    if "publishers.publisher" not in current_app.view_functions:
+        return None
+    return url_for("publishers.publisher", organisation_id=organisation_id)
 
 
 @bp.app_template_global("variable_url")
@@ -214,6 +223,7 @@ def harmonisation() -> Any:
         chosen_datasets=chosen_datasets,
         candidates=candidates,
         suggestions=suggestions,
+        publisher_url=publisher_url,
         typed_term=typed_term if "term_add" in errors else "",
         typed_dataset=typed_dataset if "dataset_add" in errors or candidates else "",
         matrix_url=matrix_url,
