@@ -5,7 +5,8 @@
 - :mod:`catalogue.dictionary` — data dictionaries: import, export, variables;
 - :mod:`catalogue.mappings` — variable → term mappings: review, the assistant, SSSOM, coverage;
 - :mod:`catalogue.search`, :mod:`catalogue.standards`, :mod:`catalogue.stats`,
-  :mod:`catalogue.dcat` — search, standard variable sets, the dashboard, metadata export.
+  :mod:`catalogue.dcat` — search, standard variable sets, the dashboard, metadata export;
+- :mod:`catalogue.publishers` — the organisations that publish datasets, and their pages.
 
 The models of every sub-area live in :mod:`catalogue.models` (they reference one another) and
 the area's permission rules in :mod:`catalogue.policies`. :func:`init_app` wires everything.
@@ -38,6 +39,7 @@ def init_app(app: Flask) -> None:
     from catalogue.mappings import api as mappings_api
     from catalogue.mappings import views as mappings_views
     from catalogue.mappings import workflow as mapping_review
+    from catalogue.publishers import views as publishers_views
     from catalogue.search import api as search_api
     from catalogue.search import cli as search_cli
     from catalogue.search import indexer as search_indexer
@@ -66,6 +68,7 @@ def init_app(app: Flask) -> None:
         standards_views,
         stats_views,
         search_views,
+        publishers_views,
     ):
         app.register_blueprint(area_views.bp)
     dictionary_cli.register_commands(catalogue_group)  # import-dictionary, export-dictionary

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import case, func, insert, literal, select
 from sqlalchemy.orm import selectinload
 
 from catalogue import policies
@@ -38,6 +38,7 @@ from catalogue.models import (
     DatasetStatus,
     DatasetVersion,
     Mapping,
+    MappingStatus,
     UsedIdentifier,
     Variable,
     VersionStatus,
@@ -239,6 +240,18 @@ def list_datasets(
         sortable=SORTS,
         default_sort="-modified",
         tiebreak=Dataset.identifier,
+    )
+
+
+def count_retired(actor: Actor) -> int:
+    """How many datasets are retired (public: a retired dataset keeps its page), for the
+    dataset list's status filter."""
+    require(actor, Permission.DATASET_READ)
+    return int(
+        get_session().scalar(
+            select(func.count()).select_from(Dataset).where(Dataset.status == DatasetStatus.RETIRED)
+        )
+        or 0
     )
 
 
@@ -635,6 +648,46 @@ def count_variables_of(version_ids: Iterable[str]) -> dict[str, int]:
         .group_by(Variable.version_id)
     )
     return {version_id: int(n) for version_id, n in rows}
+
+
+@dataclass
+class VariableCounts:
+    """A version's variables, and how many of them have an accepted mapping of their own (a
+    mapping of one of their values does not make the variable mapped)."""
+
+    variables: int = 0
+    mapped: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.mapped / self.variables if self.variables else 0.0
+
+    def __add__(self, other: VariableCounts) -> VariableCounts:
+        return VariableCounts(self.variables + other.variables, self.mapped + other.mapped)
+
+
+def _accepted_variable_ids() -> Any:
+    return select(Mapping.variable_id).where(
+        Mapping.status == MappingStatus.ACCEPTED, Mapping.value_code.is_(None)
+    )
+
+
+def variable_counts(version_ids: Iterable[str]) -> dict[str, VariableCounts]:
+    """Variables and mapped variables per version, in one query (versions without variables:
+    absent). For the pages that show "N variables, M % mapped to standard terms"."""
+    ids = sorted(set(version_ids))
+    if not ids:
+        return {}
+    rows = get_session().execute(
+        select(
+            Variable.version_id,
+            func.count(),
+            func.sum(case((Variable.id.in_(_accepted_variable_ids()), 1), else_=0)),
+        )
+        .where(Variable.version_id.in_(ids))
+        .group_by(Variable.version_id)
+    )
+    return {vid: VariableCounts(int(n), int(m or 0)) for vid, n, m in rows}
 
 
 def terms_by_curie(curies: Iterable[str]) -> dict[str, Term]:

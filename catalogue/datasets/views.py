@@ -25,7 +25,7 @@ from flask import (
     url_for,
 )
 from marshmallow import ValidationError
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -45,15 +45,14 @@ from catalogue.models import (
     Classification,
     DataModel,
     Dataset,
+    DatasetStatus,
     DatasetVersion,
-    Mapping,
-    MappingStatus,
     ProvenanceStep,
     SourceType,
     ValueType,
-    Variable,
     VersionStatus,
 )
+from catalogue.search import views as search_views
 from core import services as accounts
 from core import workflow
 from core.api import actor
@@ -157,37 +156,8 @@ def page_number() -> int:
 # --- reads the pages need on top of the dataset service ------------------------------------
 
 
-@dataclass
-class VariableCounts:
-    variables: int = 0
-    mapped: int = 0  # variables with an accepted mapping of their own
-
-    @property
-    def share(self) -> float:
-        return self.mapped / self.variables if self.variables else 0.0
-
-
-def _accepted_variable_ids() -> Any:
-    return select(Mapping.variable_id).where(
-        Mapping.status == MappingStatus.ACCEPTED, Mapping.value_code.is_(None)
-    )
-
-
-def variable_counts(version_ids: Iterable[str]) -> dict[str, VariableCounts]:
-    """Variables and mapped variables per version, in one query."""
-    ids = list(version_ids)
-    if not ids:
-        return {}
-    rows = get_session().execute(
-        select(
-            Variable.version_id,
-            func.count(),
-            func.sum(case((Variable.id.in_(_accepted_variable_ids()), 1), else_=0)),
-        )
-        .where(Variable.version_id.in_(ids))
-        .group_by(Variable.version_id)
-    )
-    return {vid: VariableCounts(int(n), int(m or 0)) for vid, n, m in rows}
+VariableCounts = datasets.VariableCounts  # re-exported: the dictionary and mapping pages
+variable_counts = datasets.variable_counts
 
 
 def last_changes(dataset_ids: Iterable[str]) -> dict[str, AuditEvent]:
@@ -274,16 +244,36 @@ def _rows(who: Actor, items: Sequence[Dataset], *, with_changes: bool = False) -
     return rows
 
 
+#: the dataset list's ``status`` filter: current datasets (the search's), or the retired ones
+DATASET_STATUSES = {"current": "Current", "retired": "Retired"}
+
+
 @bp.get("/datasets")
-def dataset_list() -> str:
+def dataset_list() -> tuple[str, int] | str:
+    """The catalogue's datasets: the search page with no query to begin with (its facets,
+    sorts and pages; typing words searches them), or with ``status=retired`` the retired
+    datasets, which the search leaves out (their pages stay as tombstones)."""
     who = actor()
-    page = datasets.list_datasets(who, page=page_number(), per_page=DATASETS_PER_PAGE)
-    return render_template(
-        "datasets/dataset_list.html",
-        page=page,
-        rows=_rows(who, page.items),
-        can_register=who is not None and _may_register(who),
-    )
+    args = MultiDict((k, v) for k, v in request.args.items(multi=True))
+    status = (args.pop("status", "") or "current").strip()
+    retired = datasets.count_retired(who)
+    can_register = who is not None and _may_register(who)
+    if status == "retired":
+        page = datasets.list_datasets(
+            who,
+            status=DatasetStatus.RETIRED,
+            page=page_number(),
+            per_page=DATASETS_PER_PAGE,
+        )
+        return render_template(
+            "datasets/retired_list.html", page=page, rows=_rows(who, page.items), retired=retired
+        )
+    extra = {"statuses": DATASET_STATUSES, "retired": retired, "can_register": can_register}
+    if status != "current":
+        extra["status_error"] = "Choose the current or the retired datasets."
+        rendered = search_views.render_search("datasets/dataset_list.html", args, **extra)
+        return (rendered[0] if isinstance(rendered, tuple) else rendered), 422
+    return search_views.render_search("datasets/dataset_list.html", args, **extra)
 
 
 def _may_register(who: Actor) -> bool:

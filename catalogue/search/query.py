@@ -85,9 +85,23 @@ class Part:
 
 @dataclass
 class Interpretation:
+    """What a query means. Words it does not search are in ``ignored`` (what the API has always
+    returned), and for the page, which says why, also in one of: ``too_long`` (longer than
+    :data:`catalogue.search.text.MAX_WORD` characters: the index holds no such word, so it
+    cannot match), ``past_limit`` (after the first :data:`MAX_WORDS` words); the others carry no
+    meaning for search (:attr:`too_common`: "the", "of" …)."""
+
     text: str
     parts: list[Part]
-    ignored: list[str]  # words that carry no meaning for search (and words past MAX_WORDS)
+    ignored: list[str]  # every word not searched, whatever the reason
+    too_long: list[str] = field(default_factory=list)
+    past_limit: list[str] = field(default_factory=list)
+
+    @property
+    def too_common(self) -> list[str]:
+        """The words not searched because they carry no meaning for search (stopwords)."""
+        other = set(self.too_long) | set(self.past_limit)
+        return [w for w in self.ignored if w not in other]
 
     @property
     def is_empty(self) -> bool:
@@ -110,9 +124,11 @@ class Interpretation:
 def interpret(q: str | None) -> Interpretation:
     query = (q or "").strip()
     all_words = text.words(query)
-    words, ignored = all_words[:MAX_WORDS], all_words[MAX_WORDS:]
+    words, past_limit = all_words[:MAX_WORDS], all_words[MAX_WORDS:]
+    ignored = list(past_limit)
+    too_long = [w for w in words if len(w) > text.MAX_WORD]
     if not words:
-        return Interpretation(query, [], ignored)
+        return Interpretation(query, [], ignored, too_long, past_limit)
     symbols = {w.lower() for w in _TYPED.findall(query) if w.isupper() or not w.isalpha()}
     spans = _find_terms(words, symbols)
     parts: list[Part] = []
@@ -133,7 +149,7 @@ def interpret(q: str | None) -> Interpretation:
         i += 1
     _correct_misspellings([p for p in parts if not p.terms])
     _count_narrower([t for p in parts for t in p.terms])
-    return Interpretation(query, parts, ignored)
+    return Interpretation(query, parts, ignored, too_long, past_limit)
 
 
 # --- terms ----------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ class Hit:
     variables_matching_words: int
     variables_mapped_to_terms: int
     dataset_id: str = ""  # the dataset's internal id (Dataset.id), for the annotators
+    version_id: str = ""  # the version found (DatasetVersion.id): its variable counts
     #: what other areas add (catalogue.extensions): data_use, requestable, requestable_until
     #: (the dataset facts), fit (a search with a purpose) …
     extras: dict[str, Any] = field(default_factory=dict)
@@ -648,6 +649,7 @@ def _hits(
                 variables_matching_words=by_words.get(row.version_id, 0),
                 variables_mapped_to_terms=by_terms.get(row.version_id, 0),
                 dataset_id=row.dataset_id,
+                version_id=row.version_id,
             )
         )
     del relevance

@@ -3,6 +3,10 @@
 The page is one GET form (search box, sort, facet checkboxes), so it works without JavaScript
 and every result page has its own URL; ``search.js`` only folds the facet trees and offers
 term autocomplete.
+
+The dataset list (``/datasets``, :func:`catalogue.datasets.views.dataset_list`) is this page
+with no query to begin with: :func:`render_search` draws both, each page's links (facets,
+sorts, pages) staying on the page they came from.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from flask import Blueprint, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from catalogue import extensions
+from catalogue.datasets import services as datasets
 from catalogue.models import DATA_MODEL_LABELS, SOURCE_TYPE_LABELS, DataModel, SourceType
-from catalogue.search import services
+from catalogue.search import services, text
 from catalogue.search.facets import AGE_GROUP_LABELS, FacetValue, facets
+from catalogue.search.query import MAX_WORDS
 from core.api import actor
 from core.errors import InvalidInput
 from core.nav import NavEntry, everyone, register
@@ -59,8 +65,8 @@ def tree(values: list[FacetValue]) -> list[TreeNode]:
 
 
 def page_url(args: MultiDict[str, str], **changes: Any) -> str:
-    """The search page with ``args`` changed: a value None removes the parameter, a list sets
-    repeated values; ``page`` goes back to 1 unless given."""
+    """This page (the search or the dataset list) with ``args`` changed: a value None removes
+    the parameter, a list sets repeated values; ``page`` goes back to 1 unless given."""
     new = MultiDict(args)
     if "page" not in changes:
         new.pop("page", None)
@@ -70,7 +76,12 @@ def page_url(args: MultiDict[str, str], **changes: Any) -> str:
             continue
         for item in value if isinstance(value, list | tuple) else [value]:
             new.add(name, str(item))
-    return url_for("search.search_page", **new.to_dict(flat=False))  # type: ignore[arg-type]
+    return url_for(_endpoint(), **new.to_dict(flat=False))  # type: ignore[arg-type]
+
+
+def _endpoint() -> str:
+    """The page being drawn (its links stay on it): the search, or the dataset list."""
+    return request.endpoint or "search.search_page"
 
 
 def without_value(args: MultiDict[str, str], name: str, value: str) -> str:
@@ -112,7 +123,17 @@ def _label_of(name: str, value: str) -> str:
 
 @bp.get("/search")
 def search_page() -> tuple[str, int] | str:
-    args = MultiDict((k, v) for k, v in request.args.items(multi=True))
+    return render_search("search/search.html")
+
+
+def render_search(
+    template: str, args: MultiDict[str, str] | None = None, **extra: Any
+) -> tuple[str, int] | str:
+    """The search's results for the query string (or ``args``) drawn with ``template`` (the
+    search page, or a page extending it) and ``extra`` in its context; parameters the search
+    refuses are named above the results (422), which then ignore the filters."""
+    if args is None:
+        args = MultiDict((k, v) for k, v in request.args.items(multi=True))
     errors: dict[str, list[str]] = {}
     try:
         query = services.parse_query(args.to_dict(flat=False))
@@ -121,11 +142,8 @@ def search_page() -> tuple[str, int] | str:
         errors = exc.errors or {"q": [exc.detail]}
         query = services.SearchQuery(q=(args.get("q") or "").strip())
         result = services.search(actor(), query)
-        return (
-            render_template("search/search.html", **_context(args, query, result, errors)),
-            422,
-        )
-    return render_template("search/search.html", **_context(args, query, result, errors))
+        return render_template(template, **_context(args, query, result, errors), **extra), 422
+    return render_template(template, **_context(args, query, result, errors), **extra)
 
 
 def _context(
@@ -153,8 +171,10 @@ def _context(
                     (f"Search without “{' '.join(part.words)}”", page_url(args, q=fewer))
                 )
     return {
+        "endpoint": _endpoint(),
         "query": query,
         "result": result,
+        "variable_counts": datasets.variable_counts(h.version_id for h in result.items),
         "errors": errors,
         "args": args,
         "facet_list": sorted(
@@ -173,6 +193,8 @@ def _context(
         "page_url": page_url,
         "without_value": without_value,
         "shown_values": SHOWN_VALUES,
+        "max_word": text.MAX_WORD,
+        "max_words": MAX_WORDS,
         "source_type_labels": {t.value: label for t, label in SOURCE_TYPE_LABELS.items()},
         "data_model_labels": {m.value: label for m, label in DATA_MODEL_LABELS.items()},
         "age_group_labels": {a.value: label for a, label in AGE_GROUP_LABELS.items()},

@@ -134,11 +134,11 @@ def test_public_list_shows_published_datasets_and_pages_through_them(client, mak
     make.dataset(org, title="Hidden draft")
     first = text(client.get("/datasets"))
     assert "Hidden draft" not in first
-    assert "Page 1 of 2" in first and "21 in all" in first
-    assert first.count('class="card dataset-card"') == 20
+    assert "Page 1 of 2" in first and "21 datasets" in first
+    assert first.count('class="card dataset-card search-hit"') == 20
     assert "Acute Myeloid Leukemia" in first and "120 patients" in first
     second = text(client.get("/datasets?page=2"))
-    assert second.count('class="card dataset-card"') == 1
+    assert second.count('class="card dataset-card search-hit"') == 1
 
 
 def test_custodians_see_their_drafts_in_the_list(client, make, org, custodian):
