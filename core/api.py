@@ -55,6 +55,16 @@ class HarmonyApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Response:
         return http_exception_response(error)
 
+    def register_blueprint(self, blp: Blueprint, *, parameters: Any = None, **options: Any) -> None:
+        """Register as flask-smorest does, then name the blueprint's group of operations for
+        people (``catalogue_api`` → "Datasets", see :data:`core.openapi.TAGS`)."""
+        from core.openapi import ProblemDocs
+
+        super().register_blueprint(blp, parameters=parameters, **options)
+        for plugin in self.spec.plugins:
+            if isinstance(plugin, ProblemDocs):
+                plugin.name_tag(options.get("name", blp.name))
+
 
 api = HarmonyApi()
 

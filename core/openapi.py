@@ -16,16 +16,164 @@ is an apispec plugin that sees each operation as its blueprint is registered and
   ``multipart/form-data`` body with its file and form fields;
 - links each ``201`` creation to the operations on the created resource (``POST /datasets`` →
   ``GET``/``PATCH``/``DELETE /datasets/{identifier}`` …), with the ETag as ``If-Match``, so that
-  a stateful fuzzer follows the main chains.
+  a stateful fuzzer follows the main chains;
+- writes what people read in Markdown: the view docstrings (where operations' summaries and
+  descriptions come from) and the schemas' field descriptions are reStructuredText for the
+  code's readers, so ``literal`` becomes `literal` and a Sphinx role (``:class:`X```) its
+  name (:func:`rst_to_markdown`); the docs page would otherwise show the backticks as typed;
+- names each group of operations (a tag) for people: one blueprint per area gives tags like
+  ``catalogue_api``; :data:`TAGS` says, in one place, what each is called on the docs page
+  ("Datasets") and what it is for, and in which order the groups come. A blueprint missing from
+  :data:`TAGS` still gets a readable name made from its own (``data_use_api`` → "Data use"),
+  but add it there: the docs page then says what the group is for.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
+
+#: each blueprint's group of operations as the docs page shows it: (name, what it is for), in
+#: the order the groups come on the page (the catalogue, governance, your own account,
+#: administration, the service)
+TAGS: dict[str, tuple[str, str]] = {
+    # the catalogue
+    "catalogue_api": (
+        "Datasets",
+        "Register, describe, publish, version and retire datasets; their history",
+    ),
+    "dictionary_api": (
+        "Dictionary",
+        "A dataset's data dictionary: importing it, and its variables with their values",
+    ),
+    "mappings_api": (
+        "Mappings",
+        "Mappings of variables and values to ontology terms: review, the mapping assistant, "
+        "SSSOM import and export",
+    ),
+    "search_api": (
+        "Search",
+        "Full-text and faceted search of the datasets you may see, and rebuilding the index",
+    ),
+    "harmonisation": (
+        "Harmonisation",
+        "The harmonisation matrix: which dataset has which variable for each term",
+    ),
+    "standards_api": (
+        "Standard sets",
+        "Standard variable sets, how much of them each dataset covers, feasibility and the "
+        "variable-level question",
+    ),
+    "ontologies_api": (
+        "Ontologies",
+        "Ontologies and their terms: lookup, autocomplete, the hierarchy; loading a new release",
+    ),
+    "stats_api": ("Statistics", "What the alliance holds, per disease, country, source type …"),
+    "dcat_api": ("DCAT export", "The whole catalogue as DCAT-AP, exported as a job"),
+    "selection_api": (
+        "Selection",
+        "Your selection: the datasets and variables you collect to request access",
+    ),
+    # governance
+    "data_use_api": (
+        "Data use",
+        "What the patients' consent allows for each dataset (GA4GH DUO conditions)",
+    ),
+    "matching_api": (
+        "Compatibility check",
+        "Whether a research purpose fits a dataset's data-use conditions (GA4GH DUO)",
+    ),
+    "purposes_api": ("Research purposes", "Your saved research purposes, to search by fit"),
+    "agreements_api": (
+        "Agreements",
+        "Data-sharing agreements between custodians and the alliance",
+    ),
+    "requests_api": (
+        "Access requests",
+        "A researcher's application for datasets, from draft to decision",
+    ),
+    "review_api": (
+        "Review",
+        "The data access committee's review: custodians' sign-offs, votes, the decision",
+    ),
+    "entitlements_api": (
+        "Entitlements",
+        "Access granted by approved requests: acceptance, revocation, GA4GH Passport visas",
+    ),
+    "oversight_api": (
+        "Oversight",
+        "After approval: reports, publications, amendments; the committee dashboard",
+    ),
+    "register_api": ("Register of data uses", "The public register of approved data uses"),
+    "governance_api": ("Governance", "Agreements, access requests and decisions"),
+    # the user's own
+    "me": ("Your account", "Your profile, password, API tokens and sessions"),
+    "notifications_api": ("Notifications", "Your notifications (your own only)"),
+    # administration
+    "organisations": ("Organisations", "The alliance's partner organisations"),
+    "users": ("Users and roles", "Accounts and their role grants (administrators)"),
+    "committees": ("Committees", "Data access committees and their members"),
+    "audit_api": ("Audit trail", "The append-only, hash-chained audit trail (administrators)"),
+    "jobs_api": (
+        "Jobs",
+        "Background jobs (imports, exports, re-indexing): their progress and results",
+    ),
+    "meta": ("Service", "The service's name, version and environment"),
+}
+
+
+def tag_name(blueprint: str) -> str:
+    """The docs page's name of a blueprint's group (see :data:`TAGS`)."""
+    if blueprint in TAGS:
+        return TAGS[blueprint][0]
+    words = re.sub(r"_api$", "", blueprint).replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+# reStructuredText in docstrings → Markdown (CommonMark) on the docs page
+RST_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+RST_ROLE = re.compile(
+    r":(?:py:)?(?:class|func|meth|attr|data|mod|exc|obj|const|ref|doc|term):"
+    r"`(?P<tilde>~?)(?P<text>[^`<]*?)\s*(?:<(?P<target>[^>`]+)>)?`"
+)
+RST_LINK = re.compile(r"`(?P<text>[^`<]+?)\s*<(?P<url>[^>`]+)>`__?")
+
+
+def _role(match: re.Match[str]) -> str:
+    text = match["text"].strip()
+    if match["target"]:  # :func:`the checker <core.x.check>`: the words, as written
+        return text
+    if match["tilde"]:  # :class:`~core.errors.Conflict` reads "Conflict"
+        text = text.rsplit(".", 1)[-1]
+    return f"`{text}`"
+
+
+def rst_to_markdown(text: str) -> str:
+    """What the docs page shows of a docstring: ``x`` as `x`, :role:`a.b.C` as `a.b.C`
+    (`C` with a ``~``; the title alone when one is given), `text <url>`_ as a link."""
+    text = RST_ROLE.sub(_role, text)
+    text = RST_LINK.sub(lambda m: f"[{m['text'].strip()}]({m['url']})", text)
+    return RST_LITERAL.sub(lambda m: f"`{m[1]}`", text)
+
+
+def _markdown_texts(value: Any) -> Any:
+    """``value`` with every ``summary``/``description`` string inside it in Markdown (in
+    place, and returned)."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in {"summary", "description"} and isinstance(inner, str):
+                value[key] = rst_to_markdown(inner)
+            else:
+                _markdown_texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            _markdown_texts(inner)
+    return value
+
 
 #: statuses that depend on what an operation does inside, by endpoint (``blueprint.View``)
 EXTRA_STATUSES: dict[str, dict[str, set[int]]] = {
@@ -114,6 +262,7 @@ class ProblemDocs(BasePlugin):
         self.app = app
         self.spec: APISpec | None = None
         self.paths: dict[str, dict[str, Any]] = {}
+        self.tagged: set[str] = set()  # the blueprints that documented operations
 
     def init_spec(self, spec: APISpec) -> None:
         self.spec = spec
@@ -151,8 +300,40 @@ class ProblemDocs(BasePlugin):
             for status in sorted(statuses):
                 responses[str(status)] = {"$ref": f"#/components/responses/{response_name(status)}"}
             operation["responses"] = responses
+            blueprints = operation.get("tags") or []
+            self.tagged.update(blueprints)
+            operation["tags"] = [tag_name(t) for t in blueprints]
+            _markdown_texts(operation)
         self.paths[path] = operations
         self._link_around(path)
+
+    def schema_helper(self, name: str, definition: dict[str, Any], **kwargs: Any) -> None:
+        """The field descriptions of a schema (as the marshmallow plugin made it) in Markdown."""
+        _markdown_texts(definition)
+
+    # -- the groups of operations (tags) ----------------------------------------------------
+
+    def name_tag(self, blueprint: str) -> None:
+        """Give the tag flask-smorest just declared for ``blueprint`` its name and description
+        from :data:`TAGS` (a blueprint without operations, such as an area's empty umbrella,
+        gets no group), and keep the groups in the order of :data:`TAGS`."""
+        if self.spec is None:
+            return
+        # apispec keeps declared tags in this list and offers no call to change one
+        tags: list[dict[str, Any]] = self.spec._tags
+        declared = next((t for t in tags if t.get("name") == blueprint), None)
+        if declared is None:
+            return
+        tags.remove(declared)
+        if blueprint not in self.tagged:
+            return
+        description = TAGS[blueprint][1] if blueprint in TAGS else declared.get("description")
+        tag: dict[str, Any] = {"name": tag_name(blueprint)}
+        if description:
+            tag["description"] = rst_to_markdown(description)
+        tags.append(tag)
+        order = {tag_name(b): i for i, b in enumerate(TAGS)}
+        tags.sort(key=lambda t: order.get(t["name"], len(order)))
 
     def _statuses(
         self, method: str, operation: dict[str, Any], endpoint: str, path_params: set[str]
