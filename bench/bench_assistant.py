@@ -505,7 +505,7 @@ def quality_rows(result: DatabaseResult) -> list[tuple[str, ...]]:
 def export_rows(result: DatabaseResult) -> list[tuple[str, ...]]:
     if not result.export:
         return []
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for what, measured in (
         ("dataset export (`/datasets/{id}/mappings.sssom.tsv`)", result.export),
         ("catalogue export (`/mappings.sssom.tsv`)", result.catalogue),

@@ -23,6 +23,14 @@ Custodians name variables the way their case report forms do — ``hb_dx``, ``fl
    term scores with its best name. Name and label are scored separately and combined; value
    type and unit agreement break ties; variables prefer the HARMONY variables (``HV``) over
    disease terms, and never the grouping concepts of HV (those without a value type).
+5. **Traps.** Many names share a generic word (:data:`GENERIC_WORDS`: group, status, date,
+   type, score …) or an organisation (:data:`ORGANISATIONS`: WHO, ELN …) with names of other
+   concepts: “Disease group” and “Ethnic group”, “WHO 2016 diagnosis” and “WHO PS”. A name met
+   *only* in such words while a distinctive word of it is missed (“ethnic”, “PS”) scores
+   :data:`GENERIC_ONLY_WEIGHT` of its score. A name whose numbers disagree with the query's
+   (“t(16;16)” for t(8;16), “ELN 2022” for ELN 2017, “del(17p)” for del(7q): each side has a
+   number the other lacks) scores :data:`NUMBER_CLASH_WEIGHT` of it. Brackets written onto a
+   word with a number inside (``del(7q)``, ``t(8;21)``) are notation, not a weak aside.
 
 Permissible values are read the same way, their label being the query and the variable's
 name and label weak context ("Normal" of ``karyotype`` → "Normal karyotype").
@@ -36,7 +44,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +62,31 @@ VOCABULARY_WEIGHT = {"variable": {"HV": 1.0, "HAEM": 0.85}, "value": {"HV": 1.0,
 GROUP_WEIGHT = 0.7  # HV's grouping concepts ("Treatment", "Diagnosis") are not variables
 MIN_SCORE = {"variable": 0.35, "value": 0.6}
 KEEP = 5
+# a name met only in generic words or organisations, missing a distinctive word of its own
+GENERIC_ONLY_WEIGHT = 0.6
+# … when no distinctive word of the query met any name: the generic matches are all there is
+GENERIC_ONLY_FALLBACK_WEIGHT = 0.8
+# a name with a number the query lacks, for a query with a number the name lacks
+NUMBER_CLASH_WEIGHT = 0.5
+
+# Words that say what kind of value a variable holds, not what it is about: two names sharing
+# only these ("Disease group" and "Ethnic group", "Year of diagnosis" and "Year of birth")
+# name different things. Folded forms (see :func:`fold`).
+GENERIC_WORDS = frozenset(
+    {
+        *("group", "status", "state", "date", "time", "year", "month", "week", "day", "type"),
+        *("kind", "score", "index", "number", "count", "total", "code", "level", "value"),
+        *("test", "result", "grade", "stage", "category", "class", "risk", "system", "scale"),
+        *("version", "edition", "method", "technique", "source", "measurement", "assessment"),
+        *("percentage", "ratio", "rate"),
+    }
+)
+# Organisations that name classifications, criteria and scales: "WHO" starts "WHO PS" (a
+# performance scale), "WHO diagnosis" and "WHO grade" alike, so it says little on its own.
+ORGANISATIONS = frozenset(
+    {"who", "eln", "icc", "imwg", "iwg", "nci", "nccn", "ebmt", "cibmtr", "ctcae", "cog"}
+    | {"gimema", "hovon", "esmo", "iarc"}
+)
 
 # General clinical abbreviations as custodians write them in variable names (expansions in
 # lower case; several readings where the abbreviation is ambiguous).
@@ -61,7 +94,8 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # dates, times and counts
     "dt": ("date",),
     "dte": ("date",),
-    "yr": ("year",),
+    "yr": ("year", "date"),
+    "year": ("date",),  # a year of diagnosis is its date to the year
     "yrs": ("years",),
     "mo": ("month",),
     "mos": ("months",),
@@ -77,6 +111,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # clinical shorthand
     "dx": ("diagnosis",),
     "diag": ("diagnosis",),
+    "subtype": ("diagnosis",),  # "WHO 2016 MDS subtype": the diagnosis under a classification
     "hx": ("history",),
     "sx": ("symptoms",),
     "sympt": ("symptoms",),
@@ -132,7 +167,7 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # laboratory
     "hb": ("haemoglobin",),
     "hgb": ("haemoglobin",),
-    "hct": ("haematocrit",),
+    "hct": ("haematocrit", "haematopoietic cell transplantation"),
     "wbc": ("white blood cell count",),
     "wcc": ("white cell count",),
     "rbc": ("red blood cell",),
@@ -263,6 +298,7 @@ _STOP_WORDS = frozenset(
 # camelCase humps (hbDx, wbcCount, HBValue) but not a trailing capital (IgG, IgA)
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _BRACKETS = re.compile(r"[(\[]([^)\]]*)[)\]]")
+_DIGIT_RUN = re.compile(r"\d+")
 _LETTERS = re.compile(r"[a-z]")
 
 
@@ -388,6 +424,10 @@ class _Match:
     used: list[str] = field(default_factory=list)  # explanations of the readings used
     ignored: list[str] = field(default_factory=list)  # weak tokens the name did not need
     indirect: int = 0  # expansions and initials used (a direct match explains itself better)
+    doubts: list[str] = field(default_factory=list)  # why the score was lowered
+    # the generic words that are all the query met in a name with distinctive words of its own
+    generic_only: list[str] = field(default_factory=list)
+    distinctive: bool = True  # the query met a distinctive word of the name
 
 
 class Assistant:
@@ -494,8 +534,19 @@ class Assistant:
 
     def query(self, text: str, source: str, *, context: bool = False) -> Query:
         """The slots of a name or label (``context``: the words around a value, all weak)."""
-        bracketed = " ".join(_BRACKETS.findall(text))
-        outside = _BRACKETS.sub(" ", text)
+        asides: list[str] = []
+
+        def aside_or_notation(match: re.Match[str]) -> str:
+            # "del(7q)", "t(8;21)": notation written onto a word; "Weight (kg)": an aside
+            start = match.start()
+            inside = match.group(1)
+            if start > 0 and text[start - 1].isalnum() and any(c.isdigit() for c in inside):
+                return f" {inside} "
+            asides.append(inside)
+            return " "
+
+        outside = _BRACKETS.sub(aside_or_notation, text)
+        bracketed = " ".join(asides)
         slots: list[Slot] = []
         for part, weak_part in ((outside, context), (bracketed, True)):
             for raw in words(part):
@@ -598,7 +649,13 @@ class Assistant:
             context = self.query(f"{subject.name} {subject.label or ''}", "name", context=True)
             value.slots += context.slots
             queries.append(value)
-        per_query = [self._best_per_term(q) for q in queries]
+        found = [self._matches(q) for q in queries]
+        # a name met only in generic words is a distraction when the subject's distinctive
+        # words met other names ("Disease group": “Ethnic group”), and a weak lead when they met
+        # nothing ("stage_aa": the stages)
+        distinctive = any(m.distinctive for matches in found for m in matches)
+        weight = GENERIC_ONLY_WEIGHT if distinctive else GENERIC_ONLY_FALLBACK_WEIGHT
+        per_query = [_best_per_term(matches, weight) for matches in found]
         weights = VOCABULARY_WEIGHT[subject.kind]
         ranked: list[tuple[float, tuple[Any, ...], Proposal]] = []
         for curie in set().union(*per_query) if per_query else set():
@@ -648,15 +705,16 @@ class Assistant:
             notes.append(f"unit {info.unit} agrees")
         return bonus
 
-    def _best_per_term(self, query: Query) -> dict[str, _Match]:
+    def _matches(self, query: Query) -> list[_Match]:
+        """Every name the query meets, scored (before the weight of generic-only matches)."""
         own = [s for s in query.slots if not s.context]
         if not own:
-            return {}
+            return []
         # a variable named by weak words only ("Date", "Status") is about those words; a value
         # of weak words only ("Yes", "No", "Baseline") names no concept
         weak_only = all(s.weak for s in own)
         if weak_only and query.source == "value":
-            return {}
+            return []
         slots = [
             Slot(s.raw, s.readings, False, s.time_point) if weak_only and not s.context else s
             for s in query.slots
@@ -687,19 +745,16 @@ class Assistant:
                     initials[i][k] = f"“{slot.raw}” = the initials of “{self.names[i].text}”"
         candidates.update(together)
         candidates.update(initials)
-        best: dict[str, _Match] = {}
+        matches: list[_Match] = []
         for i in candidates:
             name = self.names[i]
             match = self._score(name, slots, initials.get(i, {}), query)
             if i in together and (match is None or match.score < 1.0 or match.indirect):
                 why, ignored = together[i]
                 match = _Match(1.0, name, query, [why], ignored, 0)
-            if match is None:
-                continue
-            current = best.get(name.curie)
-            if current is None or _better(match, current):
-                best[name.curie] = match
-        return best
+            if match is not None:
+                matches.append(match)
+        return matches
 
     def _score(
         self, name: Name, slots: list[Slot], initials: dict[int, str], query: Query
@@ -756,7 +811,63 @@ class Assistant:
         if precision == 0:
             return None
         score = 2 * recall * precision / (recall + precision)
-        return _Match(score, name, query, used, ignored, indirect)
+        doubts: list[str] = []
+        met = [t for t in covered if covered[t] > 0]
+        generic_only = (
+            met
+            if all(_generic(t) for t in met)
+            and any(covered[t] == 0 and not _generic(t) for t in covered)
+            else []
+        )
+        mine = _numbers(s.raw for s in slots if not s.context and not _visit(s))
+        theirs = _numbers(name_tokens)
+        if mine - theirs and theirs - mine:
+            score *= NUMBER_CLASH_WEIGHT
+            doubts.append(
+                f"numbers differ ({', '.join(sorted(mine.elements()))} vs "
+                f"{', '.join(sorted(theirs.elements()))})"
+            )
+        distinctive = not all(_generic(t) for t in met)
+        return _Match(
+            score, name, query, used, ignored, indirect, doubts, generic_only, distinctive
+        )
+
+
+def _generic(token: str) -> bool:
+    """A token that does not say what a name is about on its own: a generic word, an
+    organisation, a stop word kept in an abbreviation, or a bare number."""
+    return (
+        token in GENERIC_WORDS or token in ORGANISATIONS or token in _STOP_WORDS or token.isdigit()
+    )
+
+
+def _visit(slot: Slot) -> bool:
+    """A visit or cycle written with a letter (``m3``, ``c2``, ``d28``): its number counts
+    visits, not chromosomes or years."""
+    return slot.time_point and not slot.raw.isdigit()
+
+
+def _numbers(tokens: Iterable[str]) -> Counter[str]:
+    """The digit runs of ``tokens``, as many times as they occur (``t(16;16)`` → 16, 16)."""
+    return Counter(run for token in tokens for run in _DIGIT_RUN.findall(token))
+
+
+def _listed(tokens: list[str]) -> str:
+    return ", ".join(f"“{t}”" for t in tokens)
+
+
+def _best_per_term(matches: list[_Match], generic_weight: float) -> dict[str, _Match]:
+    """Each term's best name among ``matches``, a generic-only match weighing
+    ``generic_weight`` of its score."""
+    best: dict[str, _Match] = {}
+    for match in matches:
+        if match.generic_only:
+            match.score *= generic_weight
+            match.doubts.insert(0, "only " + _listed(match.generic_only) + " in common")
+        current = best.get(match.name.curie)
+        if current is None or _better(match, current):
+            best[match.name.curie] = match
+    return best
 
 
 def _better(a: _Match, b: _Match) -> bool:
@@ -816,7 +927,7 @@ def _reason(best: _Match, others: list[_Match], info: TermInfo, notes: list[str]
         head = (
             f"{what} “{best.query.text}” partly matches the {best.name.kind} “{best.name.text}”{of}"
         )
-    parts = [head, *dict.fromkeys(best.used)]
+    parts = [head, *dict.fromkeys(best.used), *best.doubts]
     if best.ignored:
         parts.append("time point " + ", ".join(f"“{t}”" for t in best.ignored) + " ignored")
     for other in others:
