@@ -25,6 +25,7 @@ per cell); the matrix is one query for its datasets, one for its terms and one f
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -365,14 +366,19 @@ def variable_page(
 def _versions_holding(actor: Actor, dataset: Dataset, name: str) -> list[DatasetVersion]:
     """The dataset's versions that have a variable called ``name``, oldest first; a draft only
     for those who see it."""
-    rows = get_session().scalars(
-        select(DatasetVersion)
-        .join(Variable, Variable.version_id == DatasetVersion.id)
-        .where(DatasetVersion.dataset_id == dataset.id, Variable.name == name)
-        .order_by(DatasetVersion.number)
+    holding = set(
+        get_session().scalars(
+            select(Variable.version_id)
+            .join(DatasetVersion, DatasetVersion.id == Variable.version_id)
+            .where(DatasetVersion.dataset_id == dataset.id, Variable.name == name)
+        )
     )
     drafts = can(actor, Permission.DATASET_READ_DRAFT, dataset)
-    return [v for v in rows if drafts or v.status is not VersionStatus.DRAFT]
+    return [
+        v
+        for v in dataset.versions  # loaded already, in order
+        if v.id in holding and (drafts or v.status is not VersionStatus.DRAFT)
+    ]
 
 
 def _fill_same_concept(concepts: list[Concept], *, exclude: tuple[str, str]) -> None:
@@ -531,8 +537,9 @@ def build_matrix(actor: Actor, request: MatrixRequest) -> Matrix:
             errors["set"] = [f"There is no standard variable set “{request.standard_set}”."]
         else:
             rows.extend((t.term_curie, t.note) for t in standard_set.terms)
-    terms = _resolve_terms(request.terms, errors)
-    rows.extend((curie, None) for curie in terms)
+    labelled = _resolve_terms(request.terms, errors, also=[c for c, _ in rows])
+    given = _given(request.terms)
+    rows.extend((curie, None) for curie in labelled if curie in given)
     rows = _first_of_each(rows, key=lambda r: r[0])
     if not rows and "set" not in errors and "terms" not in errors:
         errors["terms"] = [NO_TERMS]
@@ -548,7 +555,6 @@ def build_matrix(actor: Actor, request: MatrixRequest) -> Matrix:
         column.chosen = chosen.get(column.dataset_id)
     if errors:
         raise InvalidInput(errors, detail=_detail(errors))
-    labelled = standards.terms_by_curie(c for c, _ in rows)
     matrix_rows = [MatrixRow(labelled[c], note, [[] for _ in columns]) for c, note in rows]
     _fill_cells(matrix_rows, columns)
     return Matrix(columns, matrix_rows, standard_set, request.selection)
@@ -569,9 +575,21 @@ def _detail(errors: dict[str, list[str]]) -> str:
     return " ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
 
 
-def _resolve_terms(given: Sequence[str], errors: dict[str, list[str]]) -> list[str]:
-    """The CURIEs of ``given`` (CURIEs or IRIs), in order; what is malformed or not loaded is
-    named in ``errors["terms"]``."""
+def _given(values: Sequence[str]) -> set[str]:
+    """The CURIEs of ``values`` that are well formed."""
+    curies = set()
+    for text in split_values(values):
+        with contextlib.suppress(UnknownIdentifier):
+            curies.add(normalise_curie(text))
+    return curies
+
+
+def _resolve_terms(
+    given: Sequence[str], errors: dict[str, list[str]], *, also: Sequence[str] = ()
+) -> dict[str, Term]:
+    """The terms of ``given`` (CURIEs or IRIs) and of ``also`` (a set's CURIEs), in one query,
+    by CURIE in the order given; what in ``given`` is malformed or not loaded is named in
+    ``errors["terms"]``."""
     named: dict[str, str] = {}  # CURIE → as given
     bad: list[str] = []
     for text in split_values(given):
@@ -579,15 +597,15 @@ def _resolve_terms(given: Sequence[str], errors: dict[str, list[str]]) -> list[s
             named.setdefault(normalise_curie(text), text)
         except UnknownIdentifier:
             bad.append(text)
-    curies = list(named)
-    if len(curies) > MAX_TERMS:
+    if len(named) > MAX_TERMS:
         errors["terms"] = [f"The matrix shows at most {MAX_TERMS} terms at a time."]
-        return []
-    known = standards.terms_by_curie(curies)
+        named = {}
+    known = standards.terms_by_curie([*also, *named])
     bad.extend(text for curie, text in named.items() if curie not in known)
     if bad:
         errors["terms"] = ["Unknown terms: " + ", ".join(dict.fromkeys(bad)) + "."]
-    return [c for c in curies if c in known]
+    order = [*also, *named]
+    return {c: known[c] for c in dict.fromkeys(order) if c in known}
 
 
 def _selection(

@@ -28,7 +28,7 @@ SPELLING = {
     "the number pi": "pi",
     "mean Julian year": "year",
     "mean Julian month": "month",
-    "international unit": "international unit",
+    "Unit": "unit",  # the enzyme unit, capitalised in UCUM
 }
 EXPONENTS = {"2": "square", "3": "cubic"}
 
