@@ -363,23 +363,21 @@ def list_selections(
     datasets_in: dict[str, int] = {}
     variables_in: dict[str, int] = {}
     if ids:
-        datasets_in = {
-            selection_id: count
-            for selection_id, count in session.execute(
+        datasets_in = dict(
+            session.execute(
                 select(SelectionItem.selection_id, func.count(SelectionItem.id))
                 .where(SelectionItem.selection_id.in_(ids))
                 .group_by(SelectionItem.selection_id)
-            )
-        }
-        variables_in = {
-            selection_id: count
-            for selection_id, count in session.execute(
+            ).all()  # rows, not the Result (whose keys() dict() would take for a mapping)
+        )
+        variables_in = dict(
+            session.execute(
                 select(SelectionItem.selection_id, func.count(SelectionVariable.id))
                 .join(SelectionVariable, SelectionVariable.item_id == SelectionItem.id)
                 .where(SelectionItem.selection_id.in_(ids))
                 .group_by(SelectionItem.selection_id)
-            )
-        }
+            ).all()  # rows, not the Result (whose keys() dict() would take for a mapping)
+        )
     return Page(
         items=[
             SelectionSummary(

@@ -146,21 +146,21 @@ def register_extensions() -> None:
     )
 
 
-def matrix_url(*, selection_id: str | None = None, token: str | None = None) -> str:
-    """The harmonisation matrix opened on a selection (``?selection=<id>``) or on a shared one
-    (``?shared=<token>``): the matrix's registered route when there is one (the rule that
-    starts with ``/harmonisation``), else :data:`MATRIX_FALLBACK`."""
+def matrix_url(*, selection_id: str | None = None, datasets: list[str] | None = None) -> str:
+    """The harmonisation matrix opened on one of the caller's selections
+    (``?selection=<id>``, which the matrix reads with
+    :func:`~catalogue.selection.services.selection_for_matrix`), or on a shared selection's
+    published datasets (``?datasets=<identifier>`` each: the link's token stays out of the
+    matrix's address). The matrix's registered route (the rule ``/harmonisation``), else
+    :data:`MATRIX_FALLBACK`."""
     path = MATRIX_FALLBACK
     for rule in current_app.url_map.iter_rules():
-        if (
-            rule.rule.startswith("/harmonisation")
-            and "GET" in (rule.methods or ())
-            and not rule.arguments
-        ):
+        if rule.rule == "/harmonisation" and "GET" in (rule.methods or ()):
             path = rule.rule
             break
-    query = {"selection": selection_id} if selection_id else {"shared": token or ""}
-    return f"{path}?{urlencode(query)}"
+    query = [("selection", selection_id)] if selection_id else []
+    query += [("datasets", identifier) for identifier in datasets or ()]
+    return f"{path}?{urlencode(query)}" if query else path
 
 
 # --- the pages --------------------------------------------------------------------------------
@@ -301,6 +301,13 @@ def share_selection(selection_id: str) -> Any:
     return _selection_page(who, link.selection, 201, new_link=share_url(link.token))
 
 
+@bp.get("/me/selections/<selection_id>/share")
+def share_page_again(selection_id: str) -> WerkzeugResponse:
+    """The address the browser shows after making a link: opened again (a bookmark, the
+    address bar), it leads to the selection's page (the link is not shown twice)."""
+    return redirect(url_for("selection.named_selection_page", selection_id=selection_id))
+
+
 @bp.post("/me/selections/<selection_id>/unshare")
 def unshare_selection(selection_id: str) -> WerkzeugResponse:
     return _button(
@@ -326,7 +333,7 @@ def shared_page(token: str) -> Any:
             "selection/shared.html",
             selection=view,
             token=token,
-            matrix=matrix_url(token=token),
+            matrix=matrix_url(datasets=[d.identifier for d in view.datasets]),
         ),
         200,
         _shared_headers(),

@@ -16,13 +16,20 @@ from core.policies import SYSTEM
 from tests.conftest import shared_world
 
 AML_VARIABLES = [
-    {"name": "flt3_itd", "label": "FLT3-ITD status"},
+    {
+        "name": "flt3_itd",
+        "label": "FLT3-ITD status",
+        "value_type": "boolean",
+        "permissible_values": [{"code": "1", "label": "Present"}, {"code": "0", "label": "Absent"}],
+        "missing_codes": ["9"],
+        "mappings": ["HV:0000125"],
+    },
     {"name": "npm1", "label": "NPM1 mutation"},
     {"name": "karyotype", "label": "Karyotype"},
 ]
 MDS_VARIABLES = [
     {"name": "ipss_r", "label": "IPSS-R score"},
-    {"name": "blasts", "label": "Bone marrow blasts"},
+    {"name": "blasts", "label": "Bone marrow blasts", "value_type": "decimal", "unit": "%"},
 ]
 
 
