@@ -1,8 +1,10 @@
 """Read-only use cases behind the ontology browser pages: a term's place in the hierarchy, links
 for its cross-references, how an autocomplete hit matched, and where a term is used.
 
-Later areas say where a term is used through :func:`register_usage_provider`; the ontologies
-area cannot import them (dependencies point one way), so they come to it.
+Later areas say where a term is used through :func:`register_usage_provider` (the term page's
+"Where it is used") and :func:`register_dataset_count_provider` (how many datasets use each
+node of the tree); the ontologies area cannot import them (dependencies point one way), so
+they come to it. Without a provider the pages simply leave those parts out.
 """
 
 from __future__ import annotations
@@ -42,6 +44,16 @@ class Usage:
     more: int = 0  # how many were left off the list
     more_url: str | None = None  # a page that lists them all (e.g. the search, filtered)
     noun: tuple[str, str] = ("item", "items")  # singular and plural, for "and 3 more items"
+    # how many of ``total`` use the term itself rather than only narrower terms (None: the
+    # provider does not say), and the words for both parts ("Tagged with this term itself",
+    # "Tagged only with narrower terms")
+    exact: int | None = None
+    exact_words: tuple[str, str] = ("At this term itself", "Only at narrower terms")
+
+    @property
+    def below(self) -> int | None:
+        """How many use only narrower terms (None when :attr:`exact` is not known)."""
+        return None if self.exact is None else self.total - self.exact
 
 
 UsageProvider = Callable[[Actor, str, int], list[Usage]]
@@ -50,6 +62,14 @@ section listing at most ``limit`` things (0: the counts alone)."""
 
 USAGE_PROVIDERS: list[UsageProvider] = []
 """The registered providers, in registration order (see :func:`register_usage_provider`)."""
+
+DatasetCountProvider = Callable[[Actor, list[str]], dict[str, int]]
+"""``(actor, curies) → {curie: datasets}``: for each term, how many datasets the actor may see
+use it or a narrower term — in one query for all of them (a tree level is dozens of nodes).
+Terms no dataset uses may be left out (they count 0)."""
+
+DATASET_COUNT_PROVIDERS: list[DatasetCountProvider] = []
+"""The registered counters (see :func:`register_dataset_count_provider`); the first counts."""
 
 USAGE_LIMIT = 20
 """The term page lists this many things per section; the rest are counted ("and 12 more")."""
@@ -97,10 +117,13 @@ class OntologyPage:
     ontology: Ontology
     roots: list[tuple[Term, int]]  # (term, number of its children)
     below: dict[str, list[tuple[Term, int]]]  # root CURIE → its children, when rendered
+    # CURIE → datasets using the term or a narrower one, for every node on the page (None: no
+    # area counts datasets, and the tree shows no counts)
+    datasets: dict[str, int] | None = None
 
 
 def ontology_page(actor: Actor, prefix: str) -> OntologyPage:
-    """An ontology with the top of its tree.
+    """An ontology with the top of its tree, and how many datasets use each node shown.
 
     :raises NotFound: for a prefix that names no loaded ontology.
     """
@@ -109,7 +132,27 @@ def ontology_page(actor: Actor, prefix: str) -> OntologyPage:
     below: dict[str, list[tuple[Term, int]]] = {}
     if len(roots) <= ROOTS_OPENED_SERVER_SIDE:
         below = {t.curie: services.children_of(t.curie) for t, n in roots if n}
-    return OntologyPage(ontology, roots, below)
+    shown = [t.curie for t, _ in roots] + [t.curie for level in below.values() for t, _ in level]
+    return OntologyPage(ontology, roots, below, dataset_counts(actor, shown))
+
+
+@dataclass
+class TreeLevel:
+    """The children of a tree node, as tree.js asks for them when the node opens."""
+
+    term: Term
+    children: list[tuple[Term, int]]  # (child, number of its own children)
+    datasets: dict[str, int] | None  # child CURIE → datasets using it (None: not counted)
+
+
+def tree_level(actor: Actor, identifier: str) -> TreeLevel:
+    """A term's children with their own child counts and dataset counts (one query each).
+
+    :raises NotFound: for an identifier that names no loaded term.
+    """
+    term = services.get_term(actor, identifier)
+    children = services.children_of(term.curie)
+    return TreeLevel(term, children, dataset_counts(actor, [t.curie for t, _ in children]))
 
 
 @dataclass
@@ -127,6 +170,7 @@ class TermPage:
     replacement: Term | None
     replacement_curie: str | None
     usages: list[Usage] = field(default_factory=list)  # only the sections that found something
+    child_datasets: dict[str, int] | None = None  # child CURIE → datasets (None: not counted)
 
 
 def term_page(actor: Actor, identifier: str) -> TermPage:
@@ -136,6 +180,7 @@ def term_page(actor: Actor, identifier: str) -> TermPage:
     """
     term = services.get_term(actor, identifier)
     paths, more = paths_to(term)
+    children = services.children_of(term.curie)
     replacement = None
     if term.replaced_by:
         try:
@@ -148,12 +193,13 @@ def term_page(actor: Actor, identifier: str) -> TermPage:
         paths=paths,
         more_paths=more,
         parents=services.parents_of(term.curie),
-        children=services.children_of(term.curie),
+        children=children,
         synonyms=sorted(term.synonyms, key=lambda s: (_SYNONYM_ORDER[s.kind], s.text.casefold())),
         xrefs=[Xref(x.xref, xref_url(x.xref)) for x in term.xrefs],
         replacement=replacement,
         replacement_curie=term.replaced_by,
         usages=[u for u in usages_of(actor, term.curie, USAGE_LIMIT) if u.total],
+        child_datasets=dataset_counts(actor, [t.curie for t, _ in children]),
     )
 
 
@@ -211,6 +257,22 @@ def usages_of(actor: Actor, curie: str, limit: int = USAGE_LIMIT) -> list[Usage]
     for provider in USAGE_PROVIDERS:
         found.extend(provider(actor, curie, limit))
     return found
+
+
+def register_dataset_count_provider(provider: DatasetCountProvider) -> None:
+    """Let an area count the datasets using each tree node (called by its init; once is
+    enough)."""
+    if provider not in DATASET_COUNT_PROVIDERS:
+        DATASET_COUNT_PROVIDERS.append(provider)
+
+
+def dataset_counts(actor: Actor, curies: list[str]) -> dict[str, int] | None:
+    """``{curie: datasets}`` for every one of ``curies`` (0 for the unused), as far as
+    ``actor`` may see; None when no area counts datasets (the pages then show no counts)."""
+    if not DATASET_COUNT_PROVIDERS:
+        return None
+    found = DATASET_COUNT_PROVIDERS[0](actor, list(dict.fromkeys(curies))) if curies else {}
+    return {curie: found.get(curie, 0) for curie in curies}
 
 
 def usage_counts(actor: Actor, curie: str) -> dict[str, int]:

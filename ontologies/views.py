@@ -11,7 +11,13 @@ from core.api import actor
 from core.nav import NavEntry, everyone, register
 from ontologies import browse, services
 
-bp = Blueprint("ontologies", __name__, template_folder="templates")
+bp = Blueprint(
+    "ontologies",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/ontologies/static",
+)
 register(NavEntry("Ontologies", "ontologies.index", everyone, "main", 30))
 
 SEARCH_LIMIT = 50
@@ -40,21 +46,25 @@ def search() -> str:
 
 @bp.get("/ontologies/tree/<path:curie>")
 def tree_children(curie: str) -> Response:
-    """Page data for tree.js: a term's children, each with the number of its own children."""
-    term = services.get_term(actor(), curie)
-    return jsonify(
-        [
-            {
-                "curie": child.curie,
-                "label": child.label,
-                "obsolete": child.is_obsolete,
-                "children": count,
-                "url": url_for("ontologies.term", curie=child.curie),
-                "children_url": url_for("ontologies.tree_children", curie=child.curie),
-            }
-            for child, count in services.children_of(term.curie)
-        ]
-    )
+    """Page data for tree.js: a term's children, each with the number of its own children and,
+    when an area counts them, the number of datasets using it or a narrower term
+    (``datasets``; the caller's view: published datasets for everyone, drafts for their own
+    custodians)."""
+    level = browse.tree_level(actor(), curie)
+    nodes = []
+    for child, count in level.children:
+        node = {
+            "curie": child.curie,
+            "label": child.label,
+            "obsolete": child.is_obsolete,
+            "children": count,
+            "url": url_for("ontologies.term", curie=child.curie),
+            "children_url": url_for("ontologies.tree_children", curie=child.curie),
+        }
+        if level.datasets is not None:
+            node["datasets"] = level.datasets.get(child.curie, 0)
+        nodes.append(node)
+    return jsonify(nodes)
 
 
 @bp.get("/ontologies/<prefix>")

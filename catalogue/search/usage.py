@@ -14,8 +14,13 @@ the one rule for drafts): the published version of every published dataset, and 
 custodians of the owning organisation and administrators the open draft in its place. Retired
 datasets and other organisations' drafts are never counted.
 
+Each section also says how many use the term *itself* (tagged with it, mapped to it) and how
+many only a narrower term. The ontology tree counts, for every node it shows, the datasets that
+use the node or a narrower term either way (tagged, or a variable mapped) in one statement for
+the whole level (:func:`dataset_counts`), over the same visible versions.
+
 The ontologies area cannot import the catalogue, so :func:`register_term_usage` hands
-:func:`term_usage` to it (``ontologies.browse.register_usage_provider``).
+:func:`term_usage` and :func:`dataset_counts` to it (``ontologies.browse``).
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import case, exists, func, select, union
 
 from catalogue.mappings.coverage import COVERING_PREDICATES
 from catalogue.models import (
@@ -39,17 +44,50 @@ from catalogue.standards.scope import visible_versions
 from core.db import get_session
 from core.models import Organisation
 from core.policies import Actor
+from core.text import plural
 from ontologies import browse
 from ontologies.models import Term, TermClosure
 
 DISEASE_ONTOLOGY = "HAEM"  # the ontology of datasets' disease terms: search's ``disease`` filter
 DATASET_PAGE = "datasets.dataset"  # the endpoint of a dataset's page
+VARIABLE_PAGE = "variables.variable"  # the endpoint of a variable's page
 
 
 def register_term_usage() -> None:
-    """Make every term page list the catalogue's datasets and variables (called once by the
-    catalogue's init; calling it again changes nothing)."""
+    """Make every term page list the catalogue's datasets and variables, and the ontology tree
+    count the datasets using each node (called once by the catalogue's init; calling it again
+    changes nothing)."""
     browse.register_usage_provider(term_usage)
+    browse.register_dataset_count_provider(dataset_counts)
+
+
+def dataset_counts(actor: Actor, curies: list[str]) -> dict[str, int]:
+    """For each of ``curies``, the datasets ``actor`` sees that are tagged with it or a
+    narrower term, or have a variable mapped to it or a narrower term (accepted, covering
+    predicate): one statement for all of them through the closure table. Unused terms are left
+    out."""
+    if not curies:
+        return {}
+    scope = visible_versions(actor).subquery("scope")
+    uses = union(
+        select(DatasetDisease.term_curie.label("curie"), scope.c.dataset_id).join(
+            scope, scope.c.version_id == DatasetDisease.version_id
+        ),
+        select(Mapping.object_curie.label("curie"), scope.c.dataset_id)
+        .join(Variable, Variable.id == Mapping.variable_id)
+        .join(scope, scope.c.version_id == Variable.version_id)
+        .where(
+            Mapping.status == MappingStatus.ACCEPTED,
+            Mapping.predicate.in_(COVERING_PREDICATES),
+        ),
+    ).subquery("uses")
+    rows = get_session().execute(
+        select(TermClosure.ancestor_curie, func.count(func.distinct(uses.c.dataset_id)))
+        .join(uses, uses.c.curie == TermClosure.descendant_curie)
+        .where(TermClosure.ancestor_curie.in_(curies))
+        .group_by(TermClosure.ancestor_curie)
+    )
+    return {str(curie): int(count) for curie, count in rows}
 
 
 def term_usage(actor: Actor, curie: str, limit: int) -> list[browse.Usage]:
@@ -80,7 +118,18 @@ def _datasets(actor: Actor, curie: str, limit: int) -> browse.Usage:
             TermClosure.ancestor_curie == curie,
         )
     )
-    usage = browse.Usage("datasets", "Datasets about this disease", 0, noun=("dataset", "datasets"))
+    itself = exists(
+        select(1).where(
+            DatasetDisease.version_id == scope.c.version_id, DatasetDisease.term_curie == curie
+        )
+    )
+    usage = browse.Usage(
+        "datasets",
+        "Datasets about this disease",
+        0,
+        noun=("dataset", "datasets"),
+        exact_words=("Tagged with this term itself", "Tagged only with narrower terms"),
+    )
     session = get_session()
     if limit <= 0:
         usage.total = session.scalar(select(func.count()).select_from(scope).where(tagged)) or 0
@@ -93,6 +142,7 @@ def _datasets(actor: Actor, curie: str, limit: int) -> browse.Usage:
             DatasetVersion.patients,
             Organisation.name,
             func.count().over().label("total"),
+            func.sum(case((itself, 1), else_=0)).over().label("exact"),
         )
         .select_from(scope)
         .join(DatasetVersion, DatasetVersion.id == scope.c.version_id)
@@ -103,6 +153,7 @@ def _datasets(actor: Actor, curie: str, limit: int) -> browse.Usage:
         .limit(limit)
     ).all()
     usage.total = rows[0].total if rows else 0
+    usage.exact = int(rows[0].exact) if rows else 0
     usage.items = [
         browse.UsageItem(
             label=row.title,
@@ -120,7 +171,7 @@ def _datasets(actor: Actor, curie: str, limit: int) -> browse.Usage:
 def _dataset_detail(custodian: str, patients: int | None, status: VersionStatus) -> str:
     parts = [custodian]
     if patients is not None:
-        parts.append(f"{patients:,} patient{'s' if patients != 1 else ''}")
+        parts.append(plural(patients, "patient"))
     if status is VersionStatus.DRAFT:
         parts.append("draft")
     return " · ".join(parts)
@@ -161,7 +212,13 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
         .subquery("carrying")
     )
     session = get_session()
-    usage = browse.Usage("variables", "Variables mapped to it", 0, noun=("variable", "variables"))
+    usage = browse.Usage(
+        "variables",
+        "Variables mapped to it",
+        0,
+        noun=("variable", "variables"),
+        exact_words=("Mapped to this term itself", "Mapped only to narrower terms"),
+    )
     if limit <= 0:
         usage.total = session.scalar(select(func.count()).select_from(carrying)) or 0
         return usage
@@ -172,6 +229,7 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
             DatasetVersion.title,
             DatasetVersion.status,
             func.count().label("variables"),
+            func.sum(carrying.c.direct).label("direct"),
         )
         .join(DatasetVersion, DatasetVersion.id == carrying.c.version_id)
         .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
@@ -181,6 +239,7 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
         .order_by(func.lower(DatasetVersion.title), Dataset.identifier)
     ).all()
     usage.total = sum(row.variables for row in per_version)
+    usage.exact = sum(int(row.direct or 0) for row in per_version)
     if not usage.total:
         return usage
     listed = session.execute(
@@ -206,8 +265,7 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
         rows = by_version.get(group.version_id)
         if not rows:
             continue
-        noun = "variable" if group.variables == 1 else "variables"
-        detail = f"{group.variables:,} {noun}"
+        detail = plural(group.variables, "variable")
         if group.status is VersionStatus.DRAFT:
             detail += " · draft"
         usage.items.append(
@@ -224,13 +282,13 @@ def _variables(actor: Actor, curie: str, limit: int) -> browse.Usage:
 
 
 def _variable_item(identifier: str, row: Any) -> browse.UsageItem:
-    """A variable, linking to its row in the dataset's variable table (filtered by its name)."""
+    """A variable, linking to its page (``/datasets/{identifier}/variables/{name}``)."""
     notes = []
     if not row.itself:
         notes.append(f"through its value “{row.value_code}”")
     if not row.direct:
         notes.append(f"as {row.via}")
-    url = url_for(DATASET_PAGE, identifier=identifier, q=row.name, _anchor="variables")
+    url = url_for(VARIABLE_PAGE, identifier=identifier, name=row.name)
     return browse.UsageItem(
         label=row.label, url=url, code=row.name, detail=", ".join(notes) or None
     )

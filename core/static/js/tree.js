@@ -1,6 +1,7 @@
 // Lazy ontology tree: a <details class="tree-node" data-children-url="…"> that opens without
-// its children fetches them (JSON [{curie, label, obsolete, children, url, children_url}]) and
-// renders them as nested nodes, built like the server's ontologies/_macros.html tree_node.
+// its children fetches them (JSON [{curie, label, obsolete, children, url, children_url,
+// datasets?}]) and renders them as nested nodes, built like the server's
+// ontologies/_macros.html tree_node.
 // Without this file each closed node holds a link to the term page, which lists the children.
 (function () {
   "use strict";
@@ -31,6 +32,14 @@
       count.title = child.children + " narrower term" + plural(child.children);
       count.appendChild(el("span", "visually-hidden", " narrower term" + plural(child.children)));
       term.appendChild(count);
+    }
+    if (typeof child.datasets === "number") {  // datasets using the term or a narrower one
+      term.appendChild(document.createTextNode(" "));
+      var used = el("span", "tree-datasets" + (child.datasets ? "" : " is-zero"),
+        child.datasets.toLocaleString("en-GB") + " dataset" + plural(child.datasets));
+      used.title = used.textContent + (child.datasets === 1 ? " uses" : " use") +
+        " this term or a narrower one";
+      term.appendChild(used);
     }
     return term;
   }
