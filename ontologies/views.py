@@ -11,13 +11,7 @@ from core.api import actor
 from core.nav import NavEntry, everyone, register
 from ontologies import browse, services
 
-bp = Blueprint(
-    "ontologies",
-    __name__,
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/ontologies/static",
-)
+bp = Blueprint("ontologies", __name__, template_folder="templates")
 register(NavEntry("Ontologies", "ontologies.index", everyone, "main", 30))
 
 SEARCH_LIMIT = 50
