@@ -52,7 +52,7 @@ from catalogue.standards import services as standards
 from catalogue.standards.scope import published_versions
 from catalogue.variables.units import describe_unit
 from core.db import get_session
-from core.errors import InvalidInput, NotFound
+from core.errors import Forbidden, InvalidInput, NotFound
 from core.models import Organisation
 from core.permissions import Permission
 from core.policies import Actor, can
@@ -550,6 +550,8 @@ def build_matrix(actor: Actor, request: MatrixRequest) -> Matrix:
     chosen: dict[str, frozenset[str] | None] = {}
     if request.selection:
         chosen = _selection(actor, request.selection, errors)
+        if not chosen and "selection" not in errors and not request.datasets:
+            errors["selection"] = ["This selection has no published dataset to compare."]
     columns = _columns(list(chosen), request.datasets, errors)
     for column in columns:
         column.chosen = chosen.get(column.dataset_id)
@@ -617,7 +619,7 @@ def _selection(
         return {}
     try:
         return dict(reader(actor, selection_id))
-    except NotFound:
+    except (NotFound, Forbidden):  # another's selection reads as none at all
         errors["selection"] = [f"You have no selection “{selection_id}”."]
         return {}
 
@@ -650,7 +652,7 @@ def _columns(
     ordered = [found[i] for i in selected_ids if i in found]
     ordered += [by_identifier[i] for i in given if i in by_identifier]
     columns = _first_of_each(ordered, key=lambda c: c.dataset_id)
-    if not columns and "datasets" not in errors:
+    if not columns and "datasets" not in errors and "selection" not in errors:
         errors["datasets"] = [NO_DATASETS]
     elif len(columns) > MAX_DATASETS:
         errors.setdefault("datasets", []).append(

@@ -196,7 +196,11 @@ def harmonisation() -> Any:
         except InvalidInput as exc:
             # a form with only one side filled in is a step, not a mistake: the page asks for
             # the other side (and suggests datasets) without an error
-            steps = {"terms": [services.NO_TERMS], "datasets": [services.NO_DATASETS]}
+            steps = {}
+            if not (req.terms or req.standard_set):
+                steps["terms"] = [services.NO_TERMS]
+            if not (req.datasets or req.selection):
+                steps["datasets"] = [services.NO_DATASETS]
             errors.update(
                 (name, messages)
                 for name, messages in (exc.errors or {}).items()

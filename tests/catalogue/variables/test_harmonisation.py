@@ -313,6 +313,31 @@ def test_a_selection_gives_the_columns_and_its_chosen_variables(app, client, wor
     assert asked == ["mine", "theirs"]
 
 
+def test_the_matrix_opens_a_real_selection_of_its_owner_only(app, world):
+    """With catalogue.selection's ``selection_for_matrix``: the owner's selection gives the
+    columns (and the chosen variables); anybody else, anonymous included, is told there is no
+    such selection."""
+    from catalogue.selection import services as selection
+    from tests.conftest import login
+
+    with app.test_request_context():
+        selection.add_dataset(world.researcher, "mds-registry", ["anaemia"])
+        view = selection.add_dataset(world.researcher, "cbf-aml")
+    owner = app.test_client()
+    login(owner, world.researcher.email)
+    rows = grid(owner.get(f"/harmonisation?selection={view.id}&terms={HB}").get_data(as_text=True))
+    assert [r.split(" ")[0] for r in rows[0][1:]] == ["MDS", "Core"]
+    assert rows[1][1].startswith("anaemia") and "hb_close" not in rows[1][1]
+    assert rows[1][2].startswith("hb_w4")
+    for other in (world.admin, None):
+        client = app.test_client()
+        if other is not None:
+            login(client, other.email)
+        refused = client.get(f"/api/v1/harmonisation?selection={view.id}&terms={HB}")
+        assert refused.status_code == 422
+        assert refused.json["errors"] == {"selection": [f"You have no selection “{view.id}”."]}
+
+
 def test_without_the_selection_service_a_selection_is_refused_by_name(client, world, monkeypatch):
     monkeypatch.setattr(services, "_selection_reader", lambda: None)
     response = client.get(f"/api/v1/harmonisation?selection=mine&terms={HB}&datasets=aml-trial")
