@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import SCREENSHOTS, TIMEOUT_MS, LiveServer, Session
 from tests.ontologies.conftest import load_bytes, tiny_ttl
 
@@ -76,19 +77,30 @@ def test_find_a_term_and_walk_the_tree(web: Session) -> None:
     tree = page.locator("ul.tree-root")
     root = tree.locator("details.tree-node").first
     root_summary = root.locator(":scope > summary")
-    expect(root_summary).to_contain_text("Hematopoietic and Lymphoid Cell Neoplasm")
-    aml = tree.locator('li[data-curie="NCIT:C3171"] > details')
-    expect(aml).to_be_visible()
+    # the toggle stands beside the term's link (a link inside it would be a control inside a
+    # control), named after the term
+    root_term = tree.locator("li.tree-item").first.locator(":scope > .tree-term")
+    expect(root_term.get_by_role("link")).to_have_text("Hematopoietic and Lymphoid Cell Neoplasm")
+    expect(root_summary).to_have_accessible_name(
+        "Narrower terms of Hematopoietic and Lymphoid Cell Neoplasm"
+    )
+    expect(root_summary.get_by_role("link")).to_have_count(0)
+    aml_item = tree.locator('li[data-curie="NCIT:C3171"]')
+    aml = aml_item.locator(":scope > details")
+    expect(aml_item).to_be_visible()
+    # no dataset uses this ontology: every count says so, muted
+    expect(root_term.locator(".tree-datasets.is-zero")).to_have_text("0 datasets")
     web.shot("ontology page with its tree")
+    assert_accessible(page)
 
     # Close and expand the root again with the keyboard (native <details>/<summary>).
     root_summary.focus()
     page.keyboard.press("Enter")
     expect(root).not_to_have_attribute("open", "")
-    expect(aml).to_be_hidden()
+    expect(aml_item).to_be_hidden()
     page.keyboard.press("Enter")
     expect(root).to_have_attribute("open", "")
-    expect(aml).to_be_visible()
+    expect(aml_item).to_be_visible()
 
     # A deeper node fetches its children only when it opens.
     expect(aml.locator(".tree-fallback")).to_be_hidden()
@@ -104,6 +116,7 @@ def test_find_a_term_and_walk_the_tree(web: Session) -> None:
     )
     expect(aml.locator('li[data-curie="NCIT:C9999"]')).to_be_visible()
     expect(aml.locator(".tree-fallback")).to_have_count(0)
+    expect(apl.locator(".tree-datasets")).to_have_text("0 datasets")  # tree.js builds them too
 
     # The polyhierarchy: the same term appears under its second parent too.
     mds = tree.locator('li[data-curie="NCIT:C3247"] > details')
@@ -120,6 +133,7 @@ def test_find_a_term_and_walk_the_tree(web: Session) -> None:
     expect(page).to_have_url(re.compile(r"/terms/NCIT:C9999$"))
     expect(page.locator("ol.term-path")).to_have_count(2)
     web.shot("term with two paths")
+    assert_accessible(page)
 
 
 def test_escape_closes_suggestions_and_enter_searches(web: Session) -> None:

@@ -1,7 +1,9 @@
 """Where a term is used, in a real browser, on the whole demo: from a dataset's variable table
 to the Haemoglobin term page, which lists the variables mapped to it in every dataset; on to
-one of them; and from a disease's page to the search filtered by that disease, which finds as
-many datasets as the page counted."""
+one of them (its own page); from a disease's page to the search filtered by that disease, which
+finds as many datasets as the page counted; and the ontology tree, whose nodes say how many
+datasets use them or a narrower term, as many as the term page lists. Axe checks the term page
+and the tree."""
 
 from __future__ import annotations
 
@@ -16,11 +18,18 @@ from werkzeug.serving import make_server
 from core import create_app, migrate
 from core.demo import load_demo
 from tests.dbutil import fresh_database
+from tests.e2e.axe import assert_accessible
 from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
 
 pytestmark = pytest.mark.e2e
 
 AML_TRIAL = "aml-ic-2016"  # a demo dataset about AML with a haemoglobin variable
+WIDE = {"width": 1366, "height": 900}
+
+
+def fits(page) -> bool:
+    """No part of the page is wider than the window."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +54,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
 
 def test_a_term_page_leads_to_the_variables_and_datasets_that_use_it(web: Session) -> None:
     page = web.page
+    page.set_viewport_size(WIDE)
 
     # A dataset's variable table links each mapped term; follow Haemoglobin.
     page.goto(f"/datasets/{AML_TRIAL}?q=hb#variables")
@@ -61,17 +71,40 @@ def test_a_term_page_leads_to_the_variables_and_datasets_that_use_it(web: Sessio
     expect(used.get_by_text("Not used by any dataset yet.")).to_have_count(0)
     web.shot("haemoglobin used by variables")
 
-    # One of them: its row in its dataset's variable table.
+    # Haemoglobin has nothing below it: no split into "itself" and "narrower terms".
+    expect(used.locator(".usage-split")).to_have_count(0)
+    assert fits(page)
+    assert_accessible(page)
+
+    # One of them, by its name: the variable's own page.
     first = variables.first
     name = first.locator("code").inner_text()
-    first.get_by_role("link").click()
-    expect(page).to_have_url(re.compile(rf"/datasets/[a-z0-9-]+\?q={re.escape(name)}#variables$"))
-    rows = page.locator("table.variables-table tbody tr")
-    expect(rows.filter(has=page.locator("code", has_text=re.compile(rf"^{name}$")))).to_have_count(
-        1
-    )
-    expect(rows.first.get_by_role("link", name="Haemoglobin")).to_be_visible()
-    web.shot("the variable in its dataset")
+    first.get_by_role("link", name=re.compile(rf"^{re.escape(name)} ")).click()
+    expect(page).to_have_url(re.compile(rf"/datasets/[a-z0-9-]+/variables/{re.escape(name)}$"))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Haemoglobin")
+    web.shot("the variable's page")
+
+    # A group of variables: how many are mapped to it itself and how many only below it.
+    page.goto("/terms/HV:0000010")  # peripheral blood counts
+    heading = page.get_by_role("heading", name=re.compile(r"^Variables mapped to it \(\d+\)$"))
+    total = int(re.findall(r"\d+", heading.inner_text())[0])
+    split = page.locator("#used-variables-split")
+    expect(split).to_be_visible()
+    itself = split.locator("dt", has_text="Mapped to this term itself").locator("+ dd")
+    below = split.locator("dt", has_text="Mapped only to narrower terms").locator("+ dd")
+    counts = [
+        int(re.findall(r"[\d,]+", x.inner_text())[0].replace(",", "")) for x in (itself, below)
+    ]
+    assert sum(counts) == total and counts[1] > 0
+    # its narrower terms each say how many datasets use them; none is muted
+    children = page.locator("ul.term-children > li")
+    hb = children.filter(has=page.get_by_role("link", name="Haemoglobin", exact=True))
+    expect(hb.locator(".tree-datasets")).to_have_text(re.compile(r"^\d+ datasets?$"))
+    expect(children.locator(".tree-datasets.is-zero").first).to_have_text("0 datasets")
+    assert fits(page)
+    web.shot("blood counts split by term")
+    assert_accessible(page)
 
     # A disease: the datasets tagged with it or a narrower term, and the same in the search.
     page.goto("/terms/NCIT:C3171")
@@ -92,3 +125,50 @@ def test_a_term_page_leads_to_the_variables_and_datasets_that_use_it(web: Sessio
     expect(page.locator("section[aria-labelledby=used-h]")).to_contain_text(
         "Not used by any dataset yet."
     )
+
+
+def test_the_tree_counts_the_datasets_using_each_node(web: Session) -> None:
+    page = web.page
+    page.set_viewport_size(WIDE)
+
+    # What AML's page lists: the datasets tagged with it and those with variables mapped to it.
+    page.goto("/terms/NCIT:C3171")
+    used = page.locator("section[aria-labelledby=used-h]")
+    listed = set(used.locator("#used-datasets > li > a").all_inner_texts()) | set(
+        used.locator("#used-variables > li > a").all_inner_texts()
+    )
+    assert listed, "the demo has datasets about AML"
+
+    # The disease tree, anonymous: published datasets, the top level with the page.
+    page.goto("/ontologies/HAEM")
+    expect(page.locator("#tree-hint")).to_contain_text(
+        "how many published datasets use it or a narrower term"
+    )
+    tree = page.locator("ul.tree-root")
+    myeloid = tree.locator('li[data-curie="NCIT:C9290"]')
+    expect(myeloid.locator(":scope > .tree-term .tree-datasets")).to_have_text(
+        re.compile(r"^\d+ datasets?$")
+    )
+    # open Myeloid Neoplasm with the keyboard: its children load with their counts
+    toggle = myeloid.locator(":scope > details > summary")
+    expect(toggle).to_have_accessible_name("Narrower terms of Myeloid Neoplasm")
+    toggle.focus()
+    page.keyboard.press("Enter")
+    aml = myeloid.locator('li[data-curie="NCIT:C3171"]')
+    count = aml.locator(":scope > .tree-term .tree-datasets")
+    expect(count).to_have_text(f"{len(listed)} dataset{'s' if len(listed) != 1 else ''}")
+    expect(count).to_have_attribute("title", re.compile(r"this term or a narrower one$"))
+    muted = myeloid.locator(".tree-datasets.is-zero")
+    expect(muted.first).to_have_text("0 datasets")
+    aml.locator(":scope > details > summary").click()
+    expect(aml.locator("ul.tree > li").first).to_be_visible()
+    expect(aml.locator("ul.tree .tree-datasets").first).to_have_text(re.compile(r"^\d+ datasets?$"))
+    assert fits(page)
+    web.shot("the tree with dataset counts")
+    assert_accessible(page)
+
+    # The count leads to the term: its page lists as many.
+    aml.locator(":scope > .tree-term").get_by_role("link", name="Acute Myeloid Leukemia").click()
+    expect(page).to_have_url(re.compile(r"/terms/NCIT:C3171$"))
+    expect(page.locator("#used-datasets-split")).to_be_visible()
+    web.shot("aml split by term")

@@ -44,19 +44,19 @@
     return term;
   }
 
+  // The term first (link, CURIE, counts), then the toggle with the children: a link inside
+  // a <summary> would be a control inside a control.
   function node(child) {
     var item = el("li", "tree-item" + (child.obsolete ? " is-obsolete" : ""));
     item.setAttribute("data-curie", child.curie);
+    item.appendChild(termLabel(child));
     if (!child.children) {
-      var leaf = el("span", "tree-leaf");
-      leaf.appendChild(termLabel(child));
-      item.appendChild(leaf);
       return item;
     }
     var details = el("details", "tree-node");
     details.setAttribute("data-children-url", child.children_url);
     var summary = el("summary");
-    summary.appendChild(termLabel(child));
+    summary.appendChild(el("span", "visually-hidden", "Narrower terms of " + child.label));
     details.appendChild(summary);
     var fallback = el("p", "tree-fallback");
     var link = el("a", "", "See the " + child.children + " narrower term" + plural(child.children) +
