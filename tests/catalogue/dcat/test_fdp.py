@@ -47,3 +47,37 @@ def test_fdp_urls_and_browsers(client, vocabularies):
     page = client.get("/fdp", headers={"Accept": "text/html"})
     assert page.mimetype == "text/html" and "FAIR Data Point" in page.get_data(as_text=True)
     assert client.get("/fdp", headers={"Accept": "application/pdf"}).status_code == 406
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "application/rdf+xml"])
+def test_the_catalogs_container_answers_and_lists_the_catalogue(client, full, accept):
+    """``/fdp/catalogs`` is declared as the FDP's LDP container: FDP clients list catalogues
+    there (it answered 404)."""
+    response = client.get("/fdp/catalogs", headers={"Accept": accept})
+    assert response.mimetype == accept and "Accept" in response.headers["Vary"]
+    assert '<http://www.w3.org/ns/ldp#DirectContainer>; rel="type"' in response.headers["Link"]
+    graph = parse(response)
+    container, fdp, catalogue = iri("/fdp/catalogs"), iri("/fdp"), iri("/catalogue")
+    assert (container, RDF.type, URIRef(LDP + "DirectContainer")) in graph
+    assert (container, URIRef(LDP + "membershipResource"), fdp) in graph
+    assert (container, URIRef(LDP + "hasMemberRelation"), FDP.metadataCatalog) in graph
+    assert list(graph.objects(container, URIRef(LDP + "contains"))) == [catalogue]
+    # the membership triple the direct container stands for, and the member's name
+    assert (fdp, FDP.metadataCatalog, catalogue) in graph
+    assert (catalogue, RDF.type, DCAT.Catalog) in graph
+    assert (catalogue, DCT.title, Literal("HARMONY Catalogue", lang="en")) in graph
+    # the container the FDP's own record declares is the one that answers
+    declared = parse(client.get("/fdp.ttl"))
+    assert set(declared.triples((container, None, None))) <= set(graph)
+
+
+def test_the_catalogs_container_for_people_and_as_files(client, vocabularies):
+    page = client.get("/fdp/catalogs", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 303 and page.headers["Location"] == "/catalogue"
+    assert "Accept" in page.headers["Vary"]
+    followed = client.get("/fdp/catalogs", headers={"Accept": "text/html"}, follow_redirects=True)
+    assert followed.status_code == 200 and followed.mimetype == "text/html"
+    turtle = parse(client.get("/fdp/catalogs.ttl"))
+    for ext in ("jsonld", "rdf", "nt"):
+        assert parse(client.get(f"/fdp/catalogs.{ext}")).isomorphic(turtle), ext
+    assert client.get("/fdp/catalogs", headers={"Accept": "application/pdf"}).status_code == 406
