@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Flask
 
+from core.text import plural
+
 
 def init_app(app: Flask) -> None:
     from core.api import api
@@ -35,5 +37,5 @@ def _demo_vocabularies(result: object) -> None:
 
     for report in load_bundled(SYSTEM):
         result.notes.append(  # type: ignore[attr-defined]
-            f"vocabulary {report.prefix}: {report.status}, {report.total} terms"
+            f"vocabulary {report.prefix}: {report.status}, {plural(report.total, 'term')}"
         )

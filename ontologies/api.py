@@ -15,6 +15,7 @@ from core.api import API_PREFIX, actor, page_body, permission_required
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.permissions import Permission
 from core.security import accept_uploads
+from core.text import plural
 from ontologies import browse, services
 from ontologies.schemas import (
     HierarchyQuerySchema,
@@ -91,7 +92,7 @@ def _load_job(job: jobs.JobContext) -> dict[str, Any]:
     )
     result: dict[str, Any] = LoadReportSchema().dump(report)
     result["summary"] = (
-        f"{report.name} ({report.prefix}) {report.status}: {report.added} terms added, "
+        f"{report.name} ({report.prefix}) {report.status}: {plural(report.added, 'term')} added, "
         f"{report.changed} changed, {report.obsoleted} obsoleted, {report.unchanged} unchanged."
     )
     result["ontology_url"] = f"/ontologies/{report.prefix}"

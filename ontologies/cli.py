@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 
 from core.errors import ServiceError
 from core.policies import SYSTEM
+from core.text import plural
 from ontologies import bundled, services
 
 
@@ -22,11 +23,14 @@ def ontologies_group() -> None:
 
 def describe(report: services.LoadReport) -> str:
     if report.status == "unchanged":
-        return f"{report.prefix}: unchanged ({report.total} terms, version {report.version or '—'})"
+        return (
+            f"{report.prefix}: unchanged ({plural(report.total, 'term')}, "
+            f"version {report.version or '—'})"
+        )
     return (
         f"{report.prefix}: {report.status} {report.name} version {report.version or '—'}: "
         f"{report.added} added, {report.changed} changed, {report.obsoleted} made obsolete, "
-        f"{report.unchanged} unchanged; {report.total} terms in {report.seconds:.1f} s"
+        f"{report.unchanged} unchanged; {plural(report.total, 'term')} in {report.seconds:.1f} s"
     )
 
 
@@ -78,7 +82,7 @@ def list_ontologies() -> None:
     for ontology in services.list_ontologies(SYSTEM):
         click.echo(
             f"{ontology.prefix}\t{ontology.name}\t{ontology.version or '—'}\t"
-            f"{ontology.term_count} terms\t{ontology.licence or ''}"
+            f"{plural(ontology.term_count, 'term')}\t{ontology.licence or ''}"
         )
 
 

@@ -24,6 +24,7 @@ from core.errors import InvalidInput, NotFound, UnsupportedMediaType
 from core.pagination import Page
 from core.permissions import Permission
 from core.policies import Actor, require
+from core.text import number_word, plural, verb
 from ontologies import hierarchy_cache
 from ontologies.identifiers import UnknownIdentifier, is_iri, normalise_curie
 from ontologies.loaders import (
@@ -175,7 +176,9 @@ def _apply(actor: Actor, parsed: ParsedOntology, on_phase: Any) -> LoadReport:
     foreign = _owned_elsewhere(parsed)
     if foreign:
         report.warnings.append(
-            f"{len(foreign)} terms belong to another loaded ontology and were left as they are"
+            f"{plural(len(foreign), 'term')} {verb(len(foreign), 'belongs', 'belong')} to another "
+            f"loaded ontology and {number_word(len(foreign), 'was', 'were')} left as "
+            f"{number_word(len(foreign), 'it is', 'they are')}"
         )
     records = {c: r for c, r in parsed.terms.items() if c not in foreign}
     existing = _stored_state(parsed.prefix)
@@ -234,8 +237,8 @@ def _apply(actor: Actor, parsed: ParsedOntology, on_phase: Any) -> LoadReport:
         after=after,
         summary=(
             f"{parsed.prefix} {report.status} (version {parsed.version or 'not stated'}): "
-            f"{report.added} terms added, {report.changed} changed, {report.obsoleted} made "
-            f"obsolete; {report.total} in all."
+            f"{plural(report.added, 'term')} added, {report.changed} changed, "
+            f"{report.obsoleted} made obsolete; {report.total} in all."
         ),
         context={
             "status": report.status,
