@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request, stream_with_context
+from flask import Response, json, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from catalogue.datasets import services as datasets
 from catalogue.dictionary import export
 from catalogue.dictionary import services as variables
-from catalogue.dictionary.importer import import_dictionary, submit_import
+from catalogue.dictionary.importer import RemovalsUnconfirmed, import_dictionary, submit_import
 from catalogue.dictionary.schemas import (
     DictionaryFormSchema,
     DictionaryUploadSchema,
@@ -28,7 +28,7 @@ from catalogue.dictionary.schemas import (
     VersionQuerySchema,
 )
 from core.api import API_PREFIX, actor, login_required
-from core.errors import InvalidInput
+from core.errors import InvalidInput, problem
 from core.jobs_api import ACCEPTED_DOC, JobSchema, accepted, runs_as_job
 from core.openapi import IF_MATCH_DOC
 from core.security import accept_uploads
@@ -50,13 +50,18 @@ class DictionaryResource(MethodView):
     @blp.alt_response(202, schema=JobSchema, **ACCEPTED_DOC)
     @blp.doc(**IF_MATCH_DOC)
     def post(self, files: dict[str, Any], form: dict[str, Any], identifier: str) -> Any:
-        """Import a whole data dictionary into the open draft (multipart ``file``). All or
-        nothing: 422 with the report (every problem by row and column) writes nothing; 200
+        """Import a whole data dictionary into the open draft (multipart ``file``).
+
+        All or nothing: 422 with the report (every problem by row and column) writes nothing; 200
         with the report (variables added, changed, removed, unchanged). 409 on a published
         dataset without an open draft, 413 too large, 415 unknown format or extension.
+        A file that would remove variables or drop mappings is imported only with
+        ``confirm_removals=true``; without it the answer is 409 (type
+        ``…/removals-unconfirmed``) whose ``report.removals`` lists the variables and
+        mappings that would go, with their counts, and nothing is written.
         A file larger than ``JOBS_INLINE_MAX_KB`` (or any, with ``Prefer: respond-async``)
         is imported by a job: 202 with the job (``Location``), whose result is the report and
-        whose error is the 422 problem with the report."""
+        whose error is the 422 problem with the report (or the 409 with the removals)."""
         who = actor()
         if_match = request.headers.get("If-Match")
         upload = files.get("file")
@@ -64,19 +69,47 @@ class DictionaryResource(MethodView):
             datasets.editable_version(who, identifier, if_match)  # 404/403/409/412 come first
             raise InvalidInput.field("file", "Send the dictionary as a multipart file “file”.")
         data = upload.read()
+        confirm = bool(form.get("confirm_removals"))
         if runs_as_job(len(data)):
             fmt = form.get("format")
             return accepted(
-                submit_import(who, identifier, data, upload.filename or "", fmt, if_match)
+                submit_import(
+                    who,
+                    identifier,
+                    data,
+                    upload.filename or "",
+                    fmt,
+                    if_match,
+                    confirm_removals=confirm,
+                )
             )
         report = import_dictionary(
-            who, identifier, data, upload.filename or "", form.get("format"), if_match
+            who,
+            identifier,
+            data,
+            upload.filename or "",
+            form.get("format"),
+            if_match,
+            confirm_removals=confirm,
         )
         dataset = datasets.get_dataset(who, identifier)
         return report.as_json(), 200, {"ETag": datasets.etag(dataset)}
 
 
 accept_uploads("dictionary_api.DictionaryResource")
+
+
+@blp.errorhandler(RemovalsUnconfirmed)
+def _removals_unconfirmed(exc: RemovalsUnconfirmed) -> Response:
+    """409 problem+json with the report (``report.removals``: what would go) as an extension
+    member, like a rejected file's 422; the ETag the comparison was made against comes along,
+    for the confirming request's ``If-Match``."""
+    response = problem(exc.status, exc.detail, title=exc.title, slug=exc.slug)
+    body = response.get_json()
+    body["report"] = exc.report.as_json()
+    response.set_data(json.dumps(body))
+    response.headers["ETag"] = exc.revision
+    return response
 
 
 @blp.route("/datasets/<identifier>/variables")

@@ -15,16 +15,20 @@ from catalogue.dictionary import export
 from catalogue.dictionary.importer import (
     FORMATS,
     ImportReport,
+    Removals,
+    RemovalsUnconfirmed,
     import_dictionary,
 )
 from core.errors import FileRejected, ServiceError
 from core.policies import SYSTEM
+from core.text import plural
 
 
 def describe(report: ImportReport) -> str:
     return (
         f"{report.dataset} version {report.version}: {report.format} dictionary "
-        f"{report.filename}, {report.rows} rows read, {report.variables} variables: "
+        f"{report.filename}, {plural(report.rows, 'row')} read, "
+        f"{plural(report.variables, 'variable')}: "
         f"{report.added} added, {report.changed} changed, {report.removed} removed, "
         f"{report.unchanged} unchanged; mappings {report.mappings_added} added, "
         f"{report.mappings_removed} removed ({report.seconds:.1f} s)"
@@ -40,10 +44,20 @@ def describe(report: ImportReport) -> str:
     type=click.Choice(FORMATS, case_sensitive=False),
     help="template, redcap or omop (default: recognised from the header row).",
 )
+@click.option(
+    "--confirm-removals",
+    is_flag=True,
+    help="Remove the variables the file no longer has, and drop their mappings and those of "
+    "changed values (without it such a file changes nothing and the command lists what "
+    "would go).",
+)
 @with_appcontext
-def import_dictionary_command(dataset: str, file: Path, fmt: str | None) -> None:
+def import_dictionary_command(
+    dataset: str, file: Path, fmt: str | None, confirm_removals: bool
+) -> None:
     """Import FILE as the dictionary of DATASET's open draft (all or nothing). Exits 1 with the
-    problems, by row and column, when the file has any."""
+    problems, by row and column, when the file has any, and with what would go when it would
+    remove variables or drop mappings without --confirm-removals."""
     started = time.perf_counter()
 
     def progress(phase: str) -> None:
@@ -51,16 +65,40 @@ def import_dictionary_command(dataset: str, file: Path, fmt: str | None) -> None
 
     try:
         report = import_dictionary(
-            SYSTEM, dataset, file.read_bytes(), file.name, fmt, UNCHECKED, on_phase=progress
+            SYSTEM,
+            dataset,
+            file.read_bytes(),
+            file.name,
+            fmt,
+            UNCHECKED,
+            confirm_removals=confirm_removals,
+            on_phase=progress,
         )
+    except RemovalsUnconfirmed as exc:
+        removals = exc.report.removals or Removals()
+        for variable in removals.variables:
+            click.echo(
+                f"would remove: {variable.name} ({plural(variable.mappings, 'mapping')})",
+                err=True,
+            )
+        for mapping in removals.mappings:
+            value = f" value {mapping.value}" if mapping.value is not None else ""
+            click.echo(
+                f"would drop: {mapping.variable}{value} → {mapping.term}: {mapping.why}", err=True
+            )
+        click.echo(
+            f"{file}: not imported, it would delete {removals.sentence()}; "
+            "run again with --confirm-removals to go ahead",
+            err=True,
+        )
+        sys.exit(1)
     except FileRejected as exc:
         rejected = cast(ImportReport, exc.report)  # what import_dictionary rejects with
         for note in rejected.notes:
             click.echo(f"note: {note}", err=True)
         for problem in rejected.problems:
             click.echo(f"problem: {problem}", err=True)
-        count = len(rejected.problems)
-        click.echo(f"{file}: not imported, {count} problem{'s' if count != 1 else ''}", err=True)
+        click.echo(f"{file}: not imported, {plural(len(rejected.problems), 'problem')}", err=True)
         sys.exit(1)
     except ServiceError as exc:
         raise click.ClickException(f"{file}: {exc.detail}") from exc

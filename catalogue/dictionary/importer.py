@@ -10,13 +10,17 @@ Rules a custodian can rely on (the README says the same):
 
 - Any problem and nothing is written; the report lists every problem with its row and column.
 - Variables are matched by name. A variable the file no longer has is removed with its
-  mappings. Fields that a format does not describe keep their stored values (the template has
-  no REDCap section or validation range, REDCap has no time point or missing-value codes, an
-  OMOP list has neither), so that importing one format after another loses nothing.
+  mappings, but only when the caller confirmed it (``confirm_removals``): a file that would
+  remove variables or drop mappings is otherwise refused with :class:`RemovalsUnconfirmed`
+  (409, listing what would go) before anything is written. Fields that a format does not
+  describe keep their stored values (the template has no REDCap section or validation range,
+  REDCap has no time point or missing-value codes, an OMOP list has neither), so that
+  importing one format after another loses nothing.
 - Mappings are never dropped by a re-import, except a permissible value's mappings when that
   value's code disappears or its label changes (the term no longer names what the code
-  means), and the mappings of removed variables. Mappings that arrive with the file are added
-  as accepted (an identical suggested or rejected one is accepted instead).
+  means), and the mappings of removed variables — both confirmed like removed variables.
+  Mappings that arrive with the file are added as accepted (an identical suggested or
+  rejected one is accepted instead).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, Text, bindparam, cast, delete, select, type_coerce, update
+from sqlalchemy import String, Text, bindparam, cast, delete, func, select, type_coerce, update
 from sqlalchemy import text as sql_text
 
 from catalogue.datasets import services as datasets
@@ -57,11 +61,12 @@ from catalogue.models import (
 )
 from core import jobs
 from core.db import get_session, insert_rows, transactional, utcnow
-from core.errors import FileRejected, NotFound, UnsupportedMediaType
+from core.errors import Conflict, FileRejected, NotFound, UnsupportedMediaType
 from core.files import FileProblem, csv_rows, decode_text, sniff_delimiter, workbook_rows
 from core.jobs import Job
 from core.models import User
 from core.policies import Actor
+from core.text import plural
 from ontologies.identifiers import canonical_prefix
 from ontologies.models import Term, TermXref
 from ontologies.services import resolve_curie
@@ -178,6 +183,8 @@ class ImportReport:
     problems: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    # what the file removes (or would remove, for a refusal): set when anything goes
+    removals: Removals | None = None
 
     @property
     def imported(self) -> bool:
@@ -214,12 +221,97 @@ class ImportReport:
             "note_count": len(self.notes),
             "notes": listed(self.notes),
             "seconds": round(self.seconds, 3),
+            "removals": self.removals.as_json() if self.removals is not None else None,
         }
 
     def summary(self) -> str:
         return (
             f"Imported the dictionary from {self.filename} ({self.format}): {self.added} added, "
             f"{self.changed} changed, {self.removed} removed, {self.unchanged} unchanged."
+        )
+
+
+@dataclass(frozen=True)
+class RemovedVariable:
+    """A variable of the draft that the file no longer has, with its number of mappings."""
+
+    name: str
+    label: str
+    mappings: int
+
+
+@dataclass(frozen=True)
+class DroppedMapping:
+    """A mapping an import deletes, and why (its variable goes, or its value's code went or
+    got a new label)."""
+
+    variable: str
+    value: str | None
+    term: str
+    term_label: str | None
+    status: str
+    why: str
+
+
+@dataclass
+class Removals:
+    """What an import removes from the draft: the counts are exact, the lists hold the first
+    :data:`LISTED_PROBLEMS` in dictionary order."""
+
+    variable_count: int = 0
+    mapping_count: int = 0
+    variables: list[RemovedVariable] = field(default_factory=list)
+    mappings: list[DroppedMapping] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.variable_count or self.mapping_count)
+
+    def sentence(self) -> str:
+        """ "2 variables and 5 mappings", "1 mapping" …"""
+        parts = []
+        if self.variable_count:
+            parts.append(plural(self.variable_count, "variable"))
+        if self.mapping_count:
+            parts.append(plural(self.mapping_count, "mapping"))
+        return " and ".join(parts) or "nothing"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "variable_count": self.variable_count,
+            "mapping_count": self.mapping_count,
+            "variables": [
+                {"name": v.name, "label": v.label, "mappings": v.mappings} for v in self.variables
+            ],
+            "mappings": [
+                {
+                    "variable": m.variable,
+                    "subject_value": m.value,
+                    "object_id": m.term,
+                    "object_label": m.term_label,
+                    "status": m.status,
+                    "why": m.why,
+                }
+                for m in self.mappings
+            ],
+        }
+
+
+class RemovalsUnconfirmed(Conflict):
+    """409: the file would remove variables or drop mappings, and the caller did not confirm
+    it, so nothing was written. ``report`` says what would go (``report.removals``) and what
+    else the file would change; ``revision`` is the dataset's ETag the comparison was made
+    against: a confirmation that quotes it is refused (412) if the dataset changed since."""
+
+    title, slug = "Confirmation needed", "removals-unconfirmed"
+
+    def __init__(self, report: ImportReport, revision: str):
+        self.report = report
+        self.revision = revision
+        removals = report.removals or Removals()
+        super().__init__(
+            f"Importing {report.filename} would delete {removals.sentence()} of the draft "
+            "(listed in report.removals). Nothing was written: send the file again with "
+            "confirm_removals=true (and this If-Match) to go ahead."
         )
 
 
@@ -247,16 +339,21 @@ def import_dictionary(
     fmt: str | None = None,
     if_match: str | None = None,
     *,
+    confirm_removals: bool = False,
     on_phase: Callable[[str], None] | None = None,
 ) -> ImportReport:
     """Replace the open draft's dictionary with the file's, keeping what did not change.
 
     ``fmt``: ``template``, ``redcap``, ``omop`` or None (recognised from the header row).
+    ``confirm_removals``: the caller has seen what the file removes and wants it; without it,
+    a file that would remove variables or drop mappings changes nothing.
 
     :raises NotFound, Forbidden, PreconditionFailed, Conflict: as
         :func:`catalogue.datasets.editable_version` (the draft is checked before the file).
     :raises UnsupportedMediaType: for an unknown format or file extension.
     :raises FileRejected: (422) for any problem in the file; nothing is written.
+    :raises RemovalsUnconfirmed: (409) the file would remove variables or drop mappings and
+        ``confirm_removals`` is false; nothing is written.
     """
     started = time.perf_counter()
     phase = on_phase or (lambda _name: None)
@@ -285,7 +382,7 @@ def import_dictionary(
         raise rejected(report)
     report.variables = len(incoming)
     phase("writing")
-    changed = _write(actor, version, fmt, incoming, report)
+    changed = _write(actor, version, fmt, incoming, report, confirm_removals=confirm_removals)
     if changed:
         datasets.record_change(
             actor,
@@ -310,18 +407,35 @@ def submit_import(
     filename: str,
     fmt: str | None,
     if_match: str | None,
+    *,
+    confirm_removals: bool = False,
+    hold_for_page: bool = False,
 ) -> Job:
     """Queue the import of a large file as a job for the worker (``JOBS_INLINE_MAX_KB``):
-    the checks that need no file answer at once, the rest when the job runs.
+    the checks that need no file answer at once, the rest when the job runs. The job follows
+    the same rule as an import in the request: removals need ``confirm_removals``, else the
+    job fails with the 409 problem listing them. ``hold_for_page``: the upload page sent it,
+    so a refused file is kept for the page's confirmation (:mod:`catalogue.dictionary.
+    pending`); an API client sends its file again instead.
 
     :raises NotFound, Forbidden, Conflict, PreconditionFailed: as :func:`import_dictionary`.
     """
     datasets.editable_version(actor, identifier, if_match)
+    params: dict[str, Any] = {
+        "dataset": identifier,
+        "filename": filename,
+        "format": fmt,
+        "if_match": if_match,
+    }
+    if confirm_removals:
+        params["confirm_removals"] = True
+    if hold_for_page:
+        params["hold_for_page"] = True
     return jobs.submit_job(
         actor,
         "dictionary_import",
         f"Import of {filename or 'a dictionary'} into {identifier}",
-        {"dataset": identifier, "filename": filename, "format": fmt, "if_match": if_match},
+        params,
         data,
     )
 
@@ -330,15 +444,36 @@ def submit_import(
 def _import_job(job: jobs.JobContext) -> dict[str, Any]:
     """A dictionary import run by the job worker, as its owner, all or nothing."""
     params = job.params
-    report = import_dictionary(
-        job.actor,
-        params["dataset"],
-        job.data or b"",
-        params["filename"],
-        params.get("format"),
-        params.get("if_match"),
-        on_phase=job.progress.phases(["reading", "checking", "writing"]),
-    )
+    try:
+        report = import_dictionary(
+            job.actor,
+            params["dataset"],
+            job.data or b"",
+            params["filename"],
+            params.get("format"),
+            params.get("if_match"),
+            confirm_removals=bool(params.get("confirm_removals")),
+            on_phase=job.progress.phases(["reading", "checking", "writing"]),
+        )
+    except RemovalsUnconfirmed as exc:
+        if params.get("hold_for_page") and isinstance(job.actor, User):
+            from catalogue.dictionary import pending
+
+            pending.hold(
+                job.actor,
+                params["dataset"],
+                exc,
+                job.data or b"",
+                params.get("format"),
+            )
+            exc.detail = (
+                f"Importing {exc.report.filename} would delete "
+                f"{(exc.report.removals or Removals()).sentence()} of the draft, so nothing was "
+                "written yet. Open the dataset's dictionary page to see what would go and "
+                "confirm it (the file is kept there for "
+                f"{plural(pending.keep_minutes(), 'minute')})."
+            )
+        raise
     return {
         **report.as_json(),
         "summary": report.summary(),
@@ -717,11 +852,17 @@ def _write(
     fmt: str,
     incoming: list[_Incoming],
     report: ImportReport,
+    *,
+    confirm_removals: bool = False,
 ) -> bool:
     """Write the difference between the file and the draft; True when anything changed.
 
     Stored rows are read as the database holds them (JSON as text, the value type as its
-    string), so that comparing 100,000 unchanged variables costs a tuple comparison each."""
+    string), so that comparing 100,000 unchanged variables costs a tuple comparison each.
+    The whole difference is worked out before the first write, so that a removal the caller
+    has not confirmed is refused with nothing written.
+
+    :raises RemovalsUnconfirmed: for removals without ``confirm_removals``."""
     session = get_session()
     v: Any = Variable.__table__
     stored_columns = [
@@ -747,6 +888,7 @@ def _write(
     updates: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     value_changes: dict[int, set[str]] = {}  # variable id → codes whose mappings stay
+    value_reasons: dict[int, dict[str, str]] = {}  # variable id → lost code → why
     ids: dict[str, int] = {}
     unchanged: set[str] = set()
     for position, item in enumerate(incoming):
@@ -781,13 +923,23 @@ def _write(
         new_pairs = {(p["code"], p["label"]) for p in row["permissible_values"]}
         if old_pairs - new_pairs:
             value_changes[old[0]] = {code for code, _label in old_pairs & new_pairs}
-    removed = [row[0] for row in existing.values()]
+            value_reasons[old[0]] = _value_reasons(old_pairs - new_pairs, new_pairs)
+    gone = sorted(existing.values(), key=lambda row: (row[2], row[1]))  # dictionary order
+    removed = [row[0] for row in gone]
+    doomed = _doomed_value_mappings(value_changes) if value_changes else []
     report.added = len(new)
     report.removed = len(removed)
+    if removed or doomed:
+        report.removals = _removals(gone, doomed, value_reasons, {i: n for n, i in ids.items()})
+        if not confirm_removals:
+            raise RemovalsUnconfirmed(report, datasets.etag(version.dataset))
     if removed:
         report.mappings_removed += _delete_variables(removed)
-    if value_changes:
-        report.mappings_removed += _drop_value_mappings(value_changes)
+    if doomed:
+        m: Any = Mapping.__table__
+        for chunk in _chunks([row[0] for row in doomed]):
+            session.execute(delete(m).where(m.c.id.in_(chunk)))
+        report.mappings_removed += len(doomed)
     if updates:
         session.execute(
             update(v)
@@ -876,23 +1028,96 @@ def _delete_variables(variable_ids: list[int]) -> int:
     return count
 
 
-def _drop_value_mappings(kept: dict[int, set[str]]) -> int:
-    """Delete the mappings of permissible values whose code disappeared or got a new label
-    (``kept``: variable id → the codes whose mappings stay)."""
+def _value_reasons(lost: set[tuple[str, str]], kept: set[tuple[str, str]]) -> dict[str, str]:
+    """Why each lost value's mappings go: its code is gone, or it names something else now."""
+    labels = dict(kept)
+    reasons = {}
+    for code, label in sorted(lost):
+        if code in labels:
+            reasons[code] = f"the value {code} is now “{labels[code]}” (was “{label}”)"
+        else:
+            reasons[code] = f"the value {code} (“{label}”) is no longer in the file"
+    return reasons
+
+
+def _doomed_value_mappings(kept: dict[int, set[str]]) -> list[tuple[Any, ...]]:
+    """The mappings of permissible values whose code disappeared or got a new label
+    (``kept``: variable id → the codes whose mappings stay): (id, variable id, code, term,
+    status), in the order they were made."""
     session = get_session()
     m: Any = Mapping.__table__
-    doomed: list[int] = []
+    doomed: list[tuple[Any, ...]] = []
     for chunk in _chunks(sorted(kept)):
-        for mapping_id, variable_id, code in session.execute(
-            select(m.c.id, m.c.variable_id, m.c.value_code).where(
-                m.c.variable_id.in_(chunk), m.c.value_code.is_not(None)
-            )
+        for row in session.execute(
+            select(m.c.id, m.c.variable_id, m.c.value_code, m.c.object_curie, m.c.status)
+            .where(m.c.variable_id.in_(chunk), m.c.value_code.is_not(None))
+            .order_by(m.c.variable_id, m.c.id)
         ):
-            if code not in kept[variable_id]:
-                doomed.append(mapping_id)
-    for chunk in _chunks(doomed):
-        session.execute(delete(m).where(m.c.id.in_(chunk)))
-    return len(doomed)
+            if row[2] not in kept[row[1]]:
+                doomed.append(tuple(row))
+    return doomed
+
+
+def _removals(
+    gone: list[Any],
+    doomed: list[tuple[Any, ...]],
+    value_reasons: dict[int, dict[str, str]],
+    names: dict[int, str],
+) -> Removals:
+    """What goes: the removed variables (``gone``: their stored rows, in dictionary order)
+    with their mappings, and the mappings of lost values (``doomed``). Counts are exact; the
+    lists stop at :data:`LISTED_PROBLEMS` (a few queries, however many variables go)."""
+    session = get_session()
+    m: Any = Mapping.__table__
+    label_at = 3 + FIELDS.index("label")
+    counts: dict[int, int] = {}
+    for chunk in _chunks([row[0] for row in gone]):
+        for variable_id, count in session.execute(
+            select(m.c.variable_id, func.count())
+            .where(m.c.variable_id.in_(chunk))
+            .group_by(m.c.variable_id)
+        ):
+            counts[variable_id] = int(count)
+    removals = Removals(variable_count=len(gone), mapping_count=sum(counts.values()) + len(doomed))
+    removals.variables = [
+        RemovedVariable(row[1], row[label_at] or row[1], counts.get(row[0], 0))
+        for row in gone[:LISTED_PROBLEMS]
+    ]
+    listed: list[tuple[str, Any]] = []  # (why, mapping row) in dictionary order
+    names_of_gone = {row[0]: row[1] for row in gone}
+    mapped = [row[0] for row in gone if counts.get(row[0])]
+    for chunk in _chunks(mapped):
+        if len(listed) >= LISTED_PROBLEMS:
+            break
+        rows = session.execute(
+            select(m.c.id, m.c.variable_id, m.c.value_code, m.c.object_curie, m.c.status)
+            .where(m.c.variable_id.in_(chunk))
+            .order_by(m.c.id)
+        ).all()
+        order = {variable_id: i for i, variable_id in enumerate(chunk)}
+        for found in sorted(rows, key=lambda r: (order[r[1]], r[0])):
+            listed.append(("its variable is removed", tuple(found)))
+    for value_row in doomed:
+        why = value_reasons.get(value_row[1], {}).get(value_row[2], "its value changed")
+        listed.append((why, value_row))
+    listed = listed[:LISTED_PROBLEMS]
+    wanted = {row[3] for _why, row in listed}
+    labels: dict[str, str] = {}
+    for chunk in _chunks(sorted(wanted)):
+        query = select(Term.curie, Term.label).where(Term.curie.in_(chunk))
+        labels.update((curie, label) for curie, label in session.execute(query))
+    removals.mappings = [
+        DroppedMapping(
+            variable=names_of_gone.get(row[1]) or names.get(row[1], ""),
+            value=row[2],
+            term=row[3],
+            term_label=labels.get(row[3]),
+            status=str(getattr(row[4], "value", row[4])),
+            why=why,
+        )
+        for why, row in listed
+    ]
+    return removals
 
 
 def _author(actor: Actor) -> tuple[str | None, str]:

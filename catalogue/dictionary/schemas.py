@@ -34,12 +34,51 @@ class DictionaryFormSchema(StrictSchema):
             "415 for anything else"
         }
     )
+    confirm_removals = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "true: the variables the file no longer has may be removed and the "
+            "mappings of removed variables and of changed values dropped. Without it such a "
+            "file answers 409 (type …/removals-unconfirmed) with report.removals listing what "
+            "would go, and nothing is written; send it again with true (and the same If-Match) "
+            "to go ahead. A file that removes nothing never needs it."
+        },
+    )
 
 
 class ImportProblemSchema(Schema):
     row = fields.Integer()
     column = fields.String(allow_none=True)
     message = fields.String()
+
+
+class RemovedVariableSchema(Schema):
+    name = fields.String()
+    label = fields.String()
+    mappings = fields.Integer(metadata={"description": "Its mappings, deleted with it"})
+
+
+class DroppedMappingSchema(Schema):
+    variable = fields.String()
+    subject_value = fields.String(
+        allow_none=True, metadata={"description": "The value's code (null: the variable's own)"}
+    )
+    object_id = fields.String(metadata={"description": "The term's CURIE"})
+    object_label = fields.String(allow_none=True)
+    status = fields.String(metadata={"description": "suggested, accepted or rejected"})
+    why = fields.String(metadata={"description": "Its variable is removed, or its value changed"})
+
+
+class RemovalsSchema(Schema):
+    variable_count = fields.Integer()
+    mapping_count = fields.Integer()
+    variables = fields.List(
+        fields.Nested(RemovedVariableSchema),
+        metadata={"description": "The first 1,000 in dictionary order"},
+    )
+    mappings = fields.List(
+        fields.Nested(DroppedMappingSchema), metadata={"description": "The first 1,000"}
+    )
 
 
 class ImportReportSchema(Schema):
@@ -61,6 +100,11 @@ class ImportReportSchema(Schema):
     note_count = fields.Integer()
     notes = fields.List(fields.Nested(ImportProblemSchema))
     seconds = fields.Float()
+    removals = fields.Nested(
+        RemovalsSchema,
+        allow_none=True,
+        metadata={"description": "The variables removed and the mappings dropped (null: none)"},
+    )
 
 
 class PermissibleValueSchema(Schema):

@@ -1,9 +1,10 @@
 """HTML page of the data dictionary: upload a dictionary into a draft and read the import's
-report (large files go to the job worker, whose page follows the import)."""
+report (large files go to the job worker, whose page follows the import); a file that would
+remove variables or drop mappings waits for the custodian's confirmation."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -22,16 +23,20 @@ from catalogue.datasets.views import (
     revision_field,
     variable_counts,
 )
-from catalogue.dictionary import importer
+from catalogue.dictionary import importer, pending
 from core.api import actor
 from core.errors import (
     FileRejected,
     InvalidInput,
+    NotFound,
     PreconditionFailed,
     UnsupportedMediaType,
 )
+from core.jobs import Job
 from core.jobs_api import runs_as_job
+from core.models import User
 from core.policies import require_login
+from core.text import plural
 
 bp = Blueprint("dictionary", __name__, template_folder="templates")
 
@@ -48,7 +53,9 @@ DICTIONARY_FORMATS = [
 
 @bp.route("/datasets/<identifier>/dictionary", methods=["GET", "POST"])
 def dictionary(identifier: str) -> Any:
-    """Upload a data dictionary into the open draft, and show the import's report."""
+    """Upload a data dictionary into the open draft, and show the import's report. A file that
+    would remove variables or drop mappings is kept (:mod:`catalogue.dictionary.pending`) and
+    shown with what would go; a second POST with its ``token`` confirms or cancels it."""
     who = actor()
     require_login(who)
     dataset = datasets.editable_dataset(who, identifier, datasets.UNCHECKED)
@@ -69,11 +76,15 @@ def dictionary(identifier: str) -> Any:
             formats=DICTIONARY_FORMATS,
             format_labels=dict(DICTIONARY_FORMATS),
             etag=datasets.etag(current),
+            keep_minutes=pending.keep_minutes(),
             **context,
         ), status
 
     if request.method == "GET":
-        return page()
+        # an upload refused for its removals (here or by its job) waits for its owner
+        return page(waiting=pending.held(who, identifier))
+    if "token" in request.form:
+        return _answer_confirmation(who, identifier, page)
     fmt = (request.form.get("format") or "").strip()
     form = {"format": fmt}
     if fmt not in {value for value, _ in DICTIONARY_FORMATS}:
@@ -86,12 +97,21 @@ def dictionary(identifier: str) -> Any:
         if runs_as_job(len(data)):
             # a large file is imported by the job worker; its page follows the import
             job = importer.submit_import(
-                who, identifier, data, upload.filename, fmt or None, revision_field()
+                who,
+                identifier,
+                data,
+                upload.filename,
+                fmt or None,
+                revision_field(),
+                hold_for_page=True,
             )
             return redirect(url_for("jobs.job_page", job_id=job.id), 303)
         report = importer.import_dictionary(
             who, identifier, data, upload.filename, fmt or None, revision_field()
         )
+    except importer.RemovalsUnconfirmed as exc:
+        waiting = pending.hold(cast(User, who), identifier, exc, data, fmt or None)
+        return page(409, waiting=waiting, form=form)
     except FileRejected as exc:
         return page(422, report=exc.report, form=form)
     except UnsupportedMediaType as exc:
@@ -101,3 +121,36 @@ def dictionary(identifier: str) -> Any:
     except PreconditionFailed:
         return page(412, notice=STALE_FORM + " Nothing was imported.", form=form)
     return page(200, report=report)
+
+
+def _answer_confirmation(who: Any, identifier: str, page: Any) -> Any:
+    """The custodian's answer to "this file would remove …": ``action=confirm`` imports the
+    held file (a stale one is refused: the dataset changed since), ``action=cancel`` drops
+    it. Either way the held file is gone afterwards."""
+    entry = pending.held(who, identifier, request.form.get("token") or "")
+    if entry is None:
+        return page(
+            410,
+            notice="This upload is no longer waiting for your confirmation (it was answered "
+            f"already, or is older than {plural(pending.keep_minutes(), 'minute')}): nothing "
+            "was imported. Upload the file again.",
+        )
+    if request.form.get("action") != "confirm":
+        pending.release(entry)
+        return page(
+            200,
+            notice=f"Nothing was imported from {entry.filename}: the draft's dictionary is as "
+            "it was.",
+            notice_kind="info",
+        )
+    try:
+        result = pending.confirm(who, identifier, entry, as_job=runs_as_job(entry.size))
+    except PreconditionFailed as exc:
+        return page(412, notice=exc.detail)
+    except NotFound as exc:
+        return page(410, notice=exc.detail)
+    except FileRejected as exc:
+        return page(422, report=exc.report)
+    if isinstance(result, Job):
+        return redirect(url_for("jobs.job_page", job_id=result.id), 303)
+    return page(200, report=result)

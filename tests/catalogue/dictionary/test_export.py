@@ -116,7 +116,7 @@ def test_the_export_of_an_older_version(client, make, custodian):
         f"/api/v1/datasets/{identifier}/versions",
         headers=headers | {"If-Match": etag(client, identifier, headers)},
     )
-    upload(client, identifier, sample("template_good.csv"), "d.csv", headers)
+    upload(client, identifier, sample("template_good.csv"), "d.csv", headers, confirm_removals=True)
     draft = rows_of(
         client.get(f"/api/v1/datasets/{identifier}/dictionary.csv", headers=headers).get_data(
             as_text=True

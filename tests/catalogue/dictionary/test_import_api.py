@@ -49,8 +49,10 @@ def upload(
     *,
     fmt: str | None = None,
     if_match: str | None = "current",
+    confirm_removals: bool = False,
 ) -> Any:
-    """POST a dictionary file as a custodian would (with the dataset's current ETag)."""
+    """POST a dictionary file as a custodian would (with the dataset's current ETag);
+    ``confirm_removals``: the custodian agrees to what the file removes."""
     sent = dict(headers)
     if if_match == "current":
         sent["If-Match"] = etag(client, identifier, headers)
@@ -59,6 +61,8 @@ def upload(
     form: dict[str, Any] = {"file": (io.BytesIO(data), filename)}
     if fmt is not None:
         form["format"] = fmt
+    if confirm_removals:
+        form["confirm_removals"] = "true"
     return client.post(
         f"/api/v1/datasets/{identifier}/dictionary",
         data=form,

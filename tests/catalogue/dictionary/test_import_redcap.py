@@ -202,7 +202,7 @@ def test_a_broken_row_9999_of_10000_leaves_the_database_unchanged(app, client, m
     assert set(by_name(client, identifier, headers)) == set(first_names())
     # the same file, mended, goes in whole
     rows[9_998] = rows[9_998][:8]
-    mended = upload(client, identifier, redcap(*rows), "v2.csv", headers)
+    mended = upload(client, identifier, redcap(*rows), "v2.csv", headers, confirm_removals=True)
     assert mended.status_code == 200
     assert (mended.json["added"], mended.json["removed"]) == (10_000, 20)
     with app.app_context():
@@ -251,7 +251,34 @@ def test_reimporting_a_revised_dictionary_keeps_the_mappings_of_unchanged_variab
         )  # removed
         + "efs_months,follow_up,,text,Event-free survival,,months,number,0,300,,,,,,,,\n"
     )
-    response = upload(client, identifier, revised.encode(), "v2.csv", headers)
+    # what would go is listed first (a removed variable, a relabelled value's term), and
+    # nothing changes until the custodian confirms it
+    before = etag(client, identifier, headers)
+    refused = upload(client, identifier, revised.encode(), "v2.csv", headers)
+    assert refused.status_code == 409, refused.json
+    assert refused.mimetype == "application/problem+json"
+    assert refused.json["type"].endswith("/removals-unconfirmed")
+    assert "1 variable and 1 mapping" in refused.json["detail"]
+    removals = refused.json["report"]["removals"]
+    assert (removals["variable_count"], removals["mapping_count"]) == (1, 1)
+    assert removals["variables"] == [
+        {"name": "os_months", "label": "Overall survival", "mappings": 0}
+    ]
+    assert removals["mappings"] == [
+        {
+            "variable": "cyto",
+            "subject_value": "2",
+            "object_id": "HV:0000097",
+            "object_label": removals["mappings"][0]["object_label"],
+            "status": "accepted",
+            "why": "the value 2 is now “monosomy 7” (was “-7”)",
+        }
+    ]
+    assert refused.headers["ETag"] == before == etag(client, identifier, headers)
+    assert "os_months" in by_name(client, identifier, headers)
+    response = upload(
+        client, identifier, revised.encode(), "v2.csv", headers, confirm_removals=True
+    )
     assert response.status_code == 200, response.json
     report = response.json
     assert {k: report[k] for k in ("added", "changed", "removed", "unchanged")} == {
