@@ -15,9 +15,14 @@ ROR_PATTERN = re.compile(r"^0[a-hj-km-np-tv-z0-9]{6}[0-9]{2}$")
 
 
 def normalise_country(value: str) -> str:
+    """``value`` as an ISO 3166-1 alpha-2 code (upper case). :raises ValidationError: naming
+    the value, so that in a list of countries the wrong one is found at once."""
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
-        raise ValidationError("Use an ISO 3166-1 alpha-2 country code such as DE, FR or NL.")
+        raise ValidationError(
+            f"“{value.strip()}” is not an ISO 3166-1 alpha-2 country code: use two letters "
+            "such as DE, FR or NL."
+        )
     return code
 
 
@@ -43,6 +48,18 @@ class RorId(fields.String):
         return text
 
 
+class _NotABoolean:
+    """Stands in for a number sent to a yes/no field, so that the field itself refuses it
+    (with the other fields' errors) instead of marshmallow reading 1 as true."""
+
+    def __repr__(self) -> str:
+        return "a number"
+
+
+NOT_A_BOOLEAN = _NotABoolean()
+NOT_AN_ID = "Give an id, not an empty text."
+
+
 class StrictSchema(Schema):
     """Inputs reject unknown fields (marshmallow's default), and strip surrounding spaces.
 
@@ -52,10 +69,37 @@ class StrictSchema(Schema):
     reaches a foreign key as "". A yes/no field takes ``true``/``false`` (or a form's text),
     never a number: marshmallow would read ``0`` and ``1`` as booleans, which JSON says
     they are not.
+
+    Every error of an input comes in one answer. Marshmallow runs a schema's cross-field checks
+    (``@validates_schema``) only once every field is valid, and an error raised while preparing
+    the input (``@pre_load``) stops everything else: a form would then show its errors in
+    stages ("the first year comes after the last" only once the title is long enough). Here the
+    cross-field checks always run, beside the fields' errors, and the preparation never
+    raises: the fields refuse what it marks. So a cross-field check must read the fields with
+    ``data.get(...)``: a field that failed is not in ``data``.
     """
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
         bound_integer_field(field_obj)
+        # new containers, not changes in place: a schema's fields are shallow copies of the
+        # class's, sharing these with every other instance
+        if isinstance(field_obj, fields.Boolean):
+            field_obj.error_messages = {
+                **field_obj.error_messages,
+                "invalid": "Not a valid boolean: give true or false.",
+            }
+        if (
+            field_name.endswith("_id")
+            and isinstance(field_obj, fields.String)
+            and field_obj.required
+            and not field_obj.allow_none
+        ):
+            field_obj.validators = [*field_obj.validators, validate.Length(min=1, error=NOT_AN_ID)]
+
+    def _invoke_schema_validators(self, **kwargs: Any) -> None:
+        """Cross-field checks run even when some fields failed (see the class docstring)."""
+        kwargs["field_errors"] = False
+        super()._invoke_schema_validators(**kwargs)
 
     @pre_load
     def _strip(self, data: Any, **kwargs: Any) -> Any:
@@ -69,14 +113,13 @@ class StrictSchema(Schema):
                 and isinstance(value, int | float)
                 and not isinstance(value, bool)
             ):
-                raise ValidationError("Not a valid boolean: give true or false.", key)
+                stripped[key] = NOT_A_BOOLEAN  # refused by the field, with the others
             if value == "" and key.endswith("_id") and isinstance(field, fields.String):
                 if field.allow_none:
                     stripped[key] = None
                 elif not field.required:
                     del stripped[key]
-                else:
-                    raise ValidationError("Give an id, not an empty text.", key)
+                # a required id left empty: its field refuses it (NOT_AN_ID)
         return stripped
 
 

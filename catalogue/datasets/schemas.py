@@ -9,10 +9,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
+from marshmallow import (
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from catalogue.models import (
     AgeGroup,
@@ -70,9 +79,68 @@ class Curie(fields.String):
             raise ValidationError(str(exc)) from exc
 
 
+# A dataset's time coverage: the years in which its data were (or are being) collected.
+EARLIEST_YEAR = 1900
+#: the first year may be next year at the latest: a study is registered shortly before its
+#: first patients, never years before (2062 for 2026 is a typo, not a plan)
+FIRST_YEAR_AHEAD = 1
+#: the last year may be ten years ahead at the most: an ongoing trial or registry states its
+#: planned end of follow-up; 2100 is not a plan either
+LAST_YEAR_AHEAD = 10
+YEAR_ORDER = "The first year comes after the last year of the time coverage."
+
+
+def this_year() -> int:
+    return dt.datetime.now(dt.UTC).year
+
+
+class YearUpTo(validate.Range):
+    """A year from :data:`EARLIEST_YEAR` to ``ahead`` years after the current one: the upper
+    bound moves with the calendar (the OpenAPI document states it as of the service's start)."""
+
+    def __init__(self, ahead: int, error: str) -> None:
+        self.ahead = ahead
+        super().__init__(min=EARLIEST_YEAR, max=None, error=error)
+
+    @property  # computed: the current year moves
+    def max(self) -> int:
+        return this_year() + self.ahead
+
+    @max.setter
+    def max(self, value: object) -> None:
+        """Range's constructor sets a fixed bound; this one is computed, so it is ignored."""
+
+
+def latest_first_year() -> int:
+    return this_year() + FIRST_YEAR_AHEAD
+
+
+def latest_last_year() -> int:
+    return this_year() + LAST_YEAR_AHEAD
+
+
 class TimeCoverageSchema(StrictSchema):
-    first_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
-    last_year = fields.Integer(allow_none=True, validate=validate.Range(min=1900, max=2100))
+    first_year = fields.Integer(
+        allow_none=True,
+        validate=YearUpTo(
+            FIRST_YEAR_AHEAD,
+            "{input} cannot be the first year: give a year from {min} to {max} (next year at "
+            "the latest: the data must have been collected, or be about to be).",
+        ),
+        metadata={"description": "When data collection began; next year at the latest"},
+    )
+    last_year = fields.Integer(
+        allow_none=True,
+        validate=YearUpTo(
+            LAST_YEAR_AHEAD,
+            "{input} cannot be the last year: give a year from {min} to {max} (an ongoing "
+            "study may give its planned end, at most ten years ahead).",
+        ),
+        metadata={
+            "description": "When data collection ended (or, for an ongoing study, is planned "
+            "to end); ten years ahead at the most"
+        },
+    )
 
 
 class ContactSchema(StrictSchema):
@@ -141,6 +209,16 @@ class DatasetInputSchema(StrictSchema):
     def _keywords(self, value: list[str], **kwargs: Any) -> None:
         if len(value) > 50:
             raise ValidationError("At most 50 keywords.")
+
+    @validates_schema
+    def _years_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """The first year of the time coverage is not after its last (reported beside the
+        other fields' errors: see :class:`core.schemas.StrictSchema`). A change that sends one
+        of the two years is checked against the stored other one by the service."""
+        coverage = data.get("time_coverage") or {}
+        first, last = coverage.get("first_year"), coverage.get("last_year")
+        if first is not None and last is not None and first > last:
+            raise ValidationError(YEAR_ORDER, "time_coverage")
 
     @post_load
     def _flatten(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
