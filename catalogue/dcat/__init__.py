@@ -1,7 +1,8 @@
 """Metadata export: the catalogue as DCAT-AP 3 with the HealthDCAT-AP health extension, a FAIR
 Data Point, harvesting with tombstones, CSVW data dictionaries and the streamed export.
 
-:mod:`services` reads what may be published, :mod:`graph` builds rdflib graphs, :mod:`serialize`
+:mod:`services` reads what may be published, :mod:`graph` builds rdflib graphs (and
+:mod:`resources` those of the variables and publishers the records name), :mod:`serialize`
 writes them (through Oxigraph), :mod:`csvw` writes the dictionaries, :mod:`views` and
 :mod:`negotiation` serve them, :mod:`cli` exports the whole catalogue.
 """

@@ -1,7 +1,9 @@
 """Content negotiation between a page and its RDF.
 
-``/catalogue``, ``/fdp``, ``/datasets/{id}`` and ``/datasets/{id}/versions/{n}`` answer with
-HTML to browsers and with Turtle, JSON-LD, RDF/XML or N-Triples to clients that ask for one
+``/catalogue``, ``/fdp``, ``/fdp/catalogs``, ``/datasets/{id}``,
+``/datasets/{id}/versions/{n}``, ``/datasets/{id}/variables/{name}`` (and its
+``…/values/{code}``) and ``/organisations/{id}`` answer with HTML to browsers (a page, or a
+redirect to one) and with Turtle, JSON-LD, RDF/XML or N-Triples to clients that ask for one
 (``Accept``); every answer carries ``Vary: Accept`` so that caches keep them apart, and an
 ``Accept`` that names none of them gets 406 (problem+json listing what is on offer).
 """
