@@ -254,3 +254,11 @@ def test_another_user_s_selection_pages_are_404(client, world):
     client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
     login(client, world.emails["researcher"])
     assert "<h1>AML markers</h1>" in text(client.get(aml))
+
+
+def test_reopening_the_share_address_leads_to_the_selection_without_the_link(researcher):
+    aml = make(researcher, "AML markers")
+    link = share_link(text(press(researcher, f"{aml}/share", aml)))
+    response = researcher.get(f"{aml}/share")
+    assert response.status_code == 302 and response.headers["Location"] == aml
+    assert link not in text(researcher.get(aml))
