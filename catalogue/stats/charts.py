@@ -54,7 +54,7 @@ BAR = 16
 INDENT = 14  # per level of a tree
 MAX_INDENT_LEVELS = 6
 MIN_LABEL_WIDTH = 120
-MAX_LABEL_SHARE = 0.42  # of the width, for the label column
+MAX_LABEL_SHARE = 0.36  # of the width, for the label column
 GAP = 8  # between a label and its bar, a bar and its value
 HIDDEN_MIN = 8  # a hidden small cell is drawn at the threshold, but at least this long (px)
 ELLIPSIS = "…"
@@ -687,5 +687,6 @@ def dashboard_charts(stats: AllianceStats) -> dict[str, Markup]:
             mapped.mapped,
             mapped.variables,
             False,
+            axis=Axis(scale=100 / mapped.variables, suffix="%") if mapped.variables else None,
         ),
     }

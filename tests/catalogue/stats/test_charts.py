@@ -158,7 +158,13 @@ def world(app, reference_engine):
             make.dataset(other, publish=True, diseases=[MDS_RS_SLD], patients=830),
             make.dataset(other, publish=True, diseases=[BALL_BCR_ABL], patients=310),
             make.dataset(long_name, publish=True, diseases=[BALL_ETV6], patients=95),
-            make.dataset(other, publish=True, diseases=[CLL_SLL], patients=14_500),
+            make.dataset(
+                other,
+                publish=True,
+                diseases=[CLL_SLL],
+                patients=14_500,
+                variables=[{"name": "hb", "mappings": ["HV:0000045"]}, {"name": "site"}],
+            ),
         ]
         with app.app_context():
             session = get_session()
@@ -238,6 +244,18 @@ def test_columns_have_a_value_axis_and_a_time_axis(drawn, name):
 
 def test_the_goal_has_a_scale_up_to_the_goal(drawn):
     assert tick_labels(drawn["goal"], "axis-x") == ["0", "25,000", "50,000", "75,000", "100,000"]
+
+
+def test_the_share_of_mapped_variables_has_a_scale_of_percentages(app, world):
+    with app.test_request_context("/"):
+        from catalogue.stats import services
+        from core.policies import SYSTEM
+
+        stats = services.alliance_stats(SYSTEM)
+        svg = str(charts.dashboard_charts(stats)["variables"])
+    assert stats.variables.variables == 2
+    assert tick_labels(svg, "axis-x") == ["0%", "25%", "50%", "75%", "100%"]
+    assert outside(svg) == []
 
 
 def test_the_dashboard_tables_link_each_custodian_to_its_publisher_page(app, world):
