@@ -17,10 +17,12 @@ is an apispec plugin that sees each operation as its blueprint is registered and
 - links each ``201`` creation to the operations on the created resource (``POST /datasets`` →
   ``GET``/``PATCH``/``DELETE /datasets/{identifier}`` …), with the ETag as ``If-Match``, so that
   a stateful fuzzer follows the main chains;
-- writes what people read in Markdown: the view docstrings (where operations' summaries and
-  descriptions come from) and the schemas' field descriptions are reStructuredText for the
-  code's readers, so ``literal`` becomes `literal` and a Sphinx role (``:class:`X```) its
-  name (:func:`rst_to_markdown`); the docs page would otherwise show the backticks as typed;
+- writes what people read as the docs page shows it: the view docstrings (where operations'
+  summaries and descriptions come from) and the schemas' field descriptions are
+  reStructuredText for the code's readers, so in a description (Markdown) ``literal``
+  becomes `literal` and a Sphinx role (``:class:`X```) its name (:func:`rst_to_markdown`),
+  and a summary (plain text) loses the marks (:func:`rst_to_plain`); the docs page would
+  otherwise show the backticks as typed;
 - names each group of operations (a tag) for people: one blueprint per area gives tags like
   ``catalogue_api``; :data:`TAGS` says, in one place, what each is called on the docs page
   ("Datasets") and what it is for, and in which order the groups come. A blueprint missing from
@@ -160,13 +162,27 @@ def rst_to_markdown(text: str) -> str:
     return RST_LITERAL.sub(lambda m: f"`{m[1]}`", text)
 
 
+MARKDOWN_CODE = re.compile(r"`([^`]+)`")
+MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def rst_to_plain(text: str) -> str:
+    """An operation's summary as the docs page shows it: OpenAPI says a summary is plain text
+    (Swagger UI prints it as it is), so code loses its marks (``mine`` reads mine) and a
+    link reads "text (address)"."""
+    text = MARKDOWN_CODE.sub(lambda m: m[1], rst_to_markdown(text))
+    return MARKDOWN_LINK.sub(lambda m: f"{m[1]} ({m[2]})", text)
+
+
 def _markdown_texts(value: Any) -> Any:
-    """``value`` with every ``summary``/``description`` string inside it in Markdown (in
-    place, and returned)."""
+    """``value`` with every ``description`` string inside it in Markdown and every
+    ``summary`` in plain text (in place, and returned)."""
     if isinstance(value, dict):
         for key, inner in value.items():
-            if key in {"summary", "description"} and isinstance(inner, str):
+            if key == "description" and isinstance(inner, str):
                 value[key] = rst_to_markdown(inner)
+            elif key == "summary" and isinstance(inner, str):
+                value[key] = rst_to_plain(inner)
             else:
                 _markdown_texts(inner)
     elif isinstance(value, list):

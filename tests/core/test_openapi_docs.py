@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from core.openapi import TAGS, rst_to_markdown, tag_name
+from core.openapi import TAGS, rst_to_markdown, rst_to_plain, tag_name
 
 RST = re.compile(r"``|:(?:py:)?(?:class|func|meth|attr|data|mod|exc|obj|const|ref):`")
 
@@ -72,9 +72,17 @@ def test_no_description_shows_restructuredtext(document):
     assert found == []
 
 
-def test_literals_become_markdown_code(document):
+def test_summaries_are_plain_text_as_the_docs_page_prints_them(document):
+    summaries = [s for where, s in texts(document) if where.endswith("/summary")]
+    assert len(summaries) > 100
+    assert [s for s in summaries if "`" in s] == []
     patch_user = document["paths"]["/api/v1/users/{user_id}"]["patch"]
-    assert "`is_active: false`" in patch_user["summary"]
+    assert "; is_active: false ends its sessions" in patch_user["summary"]
+
+
+def test_literals_in_descriptions_become_markdown_code(document):
+    search = document["paths"]["/api/v1/search"]["get"]
+    assert "(`country=DE&country=NL`)" in search["description"]
 
 
 @pytest.mark.parametrize(
@@ -91,6 +99,12 @@ def test_literals_become_markdown_code(document):
 )  # fmt: skip
 def test_restructuredtext_to_markdown(rst, markdown):
     assert rst_to_markdown(rst) == markdown
+
+
+def test_restructuredtext_to_plain_text():
+    assert rst_to_plain("``mine``: see :class:`~a.B` and `the RFC <https://x.org>`_.") == (
+        "mine: see B and the RFC (https://x.org)."
+    )
 
 
 def test_a_blueprint_missing_from_the_table_still_gets_a_readable_name():
