@@ -27,6 +27,8 @@ import json
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +108,18 @@ class AuditEvent(Base):
 
     def hashed_fields(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in HASHED_FIELDS}
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        """When the event happened: the ``occurred_at`` of its context (a replayed past, see
+        :func:`occurred_at`), else when it was recorded (``at``)."""
+        value = (self.context or {}).get("occurred_at")
+        if isinstance(value, str):
+            try:
+                return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                pass
+        return self.at
 
 
 class AuditHead(Base):
@@ -202,6 +216,28 @@ def snapshot(obj: Any, names: Sequence[str]) -> dict[str, Any]:
 
 # --- appending --------------------------------------------------------------------------------
 
+#: when the events being recorded happened, if not now (see :func:`occurred_at`)
+_OCCURRED_AT: ContextVar[dt.datetime | None] = ContextVar("harmony_audit_occurred_at", default=None)
+
+
+@contextmanager
+def occurred_at(when: dt.datetime) -> Iterator[None]:
+    """Record the events appended inside the block as having happened at ``when``: for a
+    loader that replays a past (the demo's story of datasets published years ago). The chain
+    is append-only and its times follow its order, so ``at`` stays the moment of recording
+    (an event cannot be slipped in before events already written, and ``harmony audit
+    verify`` holds); ``when`` goes into each event's context as ``occurred_at``, hashed with
+    the rest, and the history pages show it as the event's date.
+
+    :raises ValueError: for a time without a time zone (the trail keeps UTC)."""
+    if when.tzinfo is None:
+        raise ValueError("occurred_at needs a timezone-aware time")
+    token = _OCCURRED_AT.set(when)
+    try:
+        yield
+    finally:
+        _OCCURRED_AT.reset(token)
+
 
 def actor_label(actor: Actor) -> str:
     if isinstance(actor, User):
@@ -263,6 +299,9 @@ def record(
     session = get_session()
     seq, prev_hash = _lock_head(session)
     object_id = str(object_id)
+    happened = _OCCURRED_AT.get()
+    if happened is not None:
+        context = {**(context or {}), "occurred_at": happened}
     event = AuditEvent(
         seq=seq + 1,
         at=utcnow(),  # after the lock: times follow the sequence

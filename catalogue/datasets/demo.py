@@ -37,12 +37,13 @@ from catalogue.models import (
     ValueType,
     Variable,
 )
+from core import audit, services
 from core import demo as core_demo
-from core import services
 from core.db import get_session
 from core.files import read_csv_file
 from core.models import Organisation, Role
 from core.policies import SYSTEM
+from core.text import plural
 from ontologies.models import Term
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "demo"
@@ -280,6 +281,7 @@ def create_demo_datasets(specs: list[DatasetSpec] | None = None) -> list[str]:
         for id_, name in session.execute(select(Organisation.id, Organisation.name))
     }
     notes: list[str] = []
+    plans: list[tuple[DatasetSpec, str]] = []  # (spec, the organisation that owns it)
     published = drafts = variables = 0
     custodian_orgs: set[str] = set()
     for spec in specs:
@@ -297,7 +299,7 @@ def create_demo_datasets(specs: list[DatasetSpec] | None = None) -> list[str]:
         if session.get(UsedIdentifier, spec.identifier) is not None:
             notes.append(f"demo dataset {spec.identifier}: skipped, its identifier was used")
             continue
-        _create(spec, organisation_id, known)
+        plans.append((spec, organisation_id))
         variables += len(spec.variables)
         if spec.draft:
             drafts += 1
@@ -305,6 +307,7 @@ def create_demo_datasets(specs: list[DatasetSpec] | None = None) -> list[str]:
             published += 1
         if spec.demo_custodian:
             custodian_orgs.add(organisation_id)
+    _tell_stories(plans, known)
     notes.insert(
         0,
         f"demo datasets: {published} published, {drafts} draft, {variables} variables",
@@ -332,52 +335,133 @@ def _validated(payload: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _create(spec: DatasetSpec, organisation_id: str, known: set[str]) -> None:
-    session = get_session()
-    identifier = spec.identifier
-    last = len(spec.payloads)
-    for number, payload in enumerate(spec.payloads, start=1):
-        data = _validated(payload)
-        if number == 1:
-            dataset = datasets.create_dataset(SYSTEM, data | {"organisation_id": organisation_id})
-        else:
-            datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
-            data.pop("identifier", None)
-            datasets.update_dataset(SYSTEM, identifier, data, datasets.UNCHECKED)
-            dataset = datasets.get_dataset(SYSTEM, identifier)
-        version = dataset.versions[-1]
-        added = [v for v in spec.variables if v.since == number]
-        author, date = spec.mapping_sources[number - 1]
-        mapped = _add_variables(version, spec.variables, added, author, date, known)
-        datasets.record_change(
-            SYSTEM,
-            dataset,
-            version,
-            "dictionary_imported",
-            f"Loaded the demonstration dictionary: {len(added)} variables added ({mapped} mapped).",
-            context={"added": len(added), "mapped": mapped},
-        )
-        session.commit()
-        if number < last or not spec.draft:
-            published = datasets.publish(SYSTEM, identifier, datasets.UNCHECKED)
-            _backdate(published, date)
+# --- the demo's story: when each version was registered, mapped and published --------------
 
-
-#: a demo version is published this long after its dictionary was mapped
+#: a demo version's draft is opened (the dataset registered, for its first) this long before
+#: its dictionary is mapped, and published this long after
+OPENED_BEFORE_MAPPING = dt.timedelta(days=7)
 PUBLISHED_AFTER_MAPPING = dt.timedelta(days=14)
 
 
-def _backdate(version: DatasetVersion, mapped_on: dt.date) -> None:
-    """Date the publication of a demo version when its story says it happened (two weeks
-    after its mapping), not at the moment the demo was loaded: the dashboard's growth over
-    time and the harvesters' ``issued`` then show years of history, as a real catalogue
-    would."""
-    when = dt.datetime.combine(mapped_on + PUBLISHED_AFTER_MAPPING, dt.time(10), dt.UTC)
-    if version.published_at is None or when >= version.published_at:
-        return
+@dataclass(frozen=True)
+class VersionStory:
+    """When the steps of one demo version happened: its draft opened, its dictionary loaded
+    (on the mapping date of its data file), its publication (None: it stays a draft).
+
+    The one source of a demo dataset's dates: the versions' and the dataset's created,
+    modified and published times are set from it, and so are the dates of its history (the
+    audit events are recorded now, in the chain's order, with these times as their
+    ``occurred_at``: see :func:`core.audit.occurred_at`). So the page's "Published" and
+    "Last changed", its history, its versions table and DCAT's ``dct:issued`` and
+    ``dct:modified`` tell the same story, years before the day the demo was loaded."""
+
+    number: int
+    opened: dt.datetime
+    mapped: dt.datetime
+    published: dt.datetime | None
+
+    @property
+    def last(self) -> dt.datetime:
+        return self.published or self.mapped
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), dt.UTC)
+
+
+def story_of(spec: DatasetSpec) -> list[VersionStory]:
+    """The dates of each version of ``spec``, in order (a version opens after the one before
+    was published)."""
+    stories: list[VersionStory] = []
+    last = len(spec.payloads)
+    for number, (_author, mapped_on) in enumerate(spec.mapping_sources, start=1):
+        opened = _at(mapped_on - OPENED_BEFORE_MAPPING, 9)
+        mapped = _at(mapped_on, 14)
+        if stories:
+            opened = max(opened, stories[-1].last + dt.timedelta(hours=1))
+            mapped = max(mapped, opened + dt.timedelta(hours=1))
+        publishes = number < last or not spec.draft
+        published = max(_at(mapped_on + PUBLISHED_AFTER_MAPPING, 10), mapped) if publishes else None
+        stories.append(VersionStory(number, opened, mapped, published))
+    return stories
+
+
+def _tell_stories(plans: list[tuple[DatasetSpec, str]], known: set[str]) -> None:
+    """Create the datasets step by step in the order of their stories' dates (all datasets
+    together), each step through the dataset services as ``SYSTEM``, its audit events dated
+    by the story, its rows' times set from it."""
+    steps: list[tuple[dt.datetime, int, int, DatasetSpec, str, VersionStory]] = []
+    for spec, organisation_id in plans:
+        for story in story_of(spec):
+            steps.append((story.opened, spec.order, 0, spec, organisation_id, story))
+            steps.append((story.mapped, spec.order, 1, spec, organisation_id, story))
+            if story.published is not None:
+                steps.append((story.published, spec.order, 2, spec, organisation_id, story))
+    steps.sort(key=lambda step: step[:3])
+    for when, _order, kind, spec, organisation_id, story in steps:
+        with audit.occurred_at(when):
+            if kind == 0:
+                _open(spec, story, organisation_id)
+            elif kind == 1:
+                _load_dictionary(spec, story, known)
+            else:
+                _publish(spec, when)
+
+
+def _open(spec: DatasetSpec, story: VersionStory, organisation_id: str) -> None:
+    """Register the dataset (its first version) or open its next version with its metadata."""
+    identifier = spec.identifier
+    data = _validated(spec.payloads[story.number - 1])
+    if story.number == 1:
+        dataset = datasets.create_dataset(SYSTEM, data | {"organisation_id": organisation_id})
+        dataset.created_at = story.opened
+    else:
+        datasets.new_version(SYSTEM, identifier, datasets.UNCHECKED)
+        data.pop("identifier", None)
+        datasets.update_dataset(SYSTEM, identifier, data, datasets.UNCHECKED)
+        dataset = datasets.get_dataset(SYSTEM, identifier)
+    version = dataset.versions[-1]
+    version.created_at = story.opened
+    _dated(dataset, version, story.opened)
+
+
+def _load_dictionary(spec: DatasetSpec, story: VersionStory, known: set[str]) -> None:
+    """Add the variables that appear in this version (their mappings made by the version's
+    mapping author on its mapping date), recorded as one dictionary change."""
+    dataset = datasets.get_dataset(SYSTEM, spec.identifier)
+    version = next(v for v in dataset.versions if v.number == story.number)
+    added = [v for v in spec.variables if v.since == story.number]
+    author, date = spec.mapping_sources[story.number - 1]
+    mapped = _add_variables(version, spec.variables, added, author, date, known, story.mapped)
+    datasets.record_change(
+        SYSTEM,
+        dataset,
+        version,
+        "dictionary_imported",
+        f"Loaded the demonstration dictionary: {plural(len(added), 'variable')} added "
+        f"({mapped} mapped).",
+        context={"added": len(added), "mapped": mapped},
+    )
+    _dated(dataset, version, story.mapped)
+
+
+def _publish(spec: DatasetSpec, when: dt.datetime) -> None:
+    version = datasets.publish(SYSTEM, spec.identifier, datasets.UNCHECKED)
     version.published_at = when
     dataset = version.dataset
     dataset.published_at = min(v.published_at for v in dataset.versions if v.published_at)
+    _dated(dataset, version, when)
+
+
+def _dated(dataset: Dataset, version: DatasetVersion, when: dt.datetime) -> None:
+    """The step happened at ``when``: the version and the dataset were last changed then (the
+    services stamped the moment of loading). The search index, which keeps a version's date
+    for its order, is brought up to date in the same transaction."""
+    from catalogue.search.indexer import sync_dataset
+
+    version.modified_at = when
+    dataset.modified_at = when
+    sync_dataset(dataset)
     get_session().commit()
 
 
@@ -388,9 +472,10 @@ def _add_variables(
     author: str,
     date: dt.date,
     known: set[str],
+    when: dt.datetime,
 ) -> int:
-    """Add ``added`` to the version at their place in the whole dictionary; returns how many
-    of them are mapped."""
+    """Add ``added`` to the version at their place in the whole dictionary (their mappings
+    made on ``date``, recorded at ``when``); returns how many of them are mapped."""
     session = get_session()
     position = {spec.name: i for i, spec in enumerate(everything)}
     mapped = 0
@@ -421,6 +506,7 @@ def _add_variables(
                 status=MappingStatus.ACCEPTED,
                 author_label=author,
                 mapping_date=date,
+                created_at=when,
             )
             for ref in spec.mappings
             if ref.curie in known

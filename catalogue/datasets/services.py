@@ -265,6 +265,9 @@ def history(actor: Actor, identifier: str) -> list[dict[str, Any]]:
     draft = open_draft(dataset)
     hidden = draft.number if draft is not None and not editor else None
     entries = [history_entry(e) for e in audit.events_for("dataset", dataset.id)]
+    # newest first by when each change happened (a replayed past, such as the demo's story,
+    # is recorded later than it happened); changes of the same moment in the trail's order
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
     return [
         entry | ({} if editor else {"actor_label": dataset.organisation.name, "changes": {}})
         for entry in entries
@@ -278,12 +281,13 @@ def history_entry(event: audit.AuditEvent) -> dict[str, Any]:
     history has always shown) plus the other facts of the context (an import's counts)."""
     context = dict(event.context or {})
     version_number = context.pop("version", None)
+    context.pop("occurred_at", None)  # the entry's date (a replayed past: the demo's story)
     before, after = event.before or {}, event.after or {}
     changes: dict[str, Any] = dict(context)
     for key in dict.fromkeys([*before, *after]):
         changes[key] = {"old": before.get(key), "new": after.get(key)}
     return {
-        "at": event.at,
+        "at": event.occurred_at,
         "version_number": version_number,
         "actor_label": event.actor_label,
         "action": event.action.removeprefix("dataset."),

@@ -8,6 +8,8 @@ is in ``test_demo_step.py``."""
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -30,6 +32,7 @@ from catalogue.models import (
 from core import demo as core_demo
 from core.db import get_session
 from core.errors import NotFound
+from core.policies import SystemActor
 from ontologies.models import Term
 from ontologies.services import is_below
 from tests.conftest import shared_world
@@ -301,3 +304,161 @@ def test_the_demo_catalogue_is_searchable(client, demo):
     assert hb["total"] == 7  # every demo dictionary maps a haemoglobin variable
     assert all(i["variables"]["mapped_to_terms"] for i in hb["items"])
     assert search(q="leukaemia")["total"] == search(q="leukemia")["total"] > 0
+
+
+# --- one story of dates (issue 15) -----------------------------------------------------------
+
+FACT = r"<dt>{}</dt><dd>([^<]+)</dd>"
+TAGS = re.compile(r"<[^>]+>")
+
+
+def _cells(row: str) -> list[str]:
+    return [TAGS.sub("", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def _page_dates(html: str) -> dict[str, Any]:
+    """What a person reads on a dataset page: the facts "Published" and "Last changed", the
+    versions table (number → published date) and the history (date, version, sentence)."""
+    published = re.search(FACT.format("Published"), html)
+    changed = re.search(FACT.format("Last changed"), html)
+    assert published and changed, "the Facts card has no Published or Last changed"
+    table = re.search(r'<table class="table versions-table">(.*?)</table>', html, re.S)
+    assert table, "no versions table"
+    versions = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table.group(1), re.S)[1:]:
+        cells = _cells(row)
+        versions[int(re.match(r"\d+", cells[0]).group())] = cells[2]  # type: ignore[union-attr]
+    history = re.search(r'<ol class="history">(.*?)</ol>', html, re.S)
+    assert history, "no history"
+    entries = [
+        (when, int(number) if number else None, TAGS.sub("", what).strip())
+        for when, number, what in re.findall(
+            r'<time datetime="([^"]+)">[^<]*</time>(?: · version (\d+))?</span>\s*'
+            r'<span class="history-what">(.*?)</span>',
+            history.group(1),
+            re.S,
+        )
+    ]
+    return {
+        "published": published.group(1),
+        "changed": changed.group(1),
+        "versions": versions,
+        "history": entries,
+    }
+
+
+def _shown(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def test_every_demo_dataset_tells_one_story_of_dates(app, client, demo):
+    """The page's Published and Last changed, the history's publication entries, the versions
+    table and DCAT's dct:issued and dct:modified agree, for every demo dataset, and none of
+    them is the day the demo was loaded (issue 15: "Published 2024-05-28" but "Last changed"
+    today, a history entry "Published version 1" dated today, dct:modified 2024-05-28)."""
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import DCTERMS
+
+    from tests.conftest import login
+
+    loaded_on = dt.datetime.now(dt.UTC).date()
+    login(client, f"admin@{core_demo.DEMO_DOMAIN}", DEMO_PASSWORD)
+    with app.app_context():
+        identifiers = sorted(
+            get_session().scalars(
+                select(Dataset.identifier).where(
+                    Dataset.identifier.in_([s.identifier for s in catalogue_demo.read_specs()])
+                )
+            )
+        )
+    assert len(identifiers) == 8
+    for identifier in identifiers:
+        response = client.get(f"/datasets/{identifier}")
+        assert response.status_code == 200, identifier
+        page = _page_dates(response.get_data(as_text=True))
+        story = {v["number"]: v for v in _story(app, identifier)}
+        published_numbers = sorted(n for n, v in story.items() if v["published_at"])
+        current = max(story)
+        # the versions table: each version's own publication date
+        for number, version in story.items():
+            expected = (
+                version["published_at"].strftime("%Y-%m-%d") if version["published_at"] else "—"
+            )
+            assert page["versions"][number] == expected, (identifier, number)
+            assert version["published_at"] is None or version["published_at"].date() < loaded_on
+        # the history: one "Published version n" entry per publication, on that date
+        publications = {
+            number: when
+            for when, number, what in page["history"]
+            if what.startswith("Published version")
+        }
+        assert sorted(publications) == published_numbers, identifier
+        for number, when in publications.items():
+            assert when[:10] == page["versions"][number], (identifier, number)
+        # the history is in the order things happened, and nothing of the story is dated today
+        dates = [when for when, number, _what in page["history"] if number is not None]
+        assert dates == sorted(dates, reverse=True), identifier
+        assert all(dt.date.fromisoformat(d[:10]) < loaded_on for d in dates), identifier
+        # the facts: the version shown was published, and last changed, when its story says
+        newest = max(when for when, number, _ in page["history"] if number == current)
+        assert page["changed"] == _shown(dt.datetime.fromisoformat(newest)), identifier
+        if story[current]["published_at"]:
+            assert page["published"] == _shown(story[current]["published_at"]), identifier
+            assert page["changed"] == page["published"], identifier
+        else:
+            assert page["published"] == "not yet", identifier
+            assert identifier not in [i for i in identifiers if published_numbers]
+            continue
+        # DCAT-AP: issued when first published, modified when the latest version was
+        turtle = client.get(f"/datasets/{identifier}.ttl")
+        assert turtle.status_code == 200, identifier
+        graph = Graph().parse(data=turtle.get_data(as_text=True), format="turtle")
+        subject = next(
+            s
+            for s in graph.subjects(DCTERMS.issued, None)
+            if isinstance(s, URIRef) and str(s).endswith(f"/datasets/{identifier}")
+        )
+        issued = graph.value(subject, DCTERMS.issued).toPython()
+        modified = graph.value(subject, DCTERMS.modified).toPython()
+        assert issued.strftime("%Y-%m-%d") == page["versions"][published_numbers[0]], identifier
+        assert _shown(modified) == page["published"] == page["changed"], identifier
+
+
+def _story(app, identifier: str) -> list[dict[str, Any]]:
+    with app.app_context():
+        dataset = datasets.get_dataset(SystemActor(), identifier)
+        return [
+            {"number": v.number, "published_at": v.published_at, "modified_at": v.modified_at}
+            for v in dataset.versions
+        ]
+
+
+def test_the_demo_history_is_recorded_in_order_and_dated_by_its_story(app, demo):
+    """The audit trail stays append-only and chronological (each event recorded now, after
+    the ones before it; ``harmony audit verify`` holds); the demo's dataset events carry the
+    dates of the story as ``occurred_at``, in the order they are recorded."""
+    from core import audit
+
+    with app.app_context():
+        session = get_session()
+        assert audit.verify(session).ok
+        events = list(session.scalars(select(audit.AuditEvent).order_by(audit.AuditEvent.seq)))
+        times = [e.at for e in events]
+        assert times == sorted(times)
+        demo_ids = set(
+            session.scalars(
+                select(Dataset.id).where(
+                    Dataset.identifier.in_([s.identifier for s in catalogue_demo.read_specs()])
+                )
+            )
+        )
+        story = [
+            e.occurred_at
+            for e in events
+            if e.object_type == "dataset"
+            and e.object_id in demo_ids
+            and e.action != "dataset.data_use_changed"  # the governance demo's step
+        ]
+        assert len(story) >= 25  # created, dictionaries, publications, a second version
+        assert story == sorted(story)
+        assert all(when < events[0].at for when in story)  # years before the load
