@@ -334,6 +334,8 @@ class Name:
     kind: str  # label, synonym, abbreviation
     tokens: tuple[str, ...]  # folded, without stop words
     compact: str
+    numbers: Counter[str] = field(default_factory=Counter)  # its digit runs (t(16;16): 16, 16)
+    generic: frozenset[str] = frozenset()  # its tokens that say little alone (see _generic)
 
 
 @dataclass
@@ -746,9 +748,10 @@ class Assistant:
         candidates.update(together)
         candidates.update(initials)
         matches: list[_Match] = []
+        numbers = _numbers(s.raw for s in slots if not s.context and not _visit(s))
         for i in candidates:
             name = self.names[i]
-            match = self._score(name, slots, initials.get(i, {}), query)
+            match = self._score(name, slots, initials.get(i, {}), query, numbers)
             if i in together and (match is None or match.score < 1.0 or match.indirect):
                 why, ignored = together[i]
                 match = _Match(1.0, name, query, [why], ignored, 0)
@@ -757,7 +760,12 @@ class Assistant:
         return matches
 
     def _score(
-        self, name: Name, slots: list[Slot], initials: dict[int, str], query: Query
+        self,
+        name: Name,
+        slots: list[Slot],
+        initials: dict[int, str],
+        query: Query,
+        numbers: Counter[str],
     ) -> _Match | None:
         """Recall of the query's non-weak slots and precision over the name's tokens."""
         name_tokens = name.tokens
@@ -812,22 +820,23 @@ class Assistant:
             return None
         score = 2 * recall * precision / (recall + precision)
         doubts: list[str] = []
-        met = [t for t in covered if covered[t] > 0]
-        generic_only = (
-            met
-            if all(_generic(t) for t in met)
-            and any(covered[t] == 0 and not _generic(t) for t in covered)
-            else []
-        )
-        mine = _numbers(s.raw for s in slots if not s.context and not _visit(s))
-        theirs = _numbers(name_tokens)
-        if mine - theirs and theirs - mine:
+        distinctive = missed = False  # a distinctive word of the name met, and one missed
+        for token, credit in covered.items():
+            if token not in name.generic:
+                if credit > 0:
+                    distinctive = True
+                else:
+                    missed = True
+        generic_only = []
+        if missed and not distinctive:
+            generic_only = [t for t, c in covered.items() if c > 0]
+        theirs = name.numbers
+        if numbers and theirs and numbers - theirs and theirs - numbers:
             score *= NUMBER_CLASH_WEIGHT
             doubts.append(
-                f"numbers differ ({', '.join(sorted(mine.elements()))} vs "
+                f"numbers differ ({', '.join(sorted(numbers.elements()))} vs "
                 f"{', '.join(sorted(theirs.elements()))})"
             )
-        distinctive = not all(_generic(t) for t in met)
         return _Match(
             score, name, query, used, ignored, indirect, doubts, generic_only, distinctive
         )
@@ -884,7 +893,8 @@ def _name(curie: str, text: str, kind: str) -> Name:
     # in an abbreviation every word counts ("BCR::ABL1 IS": International Scale)
     keep_all = kind == "abbreviation"
     tokens = tuple(fold(w) for w in plain if keep_all or w not in _STOP_WORDS)
-    return Name(curie, text, kind, tokens, "".join(plain))
+    generic = frozenset(t for t in tokens if _generic(t))
+    return Name(curie, text, kind, tokens, "".join(plain), _numbers(tokens), generic)
 
 
 def _initials(name: Name) -> set[str]:
