@@ -200,6 +200,8 @@ def test_the_page_is_the_organisations_iri_and_negotiates(client, world):
     response = client.get(f"/organisations/{world.leiden}")
     assert "Accept" in response.headers.get("Vary", "")
     assert re.search(rf'rel="canonical" href="[^"]*/organisations/{world.leiden}"', text(response))
+    rdf = client.get(f"/organisations/{world.leiden}", headers={"Accept": "text/turtle"})
+    assert rdf.status_code == 200 and rdf.mimetype == "text/turtle"
 
 
 def test_a_page_number_out_of_range_is_refused_by_name(client, world):
@@ -259,3 +261,12 @@ def test_custodian_names_link_to_their_publisher_everywhere(client, world):
     assert link in text(client.get("/organisations"))
     retired = text(client.get("/datasets?status=retired"))
     assert link in retired
+
+
+def test_the_page_points_to_its_rdf(client, world):
+    html = page(client, world.leiden)
+    turtle = re.search(r'<link rel="alternate" type="text/turtle" href="([^"]+)"', html)
+    assert turtle and turtle.group(1) == f"/organisations/{world.leiden}.ttl"
+    response = client.get(turtle.group(1))
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    assert f"/organisations/{world.leiden}>" in text(response)
