@@ -20,6 +20,7 @@ from core.db import get_session
 from core.files import read_csv_file
 from core.models import Organisation, OrganisationKind, Role, User
 from core.policies import SYSTEM
+from core.text import plural
 
 SHARED_DIR = Path(
     os.environ.get("HARMONY_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared")
@@ -239,7 +240,7 @@ def _organisation_named(name: str) -> str | None:
 
 
 def describe(result: DemoResult) -> str:
-    lines = [f"demo data: {result.organisations} organisations"]
+    lines = [f"demo data: {plural(result.organisations, 'organisation')}"]
     lines.extend(result.notes)
     if result.accounts:
         lines.append("")

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from core.errors import ServiceError
+from core.text import plural
 
 # the defaults of the settings of the same names (see core.config)
 DEFAULT_MAX_ROWS = 1_000_000
@@ -244,7 +245,7 @@ def csv_rows(
         records += 1
         if records > limits.max_rows:
             raise FileTooLarge(
-                f"The file has more than {limits.max_rows:,} rows, more than we import."
+                f"The file has more than {plural(limits.max_rows, 'row')}, more than we import."
             )
         # a cell our downloads marked (see neutralise) reads back without the mark
         cells = [c[1:] if c[:1] == "'" and c[1:2] in _TRIGGERS else c for c in cells]
@@ -442,7 +443,8 @@ def workbook_rows(
         for number, row in enumerate(rows, start=1):
             if number > limits.max_rows:
                 raise FileTooLarge(
-                    f"The workbook has more than {limits.max_rows:,} rows, more than we import."
+                    f"The workbook has more than {plural(limits.max_rows, 'row')}, more than we "
+                    "import."
                 )
             cells = [None if cell is None else str(cell) for cell in row]
             while cells and cells[-1] is None:

@@ -310,7 +310,8 @@ def create_demo_datasets(specs: list[DatasetSpec] | None = None) -> list[str]:
     _tell_stories(plans, known)
     notes.insert(
         0,
-        f"demo datasets: {published} published, {drafts} draft, {variables} variables",
+        f"demo datasets: {published} published, {plural(drafts, 'draft')}, "
+        f"{plural(variables, 'variable')}",
     )
     for organisation_id in sorted(custodian_orgs):
         note = _grant_demo_custodian(organisation_id)

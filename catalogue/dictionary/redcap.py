@@ -13,6 +13,7 @@ from catalogue.dictionary.records import (
 )
 from catalogue.models import ValueType
 from core.files import FileProblem, check_header, csv_rows, decode_text
+from core.text import number_word
 
 # REDCap's column headings, and the short names we use for them
 COLUMNS = {
@@ -125,7 +126,7 @@ def _read_fields(
             Problem(
                 1,
                 None,
-                "missing required column(s): "
+                f"missing the required {number_word(len(missing), 'column')}: "
                 + ", ".join(f"“{names[m].title()}”" for m in missing),
             )
         )

@@ -28,6 +28,7 @@ from core.files import (
     sniff_delimiter,
     workbook_rows,
 )
+from core.text import number_word
 
 TEMPLATE_COLUMNS = (
     "name",
@@ -90,7 +91,12 @@ def _header(
     missing = [c for c in required if c not in positions]
     if missing:
         reading.problems.append(
-            Problem(1, None, "missing required column(s): " + ", ".join(missing))
+            Problem(
+                1,
+                None,
+                f"missing the required {number_word(len(missing), 'column')}: "
+                + ", ".join(missing),
+            )
         )
         return None
     unknown = [h for h in positions if h not in known]

@@ -73,5 +73,6 @@ def test_the_format_may_be_named(client, make, custodian):
     )
     assert response.status_code == 422  # read as our template, it lacks the required columns
     assert (
-        "missing required column(s): name, label, value_type" in response.json["errors"]["file"][0]
+        "missing the required columns: name, label, value_type"
+        in response.json["errors"]["file"][0]
     )

@@ -83,7 +83,7 @@ def test_a_template_without_its_required_columns(client, make, custodian):
     identifier = make.dataset(custodian["organisation"])
     response = upload(client, identifier, b"name,label\nhb,Hb\n", "d.csv", custodian["headers"])
     assert response.status_code == 422
-    assert response.json["errors"]["file"] == ["row 1: missing required column(s): value_type"]
+    assert response.json["errors"]["file"] == ["row 1: missing the required column: value_type"]
 
 
 def test_obsolete_terms_are_refused_with_their_replacement(app, client, make, custodian):

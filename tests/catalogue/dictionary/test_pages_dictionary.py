@@ -141,3 +141,21 @@ def test_published_datasets_and_strangers(client, make, app):
         content_type="multipart/form-data",
     )
     assert response.status_code == 404
+
+
+def test_counts_of_one_read_in_the_singular(client, setup):
+    """Issue 15: "1 rows were read", "1 mappings came with the file"."""
+    broken = upload(client, setup, b"name,label,value_type\nage,Age,number of years\n", "one.csv")
+    assert broken.status_code == 422
+    html = text(broken)
+    assert "Nothing was imported: 1 problem in one.csv" in html
+    assert "1 row was read as" in html and "1 rows" not in html
+    assert "Fix it in the file" in html
+    one = b"name,label,value_type,term\nhb,Haemoglobin,decimal,HV:0000045\n"
+    response = upload(client, setup, one, "one.csv")
+    imported = text(response)
+    assert response.status_code == 200, re.sub(r"<[^>]+>", " ", imported)[-3000:]
+    assert "1 row read" in imported
+    assert '<span class="figure-label">variable in the file</span>' in imported
+    assert "1 mapping came with the file; 0 mappings of removed variables" in imported
+    assert "has 1 variable now" in text(client.get(f"/datasets/{setup}/dictionary"))

@@ -65,7 +65,7 @@ t,T,text,,not a curie
         "row 7, column “term”: “not a curie” is not a CURIE such as HV:0000001 or NCIT:C3171",
     ]
     missing = read_template(b"name,label\nx,X\n")
-    assert str(missing.problems[0]) == "row 1: missing required column(s): value_type"
+    assert str(missing.problems[0]) == "row 1: missing the required column: value_type"
     assert "Excel" in str(read_template(b"not a workbook", "d.xlsx").problems[0])
 
 
