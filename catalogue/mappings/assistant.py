@@ -844,9 +844,14 @@ class Assistant:
 
 def _generic(token: str) -> bool:
     """A token that does not say what a name is about on its own: a generic word, an
-    organisation, a stop word kept in an abbreviation, or a bare number."""
+    organisation, a stop word kept in an abbreviation, a bare number, or a single letter (the
+    “t” of t(8;16) is not the “T” of CAR-T)."""
     return (
-        token in GENERIC_WORDS or token in ORGANISATIONS or token in _STOP_WORDS or token.isdigit()
+        token in GENERIC_WORDS
+        or token in ORGANISATIONS
+        or token in _STOP_WORDS
+        or token.isdigit()
+        or len(token) == 1
     )
 
 
