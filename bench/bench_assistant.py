@@ -631,6 +631,14 @@ its trap, written from the two mistakes reported in issue 15 (“Disease group�
 0.73, “WHO 2016 diagnosis” → ECOG performance status 0.71) before the assistant was changed.
 A trap is **sprung** when it is the first suggestion or scores ≥ {TRAP_THRESHOLD} (the
 autocomplete has no score: first only). The traps count in every figure below (N = {q["n"]}).
+On the assistant as it was when the traps were written (commit 303b18f, the same {q["n"]} rows)
+21 of 28 traps were sprung, top-1 recall was 0.950, recall@5 0.988 and MRR 0.964. The changes
+made after that are general rules (a name met only in generic words, organisations, bare
+numbers or single letters while its distinctive word is missed weighs 0.6, or 0.8 when no
+distinctive word of the variable met anything; numbers that disagree weigh 0.5; brackets
+written onto a word are notation) and three readings that trap rows prompted (“year” as a
+date, “subtype” as a diagnosis, “HCT” as haematopoietic cell transplantation); no row was
+changed afterwards.
 
 **Definitions.** N = all names; answered = names with at least one suggestion (the assistant
 proposes only terms scoring ≥ 0.35). Top-1 precision = names whose first suggestion is right /
