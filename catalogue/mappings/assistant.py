@@ -24,10 +24,14 @@ Custodians name variables the way their case report forms do — ``hb_dx``, ``fl
    type and unit agreement break ties; variables prefer the HARMONY variables (``HV``) over
    disease terms, and never the grouping concepts of HV (those without a value type).
 5. **Traps.** Many names share a generic word (:data:`GENERIC_WORDS`: group, status, date,
-   type, score …) or an organisation (:data:`ORGANISATIONS`: WHO, ELN …) with names of other
-   concepts: “Disease group” and “Ethnic group”, “WHO 2016 diagnosis” and “WHO PS”. A name met
-   *only* in such words while a distinctive word of it is missed (“ethnic”, “PS”) scores
-   :data:`GENERIC_ONLY_WEIGHT` of its score. A name whose numbers disagree with the query's
+   type, score …), an organisation (:data:`ORGANISATIONS`: WHO, ELN …), a bare number or a
+   single letter with names of other concepts: “Disease group” and “Ethnic group”, “WHO 2016
+   diagnosis” and “WHO PS”. A name met *only* in such words while a distinctive word of it is
+   missed (“ethnic”, “PS”) scores :data:`GENERIC_ONLY_WEIGHT` of its score (the reason says
+   “only “group” in common”) — or :data:`GENERIC_ONLY_FALLBACK_WEIGHT` when no distinctive
+   word of the subject met any name, as such matches are then all there is (``stage_aa``: the
+   stages). The benchmark's trap rows (bench/data/assistant_traps.csv) hold the assistant to
+   it. A name whose numbers disagree with the query's
    (“t(16;16)” for t(8;16), “ELN 2022” for ELN 2017, “del(17p)” for del(7q): each side has a
    number the other lacks) scores :data:`NUMBER_CLASH_WEIGHT` of it. Brackets written onto a
    word with a number inside (``del(7q)``, ``t(8;21)``) are notation, not a weak aside.
