@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 
 from core import audit
 from core.db import get_session, writing
+from core.text import number_word
 
 #: a chain longer than this shows a progress bar while it is verified
 PROGRESS_FROM = 20_000
@@ -59,9 +60,13 @@ def verify_command(expect: str | None) -> None:
                 sys.exit(1)
     if not result.ok:
         click.echo(f"audit trail BROKEN at event {result.first_bad}: {result.problem}")
-        click.echo(f"{result.count} events verified before the break")
+        click.echo(f"{result.count} {number_word(result.count, 'event')} verified before the break")
         sys.exit(1)
-    click.echo(f"audit trail ok: {result.count} events, head {result.head_hash}")
+    # the count without a thousands separator: scripts compare it with ``harmony audit head``
+    click.echo(
+        f"audit trail ok: {result.count} {number_word(result.count, 'event')}, "
+        f"head {result.head_hash}"
+    )
 
 
 def _parse_expect(value: str) -> tuple[int, str]:

@@ -15,6 +15,8 @@ from flask import Flask, Response, g, json, redirect, render_template, request, 
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from core.text import plural
+
 log = logging.getLogger("harmony.errors")
 
 PROBLEM_TYPE_BASE = "https://harmony-alliance.eu/problems/"
@@ -90,14 +92,13 @@ class FileRejected(InvalidInput):
         problems = list(report.problems)
         messages = [str(p) for p in problems[:listed]]
         if len(problems) > listed:
-            messages.append(f"… and {len(problems) - listed} more problems")
+            messages.append(f"… and {plural(len(problems) - listed, 'more problem')}")
         count = len(problems)
         first = f" (first: {problems[0]})" if problems else ""
         super().__init__(
             {"file": messages},
             detail=(
-                f"{what} was not imported: {count} problem{'s' if count != 1 else ''}{first}. "
-                "Nothing was changed."
+                f"{what} was not imported: {plural(count, 'problem')}{first}. Nothing was changed."
             ),
         )
 

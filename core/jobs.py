@@ -43,6 +43,7 @@ from core.db import Base, get_session, utcnow, writing
 from core.errors import NotFound, ServiceError
 from core.models import User, enum_column, new_public_id
 from core.policies import SYSTEM, Actor, is_admin, is_user
+from core.text import plural
 
 log = logging.getLogger("harmony.jobs")
 
@@ -418,7 +419,8 @@ def recover_jobs(stale_after: dt.timedelta | None = None) -> list[str]:
                 "title": "Job interrupted",
                 "status": 503,
                 "detail": (
-                    f"The job worker stopped while running this job ({job.attempts} attempts); "
+                    "The job worker stopped while running this job "
+                    f"({plural(job.attempts, 'attempt')}); "
                     "nothing was written. Start it again."
                 ),
             }

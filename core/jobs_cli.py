@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from core import jobs
+from core.text import plural
 
 
 @click.group("jobs")
@@ -28,7 +29,9 @@ def worker_command(threads: int) -> None:
     if huey.immediate:
         raise click.ClickException("JOBS_IMMEDIATE is on: jobs run in the web request, no worker")
     requeued = jobs.recover_jobs()
-    click.echo(f"job worker {jobs.worker_name()}: {len(requeued)} interrupted job(s) queued again")
+    click.echo(
+        f"job worker {jobs.worker_name()}: {plural(len(requeued), 'interrupted job')} queued again"
+    )
     consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
     consumer.run()
 
@@ -38,4 +41,7 @@ def worker_command(threads: int) -> None:
 def tidy_command() -> None:
     """Queue again the jobs of dead workers and remove old export files, now."""
     counts = jobs.tidy_jobs()
-    click.echo(f"{counts['requeued']} job(s) queued again, {counts['purged']} file(s) removed")
+    click.echo(
+        f"{plural(counts['requeued'], 'job')} queued again, "
+        f"{plural(counts['purged'], 'file')} removed"
+    )

@@ -40,6 +40,7 @@ from core.schemas import (
     UserCreateSchema,
     UserUpdateSchema,
 )
+from core.text import plural
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -165,9 +166,7 @@ def account_password() -> Any:
 @bp.post("/account/sessions/revoke")
 def account_revoke_sessions() -> Any:
     count = services.log_out_everywhere(actor(), current_session_id())
-    flash(
-        f"Logged out everywhere else ({count} session{'s' if count != 1 else ''} ended).", "success"
-    )
+    flash(f"Logged out everywhere else ({plural(count, 'session')} ended).", "success")
     return redirect(url_for("core.account"))
 
 

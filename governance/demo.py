@@ -26,6 +26,7 @@ from core import demo as core_demo
 from core.db import get_session
 from core.etags import UNCHECKED
 from core.policies import SYSTEM
+from core.text import plural
 
 GRU, HMB, DS = "DUO:0000042", "DUO:0000006", "DUO:0000007"
 
@@ -147,7 +148,9 @@ def load_demo_agreements(result: core_demo.DemoResult) -> None:
         made[fate] = made.get(fate, 0) + 1
     report = agreement_jobs.run_daily(today)
     result.notes.append(
-        f"demo governance: data-use conditions for {conditions} datasets; agreements: "
+        "demo governance: data-use conditions for "
+        + plural(conditions or 0, "dataset")
+        + "; agreements: "
         + ", ".join(f"{n} {fate}" for fate, n in sorted(made.items()))
         + f"; expiry reminders sent: {len(report.reminded)}"
     )

@@ -31,6 +31,7 @@ from core.etags import UNCHECKED
 from core.mail import send_mail
 from core.models import Role, RoleGrant, User
 from core.policies import SYSTEM
+from core.text import plural
 from governance.agreements import services
 from governance.agreements.models import Agreement, AgreementReminder, AgreementStatus
 
@@ -133,7 +134,7 @@ def send_reminders(today: dt.date | None = None, report: Report | None = None) -
             organisation_id=agreement.organisation_id,
         )
         session.commit()
-        report.reminded.append(f"{_label(agreement)} ({days} days)")
+        report.reminded.append(f"{_label(agreement)} ({plural(days, 'day')})")
     session.commit()
     return report
 
@@ -178,7 +179,7 @@ def mail_reminder(event: events.Event) -> None:
     body = (
         f"The data-sharing agreement {agreement.reference} (version {agreement.version}) "
         f"between {agreement.organisation.name} and {agreement.counterparty} expires on "
-        f"{expires}, in {event.payload.get('days_left', days)} days.\n\n"
+        f"{expires}, in {plural(int(event.payload.get('days_left', days)), 'day')}.\n\n"
         "From that day its datasets can no longer be requested under it. To continue, amend "
         "it (a new version with a later expiry date, signed anew) and activate the amendment "
         "before then.\n\n"

@@ -34,6 +34,7 @@ from core.models import Organisation, User
 from core.pagination import Page, paginate
 from core.permissions import Permission
 from core.policies import Actor, can, require, require_login
+from core.text import plural
 from governance.agreements import documents
 from governance.agreements.models import (
     Agreement,
@@ -638,8 +639,8 @@ def obligations_of(agreement: Agreement) -> list[tuple[str, str]]:
         out.append(
             (
                 "agreement:publication_review",
-                f"Send manuscripts to the custodian {agreement.publication_review_days} days "
-                "before submission for review.",
+                f"Send manuscripts to the custodian "
+                f"{plural(agreement.publication_review_days, 'day')} before submission for review.",
             )
         )
     if agreement.return_of_results:
@@ -658,8 +659,8 @@ def obligations_of(agreement: Agreement) -> list[tuple[str, str]]:
         out.append(
             (
                 "DUO:0000024",
-                f"Do not publish within {agreement.moratorium_months} months of receiving "
-                "the data.",
+                f"Do not publish within {plural(agreement.moratorium_months, 'month')} of "
+                "receiving the data.",
             )
         )
     return out

@@ -30,6 +30,7 @@ from sqlalchemy import select
 
 from core.db import get_session
 from core.errors import InvalidInput
+from core.text import plural
 from governance.matching.check import Conditions, Modifier
 from ontologies.identifiers import OBO, UnknownIdentifier, normalise_curie
 from ontologies.models import Term
@@ -70,7 +71,10 @@ class Param:
         if self.kind == "date":
             return f"until {value.isoformat() if hasattr(value, 'isoformat') else value}"
         if self.kind == "months":
-            return f"{value} month{'s' if value != 1 else ''}"
+            try:
+                return plural(int(value), "month")
+            except (TypeError, ValueError):  # not a number of months: shown as it is
+                return str(value)
         if isinstance(value, list | tuple):
             return ", ".join(str(v) for v in value)
         return str(value)

@@ -16,6 +16,7 @@ from core.forms import form_action
 from core.nav import NavEntry, logged_in, register
 from core.permissions import Permission
 from core.policies import Actor, can, require_login
+from core.text import plural
 from governance.entitlements import services
 from governance.requests.models import AccessRequest, Entitlement, EntitlementState
 
@@ -93,8 +94,7 @@ def accept(request_id: str) -> WerkzeugResponse:
     return form_action(
         call,
         success=lambda started: (
-            f"You accepted the terms: your access to {len(started)} dataset"
-            f"{'' if len(started) == 1 else 's'} started."
+            f"You accepted the terms: your access to {plural(len(started), 'dataset')} started."
         ),
         done=url_for("entitlements.my_access"),
         back=page,
@@ -120,9 +120,7 @@ def revoke(request_id: str) -> WerkzeugResponse:
 
     return form_action(
         call,
-        success=lambda revoked: (
-            f"Access revoked ({len(revoked)} entitlement{'' if len(revoked) == 1 else 's'})."
-        ),
+        success=lambda revoked: f"Access revoked ({plural(len(revoked), 'entitlement')}).",
         done=back,
         back=back,
         invalid="Nothing was revoked:",

@@ -27,6 +27,8 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from core.text import plural
+
 COMPATIBLE = "compatible"
 NEEDS_REVIEW = "needs_review"
 INCOMPATIBLE = "incompatible"
@@ -583,14 +585,15 @@ def _modifier(purpose: Purpose, m: Modifier, hierarchy: Hierarchy, v: _Verdict) 
             return
         v.oblige(
             TS,
-            f"Access ends {months} months after it is granted; the data must then be "
+            f"Access ends {plural(months, 'month')} after it is granted; the data must then be "
             "deleted or the access renewed.",
         )
         if purpose.duration_months is not None and purpose.duration_months > months:
             v.incompatible(
                 "time_limit",
-                f"The dataset may be used for at most {months} months (time limit on use, TS, "
-                f"DUO:0000025); the purpose needs {purpose.duration_months} months.",
+                f"The dataset may be used for at most {plural(months, 'month')} (time limit on "
+                "use, TS, DUO:0000025); the purpose needs "
+                f"{plural(purpose.duration_months, 'month')}.",
             )
     elif term == COL:
         v.oblige(COL, "Collaborate with the investigators of the study that produced the data.")

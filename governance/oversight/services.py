@@ -49,6 +49,7 @@ from core.models import Role, RoleGrant, User, casefold_key
 from core.notifications import long_date
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, require, require_login
+from core.text import plural
 from governance.requests.models import (
     AccessRequest,
     DatasetState,
@@ -515,17 +516,17 @@ def describe_amendment(amendment: AccessRequest) -> str:
     """The changes in words: "adds 2 members, removes 1, adds 1 dataset, extends by 6 months"."""
     change = amendment.amendment or {}
     parts = []
-    for key, one, many in (
-        ("add_members", "adds 1 member", "adds {} members"),
-        ("remove_members", "removes 1 member", "removes {} members"),
-        ("add_datasets", "adds 1 dataset", "adds {} datasets"),
+    for key, action, noun in (
+        ("add_members", "adds", "member"),
+        ("remove_members", "removes", "member"),
+        ("add_datasets", "adds", "dataset"),
     ):
         n = len(change.get(key) or [])
         if n:
-            parts.append(one if n == 1 else many.format(n))
+            parts.append(f"{action} {plural(n, noun)}")
     months = change.get("extend_months") or 0
     if months:
-        parts.append(f"extends by {months} month{'s' if months != 1 else ''}")
+        parts.append(f"extends by {plural(months, 'month')}")
     return ", ".join(parts) or "no change"
 
 

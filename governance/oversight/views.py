@@ -16,6 +16,7 @@ from core.errors import Conflict, InvalidInput, NotFound, flatten_webargs_messag
 from core.notifications import is_site_path
 from core.permissions import Permission
 from core.policies import Actor, require, require_login
+from core.text import number_word
 from governance.oversight import dashboard, services
 from governance.oversight.schemas import AmendmentInputSchema, ReportInputSchema
 from governance.requests.models import AccessRequest, ReportKind
@@ -179,6 +180,11 @@ def _agreement_label(row: dashboard.AgreementRow) -> str:
     return f"Check {check}, {row.decision}"
 
 
+def _days(days: float) -> str:
+    """A median in days as a bar's value says it: "1 day", "1.5 days", "12 days"."""
+    return f"{days:g} {number_word(1 if days == 1 else 2, 'day')}"
+
+
 def dashboard_charts(stats: dashboard.CommitteeDashboard) -> dict[str, Any]:
     """The dashboard's charts, drawn like the catalogue's (server-side SVG, no script)."""
     Bar = chart_style.Bar
@@ -186,7 +192,7 @@ def dashboard_charts(stats: dashboard.CommitteeDashboard) -> dict[str, Any]:
     stages = [
         Bar(
             CHART_STAGE_LABELS.get(s.key, s.label),
-            "no data yet" if s.median_days is None else f"{s.median_days:g} days",
+            "no data yet" if s.median_days is None else _days(s.median_days),
             round((s.median_days or 0) * 10),
             note=f"{s.count} measured" if s.count else "",
         )

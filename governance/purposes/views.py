@@ -21,6 +21,7 @@ from core.api import actor
 from core.errors import InvalidInput, PreconditionFailed, flatten_webargs_messages
 from core.forms import STALE_FORM, form_action
 from core.policies import require_login
+from core.text import plural
 from governance.matching import check
 from governance.purposes import services
 from governance.purposes.models import SavedPurpose
@@ -227,7 +228,7 @@ def summary(purpose: dict[str, Any], labels: dict[str, str]) -> list[str]:
     if purpose.get("publication_not_before"):
         out.append(f"Publication from {purpose['publication_not_before']}")
     if purpose.get("duration_months"):
-        out.append(f"{purpose['duration_months']} months")
+        out.append(plural(int(purpose["duration_months"]), "month"))
     if purpose.get("sensitive"):
         out.append("Sensitive")
     return out

@@ -36,6 +36,7 @@ from core.models import DataAccessCommittee, Organisation, Role, RoleGrant, User
 from core.pagination import Page, paginate
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, is_admin, is_user, require, require_login
+from core.text import plural
 from core.workflow import Step
 from governance.requests.models import (
     OPEN_STATES,
@@ -1161,7 +1162,7 @@ def _notify_submission(
         body=(
             f"{request.applicant.name} {'resubmitted' if again else 'submitted'} the access "
             f"request “{request.title}” ({request.reference}) for "
-            f"{len(request.datasets)} dataset(s). It waits for the {committee.name}."
+            f"{plural(len(request.datasets), 'dataset')}. It waits for the {committee.name}."
         ),
         link=link,
         object_type="access_request",

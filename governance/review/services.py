@@ -39,6 +39,7 @@ from core.models import DataAccessCommittee, Organisation, Role, RoleGrant, User
 from core.notifications import notify
 from core.permissions import Permission
 from core.policies import SYSTEM, Actor, can, require
+from core.text import plural
 from core.workflow import Step
 from governance.requests.models import (
     AccessRequest,
@@ -759,8 +760,8 @@ def record_decision(step: Step, outcome: DecisionOutcome) -> Decision:
     if not counted.reached:
         names = ", ".join(u.name for u in counted.missing) or "none eligible"
         raise Conflict(
-            f"The quorum is not reached: {counted.votes} of the {counted.quorum} votes needed "
-            f"({counted.eligible} members may vote). Votes missing from: {names}."
+            f"The quorum is not reached: {counted.votes} of the {plural(counted.quorum, 'vote')} "
+            f"needed ({plural(counted.eligible, 'member')} may vote). Votes missing from: {names}."
         )
     errors: dict[str, list[str]] = {}
     reasons = _text(params.get("reasons"))
@@ -1171,8 +1172,8 @@ def stages(request: AccessRequest, events: list[audit.AuditEvent]) -> list[Stage
                 days(last_submit, decided),
                 limits["review_decision_deadline_days"],
                 note=(
-                    f"EHDS deadline: {limits['review_decision_deadline_days']} days, extendable "
-                    f"by {limits['review_decision_extension_days']} days"
+                    f"EHDS deadline: {plural(limits['review_decision_deadline_days'], 'day')}, "
+                    f"extendable by {plural(limits['review_decision_extension_days'], 'day')}"
                 ),
             )
         )
