@@ -8,6 +8,7 @@ the term. Errors are problem+json naming the field (``datasets``, ``terms``, ``s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +18,7 @@ from flask_smorest import Blueprint
 
 from catalogue.variables import services
 from catalogue.variables.schemas import HarmonisationQuerySchema, HarmonisationSchema
+from catalogue.variables.views import variable_linker
 from core.api import API_PREFIX, actor
 
 blp = Blueprint(
@@ -27,13 +29,11 @@ blp = Blueprint(
 )
 
 
-def cell_variable(ref: services.VariableRef) -> dict[str, Any]:
+def cell_variable(ref: services.VariableRef, link: Callable[[str, str], str]) -> dict[str, Any]:
     return {
         "name": ref.name,
         "label": ref.label,
-        "url": url_for(
-            "variables.variable", identifier=ref.identifier, name=ref.name, _external=True
-        ),
+        "url": link(ref.identifier, ref.name),
         "value_type": ref.value_type.value,
         "unit": ref.unit,
         "unit_words": ref.unit_words,
@@ -48,8 +48,18 @@ def cell_variable(ref: services.VariableRef) -> dict[str, Any]:
     }
 
 
+def external_linker() -> Callable[[str, str], str]:
+    """Variables' page addresses as ``url_for(…, _external=True)`` writes them, its scheme and
+    host asked once (a matrix has tens of thousands of variables)."""
+    sample = url_for("variables.variable", identifier="x", name="y", _external=True)
+    origin = sample.removesuffix(url_for("variables.variable", identifier="x", name="y"))
+    link = variable_linker()
+    return lambda identifier, name: origin + link(identifier, name)
+
+
 def matrix_body(matrix: services.Matrix, query: list[tuple[str, str]]) -> dict[str, Any]:
     total = len(matrix.rows)
+    link = external_linker()
     standard_set = matrix.standard_set
     return {
         "set": None
@@ -87,7 +97,7 @@ def matrix_body(matrix: services.Matrix, query: list[tuple[str, str]]) -> dict[s
                 "note": row.note,
                 "covered": row.covered,
                 "cells": {
-                    c.identifier: [cell_variable(v) for v in cell]
+                    c.identifier: [cell_variable(v, link) for v in cell]
                     for c, cell in zip(matrix.columns, row.cells, strict=True)
                 },
             }

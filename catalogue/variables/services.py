@@ -26,11 +26,12 @@ per cell); the matrix is one query for its datasets, one for its terms and one f
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, not_, select
+from sqlalchemy import ColumnElement, Text, and_, case, cast, func, not_, select
 
 from catalogue.datasets import services as datasets
 from catalogue.dictionary import services as dictionary
@@ -109,10 +110,12 @@ _PREDICATE_RANK = {p: i for i, p in enumerate(COVERING_PREDICATES)}
 # --- a variable elsewhere ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class VariableRef:
     """A published variable as lists show it: enough to answer "can I pool this with mine?"
-    (its dataset, unit and value set) without opening it."""
+    (its dataset, unit and value set) without opening it. A matrix of 50 datasets and 500
+    terms holds tens of thousands of them, so the value set comes as its JSON text, read only
+    when shown (:attr:`permissible_values`), with its length counted by the database."""
 
     identifier: str  # its dataset's
     dataset_title: str
@@ -125,10 +128,19 @@ class VariableRef:
     unit: str | None
     minimum: str | None
     maximum: str | None
-    permissible_values: list[dict[str, Any]]
+    value_count: int
+    values_json: str | None
     predicate: MappingPredicate  # the strongest covering mapping
     via: str | None  # the narrower term it is mapped to, when not the term itself
     through_value: str | None  # the value whose mapping carries the term (variable unmapped)
+
+    @property
+    def permissible_values(self) -> list[dict[str, Any]]:
+        """``[{code, label}]`` in the dictionary's order."""
+        if not self.value_count or not self.values_json:
+            return []
+        values = json.loads(self.values_json)
+        return values if isinstance(values, list) else []
 
     @property
     def unit_words(self) -> str | None:
@@ -179,26 +191,32 @@ def _covering() -> list[ColumnElement[bool]]:
     ]
 
 
-def _ref(row: Any) -> VariableRef:
+def _ref(row: Any, column: Any = None) -> VariableRef:
+    """A row of :func:`_carrying_columns` and the variable's own columns as a
+    :class:`VariableRef` (positional: a matrix makes tens of thousands); its dataset from the
+    row's :data:`_REF_COLUMNS`, or from the matrix ``column`` it belongs to."""
+    dataset = row if column is None else column
     return VariableRef(
-        identifier=row.identifier,
-        dataset_title=row.title,
-        custodian=row.custodian,
-        organisation_id=row.organisation_id,
-        version_number=row.number,
-        name=row.name,
-        label=row.label,
-        value_type=row.value_type,
-        unit=row.unit,
-        minimum=row.minimum,
-        maximum=row.maximum,
-        permissible_values=list(row.permissible_values or []),
-        predicate=COVERING_PREDICATES[min(int(row.predicate_rank), len(COVERING_PREDICATES) - 1)],
-        via=None if row.direct else row.via,
-        through_value=None if row.itself else row.value_code,
+        dataset.identifier,
+        row.title if column is None else column.title,
+        dataset.custodian,
+        dataset.organisation_id,
+        row.number if column is None else column.version_number,
+        row.name,
+        row.label,
+        row.value_type,
+        row.unit,
+        row.minimum,
+        row.maximum,
+        row.value_count or 0,
+        row.values_json,
+        _BY_RANK[min(row.predicate_rank, len(_BY_RANK) - 1)],
+        None if row.direct else row.via,
+        None if row.itself else row.value_code,
     )
 
 
+_BY_RANK = tuple(COVERING_PREDICATES)
 _REF_COLUMNS = (
     Dataset.identifier,
     DatasetVersion.title,
@@ -211,7 +229,9 @@ _REF_COLUMNS = (
     Variable.unit,
     Variable.minimum,
     Variable.maximum,
-    Variable.permissible_values,
+    # the value set's text and length, not the parsed list (see VariableRef)
+    cast(Variable.permissible_values, Text).label("values_json"),
+    func.coalesce(func.json_array_length(Variable.permissible_values), 0).label("value_count"),
     Variable.position,
 )
 
@@ -663,48 +683,77 @@ def _columns(
 
 
 def _fill_cells(rows: list[MatrixRow], columns: list[MatrixColumn]) -> None:
-    """Every cell in one query: the chosen versions' variables first (a materialised CTE, as in
-    :func:`catalogue.mappings.coverage._covering_rows_of`, so that PostgreSQL does not walk
-    every mapping of a common term across the catalogue), then their covering mappings and the
-    closure up to the asked terms."""
+    """Every cell in one query: the chosen versions' variables first, with what the cells show
+    of them (a materialised CTE, as in :func:`catalogue.mappings.coverage._covering_rows_of`,
+    so that PostgreSQL does not walk every mapping of a common term across the catalogue),
+    then their covering mappings and the closure up to the asked terms. The datasets' own
+    columns are known already (``columns``): no join back to the catalogue's big tables."""
     if not rows or not columns:
         return
     own = (
-        select(Variable.id, Variable.version_id)
+        select(
+            Variable.id,
+            Variable.version_id,
+            Variable.name,
+            Variable.label,
+            Variable.value_type,
+            Variable.unit,
+            Variable.minimum,
+            Variable.maximum,
+            Variable.permissible_values,
+            Variable.position,
+        )
         .where(Variable.version_id.in_([c.version_id for c in columns]))
         .cte("own_variables")
         .prefix_with("MATERIALIZED")
     )
     carrying = (
         select(
-            own.c.version_id,
-            TermClosure.ancestor_curie.label("term"),
             own.c.id.label("variable_id"),
+            TermClosure.ancestor_curie.label("term"),
             *_carrying_columns(),
         )
         .select_from(own)
         .join(Mapping, Mapping.variable_id == own.c.id)
         .join(TermClosure, TermClosure.descendant_curie == Mapping.object_curie)
-        .where(TermClosure.ancestor_curie.in_([r.term.curie for r in rows]), *_covering())
-        .group_by(own.c.version_id, TermClosure.ancestor_curie, own.c.id)
+        # the asked terms filter the few ancestors of each mapped term; as an index key (what
+        # SQLite makes of a plain IN) they would be probed once per mapping and term: 4 million
+        # probes for 50 datasets and 500 terms. ``|| ''`` keeps them a filter.
+        .where((TermClosure.ancestor_curie + "").in_([r.term.curie for r in rows]), *_covering())
+        .group_by(own.c.id, TermClosure.ancestor_curie)
         .subquery("carrying")
     )
-    found = get_session().execute(
-        select(carrying, *_REF_COLUMNS)
-        .join(Variable, Variable.id == carrying.c.variable_id)
-        .join(DatasetVersion, DatasetVersion.id == carrying.c.version_id)
-        .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
-        .join(Organisation, Organisation.id == Dataset.organisation_id)
-        .order_by(Variable.position)
+    # a Core statement on the session's connection: no ORM bookkeeping for thousands of rows
+    found = (
+        get_session()
+        .connection()
+        .execute(
+            select(
+                carrying,
+                own.c.version_id,
+                own.c.name,
+                own.c.label,
+                own.c.value_type,
+                own.c.unit,
+                own.c.minimum,
+                own.c.maximum,
+                cast(own.c.permissible_values, Text).label("values_json"),
+                func.coalesce(func.json_array_length(own.c.permissible_values), 0).label(
+                    "value_count"
+                ),
+            )
+            .join(own, own.c.id == carrying.c.variable_id)
+            .order_by(own.c.position, own.c.id)
+        )
     )
     row_of = {r.term.curie: r for r in rows}
     index_of = {c.version_id: i for i, c in enumerate(columns)}
     for found_row in found:
         i = index_of[found_row.version_id]
-        chosen = columns[i].chosen
-        if chosen is not None and found_row.name not in chosen:
+        column = columns[i]
+        if column.chosen is not None and found_row.name not in column.chosen:
             continue
-        row_of[found_row.term].cells[i].append(_ref(found_row))
+        row_of[found_row.term].cells[i].append(_ref(found_row, column))
     for i, column in enumerate(columns):
         column.covered = sum(1 for r in rows if r.cells[i])
 

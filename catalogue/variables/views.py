@@ -17,8 +17,8 @@ that the address is always the matrix (bookmarkable, shareable).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -55,6 +55,13 @@ bp = Blueprint(
 )
 register(NavEntry("Harmonisation", "variables.harmonisation", everyone, "main", 24))
 
+#: variables a matrix cell lists; the rest are one link away ("8 more variables": the matrix
+#: of that one term and dataset, where a single column lists everything)
+SHOWN_PER_CELL = 4
+#: terms a page of the matrix shows (the CSV and the JSON have them all)
+ROWS_PER_PAGE = 100
+#: what a path converter leaves unquoted (werkzeug's BaseConverter.to_url)
+URL_SAFE = "!$&'()*+,/:;=@"
 FORM_LABELS = {
     "set": "Standard set",
     "terms": "Terms",
@@ -114,16 +121,58 @@ def publisher_url(organisation_id: str) -> str | None:
     return url_for("publishers.publisher", organisation_id=organisation_id)
 
 
+def variable_linker() -> Callable[[str, str], str]:
+    """:func:`variable_url` for one request's many links: the script root read once (a matrix
+    asks for tens of thousands, and every read of ``request`` goes through its proxy)."""
+    root = request.script_root
+
+    def link(identifier: str, name: str) -> str:
+        return (
+            f"{root}/datasets/{quote(str(identifier), safe=URL_SAFE)}"
+            f"/variables/{quote(str(name), safe=URL_SAFE)}"
+        )
+
+    return link
+
+
 @bp.app_template_global("variable_url")
 def variable_url(identifier: str, name: str, version: int | None = None) -> str:
     """A variable's page (of an older version when ``version`` is given): for links from the
-    other pages (the dataset's variable table, a term's usage list, search hits)."""
-    if version is None:
-        return url_for("variables.variable", identifier=identifier, name=name)
-    return url_for("variables.variable", identifier=identifier, name=name, version=version)
+    other pages (the dataset's variable table, a term's usage list, search hits, the matrix).
+
+    Written out rather than asked of ``url_for`` (what the rule ``variables.variable`` builds,
+    quoted the same way): a matrix links tens of thousands of variables, and ``url_for`` costs
+    some forty microseconds each. ``tests/catalogue/variables`` checks they agree."""
+    path = variable_linker()(identifier, name)
+    return path if version is None else f"{path}?version={int(version)}"
 
 
 # --- the harmonisation matrix -----------------------------------------------------------------
+
+
+@dataclass
+class RowsPage:
+    """The terms one page of the matrix shows."""
+
+    items: Sequence[services.MatrixRow]
+    page: int
+    pages: int
+    first: int
+    last: int
+
+
+def rows_page(matrix: services.Matrix | None, page: int) -> RowsPage:
+    rows = matrix.rows if matrix is not None else []
+    pages = max(1, -(-len(rows) // ROWS_PER_PAGE))
+    page = min(max(1, page), pages)
+    start = (page - 1) * ROWS_PER_PAGE
+    items = rows[start : start + ROWS_PER_PAGE]
+    return RowsPage(items, page, pages, start + 1, start + len(items))
+
+
+def _page_arg() -> int:
+    text = request.args.get("page") or "1"
+    return int(text) if text.isdigit() and len(text) < 6 else 1
 
 
 def matrix_request(args: Any) -> services.MatrixRequest:
@@ -237,6 +286,14 @@ def harmonisation() -> Any:
             "without_selection": matrix_url(replace(req, selection=None)),
         },
         limits=(services.MAX_DATASETS, services.MAX_TERMS),
+        rows=rows_page(matrix, _page_arg()),
+        # one dataset: every variable of each cell; more: the first few, the rest a link away
+        shown_per_cell=None if matrix is not None and len(matrix.columns) == 1 else SHOWN_PER_CELL,
+        link=variable_linker(),
+        cell_url=lambda curie, identifier: matrix_url(
+            services.MatrixRequest(datasets=[identifier], terms=[curie])
+        ),
+        page_url=lambda number: matrix_url(req) + f"&page={number}#matrix",
     ), status
 
 

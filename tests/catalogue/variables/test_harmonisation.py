@@ -55,8 +55,8 @@ def test_the_grid_has_a_row_per_term_a_column_per_dataset_and_variables_in_cells
         "hb_close Hb, roughly · close match anaemia Anaemia grade · 2 values · through a value"
     )
     assert platelets[2].startswith("plt 10*9/L Platelets")
-    assert platelets[3] == "— No variable for Platelet count in MDS registry"
-    assert ldh[1].startswith("ldh U/L LDH") and ldh[2].startswith("—")
+    assert platelets[3] == "none"
+    assert ldh[1].startswith("ldh U/L LDH") and ldh[2] == "none"
     assert '<a href="/datasets/cbf-aml/variables/hb_w4"><code>hb_w4</code></a>' in html
     assert 'title="gram per litre">g/L</code>' in html
     assert "3 terms \N{MULTIPLICATION SIGN} 3 datasets" in text(html)
@@ -187,6 +187,26 @@ def test_adding_a_term_or_a_dataset_by_typing_works_without_javascript(client, w
     unknown = client.get("/harmonisation?term_add=no such thing at all")
     assert unknown.status_code == 422
     assert 'id="term_add-error"' in unknown.get_data(as_text=True)
+
+
+def test_a_long_matrix_pages_its_terms_and_a_full_cell_is_one_link_away(client, world, monkeypatch):
+    from catalogue.variables import views
+
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 2)
+    monkeypatch.setattr(views, "SHOWN_PER_CELL", 1)
+    first = client.get(MATRIX + COLUMNS).get_data(as_text=True)
+    assert [r[0].split(" HV:")[0] for r in grid(first)[1:]] == ["Haemoglobin", "Platelet count"]
+    assert "Terms 1 to 2 of 3 (the CSV and the JSON have them all)." in text(first)
+    assert "3 of 3 terms" in grid(first)[0][1]  # coverage counts every term, not the page's
+    more = re.search(r'<a class="cell-more" href="([^"]+)">1 more variable</a>', first)
+    assert more, "mds-registry's Hb cell lists hb_close and folds anaemia"
+    single = client.get(unescape(more.group(1))).get_data(as_text=True)
+    assert grid(single)[1][1].startswith("hb_close") and "anaemia" in grid(single)[1][1]
+    following = re.search(r'<a href="([^"]+)" rel="next">Next terms', first)
+    assert following
+    second = client.get(unescape(following.group(1))).get_data(as_text=True)
+    assert [r[0].split(" HV:")[0] for r in grid(second)[1:]] == ["Lactate dehydrogenase"]
+    assert "Terms 3 to 3 of 3" in text(second)
 
 
 def test_limits_are_refused_with_a_clear_message(app, world, monkeypatch):

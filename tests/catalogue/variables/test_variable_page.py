@@ -274,3 +274,23 @@ def test_the_dataset_page_links_each_variable_name_to_its_page(client, world):
 def test_the_blasts_term_page_is_reachable_from_the_mapping(client, world):
     html = section(page(client, "/datasets/aml-trial/variables/blast/pct"), "mappings")
     assert f'href="/terms/{BLASTS}"' in html
+
+
+@pytest.mark.parametrize(
+    ("identifier", "name"),
+    [("aml-trial", "hb_dx"), ("aml-trial", "blast/pct"), ("x y", "a b?c#d%e"), ("é", "ü:@+")],
+)
+def test_variable_links_are_what_the_route_builds(app, identifier, name):
+    """The pages write variable links out (a matrix has thousands); they must be what
+    ``url_for`` gives for the route, odd characters included."""
+    from flask import url_for
+
+    from catalogue.variables.views import variable_url
+
+    with app.test_request_context():
+        assert variable_url(identifier, name) == url_for(
+            "variables.variable", identifier=identifier, name=name
+        )
+        assert variable_url(identifier, name, 2) == url_for(
+            "variables.variable", identifier=identifier, name=name, version=2
+        )
