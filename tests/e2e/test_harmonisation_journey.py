@@ -95,7 +95,7 @@ def test_a_researcher_builds_a_matrix_from_a_standard_set(web: Session) -> None:
     first_column = matrix.locator("thead th.matrix-dataset").first
     expect(first_column).to_contain_text(re.compile(rf"\d+ of {terms} terms"))
     expect(rows.first.locator("th")).to_contain_text("Karyotype")
-    expect(matrix.locator("td.is-empty").first).to_have_text("none")
+    expect(matrix.locator("td.nil").first).to_have_text("none")
     cell = matrix.locator("td.has-variable a").first
     expect(cell).to_be_visible()
     fits(web)

@@ -103,7 +103,7 @@ def test_a_variable_answers_a_harmonisation_question_in_one_click(web: Session) 
     expect(matrix.locator("tbody tr")).to_have_count(1)
     own = matrix.locator(f'a[href$="/datasets/{AML_TRIAL}/variables/hb_dx"]')
     expect(own).to_be_visible()
-    expect(matrix.locator("td.is-empty")).to_have_count(0)  # every one of them has Hb
+    expect(matrix.locator("td.nil")).to_have_count(0)  # every one of them has Hb
     fits(web)
     assert_accessible(page)
     web.shot("haemoglobin in the matrix")
