@@ -10,6 +10,9 @@ first, then the first that answers 200), plus states a rule alone does not reach
 is checked without anyone listing it; a rule whose arguments this module cannot fill fails
 :func:`test_every_page_rule_is_checked` with its name, so it is never silently left out.
 
+Forms sent back with their errors (:data:`FORMS_WITH_ERRORS`: the log-in, a purpose, a dataset,
+an account, a standard set) are checked too, since no GET shows them.
+
 A role that may not see a page gets a refusal instead (the log-in form, 403 or 404): its item
 asserts that it is one of those, never a server error, and the refusal pages themselves are
 checked once per role and kind. :data:`MUST_REACH` names pages each role must see, so that a
@@ -83,6 +86,13 @@ EXTRA_PAGES: list[tuple[str, str]] = [
     ("search with a disease filter", "/search?q=karyotype&disease=NCIT%3AC3171"),
     ("search with no result", "/search?q=zzzzqqqq"),
     ("dataset list, second page", "/datasets?page=2"),
+    ("dataset list, sorted and filtered", "/datasets?sort=patients&disease=NCIT%3AC3171"),
+    ("retired datasets", "/datasets?status=retired"),
+    (
+        "harmonisation matrix of a standard set",
+        "/harmonisation?set=eln-2022&datasets=aml-ic-2016&datasets=flt3-mido-2017",
+    ),
+    ("harmonisation matrix of terms", "/harmonisation?terms=HV%3A0000045&datasets=aml-ic-2016"),
     ("find variables with terms", "/search/variables?terms=HV%3A0000045&terms=HV%3A0000124"),
     ("ontology search", "/ontologies/search?q=leukaemia"),
     ("review queue, all states", "/review?state=all"),
@@ -360,12 +370,19 @@ class Checker:
         assert response is not None and response.status < 500, f"{visitor.role} GET {path}"
         self.seen[fingerprint] = f"{visitor.role} on {path}"
         visitor.header_checked = True
-        violations = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
-        if not violations:
-            return ""
-        SCREENSHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"a11y-{shot}.png"), full_page=True)
-        return f"axe-core, {visitor.role} on {page.url}:\n{describe(violations)}"
+        return axe_problems(visitor, shot)
+
+
+def axe_problems(visitor: Visitor, shot: str) -> str:
+    """axe's serious and critical violations on the visitor's page as it stands, described
+    ("" when there is none); a screenshot of the page when there is one."""
+    page = visitor.page
+    violations = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
+    if not violations:
+        return ""
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"a11y-{shot}.png"), full_page=True)
+    return f"axe-core, {visitor.role} on {page.url}:\n{describe(violations)}"
 
 
 # What changes from one load to the next, or only with the address a page was asked at
@@ -484,6 +501,43 @@ def test_page_has_no_serious_accessibility_violation(
             return
         visitor.refusals_checked.add(kind)
     problems = checker.problems(visitor, response.url, response.text(), _slug(role, name))
+    assert not problems, problems
+
+
+#: forms sent back with their errors (what a GET never shows): (role, path, the submit button)
+FORMS_WITH_ERRORS = [
+    ("anonymous", "/login", "Log in"),
+    ("researcher", "/me/purposes/new", "Save the purpose"),
+    ("custodian", "/datasets/new", "Register dataset"),
+    ("admin", "/admin/users", "Create account"),
+    ("admin", "/standard-sets/new", "Create the set"),
+]
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "button"), FORMS_WITH_ERRORS, ids=[f"{r}-{p}" for r, p, _ in FORMS_WITH_ERRORS]
+)
+def test_a_form_sent_back_with_its_errors_has_no_serious_violation(
+    role: str, path: str, button: str, checker: Checker
+) -> None:
+    """The form sent empty (or, for the log-in, with a wrong password) comes back with its
+    errors beside the fields: the errors must be as accessible as the form."""
+    visitor = checker.visitor(role)
+    page = visitor.page
+    page.goto(path)
+    if path == "/login":
+        page.get_by_label("Email address").fill(f"nobody@{DEMO_DOMAIN}")
+        page.get_by_label("Password").fill("not the password")
+    # the browser's own checks (required, min …) would stop an empty form before the server
+    page.evaluate("document.querySelectorAll('form').forEach(f => { f.noValidate = true; })")
+    with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        page.get_by_role("button", name=button, exact=True).click()
+    assert 400 <= sent.value.status < 500, f"{role} POST {path}: {sent.value.status}"
+    page.wait_for_load_state()
+    expect(
+        page.locator(".field-error, .alert-error, .flash-error, [role=alert]").first
+    ).to_be_visible()
+    problems = axe_problems(visitor, _slug(role, path, "errors"))
     assert not problems, problems
 
 
