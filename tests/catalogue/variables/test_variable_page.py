@@ -78,11 +78,18 @@ def test_the_address_is_the_iri_the_exports_write_also_for_a_name_with_a_slash(c
     assert "/variables/blast%2Fpct" in encoded.split('rel="canonical"')[1].split(">")[0]
 
 
-def test_browsers_get_the_page_and_the_answer_varies_with_accept(client, world):
+def test_browsers_get_the_page_and_rdf_clients_the_variable_at_the_same_address(client, world):
     response = client.get("/datasets/aml-trial/variables/hb_dx", headers={"Accept": "text/html"})
     assert response.status_code == 200
     assert response.mimetype == "text/html"
     assert "Accept" in response.vary
+    turtle = client.get("/datasets/aml-trial/variables/hb_dx", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    assert turtle.mimetype == "text/turtle"
+    assert "Haemoglobin at diagnosis" in turtle.get_data(as_text=True)
+    assert "Accept" in turtle.vary
+    draft = client.get("/datasets/lyon-draft/variables/hb_pilot", headers={"Accept": "text/turtle"})
+    assert draft.status_code == 404
 
 
 # --- what the page says ---------------------------------------------------------------------
