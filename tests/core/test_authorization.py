@@ -55,6 +55,11 @@ class World:
     request_draft: str = ""
     request_submitted: str = ""
     review_chart: str = "states"  # a chart of the committee's dashboard
+    # a named selection of ``other_user`` holding ``published``, shared by a read-only link
+    selection: str = ""
+    share_token: str = ""
+    value_code: str = "1"  # a permissible value of the ``categorical`` variable
+    categorical: str = "sex"
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +78,18 @@ def world(app, reference_engine, tmp_path_factory) -> Iterator[World]:
 def _build_world(app, make) -> World:
     organisation = make.organisation()
     elsewhere = make.organisation()
-    variables = [{"name": "hb_dx", "label": "Haemoglobin at diagnosis", "value_type": "decimal"}]
+    variables = [
+        {"name": "hb_dx", "label": "Haemoglobin at diagnosis", "value_type": "decimal"},
+        {
+            "name": "sex",
+            "label": "Sex",
+            "value_type": "categorical",
+            "permissible_values": [
+                {"code": "1", "label": "Male"},
+                {"code": "2", "label": "Female"},
+            ],
+        },
+    ]
     datasets = {
         "draft": make.dataset(organisation, variables=variables),
         "published": make.dataset(organisation, publish=True, variables=variables),
@@ -121,6 +137,7 @@ def _build_world(app, make) -> World:
             ),
         }
         requests = _requests(owner, datasets["published"])
+        shared = _shared_selection(owner, datasets["published"])
     return World(
         organisation.id,
         committee.id,
@@ -133,7 +150,18 @@ def _build_world(app, make) -> World:
         **agreements,
         purpose=purpose,
         **requests,
+        **shared,
     )
+
+
+def _shared_selection(owner, dataset_id: str) -> dict[str, str]:
+    """A named selection of ``owner`` with the dataset, and a read-only link to it."""
+    from catalogue.selection import services as selections
+
+    made = selections.create_selection(owner, "Shared AML")
+    selections.add_dataset(owner, dataset_id, selection_id=made.id)
+    link = selections.share_selection(owner, made.id)
+    return {"selection": made.id, "share_token": link.token}
 
 
 def _requests(applicant, dataset_id: str) -> dict[str, str]:
@@ -169,6 +197,7 @@ def _requests(applicant, dataset_id: str) -> dict[str, str]:
 
 A, R, C, D, M = ROLES  # anonymous, researcher, custodian, dac member, admin
 ALL_OK = dict.fromkeys(ROLES, 200)
+ALL_SEE_OTHER = dict.fromkeys(ROLES, 303)
 
 
 def users_only(status: int) -> dict[str, int]:
@@ -189,6 +218,10 @@ NEW_MAPPING = {"variable": "hb_dx", "object_id": "HV:0000045"}
 REVIEW = {"status": "accepted"}
 BULK_ACCEPT = {"min_confidence": 0.8}
 NEW_SET = {"name": "Haemoglobin", "version": "1", "terms": [{"curie": "HV:0000045"}]}
+
+
+NOBODY_ELSE = {A: 401, R: 404, C: 404, D: 404, M: 404}  # another user's own things
+NOBODY = {A: 404, R: 404, C: 404, D: 404, M: 404}
 
 
 def write(statuses: dict[str, int]) -> dict[str, int]:
@@ -567,6 +600,33 @@ API_TABLE = [
     # the committee's dashboard, and the public register of approved uses
     ("GET", "/api/v1/review/dashboard", None, {A: 401, R: 403, C: 403, D: 200, M: 200}),
     ("GET", "/api/v1/register", None, ALL_OK),
+    # the harmonisation matrix: public
+    ("GET", "/api/v1/harmonisation?datasets={published}&terms=HV:0000045", None, ALL_OK),
+    # named selections: each user's own (another's is 404; here every role is another user)
+    ("GET", "/api/v1/me/selections", None, users_only(200)),
+    ("POST", "/api/v1/me/selections", {"name": "Mine"}, users_only(201)),
+    ("GET", "/api/v1/me/selections/{selection}", None, NOBODY_ELSE),
+    ("PATCH", "/api/v1/me/selections/{selection}", {"name": "Renamed"}, NOBODY_ELSE),
+    ("DELETE", "/api/v1/me/selections/{selection}", None, NOBODY_ELSE),
+    ("DELETE", "/api/v1/me/selections/{selection}/datasets", None, NOBODY_ELSE),
+    ("PUT", "/api/v1/me/selections/{selection}/datasets/{published}", {}, NOBODY_ELSE),
+    ("DELETE", "/api/v1/me/selections/{selection}/datasets/{published}", None, NOBODY_ELSE),
+    (
+        "DELETE",
+        "/api/v1/me/selections/{selection}/datasets/{published}/variables/{variable}",
+        None,
+        NOBODY_ELSE,
+    ),
+    ("POST", "/api/v1/me/selections/{selection}/share", None, NOBODY_ELSE),
+    ("DELETE", "/api/v1/me/selections/{selection}/share", None, NOBODY_ELSE),
+    ("GET", "/api/v1/me/selections/{selection}/dictionary.csv", None, NOBODY_ELSE),
+    ("GET", "/api/v1/me/selections/{selection}/dictionary.xlsx", None, NOBODY_ELSE),
+    # a shared selection: read-only for whoever holds the link; copying it needs an account
+    ("GET", "/api/v1/shared-selections/{share_token}", None, ALL_OK),
+    ("GET", "/api/v1/shared-selections/{share_token}/dictionary.csv", None, ALL_OK),
+    ("GET", "/api/v1/shared-selections/{share_token}/dictionary.xlsx", None, ALL_OK),
+    ("GET", "/api/v1/shared-selections/not-a-token", None, NOBODY),
+    ("POST", "/api/v1/shared-selections/{share_token}/copy", {}, users_only(201)),
 ]
 
 
@@ -683,6 +743,28 @@ PAGE_TABLE = [
     ("/signoffs", _redirect_to_login()),  # one's own organisations' sign-offs (or none)
     ("/review/dashboard/charts/{review_chart}.svg", {A: 302, R: 403, C: 403, D: 200, M: 200}),
     ("/register", ALL_OK),
+    # publishers, variables, every published address (issue 15): public
+    ("/organisations", ALL_OK),
+    ("/organisations/{organisation}", ALL_OK),
+    ("/organisations/not-an-organisation", NOBODY),
+    ("/organisations/{organisation}.ttl", ALL_OK),
+    ("/datasets?status=retired", ALL_OK),
+    ("/datasets/{published}/variables/{variable}", ALL_OK),
+    ("/datasets/{draft}/variables/{variable}", ADMIN_SEES),
+    ("/datasets/{published}/variables/{variable}.ttl", ALL_OK),
+    ("/datasets/{draft}/variables/{variable}.ttl", NOBODY),
+    ("/datasets/{published}/variables/{categorical}/values/{value_code}", ALL_SEE_OTHER),
+    ("/datasets/{draft}/variables/{categorical}/values/{value_code}", NOBODY),
+    ("/fdp/catalogs", ALL_SEE_OTHER),
+    ("/fdp/catalogs.ttl", ALL_OK),
+    ("/harmonisation", ALL_OK),
+    ("/harmonisation?datasets={published}&terms=HV:0000045", ALL_OK),
+    ("/harmonisation.csv?datasets={published}&terms=HV:0000045", ALL_OK),
+    # selections: one's own (another user's is 404); a shared one for whoever has the link
+    ("/me/selections", _redirect_to_login()),
+    ("/me/selections/{selection}", {A: 302, R: 404, C: 404, D: 404, M: 404}),
+    ("/shared/selections/{share_token}", ALL_OK),
+    ("/shared/selections/not-a-token", NOBODY),
 ]
 
 
@@ -744,6 +826,16 @@ FORM_ACTIONS = {
     "/review/*/signoff",
     "/review/*/vote",
     "/datasets/*/committee",
+    "/me/selections",  # POST beside the GET page: its rules are asserted by the page's row
+    "/me/selections/*/share",  # its GET only leads back to the selection's page
+    "/me/selections/*/rename",
+    "/me/selections/*/current",
+    "/me/selections/*/delete",
+    "/me/selections/*/unshare",
+    "/me/selections/*/clear",
+    "/me/selections/*/datasets/*/remove",
+    "/me/selections/*/datasets/*/variables/*/remove",
+    "/shared/selections/*/copy",
 }
 NOT_ENDPOINTS = {
     "/static/*",
@@ -754,6 +846,8 @@ NOT_ENDPOINTS = {
     "/purposes/static/*",
     "/review/static/*",
     "/static/requests/*",
+    "/static/selection/*",
+    "/variables/static/*",
 }
 
 
