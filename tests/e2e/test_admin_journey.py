@@ -42,6 +42,7 @@ def test_admin_registers_organisation_and_custodian(web: Session) -> None:
     web.shot("logged in as admin")
 
     # Register an organisation: first with a country code that does not exist.
+    page.get_by_role("navigation", name="Main").get_by_text("Admin").click()  # its menu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Organisations").click()
     expect(page).to_have_url(re.compile(r"/admin/organisations$"))
     expect(page.get_by_role("heading", name="Register an organisation")).to_be_visible()
@@ -77,6 +78,7 @@ def test_admin_registers_organisation_and_custodian(web: Session) -> None:
     web.shot("organisation registered")
 
     # Create an account with a role; the scope field follows the chosen role.
+    page.get_by_role("navigation", name="Main").get_by_text("Admin").click()  # its menu
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Users").click()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
     form = page.locator("form", has=page.get_by_role("button", name="Create account"))
