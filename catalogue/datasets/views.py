@@ -32,7 +32,12 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from catalogue import extensions
 from catalogue.datasets import services as datasets
 from catalogue.datasets.markdown import plain_summary, render_markdown
-from catalogue.datasets.schemas import DatasetInputSchema, trial_id_kind
+from catalogue.datasets.schemas import (
+    DatasetInputSchema,
+    latest_first_year,
+    latest_last_year,
+    trial_id_kind,
+)
 from catalogue.dcat import views as dcat_views
 from catalogue.dcat.negotiation import negotiated
 from catalogue.dictionary import services as variables
@@ -612,6 +617,7 @@ def _form_page(
         age_groups=list(AgeGroup),
         provenance_steps=PROVENANCE_STEPS,
         disease_ontology=datasets.DISEASE_ONTOLOGY,
+        year_limits=(latest_first_year(), latest_last_year()),
     ), status
 
 

@@ -171,3 +171,13 @@ def test_the_form_refuses_a_year_far_ahead_beside_the_field(client, custodian):
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert f"from 1900 to {THIS_YEAR + 10}" in field_error(html, "last_year")
+
+
+def test_the_form_offers_only_the_years_it_accepts(client, custodian):
+    """The browser's own check (the inputs' max) agrees with the server's rule, not 2100."""
+    login(client, custodian.email)
+    html = client.get("/datasets/new").get_data(as_text=True)
+    first = re.search(r'<input[^>]*name="first_year"[^>]*>', html)
+    last = re.search(r'<input[^>]*name="last_year"[^>]*>', html)
+    assert first and f'max="{THIS_YEAR + 1}"' in first.group(0)
+    assert last and f'max="{THIS_YEAR + 10}"' in last.group(0)
