@@ -541,6 +541,28 @@ def test_a_form_sent_back_with_its_errors_has_no_serious_violation(
     assert not problems, problems
 
 
+def test_opened_menus_and_tree_nodes_have_no_serious_violation(checker: Checker) -> None:
+    """What a click opens and no GET shows: the header's "More" and "Admin" menus (an
+    administrator has both) and an ontology tree's node with the children its script loads."""
+    visitor = checker.visitor("admin")
+    page = visitor.page
+    page.goto("/")
+    menus = page.locator("header details")
+    for index in range(menus.count()):
+        menus.nth(index).locator("summary").click()
+    assert menus.count() == 0 or page.locator("header details[open]").count() == menus.count()
+    problems = axe_problems(visitor, "admin-open-menus")
+    assert not problems, problems
+    page.goto("/ontologies/DUO")
+    closed = page.locator("details.tree-node:not([open])").first.get_attribute("data-children-url")
+    node = page.locator(f'details.tree-node[data-children-url="{closed}"]')
+    node.locator("summary").first.click()
+    expect(node).to_have_attribute("data-loaded", "true")
+    expect(node.locator("li").first).to_be_visible()
+    problems = axe_problems(visitor, "admin-open-tree-node")
+    assert not problems, problems
+
+
 def test_every_page_rule_is_checked(live_server: LiveServer) -> None:
     """A page rule with arguments this module cannot fill is named here, not left out."""
     unfilled = [
