@@ -159,28 +159,25 @@ class VariableRef:
         return f"{self.name} [{self.unit}]" if self.unit else self.name
 
 
-def _predicate_rank() -> Any:
-    """SQL: the rank of a mapping's predicate in :data:`COVERING_PREDICATES` (0 is best)."""
+def _predicate_rank(m: Any = Mapping) -> Any:
+    """SQL: the rank of a mapping's predicate in :data:`COVERING_PREDICATES` (0 is best);
+    ``m``: the mappings (the model, or a subquery's columns)."""
     return case(
-        *[(Mapping.predicate == p, rank) for p, rank in _PREDICATE_RANK.items()],
+        *[(m.predicate == p, rank) for p, rank in _PREDICATE_RANK.items()],
         else_=len(_PREDICATE_RANK),
     )
 
 
-def _carrying_columns() -> list[Any]:
-    """Aggregates over one variable's covering mappings of one term (``TermClosure``'s
+def _carrying_columns(m: Any = Mapping) -> list[Any]:
+    """Aggregates over one variable's covering mappings ``m`` of one term (``TermClosure``'s
     ancestor): whether one names the term itself, whether the variable itself (not only a
     value) is mapped, a narrower term and a value that carry it, the best predicate."""
     return [
-        func.max(case((Mapping.object_curie == TermClosure.ancestor_curie, 1), else_=0)).label(
-            "direct"
-        ),
-        func.max(case((Mapping.value_code.is_(None), 1), else_=0)).label("itself"),
-        func.min(
-            case((Mapping.object_curie != TermClosure.ancestor_curie, Mapping.object_curie))
-        ).label("via"),
-        func.min(Mapping.value_code).label("value_code"),
-        func.min(_predicate_rank()).label("predicate_rank"),
+        func.max(case((m.object_curie == TermClosure.ancestor_curie, 1), else_=0)).label("direct"),
+        func.max(case((m.value_code.is_(None), 1), else_=0)).label("itself"),
+        func.min(case((m.object_curie != TermClosure.ancestor_curie, m.object_curie))).label("via"),
+        func.min(m.value_code).label("value_code"),
+        func.min(_predicate_rank(m)).label("predicate_rank"),
     ]
 
 
@@ -707,20 +704,30 @@ def _fill_cells(rows: list[MatrixRow], columns: list[MatrixColumn]) -> None:
         .cte("own_variables")
         .prefix_with("MATERIALIZED")
     )
-    carrying = (
-        select(
-            own.c.id.label("variable_id"),
-            TermClosure.ancestor_curie.label("term"),
-            *_carrying_columns(),
-        )
+    # their covering mappings, materialised too: PostgreSQL would otherwise join every mapping
+    # of the catalogue to the closure first (300,000 rows for 30 terms) and only then to these
+    # variables
+    own_mappings = (
+        select(own.c.id, Mapping.object_curie, Mapping.value_code, Mapping.predicate)
         .select_from(own)
         .join(Mapping, Mapping.variable_id == own.c.id)
-        .join(TermClosure, TermClosure.descendant_curie == Mapping.object_curie)
+        .where(*_covering())
+        .cte("own_mappings")
+        .prefix_with("MATERIALIZED")
+    )
+    carrying = (
+        select(
+            own_mappings.c.id.label("variable_id"),
+            TermClosure.ancestor_curie.label("term"),
+            *_carrying_columns(own_mappings.c),
+        )
+        .select_from(own_mappings)
+        .join(TermClosure, TermClosure.descendant_curie == own_mappings.c.object_curie)
         # the asked terms filter the few ancestors of each mapped term; as an index key (what
         # SQLite makes of a plain IN) they would be probed once per mapping and term: 4 million
         # probes for 50 datasets and 500 terms. ``|| ''`` keeps them a filter.
-        .where((TermClosure.ancestor_curie + "").in_([r.term.curie for r in rows]), *_covering())
-        .group_by(own.c.id, TermClosure.ancestor_curie)
+        .where((TermClosure.ancestor_curie + "").in_([r.term.curie for r in rows]))
+        .group_by(own_mappings.c.id, TermClosure.ancestor_curie)
         .subquery("carrying")
     )
     # a Core statement on the session's connection: no ORM bookkeeping for thousands of rows
