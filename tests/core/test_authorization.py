@@ -751,6 +751,7 @@ PAGE_TABLE = [
     ("/datasets?status=retired", ALL_OK),
     ("/datasets/{published}/variables/{variable}", ALL_OK),
     ("/datasets/{draft}/variables/{variable}", ADMIN_SEES),
+    ("/datasets/{published}/variables/{variable}?version={version_one}", ALL_OK),
     ("/datasets/{published}/variables/{variable}.ttl", ALL_OK),
     ("/datasets/{draft}/variables/{variable}.ttl", NOBODY),
     ("/datasets/{published}/variables/{categorical}/values/{value_code}", ALL_SEE_OTHER),
