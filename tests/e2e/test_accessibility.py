@@ -11,11 +11,11 @@ is checked without anyone listing it; a rule whose arguments this module cannot 
 :func:`test_every_page_rule_is_checked` with its name, so it is never silently left out.
 
 Forms sent back with their errors (:data:`FORMS_WITH_ERRORS`: the log-in, a purpose, a dataset,
-an account, a standard set) are checked too, since no GET shows them.
+an account, a standard set) and what a click opens (the header's menus, an ontology tree node)
+are checked too, since no GET shows them.
 
-A role that may not see a page gets a refusal instead (the log-in form, 403 or 404): its item
-asserts that it is one of those, never a server error, and the refusal pages themselves are
-checked once per role and kind. :data:`MUST_REACH` names pages each role must see, so that a
+A role that may not see a page gets a refusal instead (the log-in form, 403 or 404): no item
+may meet a server error, and the refusal pages themselves are checked once per role and kind. :data:`MUST_REACH` names pages each role must see, so that a
 broken log-in or a missing demo object cannot turn a role's items into refusals that pass.
 
 To stay fast, a page's HTML is fetched without the browser first; the browser opens it and axe
