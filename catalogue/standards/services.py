@@ -550,6 +550,7 @@ class DatasetRef:
     number: int
     patients: int | None  # as declared
     is_draft: bool
+    custodian_id: str = ""  # the organisation's id: its publisher page
 
     @classmethod
     def of(cls, version: DatasetVersion) -> DatasetRef:
@@ -562,6 +563,7 @@ class DatasetRef:
             version.number,
             version.patients,
             version.status is VersionStatus.DRAFT,
+            dataset.organisation_id,
         )
 
 
@@ -578,12 +580,13 @@ def load_refs(version_ids: Sequence[str]) -> dict[str, DatasetRef]:
             DatasetVersion.number,
             DatasetVersion.patients,
             DatasetVersion.status,
+            Organisation.id,
         )
         .join(Dataset, Dataset.id == DatasetVersion.dataset_id)
         .join(Organisation, Organisation.id == Dataset.organisation_id)
         .where(DatasetVersion.id.in_(list(version_ids)))
     )
     return {
-        r[0]: DatasetRef(r[0], r[1], r[2], r[3], r[4], r[5], r[6] is VersionStatus.DRAFT)
+        r[0]: DatasetRef(r[0], r[1], r[2], r[3], r[4], r[5], r[6] is VersionStatus.DRAFT, r[7])
         for r in rows
     }
