@@ -35,6 +35,7 @@ from catalogue.models import (
     VersionStatus,
 )
 from catalogue.stats import counts
+from catalogue.stats.services import published_version_counts
 from core import services as accounts
 from core.db import get_session
 from core.errors import InvalidInput
@@ -223,7 +224,7 @@ def get_publisher(actor: Actor, organisation_id: str, *, page: int = 1) -> Publi
     rows = [row for _org, row in _published_rows([organisation.id])]
     version_ids = [r.version_id for r in rows]
     tags = _disease_tags(version_ids)
-    variable_counts = datasets.variable_counts(version_ids)
+    variable_counts = published_version_counts(version_ids)
     labels = {
         c: t.label
         for c, t in datasets.terms_by_curie(c for cs in tags.values() for c in cs).items()
@@ -382,7 +383,7 @@ def list_publishers(
     by_org: dict[str, list[str]] = {}
     for org_id, row in _published_rows([o.id for o in shown]):
         by_org.setdefault(org_id, []).append(row.version_id)
-    figures = datasets.variable_counts(v for versions in by_org.values() for v in versions)
+    figures = published_version_counts(v for versions in by_org.values() for v in versions)
     items = []
     for organisation in shown:
         coverage = VariableCounts()

@@ -270,3 +270,19 @@ def test_the_page_points_to_its_rdf(client, world):
     response = client.get(turtle.group(1))
     assert response.status_code == 200 and response.mimetype == "text/turtle"
     assert f"/organisations/{world.leiden}>" in text(response)
+
+
+def test_the_coverage_is_counted_once_per_published_version_and_kept(app, client, world):
+    """A publisher of hundreds of datasets is not recounted on every visit: its published
+    versions' figures are kept (as the dashboard keeps them), and the page reads the same
+    figures from them the second time."""
+    from sqlalchemy import func, select
+
+    from catalogue.stats.models import VersionFigures
+    from core.db import get_session
+
+    first = figures(page(client, world.leiden))
+    with app.app_context():
+        kept = get_session().scalar(select(func.count()).select_from(VersionFigures))
+    assert kept >= 3  # the three published versions of Leiden
+    assert figures(page(client, world.leiden)) == first
