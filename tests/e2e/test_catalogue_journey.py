@@ -94,6 +94,7 @@ def test_custodian_registers_maps_and_publishes_a_dataset(web: Session) -> None:
     page.get_by_label("Email address").fill(CUSTODIAN_EMAIL)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()  # logged in
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="My datasets").click()
     expect(page).to_have_url(re.compile(r"/datasets/mine$"))

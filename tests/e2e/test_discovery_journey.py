@@ -61,6 +61,7 @@ def test_researcher_searches_narrows_checks_coverage_and_downloads_turtle(web: S
     page.get_by_label("Email address").fill(RESEARCHER_EMAIL)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()  # logged in
 
     # Search from the navigation.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()

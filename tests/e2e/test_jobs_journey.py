@@ -81,6 +81,7 @@ def test_a_large_dictionary_is_imported_by_a_job_the_page_follows(
     page.get_by_label("Email address").fill(CUSTODIAN_EMAIL)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()  # logged in
     page.goto(f"/datasets/{identifier}/dictionary")
     page.get_by_label("Dictionary file").set_input_files(str(REDCAP))  # 2 KB: over the limit
     page.get_by_role("button", name="Upload and import").click()

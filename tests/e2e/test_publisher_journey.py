@@ -151,6 +151,7 @@ def test_a_custodian_is_told_of_a_draft_the_page_does_not_count(web: Session) ->
     page.get_by_label("Email address").fill(ULM_CUSTODIAN)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()  # logged in
     page.goto(ulm_url)
     expect(page.locator(".alert-draft")).to_contain_text(
         "1 dataset of this organisation has a draft."
