@@ -93,10 +93,12 @@ def _document_app() -> Flask:
 
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _document_app())
-# The roles whose calls pass the permission checks get every phase, the coverage phase's
-# boundary and invalid values included; for the others (whose difference is what they may do,
-# not how input is read) the fuzzing phase's valid and invalid cases are enough.
-FULL_ROLES = ("custodian", "admin")
+# The administrator, whose calls pass every permission check, gets every phase, the coverage
+# phase's boundary and invalid values included; for the others (whose difference is what they
+# may do, not how input is read: the role table asserts that) the fuzzing phase's valid and
+# invalid cases are enough. The custodian had every phase too until issue 15, when the new
+# operations made it the second-slowest file of the run for no input path the admin misses.
+FULL_ROLES = ("admin",)  # every operation passes its checks for an administrator
 OTHER_ROLES = tuple(role for role in ROLES if role not in FULL_ROLES)
 fuzz_only = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", _document_app())
 fuzz_only.config.phases.coverage.enabled = False
