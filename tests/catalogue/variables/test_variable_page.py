@@ -178,7 +178,10 @@ def test_a_term_nobody_else_uses_has_a_clear_empty_state(client, world):
 def test_the_list_stops_at_its_limit_and_counts_the_rest(client, world, monkeypatch):
     monkeypatch.setattr(services, "SAME_CONCEPT_LISTED", 1)
     said = text(section(page(client, "/datasets/aml-trial/variables/hb_dx"), "same-concept"))
-    assert "3 variables (1 variable listed here; find the datasets of all of them in the search)" in said
+    assert (
+        "3 variables (1 variable listed here; find the datasets of all of them in the search)"
+        in said
+    )
     html = section(page(client, "/datasets/aml-trial/variables/hb_dx"), "same-concept")
     assert 'href="/search?term=HV:0000045"' in html
 
