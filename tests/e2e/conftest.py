@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +60,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 class LiveServer:
     url: str
     app: Flask
+
+
+@contextmanager
+def serve_whole_demo(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    prepare: Callable[[Flask], None] | None = None,
+) -> Iterator[LiveServer]:
+    """A journey's own server on a fresh database with the whole demo (its steps included);
+    ``prepare(app)`` adds the journey's data or warms its templates before the server starts."""
+    with fresh_database(tmp_path_factory.mktemp(f"e2e-{name}"), f"e2e_{name}") as url:
+        migrate.upgrade(url)
+        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
+        with app.app_context():
+            load_demo(password=DEMO_PASSWORD, with_steps=True)
+        if prepare is not None:
+            prepare(app)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, name=f"e2e-{name}", daemon=True)
+        thread.start()
+        try:
+            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            app.extensions["harmony_db"].engine.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -7,18 +7,14 @@ organisation is a page that says so."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +23,11 @@ AML_TRIAL = "aml-ic-2016"  # a demo dataset
 PUBLISHER = "Erasmus Universitair Medisch Centrum Rotterdam"  # its custodian
 ULM_CUSTODIAN = "custodian-ulm@demo.harmony.example"
 ULM_DRAFT = "Ulm draft registry for the publisher journey"
+
+
+def _prepare(app: Flask) -> None:
+    with app.app_context():
+        _add_a_draft()
 
 
 def _add_a_draft() -> None:
@@ -54,22 +55,8 @@ def _add_a_draft() -> None:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """This journey's own server on a database with the whole demo."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-publishers"), "e2e_publishers") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-            _add_a_draft()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-publishers", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+    with serve_whole_demo(tmp_path_factory, "publishers", _prepare) as server:
+        yield server
 
 
 def page_width(page: Page) -> int:
@@ -77,9 +64,13 @@ def page_width(page: Page) -> int:
 
 
 def figures(page: Page) -> list[str]:
-    return [
-        " ".join(text.split()) for text in page.locator(".publisher-figures li").all_inner_texts()
-    ]
+    """Each figure's number and words, read from the markup (the rendered text runs the two
+    together while the stylesheet is still loading)."""
+    parts = page.eval_on_selector_all(
+        ".publisher-figures li",
+        "items => items.map(li => Array.from(li.children, c => c.textContent).join(' '))",
+    )
+    return [" ".join(str(text).split()) for text in parts]
 
 
 def test_from_a_dataset_to_its_publisher_and_the_publishers(web: Session) -> None:
@@ -142,6 +133,8 @@ def test_a_custodian_is_told_of_a_draft_the_page_does_not_count(web: Session) ->
     page.set_viewport_size(WINDOW)
     page.goto("/datasets/flt3-mido-2017")  # Ulm's
     page.locator(".facts").get_by_role("link", name="Universitaet Ulm").click()
+    expect(page).to_have_url(re.compile(r"/organisations/[0-9a-f]{32}$"))  # arrived
+    expect(page.locator(".publisher-figures li").first).to_be_visible()
     public = figures(page)
     expect(page.locator(".alert-draft")).to_have_count(0)
     expect(page.get_by_text(ULM_DRAFT)).to_have_count(0)

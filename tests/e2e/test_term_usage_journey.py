@@ -8,18 +8,13 @@ and the tree."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import LiveServer, Session, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -35,21 +30,8 @@ def fits(page) -> bool:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """This journey's own server on a database with the whole demo."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-usage"), "e2e_usage") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-usage", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+    with serve_whole_demo(tmp_path_factory, "usage") as server:
+        yield server
 
 
 def test_a_term_page_leads_to_the_variables_and_datasets_that_use_it(web: Session) -> None:
