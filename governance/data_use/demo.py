@@ -4,11 +4,13 @@ fresh ``make run``."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from catalogue.models import Dataset
+from core import audit
 from core.db import get_session
 from core.etags import UNCHECKED
 from core.policies import SYSTEM
@@ -57,21 +59,27 @@ DEMO_CONDITIONS: dict[str, dict[str, Any]] = {
 }
 
 
+def _utc(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
 def set_demo_conditions() -> list[str]:
     """Set the demo conditions of the demo datasets that exist and have none yet (a second
     load changes nothing). Returns the identifiers it set."""
     session = get_session()
-    present = set(
-        session.scalars(
-            select(Dataset.identifier)
+    present = dict(
+        session.execute(
+            select(Dataset.identifier, func.coalesce(Dataset.published_at, Dataset.modified_at))
             .outerjoin(DataUseConditions, DataUseConditions.dataset_id == Dataset.id)
             .where(Dataset.identifier.in_(DEMO_CONDITIONS), DataUseConditions.dataset_id.is_(None))
-        )
+        ).all()
     )
     done = []
     for identifier, conditions in DEMO_CONDITIONS.items():
         if identifier in present:
-            services.set_conditions(SYSTEM, identifier, conditions, UNCHECKED)
+            # dated in the demo's story (when the dataset was published), like its history
+            with audit.occurred_at(_utc(present[identifier])):
+                services.set_conditions(SYSTEM, identifier, conditions, UNCHECKED)
             done.append(identifier)
     return done
 
