@@ -89,6 +89,9 @@ def log_in(page: Page, email: str) -> None:
 
 def pick_disease(page: Page, field: Locator, typed: str, curie: str) -> None:
     """Type into a disease autocomplete and walk down to ``curie`` with the keyboard."""
+    # The page's scripts may still be on their way after a click's navigation: wait for the
+    # field to become the combobox before typing into it.
+    expect(field).to_have_attribute("role", "combobox")
     field.press_sequentially(typed, delay=40)
     listbox = page.get_by_role("listbox")
     expect(listbox).to_be_visible()

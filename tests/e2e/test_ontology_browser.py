@@ -231,3 +231,31 @@ def test_search_and_tree_work_without_javascript(no_script: Session) -> None:
     link.click()
     expect(page).to_have_url(re.compile(r"/terms/NCIT:C3171#children$"))
     assert SCREENSHOTS.is_dir()
+
+
+def test_typing_before_the_script_arrives_keeps_every_keystroke(web: Session) -> None:
+    """On a slow connection someone starts typing before autocomplete.js has run; turning the
+    field into a combobox moves it into a wrapper, which blurs it: the keystrokes after that
+    moment used to go nowhere (a browser journey typed "AML" and the field read "A")."""
+    page = web.page
+    script = re.compile(r"/static/js/autocomplete\.js$")
+    page.route(script, lambda route: None)  # the page's own copy never arrives
+    page.goto("/ontologies", wait_until="commit")
+    search = page.get_by_label("Search terms in all ontologies")
+    expect(search).to_be_visible()
+    search.press_sequentially("le", delay=40)
+    expect(search).not_to_have_attribute("role", "combobox")  # the script has not run yet
+    # The script arrives now, in the middle of the word.
+    page.evaluate(
+        """() => new Promise((resolve) => {
+            const script = document.createElement("script");
+            script.src = document.querySelector('script[src*="autocomplete.js"]').src + "?late";
+            script.onload = resolve;
+            document.head.appendChild(script);
+        })"""
+    )
+    expect(search).to_have_attribute("role", "combobox")
+    expect(search).to_be_focused()
+    page.keyboard.type("uk", delay=40)
+    expect(search).to_have_value("leuk")
+    expect(page.get_by_role("listbox", name="Matching terms")).to_be_visible()

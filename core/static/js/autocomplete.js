@@ -76,8 +76,17 @@
     var limit = parseInt(input.getAttribute("data-autocomplete-limit") || "10", 10);
 
     var wrapper = el("div", "ac");
+    // Moving a focused input blurs it: someone who started typing before this script ran
+    // (a slow connection) would lose the rest of their keystrokes, so the focus and the caret
+    // go back where they were.
+    var hadFocus = document.activeElement === input;
+    var caret = hadFocus ? input.selectionStart : null;
     input.parentNode.insertBefore(wrapper, input);
     wrapper.appendChild(input);
+    if (hadFocus) {
+      input.focus();
+      if (caret !== null) { input.setSelectionRange(caret, caret); }
+    }
     var listbox = el("ul", "ac-listbox");
     listbox.id = id + "-listbox";
     listbox.setAttribute("role", "listbox");
