@@ -146,6 +146,34 @@ class Facet:
         """The facet's values from the rows of :meth:`counts`, labelled, in display order."""
         raise NotImplementedError
 
+    # --- the same in a search engine (catalogue.search.engine.base) -------------------------
+    # A facet without these makes every search the SQL statement's (the engine is bypassed
+    # while it is selected, or always when its counts have no engine form).
+
+    def engine_clause(self, selection: Any) -> Any:
+        """The engine clause (:data:`catalogue.search.engine.base.Clause`) for the selection,
+        or None when it filters nothing (as :meth:`condition`).
+
+        :raises catalogue.search.engine.base.Unsupported: no engine form.
+        """
+        from catalogue.search.engine.base import Unsupported
+
+        raise Unsupported(f"facet {self.name} has no engine clause")
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        """What the engine counts for this facet (``TermsCount`` …; empty: nothing), whose
+        rows :meth:`engine_rows` turns into the rows :meth:`values` reads.
+
+        :raises catalogue.search.engine.base.Unsupported: no engine form.
+        """
+        from catalogue.search.engine.base import Unsupported
+
+        raise Unsupported(f"facet {self.name} has no engine counts")
+
+    def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
+        """The engine's rows as :meth:`counts` would give them (by default the same)."""
+        return rows
+
     def invalid(self, message: str, param: str | None = None) -> InvalidInput:
         return InvalidInput.field(param or self.name, message)
 
