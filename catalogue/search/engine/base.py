@@ -242,6 +242,12 @@ class Unsupported(Exception):
     """The engine cannot answer this query (the service answers it with SQL instead)."""
 
 
+class EngineUnavailable(Exception):
+    """The engine could not be asked: not reachable, timed out, refused the request, or holds
+    no index yet. The database still holds everything, so a search can be answered with SQL
+    instead; a write that raised it left the engine behind (a rebuild catches it up)."""
+
+
 class Engine(Protocol):
     """A search engine. Implementations: :mod:`catalogue.search.engine.embedded` (tantivy, the
     default, files under the instance folder), :mod:`catalogue.search.engine.opensearch`."""
@@ -249,7 +255,8 @@ class Engine(Protocol):
     name: str
 
     def search(self, query: EngineQuery) -> EngineResult:
-        """:raises Unsupported: for a query it cannot answer."""
+        """:raises Unsupported: for a query it cannot answer.
+        :raises EngineUnavailable: when the engine cannot be asked."""
         ...
 
     def write(self, documents: Sequence[EngineDocument], deleted: Sequence[int] = ()) -> None:
