@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     for facet in (search.RequestableFacet(), search.FitFacet()):
         if facet.name not in registered:
             register_facet(facet)
+    search.register_engine()  # the search engine's field of agreements, kept current
     refresh_parameters_doc()  # the OpenAPI document names purpose, fit and requestable
     extensions.register_hit_annotator(search.annotate_fit)
     extensions.register_panel(extensions.Panel("search_hit", "purposes/_fit_badge.html", order=10))

@@ -24,6 +24,16 @@ conditions for most of its datasets), so per search:
 ``requestable=true`` (or ``false``) keeps the datasets that can (or cannot) be requested today:
 an active agreement covers them and they have conditions
 (:func:`governance.agreements.services.requestable_condition`).
+
+In a search engine (:mod:`catalogue.search.engine.base`) both facets read fields that do not
+depend on the caller or the date: the conditions' signature (``conditions_signature``,
+:mod:`governance.data_use.search`) and the ids of the active agreements that cover the
+dataset (``agreements``, :func:`engine_fields`). ``fit`` becomes the signatures with the chosen
+outcomes and its counts the documents per signature, as in SQL; ``requestable`` becomes "one
+of the agreements in effect today" (:func:`agreements_in_effect`, a few rows read once per
+transaction) and "has conditions". An agreement's change event has the engine write its
+datasets' documents again after the commit; one that ends (expires, is terminated or
+superseded) needs none to be exact, as the agreements in effect are read at search time.
 """
 
 from __future__ import annotations
@@ -32,17 +42,35 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import String, any_, case, func, literal_column, not_, or_, select
 from sqlalchemy.dialects import postgresql
 
+from catalogue.search.engine.base import (
+    AllOf,
+    EngineDocument,
+    Everything,
+    MatchCount,
+    Not,
+    Terms,
+    TermsCount,
+    register_fields,
+)
 from catalogue.search.facets import Facet, FacetValue
+from core import events
 from core.db import get_session
 from core.errors import InvalidInput
 from core.policies import Actor, is_user
+from governance.data_use.search import (
+    NO_SIGNATURE,
+    SIGNATURE_FIELD,
+    chunks,
+    dataset_of,
+    refresh_engine,
+)
 from governance.matching.check import (
     COMPATIBLE,
     INCOMPATIBLE,
@@ -402,6 +430,23 @@ class FitFacet(Facet):
             for value, label in FIT_LABELS.items()
         ]
 
+    # --- the same in a search engine: by the documents' conditions_signature --------------
+
+    def engine_clause(self, selection: Any) -> Any:
+        if selection is None or not selection.filters:
+            return None
+        signatures = selection.signatures() if set(selection.outcomes) - {NO_CONDITIONS} else []
+        if NO_CONDITIONS in selection.outcomes:
+            signatures.append(NO_SIGNATURE)
+        return Terms(SIGNATURE_FIELD, tuple(signatures)) if signatures else NOTHING
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        return () if selection is None else (TermsCount(SIGNATURE_FIELD),)
+
+    def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
+        """Documents per signature, as :meth:`counts` gives them ('' for none)."""
+        return [("" if value == NO_SIGNATURE else value, count) for value, count in rows if count]
+
 
 def annotate_fit(actor: Actor, query: Any, hits: list[Any]) -> None:
     """``hit.extras["fit"]`` for every hit of a search with a purpose (one statement for the
@@ -477,3 +522,105 @@ class RequestableFacet(Facet):
         if selection is False:
             out.append(FacetValue("false", "No", counted.get("false", 0), selected=True))
         return out
+
+    # --- the same in a search engine: agreements in effect today, and conditions ----------
+
+    def _engine_requestable(self) -> Any:
+        in_effect = agreements_in_effect()
+        if not in_effect:
+            return NOTHING
+        return AllOf(
+            (
+                Terms(AGREEMENTS_FIELD, in_effect),
+                Not(Terms(SIGNATURE_FIELD, (NO_SIGNATURE,))),
+            )
+        )
+
+    def engine_clause(self, selection: Any) -> Any:
+        requestable = self._engine_requestable()
+        return requestable if selection else Not(requestable)
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        requestable = self._engine_requestable()
+        return (MatchCount("true", requestable), MatchCount("false", Not(requestable)))
+
+    def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
+        return [(value, count) for value, count in rows if count]
+
+
+# --- the engine's fields, kept current ------------------------------------------------------
+
+#: the ids of the active agreements that cover the document's dataset (whether they are in
+#: effect today is asked at search time: :func:`agreements_in_effect`)
+AGREEMENTS_FIELD = "agreements"
+#: matches no document
+NOTHING = Not(Everything())
+_IN_EFFECT = "governance_agreements_in_effect"  # session.info: (transaction, day, ids)
+
+
+def agreements_in_effect() -> tuple[str, ...]:
+    """The ids of the agreements in effect today (active, from ``effective_on`` up to, not
+    including, ``expires_on``): a few rows, read once per transaction and day (a search asks
+    for them for its clause and for its counts)."""
+    from governance.agreements import services as agreements
+    from governance.agreements.models import Agreement
+
+    session = get_session()
+    on = agreements.today()
+    cached = session.info.get(_IN_EFFECT)
+    current = session.get_transaction()
+    if cached is not None and current is not None and cached[0] is current and cached[1] == on:
+        return cached[2]
+    ids = tuple(sorted(session.scalars(select(Agreement.id).where(agreements._active_on(on)))))
+    session.info[_IN_EFFECT] = (session.get_transaction(), on, ids)
+    return ids
+
+
+def engine_fields(documents: Sequence[EngineDocument]) -> dict[int, dict[str, Any]]:
+    """``agreements`` of each document: the active agreements covering its dataset, whatever
+    their dates (one statement per :data:`~governance.data_use.search.ENGINE_CHUNK`
+    datasets)."""
+    from governance.agreements.models import Agreement, AgreementDataset, AgreementStatus
+
+    datasets = sorted({dataset_of(d) for d in documents})
+    session = get_session()
+    covering: dict[str, list[str]] = {}
+    for chunk in chunks(datasets):
+        for dataset_id, agreement_id in session.execute(
+            select(AgreementDataset.dataset_id, AgreementDataset.agreement_id)
+            .join(Agreement, Agreement.id == AgreementDataset.agreement_id)
+            .where(
+                AgreementDataset.dataset_id.in_(chunk),
+                Agreement.status == AgreementStatus.ACTIVE,
+            )
+            .order_by(AgreementDataset.dataset_id, AgreementDataset.agreement_id)
+        ).all():
+            covering.setdefault(dataset_id, []).append(agreement_id)
+    return {d.id: {AGREEMENTS_FIELD: list(covering.get(dataset_of(d), []))} for d in documents}
+
+
+def on_agreement_event(event: events.Event) -> None:
+    """Any change of an agreement (made, edited, activated, amended, ended, deleted): its
+    datasets' documents are written again after the commit. Only an activation changes what
+    :func:`engine_fields` gives; the rest keeps the documents tidy."""
+    from governance.agreements.jobs import REMINDER_EVENT
+    from governance.agreements.models import AgreementDataset
+
+    if event.name == REMINDER_EVENT:
+        return
+    session = get_session()
+    session.flush()
+    refresh_engine(
+        session.scalars(
+            select(AgreementDataset.dataset_id).where(
+                AgreementDataset.agreement_id == event.object_id
+            )
+        )
+    )
+
+
+def register_engine() -> None:
+    """The engine's ``agreements`` field, kept current (once, however many applications are
+    made)."""
+    register_fields({AGREEMENTS_FIELD: "keyword"}, engine_fields)
+    events.subscribe("agreement.*", on_agreement_event)
