@@ -20,11 +20,13 @@ exactly when it is one that matched.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
 import snowballstemmer
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ontologies.text import normalise
 
@@ -124,19 +126,16 @@ def distinct_keys(texts: Iterable[str | None]) -> Iterator[str]:
 
 
 # --- highlighting ---------------------------------------------------------------------------
+#
+# A page of hits highlights ~300 short texts (titles, keywords, variables' names and labels) and
+# cuts a snippet from ~20 descriptions of ~500 characters. Only the words that match are
+# marked, so only their positions are kept, and the pieces between them are escaped as plain
+# strings (markupsafe's rule) and wrapped in Markup once per text: 1.2 → 0.5 ms per search.
 
 
 @lru_cache(maxsize=100_000)
 def _token_keys(token: str) -> frozenset[str]:
     return frozenset(k for w in words(token) if (k := key_of(w)) is not None)
-
-
-def _tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """``(start, end, keys)`` of each word of the original text (a word such as ``hgbDx`` or
-    ``β2`` may stand for several keys)."""
-    if len(text) <= SHORT_TEXT:
-        return _short_tokens(text)
-    return _tokens_of(text)
 
 
 #: names, labels, titles and keywords repeat across datasets ("Date of diagnosis"): their
@@ -146,10 +145,8 @@ SHORT_TEXT = 120
 
 @lru_cache(maxsize=20_000)
 def _short_tokens(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    return _tokens_of(text)
-
-
-def _tokens_of(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    """``(start, end, keys)`` of each word of a short text that has keys (a word such as
+    ``hgbDx`` or ``β2`` may stand for several)."""
     token_keys = _token_keys
     return tuple(
         (match.start(), match.end(), found)
@@ -158,55 +155,104 @@ def _tokens_of(text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
     )
 
 
-def _marked(
-    text: str,
-    tokens: Sequence[tuple[int, int, frozenset[str]]],
-    wanted: set[str],
-    begin: int = 0,
-    end: int | None = None,
-) -> Markup:
-    """``text[begin:end]`` HTML-escaped, with its tokens whose key is in ``wanted`` marked."""
-    stop = len(text) if end is None else end
+def _matches(text: str, wanted: AbstractSet[str]) -> list[tuple[int, int]]:
+    """``(start, end)`` of each word of the original text that has a key in ``wanted``."""
+    if len(text) <= SHORT_TEXT:
+        return [(s, e) for s, e, found in _short_tokens(text) if not found.isdisjoint(wanted)]
+    # A long text: its distinct runs between spaces are looked up (a word lies inside one), and
+    # only the words that match are looked for, as strings, standing alone (a word is a
+    # maximal run of letters and digits: ``[^\W_]`` is ``str.isalnum``). The regular
+    # expression over the whole text took 30-90 µs per description.
+    chunk_keys = _chunk_keys
+    chunks = [c for c in set(text.split()) if not chunk_keys(c).isdisjoint(wanted)]
+    if not chunks:
+        return []
+    token_keys = _token_keys
+    matching = {t for c in chunks for t in _WORD.findall(c) if not token_keys(t).isdisjoint(wanted)}
+    spans = []
+    size = len(text)
+    for word in matching:
+        at = text.find(word)
+        while at >= 0:
+            after = at + len(word)
+            if (at == 0 or not text[at - 1].isalnum()) and (
+                after == size or not text[after].isalnum()
+            ):
+                spans.append((at, after))
+            at = text.find(word, after)  # none can start inside this one and stand alone
+    spans.sort()
+    return spans
+
+
+@lru_cache(maxsize=100_000)
+def _chunk_keys(chunk: str) -> frozenset[str]:
+    """The keys of the words of a run of text between spaces (``patients,``, ``del(5q)``)."""
+    return frozenset(k for t in _WORD.findall(chunk) for k in _token_keys(t))
+
+
+def _escape(text: str) -> str:
+    """``markupsafe.escape`` as a plain string (the same five characters, the same
+    entities), for pieces joined before they become one Markup."""
+    return (
+        text.replace("&", "&amp;")
+        .replace(">", "&gt;")
+        .replace("<", "&lt;")
+        .replace("'", "&#39;")
+        .replace('"', "&#34;")
+    )
+
+
+def _marked(text: str, spans: Sequence[tuple[int, int]], begin: int = 0, end: int = -1) -> str:
+    """``text[begin:end]`` HTML-escaped, with the ``spans`` inside it in ``<mark>``."""
+    stop = len(text) if end < 0 else end
     parts: list[str] = []
     at = begin
-    for start, finish, found in tokens:
-        if start < begin or finish > stop or not found & wanted:
+    for start, finish in spans:
+        if start < begin or finish > stop:
             continue
-        parts.append(str(escape(text[at:start])))
-        parts.append(f"<mark>{escape(text[start:finish])}</mark>")
+        parts.append(_escape(text[at:start]))
+        parts.append("<mark>" + _escape(text[start:finish]) + "</mark>")
         at = finish
-    parts.append(str(escape(text[at:stop])))
-    return Markup("".join(parts))  # noqa: S704 - every piece escaped above
+    parts.append(_escape(text[at:stop]))
+    return "".join(parts)
 
 
-def highlight(text: str | None, wanted: set[str]) -> Markup:
+def highlight(text: str | None, wanted: AbstractSet[str]) -> Markup:
     """``text`` HTML-escaped, with the words whose key is in ``wanted`` in ``<mark>``."""
     if not text:
         return Markup("")
-    return _marked(text, _tokens(text), wanted)
+    if len(text) <= SHORT_TEXT:  # the same names and labels come back on every page
+        return _short_highlight(text, frozenset(wanted))
+    return Markup(_marked(text, _matches(text, wanted)))  # noqa: S704 - escaped in _marked
 
 
-def holds(text: str | None, wanted: set[str]) -> bool:
+@lru_cache(maxsize=20_000)
+def _short_highlight(text: str, wanted: frozenset[str]) -> Markup:
+    return Markup(_marked(text, _matches(text, wanted)))  # noqa: S704 - escaped in _marked
+
+
+def holds(text: str | None, wanted: AbstractSet[str]) -> bool:
     """Whether a word of ``text`` has a key in ``wanted``."""
-    return bool(text) and any(found & wanted for _s, _e, found in _tokens(text or ""))
+    return bool(text) and bool(_matches(text or "", wanted))
 
 
-def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
+def snippet(text: str | None, wanted: AbstractSet[str], length: int = 220) -> Markup:
     """A window of about ``length`` characters of ``text`` around its densest matches,
     highlighted, with ellipses where it was cut; the start of the text when nothing matches."""
     if not text:
         return Markup("")
-    tokens = _tokens(text)
+    spans = _matches(text, wanted)
     if len(text) <= length:
-        return _marked(text, tokens, wanted)
-    hits = [start for start, _end, found in tokens if found & wanted]
+        return Markup(_marked(text, spans))  # noqa: S704 - escaped in _marked
+    hits = [start for start, _end in spans]
     if not hits:
         cut = len(text[:length].rsplit(" ", 1)[0])
-        return _marked(text, tokens, wanted, 0, cut) + Markup("…")
-    # the window that holds the most matches, starting a little before its first one
+        return Markup(_escape(text[:cut]) + "…")  # noqa: S704 - escaped
+    # the window that holds the most matches, starting a little before its first one (the
+    # matches are in order: those within reach of one are counted by bisection)
     best, best_count = hits[0], 0
     for i, start in enumerate(hits):
-        count = sum(1 for h in hits[i:] if h < start + length - 40)
+        count = bisect_left(hits, start + length - 40, i) - i
         if count > best_count:
             best, best_count = start, count
     begin = max(0, best - 40)
@@ -217,8 +263,10 @@ def snippet(text: str | None, wanted: set[str], length: int = 220) -> Markup:
     if end < len(text):
         space = text.rfind(" ", begin, end)
         end = space if space > best else end
-    body = _marked(text, tokens, wanted, begin, end)
-    return (Markup("…") if begin else Markup("")) + body + (Markup("…") if end < len(text) else "")
+    body = _marked(text, spans, begin, end)
+    return Markup(  # noqa: S704 - escaped in _marked
+        ("…" if begin else "") + body + ("…" if end < len(text) else "")
+    )
 
 
 # --- fuzzy matching -------------------------------------------------------------------------

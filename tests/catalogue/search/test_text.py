@@ -117,3 +117,24 @@ def test_holds_tells_whether_a_keyword_matched():
     assert not text.holds("", wanted) and not text.holds(None, wanted)
     long = "filler " * 40 + "leukaemia"  # past the remembered short texts
     assert text.holds(long, wanted)
+
+
+def test_a_long_text_marks_whole_words_only():
+    """In a description (past the remembered short texts) a matching word is marked where it
+    stands alone — also before punctuation, in brackets, or next to accented letters — and not
+    where it is part of a longer word."""
+    wanted = set(text.keys("patient"))
+    long = (
+        "Outpatients and inpatient wards: every patient, (patients) and patient's data; "
+        "éPatient and patientcare are other words. " + "filler " * 30 + "Last patient"
+    )
+    html = str(text.highlight(long, wanted))
+    assert html.startswith(
+        "Outpatients and inpatient wards: every <mark>patient</mark>, (<mark>patients</mark>) "
+        "and <mark>patient</mark>&#39;s data; éPatient and patientcare are other words."
+    )
+    assert html.endswith("Last <mark>patient</mark>")
+    assert html.count("<mark>") == 4
+    assert text.holds(long, wanted) and not text.holds(long, {"other"})
+    snippet = str(text.snippet(long, wanted))
+    assert snippet.count("<mark>patient") == 3 and snippet.endswith("…")
