@@ -114,6 +114,30 @@ def test_the_admin_menu_opens_and_is_followed_with_the_keyboard(laptop: BrowserC
     expect(page.locator("details.nav-menu-admin > summary")).to_have_class("has-current")
 
 
+def test_an_open_menu_closes_on_escape_on_a_click_outside_and_for_the_other_menu(
+    laptop: BrowserContext,
+) -> None:
+    page = laptop.new_page()
+    log_in(page, "admin")
+    admin, more = page.locator("details.nav-menu-admin"), page.locator("details.nav-menu-more")
+    summary = admin.locator("summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(admin).to_have_attribute("open", "")
+    page.keyboard.press("Tab")  # into the menu, as someone reading its links would
+    page.keyboard.press("Escape")
+    expect(admin).not_to_have_attribute("open", "")
+    expect(summary).to_be_focused()  # the focus is not lost with the menu
+    summary.click()
+    expect(admin).to_have_attribute("open", "")
+    page.get_by_role("heading", level=1).click()
+    expect(admin).not_to_have_attribute("open", "")
+    summary.click()
+    more.locator("summary").click()
+    expect(more).to_have_attribute("open", "")
+    expect(admin).not_to_have_attribute("open", "")
+
+
 def test_more_holds_what_does_not_fit_and_works_without_javascript(
     browser: Browser, live_server: LiveServer
 ) -> None:

@@ -35,4 +35,25 @@ document.addEventListener("DOMContentLoaded", function () {
     select.addEventListener("change", update);
     update();
   });
+  // The header's menus (native <details>): Escape closes the open one and gives the focus
+  // back to its summary; a click outside, or opening the other menu, closes it too.
+  var menus = Array.prototype.slice.call(document.querySelectorAll("details.nav-menu"));
+  menus.forEach(function (menu) {
+    menu.addEventListener("toggle", function () {
+      if (!menu.open) { return; }
+      menus.forEach(function (other) { if (other !== menu) { other.open = false; } });
+    });
+    menu.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && menu.open) {
+        event.preventDefault();
+        menu.open = false;
+        menu.querySelector("summary").focus();
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    menus.forEach(function (menu) {
+      if (menu.open && !menu.contains(event.target)) { menu.open = false; }
+    });
+  });
 });
