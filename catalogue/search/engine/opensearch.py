@@ -21,8 +21,8 @@ index was built is refused until the next rebuild.
   ``sort=relevance``, ``bool.should`` adds the relevance: each :class:`.base.Score` as a
   ``constant_score`` whose ``boost`` is its points (``bool`` sums its ``should`` clauses' scores,
   so points add up as in SQL), plus the text rank of the ``rank_keys`` as a ``script_score``
-  over ``match`` queries on every text field (title 1.0, keywords 0.4, description 0.2,
-  variables 0.1: PostgreSQL's ``ts_rank`` weights A-D) squashed into [0, 0.5) by
+  over ``match`` queries on the title (1.0), keywords (0.4) and description (0.2) — what
+  PostgreSQL's ``ts_rank`` ranks, with its weights A-C — squashed into [0, 0.5) by
   ``0.5 * s / (s + 1)``. Points are scaled to integers (x1, x2, x4 … x1024) so that the rank,
   always below half a point, only orders documents of equal points. Sorting by ``_score`` then
   orders by points exactly while their scaled sum stays below 2^22 (float32 scores); beyond
@@ -59,8 +59,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import itertools
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -90,10 +92,14 @@ from catalogue.search.engine.base import (
 log = logging.getLogger(__name__)
 
 DEFAULT_INDEX = "harmony-search"
+#: changes what an index holds without changing the fields: a new number rebuilds every index
+FORMAT = 1
+#: ids and revisions read per request by :meth:`OpenSearchEngine.stamps`
+STAMPS_PAGE = 10_000
 
-#: the text rank's weight per text field (PostgreSQL's ts_rank weights A, B, C, D)
-RANK_WEIGHTS = {"title": 1.0, "keywords": 0.4, "description": 0.2, "variables": 0.1}
-RANK_WEIGHT_OTHER = 0.1
+#: the text rank: BM25 of these fields, weighted as PostgreSQL's ts_rank weighs A, B and C
+#: (its ranked_tsv holds these three; the variables are not ranked)
+RANK_WEIGHTS = {"title": 1.0, "keywords": 0.4, "description": 0.2}
 #: the text rank squashed into [0, 0.5): below half a point, so it orders equal points only
 RANK_SCRIPT = "0.5 * _score / (_score + 1.0)"
 #: points are multiplied by the smallest of these that makes each a whole number
@@ -193,10 +199,19 @@ def point_scale(points: Iterable[float]) -> int:
     raise Unsupported("relevance points that no power of two up to 1024 makes whole")
 
 
+def fields_signature(fields: Mapping[str, FieldKind] | None = None) -> str:
+    """What the index was built with (its mapping's ``_meta``): other fields, another index."""
+    fields = all_fields() if fields is None else fields
+    described = ",".join(f"{name}:{kind}" for name, kind in sorted(fields.items()))
+    return hashlib.sha256(f"{FORMAT};{described}".encode()).hexdigest()[:16]
+
+
 def mapping(fields: Mapping[str, FieldKind] | None = None) -> dict[str, Any]:
-    """The index's mappings: ``doc_id`` and every engine field by kind; strict."""
+    """The index's mappings: ``doc_id`` and every engine field by kind; strict; the fields'
+    signature in ``_meta``."""
+    fields = all_fields() if fields is None else fields
     properties: dict[str, Any] = {"doc_id": {"type": "long"}}
-    for name, kind in (all_fields() if fields is None else fields).items():
+    for name, kind in fields.items():
         if kind == "text":
             properties[name] = {
                 "type": "text",
@@ -208,7 +223,11 @@ def mapping(fields: Mapping[str, FieldKind] | None = None) -> dict[str, Any]:
             properties[name] = {"type": "keyword"}
         else:
             properties[name] = {"type": "long"}
-    return {"dynamic": "strict", "properties": properties}
+    return {
+        "dynamic": "strict",
+        "_meta": {"harmony_fields": fields_signature(fields)},
+        "properties": properties,
+    }
 
 
 def source(document: EngineDocument) -> dict[str, Any]:
@@ -250,7 +269,7 @@ class OpenSearchEngine:
 
     ``client`` is an ``opensearchpy.OpenSearch`` or anything with the methods used here
     (``search``, ``bulk``, ``count`` and ``indices.create/delete/exists/get_alias/
-    update_aliases/put_settings/refresh``).
+    get_mapping/update_aliases/put_settings/refresh``).
     """
 
     name = "opensearch"
@@ -283,6 +302,7 @@ class OpenSearchEngine:
         if search_timeout is not None:
             self.search_timeout = search_timeout
         self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
+        self._built_with: str | None = None  # the fields' signature the alias' index has
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OpenSearchEngine:
@@ -291,33 +311,49 @@ class OpenSearchEngine:
         ``OPENSEARCH_TIMEOUT_MS``, ``OPENSEARCH_SHARDS``, ``OPENSEARCH_REPLICAS``). Connects
         lazily: nothing is asked of the cluster here.
 
-        :raises RuntimeError: no ``OPENSEARCH_URL``, or opensearch-py is not installed.
+        Each setting is read from ``config`` (the application's), or else from the
+        environment.
+
+        :raises ConfigError: no ``OPENSEARCH_URL``, a setting that is not a number, or
+            opensearch-py is not installed.
         """
-        url = str(config.get("OPENSEARCH_URL") or "").strip()
+        from core.config import ConfigError
+
+        def setting(name: str) -> Any:
+            value = config.get(name)
+            return os.environ.get(name) if value is None else value
+
+        url = str(setting("OPENSEARCH_URL") or "").strip()
         if not url:
-            raise RuntimeError("SEARCH_ENGINE=opensearch needs OPENSEARCH_URL")
+            raise ConfigError("SEARCH_ENGINE=opensearch needs OPENSEARCH_URL")
         try:
             from opensearchpy import OpenSearch
         except ImportError as error:  # the optional extra
-            raise RuntimeError(
+            raise ConfigError(
                 "SEARCH_ENGINE=opensearch needs opensearch-py: pip install '.[opensearch]'"
             ) from error
-        timeout = _number(config.get("OPENSEARCH_TIMEOUT_MS"), 2000) / 1000
+        try:
+            timeout = _number(setting("OPENSEARCH_TIMEOUT_MS"), 2000) / 1000
+            shards, replicas = (
+                _whole(setting("OPENSEARCH_SHARDS")),
+                _whole(setting("OPENSEARCH_REPLICAS")),
+            )
+        except ValueError as error:
+            raise ConfigError(f"OPENSEARCH_* settings: {error}") from error
         options: dict[str, Any] = {
-            "verify_certs": _flag(config.get("OPENSEARCH_VERIFY_CERTS"), True),
+            "verify_certs": _flag(setting("OPENSEARCH_VERIFY_CERTS"), True),
             "timeout": timeout,
             "max_retries": 1,
             "retry_on_timeout": False,
         }
-        if config.get("OPENSEARCH_CA_FILE"):
-            options["ca_certs"] = str(config["OPENSEARCH_CA_FILE"])
+        if setting("OPENSEARCH_CA_FILE"):
+            options["ca_certs"] = str(setting("OPENSEARCH_CA_FILE"))
         client = OpenSearch(hosts=[url], **options)
-        shards, replicas = config.get("OPENSEARCH_SHARDS"), config.get("OPENSEARCH_REPLICAS")
         return cls(
             client,
-            str(config.get("OPENSEARCH_INDEX") or DEFAULT_INDEX),
-            shards=int(shards) if shards not in (None, "") else None,
-            replicas=int(replicas) if replicas not in (None, "") else None,
+            str(setting("OPENSEARCH_INDEX") or DEFAULT_INDEX),
+            shards=shards,
+            replicas=replicas,
             search_timeout=timeout,
         )
 
@@ -381,18 +417,11 @@ class OpenSearchEngine:
         ]
         if query.rank_keys:
             keys = " ".join(dict.fromkeys(query.rank_keys))
+            fields = all_fields()
             matches = [
-                {
-                    "match": {
-                        name: {
-                            "query": keys,
-                            "operator": "or",
-                            "boost": RANK_WEIGHTS.get(name, RANK_WEIGHT_OTHER),
-                        }
-                    }
-                }
-                for name, kind in all_fields().items()
-                if kind == "text"
+                {"match": {name: {"query": keys, "operator": "or", "boost": weight}}}
+                for name, weight in RANK_WEIGHTS.items()
+                if fields.get(name) == "text"
             ]
             should.append(
                 {
@@ -443,12 +472,7 @@ class OpenSearchEngine:
         :raises EngineUnavailable: a partial response (timed out, failed shards).
         :raises Unsupported: a ``terms`` count that left values out.
         """
-        shards = response.get("_shards") or {}
-        if response.get("timed_out") or shards.get("failed"):
-            raise EngineUnavailable(
-                f"OpenSearch search: partial response (timed_out={response.get('timed_out')}, "
-                f"failed shards={shards.get('failed', 0)})"
-            )
+        _complete(response)
         hits = response["hits"]
         total = hits["total"]
         counts: dict[str, list[tuple[str, int]]] = {}
@@ -548,9 +572,32 @@ class OpenSearchEngine:
         except BaseException:
             self._drop(name)
             raise
-        for index in old:
-            self._drop(index)
+        self._built_with = fields_signature()
+        for index in sorted(set(old) | self._settle()):
+            self._drop(index)  # our own too, when a newer rebuild's index won
         return written
+
+    def _settle(self) -> set[str]:
+        """After the move: when another rebuild moved the alias at the same moment (two
+        processes found no index), the alias holds both indices; the newest stays (names sort
+        by time, so every rebuild keeps the same one). The indices taken off the alias."""
+        try:
+            with self._asking("settle alias"):
+                behind = self._indices_behind_alias()
+                extra = behind[:-1]  # sorted: the last is the newest
+                if extra:
+                    self.client.indices.update_aliases(
+                        body={
+                            "actions": [
+                                {"remove": {"index": index, "alias": self.alias}} for index in extra
+                            ]
+                        },
+                        request_timeout=self.write_timeout,
+                    )
+        except EngineUnavailable as error:
+            log.warning("search engine: could not check the alias after a rebuild (%s)", error)
+            return set()
+        return set(extra)
 
     def _indices_behind_alias(self) -> list[str]:
         try:
@@ -568,13 +615,86 @@ class OpenSearchEngine:
             log.warning("search engine: could not delete index %s (%s)", index, _describe(error))
 
     def count(self) -> int:
+        """The alias' documents; -1 without the alias, or when its index was built with other
+        fields (another area registered one since, or :data:`FORMAT` changed): the service
+        then rebuilds it. The fields are checked once per process, then after each rebuild."""
         try:
+            if self._built_with != fields_signature():
+                found = self.client.indices.get_mapping(
+                    index=self.alias, request_timeout=self.search_timeout
+                )
+                built = {
+                    ((answer.get("mappings") or {}).get("_meta") or {}).get("harmony_fields")
+                    for answer in found.values()
+                }
+                if built != {fields_signature()}:
+                    return -1
+                self._built_with = fields_signature()
             response = self.client.count(index=self.alias, request_timeout=self.search_timeout)
         except _client_errors() as error:
             if _status(error) == 404:
                 return -1
             raise EngineUnavailable(f"OpenSearch count: {_describe(error)}") from error
         return int(response["count"])
+
+    # --- in step with the database (.base.Stamped) ------------------------------------------
+
+    def fingerprint(self) -> tuple[int, int]:
+        """``(documents, sum of their revisions)``: one ``sum`` aggregation (a double: exact
+        while the sum stays below 2^53; revisions are below 2^31)."""
+        body = {
+            "size": 0,
+            "track_total_hits": True,
+            "query": match_all(),
+            "aggs": {"revisions": {"sum": {"field": "revision"}}},
+        }
+        with self._asking("fingerprint"):
+            response = self.client.search(
+                index=self.alias, body=body, request_timeout=self.search_timeout
+            )
+        _complete(response)
+        total = response["hits"]["total"]
+        value = response["aggregations"]["revisions"]["value"] or 0
+        return int(total["value"]), round(float(value))
+
+    def stamps(self) -> dict[int, int]:
+        """Every document's id and revision, :data:`STAMPS_PAGE` at a time in ``doc_id`` order
+        (``search_after``: no window limit)."""
+        found: dict[int, int] = {}
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {
+                "size": STAMPS_PAGE,
+                "track_total_hits": False,
+                "_source": False,
+                "docvalue_fields": ["revision"],
+                "query": match_all(),
+                "sort": [{"doc_id": {"order": "asc"}}],
+            }
+            if after is not None:
+                body["search_after"] = after
+            with self._asking("stamps"):
+                response = self.client.search(
+                    index=self.alias, body=body, request_timeout=self.write_timeout
+                )
+            _complete(response)
+            hits = response["hits"]["hits"]
+            for hit in hits:
+                revision = (hit.get("fields") or {}).get("revision") or [0]
+                found[int(hit["_id"])] = int(revision[0])
+            if len(hits) < STAMPS_PAGE:
+                return found
+            after = hits[-1]["sort"]
+
+
+def _complete(response: Mapping[str, Any]) -> None:
+    """:raises EngineUnavailable: a partial response (timed out, failed shards)."""
+    shards = response.get("_shards") or {}
+    if response.get("timed_out") or shards.get("failed"):
+        raise EngineUnavailable(
+            f"OpenSearch search: partial response (timed_out={response.get('timed_out')}, "
+            f"failed shards={shards.get('failed', 0)})"
+        )
 
 
 def _rows(count: Count, answer: Mapping[str, Any]) -> list[tuple[str, int]]:
@@ -606,6 +726,10 @@ def _flag(value: Any, default: bool) -> bool:
     if isinstance(value, bool):
         return value
     return str(value).strip().lower() not in ("0", "false", "no", "off")
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)
 
 
 def _number(value: Any, default: float) -> float:

@@ -42,7 +42,8 @@ from catalogue.search.engine.base import (
     Unsupported,
     visible,
 )
-from catalogue.search.engine.opensearch import OpenSearchEngine, mapping
+from catalogue.search.engine.opensearch import OpenSearchEngine, fields_signature, mapping
+from core.config import ConfigError
 
 BUILT_AT = dt.datetime(2026, 12, 7, 14, 51, 15, 123456, tzinfo=dt.UTC)
 NEW_INDEX = "harmony-search-20261207145115123456"
@@ -53,33 +54,61 @@ OLD_INDEX = "harmony-search-20261201080000000000"
 
 
 class FakeIndices:
+    """Indices and aliases as the documented APIs change them (no documents)."""
+
     def __init__(self, client: FakeClient) -> None:
         self.client = client
         self.aliases: dict[str, list[str]] = {}  # alias -> indices
-        self.indices: set[str] = set()
+        self.mappings: dict[str, Any] = {}  # index -> mappings
+        #: runs just before an _aliases request is applied: another process's rebuild
+        self.racer: Any = None
 
     def create(self, *, index: str, body: Any = None, **params: Any) -> Any:
         self.client.record("indices.create", index=index, body=body)
-        self.indices.add(index)
+        self.mappings[index] = (body or {}).get("mappings", {})
         return {"acknowledged": True, "index": index}
 
     def delete(self, *, index: str, **params: Any) -> Any:
         self.client.record("indices.delete", index=index)
-        self.indices.discard(index)
+        del self.mappings[index]
+        for indices in self.aliases.values():
+            if index in indices:
+                indices.remove(index)
         return {"acknowledged": True}
 
     def exists(self, *, index: str, **params: Any) -> bool:
         self.client.record("indices.exists", index=index)
-        return index in self.indices or index in self.aliases
+        return index in self.mappings or bool(self.aliases.get(index))
 
     def get_alias(self, *, name: str, **params: Any) -> Any:
         self.client.record("indices.get_alias", name=name)
-        if name not in self.aliases:
+        if not self.aliases.get(name):
             raise opensearchpy.NotFoundError(404, "aliases_not_found_exception", {})
         return {index: {"aliases": {name: {}}} for index in self.aliases[name]}
 
+    def get_mapping(self, *, index: str, **params: Any) -> Any:
+        self.client.record("indices.get_mapping", index=index)
+        indices = self.aliases.get(index) or ([index] if index in self.mappings else [])
+        if not indices:
+            raise opensearchpy.NotFoundError(404, "index_not_found_exception", {})
+        return {i: {"mappings": self.mappings[i]} for i in indices}
+
     def update_aliases(self, *, body: Any, **params: Any) -> Any:
+        if self.racer is not None:
+            racer, self.racer = self.racer, None
+            racer()
         self.client.record("indices.update_aliases", body=body)
+        aliases = {name: list(indices) for name, indices in self.aliases.items()}
+        for action in body["actions"]:  # all or nothing, as the API applies them
+            ((kind, target),) = action.items()
+            indices = aliases.setdefault(target["alias"], [])
+            if kind == "add":
+                indices.append(target["index"])
+            elif target["index"] in indices:
+                indices.remove(target["index"])
+            else:
+                raise opensearchpy.NotFoundError(404, "aliases_not_found_exception", {})
+        self.aliases = aliases
         return {"acknowledged": True}
 
     def put_settings(self, *, index: str, body: Any, **params: Any) -> Any:
@@ -89,6 +118,11 @@ class FakeIndices:
     def refresh(self, *, index: str, **params: Any) -> Any:
         self.client.record("indices.refresh", index=index)
         return {"_shards": {"total": 1, "successful": 1, "failed": 0}}
+
+    def serve(self, index: str, alias: str = "harmony-search") -> None:
+        """An index built earlier, with the fields of today, behind the alias."""
+        self.mappings[index] = mapping()
+        self.aliases.setdefault(alias, []).append(index)
 
 
 class FakeClient:
@@ -339,7 +373,6 @@ def test_relevance_adds_points_as_constant_scores_and_the_rank_below_half_a_poin
                                     {"match": {"title": {**match, "boost": 1.0}}},
                                     {"match": {"keywords": {**match, "boost": 0.4}}},
                                     {"match": {"description": {**match, "boost": 0.2}}},
-                                    {"match": {"variables": {**match, "boost": 0.1}}},
                                 ],
                                 "minimum_should_match": 1,
                             }
@@ -607,8 +640,7 @@ def documents(n: int) -> list[EngineDocument]:
 
 
 def test_rebuild_loads_a_new_index_in_chunks_then_moves_the_alias_atomically(client, engine):
-    client.indices.indices.add(OLD_INDEX)
-    client.indices.aliases["harmony-search"] = [OLD_INDEX]
+    client.indices.serve(OLD_INDEX)
     progress: list[int] = []
     written = engine.rebuild(iter(documents(1_201)), progress.append)
 
@@ -648,12 +680,15 @@ def test_rebuild_loads_a_new_index_in_chunks_then_moves_the_alias_atomically(cli
         "indices.refresh",
         "indices.get_alias",
         "indices.update_aliases",
+        "indices.get_alias",  # no other rebuild moved it at the same moment
         "indices.delete",  # the old index, once the alias left it
     ]
     assert client.named("indices.put_settings") == [
         {"index": NEW_INDEX, "body": {"index": {"refresh_interval": None}}}
     ]
     assert client.named("indices.delete") == [{"index": OLD_INDEX}]
+    assert client.indices.aliases == {"harmony-search": [NEW_INDEX]}
+    assert set(client.indices.mappings) == {NEW_INDEX}
 
 
 def test_the_first_rebuild_creates_the_alias(client, engine):
@@ -665,8 +700,7 @@ def test_the_first_rebuild_creates_the_alias(client, engine):
 
 
 def test_a_rebuild_that_fails_leaves_the_old_index_serving(client, engine):
-    client.indices.indices.add(OLD_INDEX)
-    client.indices.aliases["harmony-search"] = [OLD_INDEX]
+    client.indices.serve(OLD_INDEX)
     client.failures["bulk"] = (2, opensearchpy.ConnectionTimeout("TIMEOUT", "timed out", None))
     progress: list[int] = []
     with pytest.raises(EngineUnavailable, match="bulk"):
@@ -700,11 +734,27 @@ def test_a_rebuild_whose_documents_are_refused_is_dropped(client, engine):
 
 
 def test_a_rebuild_never_deletes_an_index_under_the_alias_name(client, engine):
-    client.indices.indices.add("harmony-search")  # a concrete index, not an alias
+    client.indices.mappings["harmony-search"] = {}  # a concrete index, not an alias
     with pytest.raises(EngineUnavailable, match="not an alias"):
         engine.rebuild(documents(1))
     assert client.named("indices.update_aliases") == []
     assert client.named("indices.delete") == [{"index": NEW_INDEX}]
+
+
+def test_two_rebuilds_at_once_settle_on_the_newest_index(client, engine):
+    # two processes found no index and rebuilt: the other moved the alias between our
+    # reading it and our move, so the alias held both; every rebuild keeps the newest name
+    other = "harmony-search-20261207145115999999"
+
+    def other_rebuild() -> None:
+        client.indices.mappings[other] = mapping()
+        client.indices.aliases["harmony-search"] = [other]
+
+    client.indices.racer = other_rebuild
+    assert engine.rebuild(documents(2)) == 2
+    assert client.indices.aliases == {"harmony-search": [other]}
+    assert client.named("indices.delete") == [{"index": NEW_INDEX}]  # ours lost
+    assert set(client.indices.mappings) == {other}
 
 
 def test_the_mapping_follows_the_fields_and_their_kinds(monkeypatch):
@@ -723,6 +773,7 @@ def test_the_mapping_follows_the_fields_and_their_kinds(monkeypatch):
     assert properties["updated_at"] == {"type": "long"}
     assert properties["another_areas_field"] == {"type": "keyword"}
     assert set(properties) == {"doc_id", *base.FIELDS, *base.EXTRA_FIELDS}
+    assert body["_meta"] == {"harmony_fields": fields_signature()}
 
 
 def test_shards_and_replicas_when_configured(client):
@@ -837,14 +888,74 @@ def test_every_client_failure_of_a_write_is_engine_unavailable(client, engine, f
         engine.write(documents(1))
 
 
-def test_count_is_the_aliass_documents_or_minus_one_without_an_index(client, engine):
-    client.responses["count"] = [{"count": 9_500, "_shards": {"failed": 0}}]
+def test_count_is_the_aliass_documents(client, engine):
+    client.indices.serve(OLD_INDEX)
+    client.responses["count"] = [{"count": 9_500}, {"count": 9_501}]
     assert engine.count() == 9_500
-    client.failures["count"] = opensearchpy.NotFoundError(404, "index_not_found_exception", {})
+    assert engine.count() == 9_501
+    assert len(client.named("indices.get_mapping")) == 1  # the fields are checked once
+
+
+def test_count_is_minus_one_without_an_index(client, engine):
     assert engine.count() == -1
+    assert client.named("count") == []
+
+
+def test_count_is_minus_one_for_an_index_built_with_other_fields(client, engine, monkeypatch):
+    client.indices.serve(OLD_INDEX)
+    monkeypatch.setitem(base.EXTRA_FIELDS, "another_areas_field", "keyword")
+    assert engine.count() == -1  # the service rebuilds it
+    engine.rebuild(documents(1))
+    client.responses["count"] = [{"count": 1}]
+    assert engine.count() == 1
+
+
+def test_count_of_an_unreachable_engine_is_unavailable(client, engine):
+    client.indices.serve(OLD_INDEX)
     client.failures["count"] = opensearchpy.ConnectionError("N/A", "refused", None)
-    with pytest.raises(EngineUnavailable):
+    with pytest.raises(EngineUnavailable, match="count"):
         engine.count()
+
+
+# --- in step with the database (base.Stamped) -----------------------------------------------
+
+
+def test_the_fingerprint_is_the_documents_and_the_sum_of_their_revisions(client, engine):
+    client.responses["search"] = [
+        response([], 9_500, aggregations={"revisions": {"value": 10_200_000_123_456.0}})
+    ]
+    assert engine.fingerprint() == (9_500, 10_200_000_123_456)
+    assert sent(client) == {
+        "size": 0,
+        "track_total_hits": True,
+        "query": {"match_all": {}},
+        "aggs": {"revisions": {"sum": {"field": "revision"}}},
+    }
+
+
+def test_stamps_page_through_every_document_after_the_last_id(client, engine, monkeypatch):
+    monkeypatch.setattr("catalogue.search.engine.opensearch.STAMPS_PAGE", 2)
+
+    def page(*stamps: tuple[int, int | None]) -> dict[str, Any]:
+        answer = response([], 0)
+        answer["hits"]["hits"] = [
+            {"_id": str(i), "sort": [i], "fields": {} if r is None else {"revision": [r]}}
+            for i, r in stamps
+        ]
+        return answer
+
+    client.responses["search"] = [page((1, 11), (4, 44)), page((7, None))]
+    assert engine.stamps() == {1: 11, 4: 44, 7: 0}  # no revision yet: 0, as in the database
+    first, second = (call["body"] for call in client.named("search"))
+    assert first == {
+        "size": 2,
+        "track_total_hits": False,
+        "_source": False,
+        "docvalue_fields": ["revision"],
+        "query": {"match_all": {}},
+        "sort": [{"doc_id": {"order": "asc"}}],
+    }
+    assert second == {**first, "search_after": [4]}
 
 
 # --- configuration ----------------------------------------------------------------------------
@@ -887,6 +998,22 @@ def test_from_config_can_skip_certificate_checks_or_trust_a_ca_file(tmp_path):
     assert engine.client.transport.kwargs["ca_certs"] == str(ca)
 
 
-def test_from_config_without_a_url_says_what_is_missing():
-    with pytest.raises(RuntimeError, match="OPENSEARCH_URL"):
+def test_from_config_reads_the_environment_for_what_the_configuration_lacks(monkeypatch):
+    monkeypatch.setenv("OPENSEARCH_URL", "http://opensearch:9200")
+    monkeypatch.setenv("OPENSEARCH_SHARDS", "2")
+    engine = OpenSearchEngine.from_config({"SEARCH_ENGINE": "opensearch"})
+    assert engine.client.transport.hosts == [{"host": "opensearch", "port": 9200}]
+    assert engine.shards == 2
+
+
+def test_from_config_without_a_url_says_what_is_missing(monkeypatch):
+    monkeypatch.delenv("OPENSEARCH_URL", raising=False)
+    with pytest.raises(ConfigError, match="OPENSEARCH_URL"):
         OpenSearchEngine.from_config({"SEARCH_ENGINE": "opensearch"})
+
+
+def test_from_config_refuses_a_setting_that_is_not_a_number():
+    with pytest.raises(ConfigError, match="OPENSEARCH"):
+        OpenSearchEngine.from_config(
+            {"OPENSEARCH_URL": "http://opensearch:9200", "OPENSEARCH_REPLICAS": "one"}
+        )
