@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
     from catalogue.search import indexer as search_indexer
     from catalogue.search import usage as search_usage
     from catalogue.search import views as search_views
+    from catalogue.search.engine import sync as search_engine
     from catalogue.selection import init_app as init_selection
     from catalogue.standards import api as standards_api
     from catalogue.standards import views as standards_views
@@ -58,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(datasets_views.shared)
     datasets_workflow.register()  # the dataset lifecycle (core.workflow)
     search_indexer.subscribe()  # the search index follows every dataset.* change event
+    search_engine.init_app(app)  # SEARCH_ENGINE checked; the engine follows the commits
     for area_api in (datasets_api, dictionary_api, mappings_api, standards_api, stats_api):
         api.register_blueprint(area_api.blp)
     api.register_blueprint(search_api.blp)  # search, and the re-index job

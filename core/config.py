@@ -37,6 +37,16 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     return raw.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first by default), case-blind."""
+    raw = (env.get(name) or "").strip().lower()
+    if not raw:
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return raw
+
+
 def _development_secret(instance_path: Path) -> str:
     """A random key kept under instance/, so development sessions survive restarts."""
     key_file = instance_path / "secret_key"
@@ -207,6 +217,16 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         # Search, statistics and export queries are cut off after this long (503, not a hung
         # worker).
         "QUERY_TIMEOUT_MS": _int(env, "QUERY_TIMEOUT_MS", 5000),
+        # Search engine (catalogue.search.engine): "embedded" (tantivy, files under
+        # SEARCH_ENGINE_PATH, default instance/search-engine), "sql" (the database's full-text
+        # statement alone) or "opensearch" (OPENSEARCH_* settings). The database stays the
+        # source of truth: the engine is kept in step after each commit, checked every
+        # SEARCH_ENGINE_SYNC_SECONDS, and rebuilt when lost. SEARCH_ENGINE_CHECK (on in tests)
+        # runs every search on the engine and in SQL and fails it when they disagree.
+        "SEARCH_ENGINE": _choice(env, "SEARCH_ENGINE", ("embedded", "sql", "opensearch")),
+        "SEARCH_ENGINE_PATH": env.get("SEARCH_ENGINE_PATH") or None,
+        "SEARCH_ENGINE_SYNC_SECONDS": _int(env, "SEARCH_ENGINE_SYNC_SECONDS", 5),
+        "SEARCH_ENGINE_CHECK": _bool(env, "SEARCH_ENGINE_CHECK", harmony_env == "testing"),
         # Background jobs (core.jobs): the queue (a SQLite file under instance/ unless JOBS_URL
         # names Redis), run in the calling thread in tests; uploads larger than this many KB
         # are imported by a job (202 Accepted), smaller ones in the request.

@@ -35,6 +35,7 @@ from catalogue.models import (
     DataModel,
     SourceType,
 )
+from catalogue.search.engine import base as engine
 from catalogue.search.models import SearchDocumentDisease, SearchDocumentTerm
 from core.db import get_session
 from core.errors import InvalidInput
@@ -216,6 +217,13 @@ class ColumnFacet(ListFacet):
         value = candidates.c[self.column]
         return select(value, func.count()).where(where, value.is_not(None)).group_by(value)
 
+    # the engine's field of the same name (catalogue.search.engine.base.FIELDS)
+    def engine_clause(self, selection: list[str]) -> Any:
+        return engine.Terms(self.column, tuple(selection))
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        return (engine.TermsCount(self.column),)
+
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         counted = dict(rows)
         chosen = set(selection or [])
@@ -230,6 +238,9 @@ class SetFacet(Facet):
     """A multi-valued column stored as a space-delimited set (`` DE NL ``)."""
 
     column: str = ""
+    #: in a search engine: the field of each value, and the field of the set as stored
+    engine_field: str = ""
+    engine_set_field: str = ""
 
     def shape(self, selection: Any) -> Hashable:
         return len(selection) if selection else 0
@@ -245,6 +256,13 @@ class SetFacet(Facet):
     def counts(self, candidates: Any, where: Any, selection: Any) -> Any:
         value = candidates.c[self.column]
         return select(value, func.count()).where(where).group_by(value)
+
+    def engine_clause(self, selection: list[str]) -> Any:
+        return engine.Terms(self.engine_field, tuple(selection))
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        # counted per set, as the statement groups them: values() adds them up per value
+        return (engine.TermsCount(self.engine_set_field),)
 
     def totals(self, rows: Iterable[tuple[str, int]]) -> dict[str, int]:
         """Counts per value from counts per set (a candidate counts once under each value)."""
@@ -280,6 +298,7 @@ class DataModelFacet(ColumnFacet):
 
 class AgeGroupFacet(SetFacet):
     name, label, column = "age_group", "Age group", "age_groups"
+    engine_field, engine_set_field = "age_group", "age_groups_set"
 
     def check(self, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in AGE_GROUP_LABELS]
@@ -304,6 +323,7 @@ class AgeGroupFacet(SetFacet):
 
 class CountryFacet(SetFacet):
     name, label, column = "country", "Country", "countries"
+    engine_field, engine_set_field = "country", "countries_set"
 
     def check(self, values: list[str]) -> list[str]:
         codes = []
@@ -345,6 +365,32 @@ class CustodianFacet(ListFacet):
             .where(where)
             .group_by(value, Organisation.name)
         )
+
+    def engine_clause(self, selection: list[str]) -> Any:
+        return engine.Terms("organisation_id", tuple(selection))
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        return (engine.TermsCount("organisation_id"),)
+
+    def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
+        """``id<US>name`` rows, as :meth:`counts` gives them: the names in one statement (an
+        organisation that is gone is left out, as the statement's join leaves it)."""
+        if not rows:
+            return []
+        names = dict(
+            get_session()
+            .execute(
+                select(Organisation.id, Organisation.name).where(
+                    Organisation.id.in_(sorted({value for value, _n in rows}))
+                )
+            )
+            .all()
+        )
+        return [
+            (value + NAME_SEPARATOR + names[value], count)
+            for value, count in rows
+            if value in names
+        ]
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         counted: dict[str, int] = {}
@@ -430,6 +476,12 @@ class DiseaseFacet(ListFacet):
         value = candidates.c.diseases
         return select(value, func.count()).where(where).group_by(value)
 
+    def engine_clause(self, selection: list[str]) -> Any:
+        return engine.Terms("disease", tuple(selection))  # each tag and its ancestors
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        return (engine.TermsCount("diseases_set"),)
+
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         direct = {c for members, _n in rows for c in (members or "").split()}
         ancestors = hierarchy_cache.ancestors(direct)
@@ -470,6 +522,23 @@ class TermFacet(ListFacet):
 
     def condition(self, document: Any, selection: list[str]) -> Any:
         return covering(document, self.selected())
+
+    def deeper(self, selection: list[str]) -> list[str]:
+        """The selected terms and the terms right below them (what :meth:`counts` counts
+        besides the groups)."""
+        children = get_session().scalars(
+            select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(list(selection)))
+        )
+        return sorted(set(selection) | set(children))
+
+    def engine_clause(self, selection: list[str]) -> Any:
+        return engine.Terms("term", tuple(selection))  # each covered term and its ancestors
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        groups = engine.TermsCount("variable_groups_set")
+        if not selection:
+            return (groups,)
+        return (groups, engine.TermsCount("term", include=tuple(self.deeper(selection))))
 
     def roots(self) -> list[str]:
         return list(hierarchy_cache.roots(VARIABLE_ONTOLOGY))
@@ -638,6 +707,14 @@ class PatientsFacet(Facet):
             else_=None,
         )
         return select(bucket, func.count()).where(where, patients.is_not(None)).group_by(bucket)
+
+    def engine_clause(self, selection: tuple[int | None, int | None]) -> Any:
+        low, high = selection
+        return engine.Range("patients", low, high)
+
+    def engine_counts(self, selection: Any) -> tuple[Any, ...]:
+        buckets = tuple((range_value(low, high), low, high) for low, high in PATIENT_RANGES)
+        return (engine.RangeCount("patients", buckets),)
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         counted = dict(rows)

@@ -35,6 +35,7 @@ from catalogue.models import (
 )
 from catalogue.search import text
 from catalogue.search.backends import backend_for
+from catalogue.search.engine import sync
 from catalogue.search.models import (
     SearchDocument,
     SearchDocumentDisease,
@@ -42,6 +43,7 @@ from catalogue.search.models import (
     SearchDocumentText,
     SearchVariable,
     SearchWord,
+    new_revision,
 )
 from core import events
 from core.db import get_session, insert_rows, vacuum_analyze
@@ -85,9 +87,10 @@ def on_dataset_event(event: events.Event) -> None:
 
 
 def subscribe() -> None:
-    """Follow every change of a dataset in its transaction; called by the catalogue's
-    ``init_app``."""
+    """Follow every change of a dataset in its transaction, and have the search engine follow
+    the commits (:mod:`catalogue.search.engine.sync`); called by the catalogue's ``init_app``."""
     events.subscribe("dataset.*", on_dataset_event)
+    sync.listen()
 
 
 def indexed_versions(dataset: Dataset) -> list[DatasetVersion]:
@@ -111,6 +114,7 @@ def sync_dataset(
     the terms only for ``terms_of``; a version indexed for the first time is indexed whole."""
     session = get_session()
     session.flush()
+    sync.note_datasets([dataset.id], session)  # the search engine writes them after the commit
     wanted = indexed_versions(dataset)
     wanted_ids = {v.id for v in wanted}
     existing = dict(
@@ -206,6 +210,7 @@ def document_row(
         "countries": as_set(c.upper() for c in version.countries or []),
         "age_groups": as_set(version.age_groups or []),
         "diseases": as_set(diseases),
+        "revision": new_revision(),
     }
     texts = {
         "description": plain_summary(version.description, length=PLAIN_LENGTH),

@@ -22,6 +22,7 @@ the models do not describe (:func:`include_object` keeps them out of alembic's c
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
@@ -44,6 +45,12 @@ def include_object(
     if type_ == "table" and name.startswith(BACKEND_PREFIX):
         return False
     return not (type_ in ("column", "index") and name.endswith(BACKEND_SUFFIXES))
+
+
+def new_revision() -> int:
+    """A search document's :attr:`SearchDocument.revision`: random, never 0 (the revision of
+    rows written before the column came)."""
+    return secrets.randbelow(2**31 - 1) + 1
 
 
 class SearchDocument(Base):
@@ -80,6 +87,10 @@ class SearchDocument(Base):
     # the top terms (groups) of the vocabularies the version has variables for, as a set: the
     # "has variables for" facet counts its first level from this column alone
     variable_groups: Mapped[str] = mapped_column(Text, default=" ")
+    # a new random number at every write of the document (or of what an engine's copy of it
+    # holds): a search engine keeps each copy's revision, so that a change it missed shows
+    # (catalogue.search.engine.sync)
+    revision: Mapped[int] = mapped_column(Integer, default=new_revision, server_default="0")
 
 
 class SearchDocumentText(Base):

@@ -20,6 +20,7 @@ PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the most recently upd
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -46,7 +47,7 @@ from sqlalchemy import (
 
 from catalogue import extensions, policies
 from catalogue.search import hits
-from catalogue.search.backends import backend_for
+from catalogue.search.backends import EXTRA_TIERS, TIER_FIELDS, backend_for
 from catalogue.search.facets import (
     Facet,
     FacetValue,
@@ -74,6 +75,9 @@ MAX_PAGE = 10_000
 TAG_SCORE = 6
 COVER_SCORE = 1
 BASE_PARAMS = ("q", "sort", "page", "per_page")
+#: the text fields of a search document (catalogue.search.engine.base.FIELDS)
+TEXT_FIELDS = ("title", "keywords", "description", "variables")
+log = logging.getLogger("harmony.search")
 #: the documents as the statements name them (made once: an alias builds its columns anew)
 DOCUMENT: Any = SearchDocument.__table__.alias("d")
 
@@ -278,6 +282,35 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     plan = _Plan(
         None if own is None else sorted(own), meaning, query, registered, backend, relevance
     )
+    found = _from_engine(plan)
+    if found is None or current_app.config.get("SEARCH_ENGINE_CHECK"):
+        from_statement = _from_statement(session, plan)
+        if found is None:
+            found = from_statement
+        else:
+            from catalogue.search.engine import check
+
+            check.compare(plan, _engine_query(plan), found, from_statement)
+    facet_values = {
+        f.name: f.values(found.rows[f.name], query.selections.get(f.name)) for f in registered
+    }
+    items = hits.page_hits(found.ids, meaning, backend) if found.ids else []
+    _annotate(actor, query, items)
+    return SearchResult(query, meaning, items, found.total, facet_values)
+
+
+@dataclass
+class Found:
+    """What found the page (the SQL statement or an engine): its document ids in order, the
+    total, and each facet's rows as :meth:`Facet.values` reads them."""
+
+    ids: list[int]
+    total: int
+    rows: dict[str, list[tuple[str, int]]]
+
+
+def _from_statement(session: Any, plan: _Plan) -> Found:
+    """The main statement (built once per shape), run with this search's values."""
     values = plan.values()
     shape = plan.shape()
     statement = STATEMENTS.get(shape)
@@ -288,7 +321,7 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         _check_statement(session, statement, _statement(plan), values)
     page_ids: dict[int, int] = {}
     total = 0
-    rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in registered}
+    rows_by_facet: dict[str, list[tuple[str, int]]] = {f.name: [] for f in plan.registered}
     for kind, value, number in session.execute(statement, values).all():
         if kind == "_page":
             page_ids[int(value)] = number
@@ -296,13 +329,109 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
             total = number
         elif value is not None:
             rows_by_facet[kind].append((value, number))
-    facet_values = {
-        f.name: f.values(rows_by_facet[f.name], query.selections.get(f.name)) for f in registered
+    return Found(sorted(page_ids, key=page_ids.__getitem__), total, rows_by_facet)
+
+
+# --- the same from a search engine ----------------------------------------------------------
+
+
+def _from_engine(plan: _Plan) -> Found | None:
+    """The search answered by the configured engine, or None when the SQL statement must
+    answer: no engine (``SEARCH_ENGINE=sql``), no index yet (it is being rebuilt), a facet
+    without an engine form, or any engine error (logged: search never fails because of its
+    engine)."""
+    from catalogue.search.engine import sync
+    from catalogue.search.engine.base import Unsupported
+
+    try:
+        engine = sync.engine_for_search()
+        if engine is None:
+            return None
+        question = _engine_query(plan)
+        answer = engine.search(question)
+    except Unsupported as exc:
+        log.debug("search answered with SQL: %s", exc)
+        return None
+    except Exception:
+        log.exception("the search engine failed; the search is answered with SQL")
+        sync.state().check_due = True
+        return None
+    selections = plan.query.selections
+    rows = {
+        f.name: f.engine_rows(answer.counts.get(f.name, []), selections.get(f.name))
+        for f in plan.registered
     }
-    ordered = sorted(page_ids, key=page_ids.__getitem__)
-    items = hits.page_hits(ordered, meaning, backend) if ordered else []
-    _annotate(actor, query, items)
-    return SearchResult(query, meaning, items, total, facet_values)
+    return Found(list(answer.ids), answer.total, rows)
+
+
+def _group_clause(group: Sequence[str]) -> Any:
+    """A query word (its key and its spellings) in any text field."""
+    from catalogue.search.engine.base import AnyOf, Match
+
+    keys = tuple(dict.fromkeys(group))
+    return AnyOf(tuple(Match(f, keys) for f in TEXT_FIELDS))
+
+
+def _engine_query(plan: _Plan) -> Any:
+    """The plan as an engine query (:mod:`catalogue.search.engine.base`): the same candidates,
+    points, facets, counts and order as :func:`_statement`.
+
+    :raises Unsupported: a selected or counted facet has no engine form.
+    """
+    from catalogue.search.engine.base import (
+        AllOf,
+        AnyOf,
+        EngineQuery,
+        Match,
+        Score,
+        Terms,
+        visible,
+    )
+
+    meaning, query = plan.meaning, plan.query
+    parts: list[Any] = []
+    scores: list[Any] = []
+    for part in meaning.parts:
+        groups = [_group_clause(g) for g in part.groups]
+        if part.terms:
+            curies = tuple(part.curies)
+            tagged, covered = Terms("disease", curies), Terms("term", curies)
+            alternatives = [AllOf(tuple(groups))] if groups else []
+            parts.append(AnyOf((*alternatives, tagged, covered)))
+            if plan.relevance:
+                scores += [Score(tagged, TAG_SCORE), Score(covered, COVER_SCORE)]
+        else:
+            parts.extend(groups)
+        if plan.relevance:
+            for group, clause in zip(part.groups, groups, strict=True):
+                keys = tuple(dict.fromkeys(group))
+                scores.append(Score(clause, 1))
+                scores.extend(
+                    Score(Match(name, keys), extra)
+                    for name, extra in zip(TIER_FIELDS, EXTRA_TIERS, strict=True)
+                )
+    selected = []
+    for facet in plan.registered:
+        if facet.name in query.selections:
+            clause = facet.engine_clause(query.selections[facet.name])
+            if clause is not None:
+                selected.append((facet.name, clause))
+    counts = tuple(
+        (f.name, tuple(f.engine_counts(query.selections.get(f.name)))) for f in plan.registered
+    )
+    sort: Any = query.sort
+    if sort == "relevance" and not plan.relevance:
+        sort = "updated"  # relevance without words: the most recently updated first
+    return EngineQuery(
+        filter=AllOf((visible(plan.own), *parts)),
+        scores=tuple(scores),
+        rank_keys=tuple(meaning.keys) if plan.relevance else (),
+        facets=tuple(selected),
+        counts=counts,
+        sort=sort,
+        offset=(query.page - 1) * query.per_page,
+        limit=query.per_page,
+    )
 
 
 def _bind(actor: Actor, registered: list[Facet], selections: dict[str, Any]) -> dict[str, Any]:

@@ -59,6 +59,9 @@ FIELDS: dict[str, FieldKind] = {
     # integer
     "patients": "integer",  # absent when unknown
     "updated_at": "integer",  # microseconds since the epoch, UTC
+    # search_documents.revision: a new random number at every write of the document, so that
+    # an engine's copy that missed a change shows (see Stamped)
+    "revision": "integer",
 }
 
 #: fields added by other areas (data-use terms, agreements …): name → kind
@@ -272,4 +275,19 @@ class Engine(Protocol):
 
     def count(self) -> int:
         """How many documents it holds (-1: it holds no index at all)."""
+        ...
+
+
+class Stamped(Protocol):
+    """What an engine may also answer so that the service can tell whether it missed a
+    change (a process that died between a commit and its write to the engine): every
+    document's ``revision`` (:data:`FIELDS`), compared with the database's
+    (:mod:`catalogue.search.engine.sync`). An engine without these is trusted to be in step."""
+
+    def fingerprint(self) -> tuple[int, int]:
+        """``(documents, sum of their revisions)``: cheap, compared every few seconds."""
+        ...
+
+    def stamps(self) -> dict[int, int]:
+        """Every document's id and revision: read when the fingerprints differ."""
         ...

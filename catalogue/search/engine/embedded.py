@@ -1,0 +1,657 @@
+"""The embedded search engine: tantivy (a Lucene-class library, in process) over files under
+the instance folder. No service to run; several processes (web workers, the job worker, the
+command line) share the folder: each reads, one writes at a time (tantivy's lock, waited for
+briefly).
+
+Layout of ``SEARCH_ENGINE_PATH``::
+
+    current.json          which index is in use: {"directory": "index-…", "schema": "…"}
+    index-<time>-<rand>/  tantivy's files
+    rebuild.lock          held while an index is being built
+
+A rebuild writes a new directory, then replaces ``current.json`` (an atomic rename) and
+removes the old directory; every process notices the new pointer at its next search (one
+``stat``), so searches go on during a rebuild. No pointer, or a pointer to an index built with
+other fields, is no index (:meth:`EmbeddedEngine.count` is -1): the service answers with SQL and
+has it rebuilt.
+
+**Order.** Relevance is the sum of the query's :class:`~.base.Score` points (constant scores)
+plus the text rank, BM25 over the title, keywords and description (weighted 1, 0.4, 0.2, as
+PostgreSQL's ``ts_rank`` weighs A-C), scaled below half a point so that it only orders equal
+points. tantivy collects the top ``offset + limit`` by that score (or by the sort's field);
+the documents that tie on it across the page's end are fetched too (a larger collection), and
+the groups on the page are ordered by the rest of the key (updated, title, id) from the fast
+fields.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import math
+import os
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tantivy
+
+from catalogue.search.engine.base import (
+    AllOf,
+    AnyOf,
+    Clause,
+    Count,
+    EngineDocument,
+    EngineQuery,
+    EngineResult,
+    Everything,
+    FieldKind,
+    Match,
+    MatchCount,
+    Not,
+    Range,
+    RangeCount,
+    Terms,
+    TermsCount,
+    Unsupported,
+    all_fields,
+)
+
+log = logging.getLogger("harmony.search.engine")
+
+POINTER = "current.json"
+REBUILD_LOCK = "rebuild.lock"
+#: changes what the files hold without changing the fields: a new number rebuilds every index
+FORMAT = 1
+TOKENIZER = "keys"  # whitespace only: the index's keys are normalised and stemmed already
+# internal fields (not in base.FIELDS)
+ID = "engine_id"  # search_documents.id: upserts, deletes, the last tie-break
+PATIENTS_SORT = "engine_patients"  # patients, -1 when unknown (sorted last)
+TITLE_PREFIX = "engine_title_prefix"  # title_key's first 8 bytes as a number: ties of a sort
+#: the text rank: BM25 of these fields, weighted as ts_rank weighs A, B and C
+RANK_WEIGHTS = (("title", 1.0), ("keywords", 0.4), ("description", 0.2))
+BM25_K1 = 1.2
+#: the rank stays below this part of a point, so that it orders only equal points
+RANK_SHARE = 0.4
+INCREMENTAL_HEAP = 15_000_000
+REBUILD_HEAP = 256_000_000
+#: buckets a terms count may have (tantivy's own limit is 65,000 per aggregation)
+MAX_BUCKETS = 60_000
+LOCK_WAIT_SECONDS = 15.0
+FULL_SCAN_LIMIT = 1_000_000
+
+
+class NoIndex(RuntimeError):
+    """The engine holds no index (deleted, never built, or built with other fields)."""
+
+
+class EngineBusy(RuntimeError):
+    """Another process held the index's writer lock for longer than we waited."""
+
+
+def _schema_signature(fields: dict[str, FieldKind]) -> str:
+    described = json.dumps([FORMAT, sorted(fields.items())])
+    return hashlib.sha256(described.encode()).hexdigest()[:16]
+
+
+def _analyzer() -> Any:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+
+
+def _build_schema(fields: dict[str, FieldKind]) -> Any:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field(ID, stored=False, indexed=True, fast=True)
+    builder.add_integer_field(PATIENTS_SORT, stored=False, indexed=False, fast=True)
+    builder.add_unsigned_field(TITLE_PREFIX, stored=False, indexed=False, fast=True)
+    for name, kind in sorted(fields.items()):
+        if kind == "text":
+            ranked = name in dict(RANK_WEIGHTS)
+            builder.add_text_field(
+                name,
+                stored=False,
+                tokenizer_name=TOKENIZER,
+                index_option="freq" if ranked else "basic",
+            )
+        elif kind == "keyword":
+            builder.add_text_field(
+                name,
+                stored=name == "title_key",
+                tokenizer_name="raw",
+                index_option="basic",
+                fast=True,
+            )
+        else:
+            builder.add_integer_field(name, stored=False, indexed=True, fast=True)
+    return builder.build()
+
+
+def title_prefix(title_key: str) -> int:
+    """The first 8 bytes of a title key (UTF-8) as an unsigned number: ordered as the keys are
+    (byte order, which SQLite and PostgreSQL's "C" collation use)."""
+    return int.from_bytes(title_key.encode()[:8].ljust(8, b"\0"), "big")
+
+
+@dataclass
+class _Opened:
+    signature: tuple[int, int, int]  # the pointer file's inode, mtime, size
+    directory: Path
+    index: Any
+    schema: Any
+    kinds: dict[str, FieldKind]
+
+
+class EmbeddedEngine:
+    """tantivy under ``root`` (see the module docstring)."""
+
+    name = "embedded"
+
+    def __init__(self, root: str | Path, *, lock_wait: float = LOCK_WAIT_SECONDS):
+        self.root = Path(root)
+        self.lock_wait = lock_wait
+        self._opened: _Opened | None = None
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+
+    # --- the index in use -------------------------------------------------------------------
+
+    def _current(self) -> _Opened | None:
+        """The index ``current.json`` points at (opened again when the pointer changed), or
+        None."""
+        pointer = self.root / POINTER
+        try:
+            stat = os.stat(pointer)
+        except FileNotFoundError:
+            self._opened = None
+            return None
+        signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        opened = self._opened
+        if opened is not None and opened.signature == signature:
+            return opened
+        with self._lock:
+            opened = self._opened
+            if opened is not None and opened.signature == signature:
+                return opened
+            self._opened = self._open(pointer, signature)
+            return self._opened
+
+    def _open(self, pointer: Path, signature: tuple[int, int, int]) -> _Opened | None:
+        kinds = all_fields()
+        try:
+            described = json.loads(pointer.read_text())
+            directory = self.root / str(described["directory"])
+        except (OSError, ValueError, KeyError, TypeError):
+            log.warning("the search engine's pointer %s is unreadable", pointer)
+            return None
+        if described.get("schema") != _schema_signature(kinds):
+            log.info("the search engine's index was built with other fields: it is rebuilt")
+            return None
+        if not (directory / "meta.json").exists():
+            return None
+        schema = _build_schema(kinds)
+        try:
+            index = tantivy.Index(schema, path=str(directory), reuse=True)
+        except (OSError, ValueError) as exc:
+            log.warning("the search engine's index %s does not open: %s", directory, exc)
+            return None
+        index.register_tokenizer(TOKENIZER, _analyzer())
+        return _Opened(signature, directory, index, schema, kinds)
+
+    def _require(self) -> _Opened:
+        opened = self._current()
+        if opened is None:
+            raise NoIndex(f"no search engine index under {self.root}")
+        return opened
+
+    def count(self) -> int:
+        opened = self._current()
+        if opened is None:
+            return -1
+        return int(opened.index.searcher().num_docs)
+
+    # --- searching --------------------------------------------------------------------------
+
+    def search(self, query: EngineQuery) -> EngineResult:
+        opened = self._require()
+        searcher = opened.index.searcher()
+        translate = _Translator(opened.schema, opened.kinds)
+        selected = dict(query.facets)
+        base = translate(AllOf((query.filter, *selected.values())))
+        ids, total = self._page(opened, searcher, translate, base, query)
+        counts = self._counts(searcher, translate, query, selected)
+        return EngineResult(ids=ids, total=total, counts=counts)
+
+    def _page(
+        self,
+        opened: _Opened,
+        searcher: Any,
+        translate: _Translator,
+        base: Any,
+        query: EngineQuery,
+    ) -> tuple[list[int], int]:
+        sort = query.sort
+        order_by: str | None = None
+        order = tantivy.Order.Desc
+        if sort == "relevance":
+            scored = self._scored(searcher, translate, base, query)
+        else:
+            scored = base
+            order_by, order = {
+                "updated": ("updated_at", tantivy.Order.Desc),
+                "title": ("title_key", tantivy.Order.Asc),
+                "patients": (PATIENTS_SORT, tantivy.Order.Desc),
+            }[sort]
+        wanted = query.offset + query.limit
+        ceiling = max(int(searcher.num_docs), 1)
+        fetch = min(wanted, ceiling) + 1
+        result = searcher.search(scored, fetch, count=True, order_by_field=order_by, order=order)
+        total = int(result.count)
+        hits = result.hits
+        if query.offset >= total:
+            return [], total
+        last = min(wanted, total) - 1
+        # the documents tying with the page's last one may go on past what was collected:
+        # collect more until the tie ends (or every hit is in)
+        while len(hits) == fetch and hits[-1][0] == hits[last][0]:
+            fetch = min(fetch * 4, total + 1)
+            hits = searcher.search(
+                scored, fetch, count=False, order_by_field=order_by, order=order
+            ).hits
+        return self._order_page(opened, searcher, hits, query, last), total
+
+    def _scored(self, searcher: Any, translate: _Translator, base: Any, query: EngineQuery) -> Any:
+        parts: list[tuple[Any, Any]] = [
+            (tantivy.Occur.Must, tantivy.Query.const_score_query(base, 0.0))
+        ]
+        for score in query.scores:
+            parts.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.const_score_query(translate(score.clause), float(score.points)),
+                )
+            )
+        rank = self._rank(searcher, translate, query.rank_keys)
+        if rank is not None:
+            parts.append((tantivy.Occur.Should, rank))
+        return tantivy.Query.boolean_query(parts)
+
+    def _rank(self, searcher: Any, translate: _Translator, keys: Sequence[str]) -> Any:
+        """BM25 of ``keys`` in the ranked fields, scaled so that it stays below
+        :data:`RANK_SHARE` of a point whatever the documents (a bound of BM25: each key and
+        field gives at most idf * (k1 + 1), idf at most ln(1 + N / 1.5))."""
+        keys = list(dict.fromkeys(keys))
+        fields = [(f, w) for f, w in RANK_WEIGHTS if translate.kinds.get(f) == "text"]
+        if not keys or not fields:
+            return None
+        documents = 4 * int(searcher.num_docs) + 16  # deleted documents count in idf too
+        bound = math.log(1 + documents / 1.5) * (BM25_K1 + 1)
+        ceiling = bound * len(keys) * sum(w for _f, w in fields)
+        scale = RANK_SHARE / ceiling
+        parts = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.term_query(translate.schema, field, key, index_option="freq"),
+                    weight * scale,
+                ),
+            )
+            for field, weight in fields
+            for key in keys
+        ]
+        return tantivy.Query.boolean_query(parts)
+
+    def _order_page(
+        self, opened: _Opened, searcher: Any, hits: list[Any], query: EngineQuery, last: int
+    ) -> list[int]:
+        """The page's ids: ``hits`` are ordered by their first key only; the groups of equal
+        first keys that reach into the page are ordered by the rest of the sort's key."""
+        offset = query.offset
+        first_key, last_key = hits[offset][0], hits[last][0]
+        start = offset
+        while start > 0 and hits[start - 1][0] == first_key:
+            start -= 1
+        end = last
+        while end + 1 < len(hits) and hits[end + 1][0] == last_key:
+            end += 1
+        window = hits[start : end + 1]
+        addresses = [a for _k, a in window]
+        ids = searcher.fast_field_values(ID, addresses)
+        sort = query.sort
+        if sort == "title":
+            keyed = [(k, i) for (k, _a), i in zip(window, ids, strict=True)]
+            keyed.sort(key=lambda item: (item[0], item[1]))
+            ordered = [i for _k, i in keyed]
+        else:
+            updated = (
+                searcher.fast_field_values("updated_at", addresses)
+                if sort in ("relevance", "updated")
+                else [0] * len(addresses)
+            )
+            prefixes = searcher.fast_field_values(TITLE_PREFIX, addresses)
+            first = [-k if sort != "updated" else 0 for k, _a in window]
+            rows = [
+                [f, -(u or 0), p or 0, "", i, a]
+                for f, u, p, i, a in zip(first, updated, prefixes, ids, addresses, strict=True)
+            ]
+            self._full_titles(searcher, rows)
+            rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+            ordered = [r[4] for r in rows]
+        begin = offset - start
+        return [int(i) for i in ordered[begin : begin + query.limit]]
+
+    @staticmethod
+    def _full_titles(searcher: Any, rows: list[list[Any]]) -> None:
+        """Rows that tie on everything before the title's first 8 bytes get their whole title
+        key (stored), so that the title breaks the tie exactly."""
+        groups: dict[tuple[Any, ...], list[list[Any]]] = {}
+        for row in rows:
+            groups.setdefault((row[0], row[1], row[2]), []).append(row)
+        for members in groups.values():
+            if len(members) > 1:
+                for row in members:
+                    stored = searcher.doc(row[5]).get_first("title_key")
+                    row[3] = stored or ""
+
+    # --- counting ---------------------------------------------------------------------------
+
+    def _counts(
+        self,
+        searcher: Any,
+        translate: _Translator,
+        query: EngineQuery,
+        selected: dict[str, Clause],
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Each facet's rows: a facet not selected counts the hits, a selected one the documents
+        that hold the filter and every other selected facet. One aggregation per source."""
+        out: dict[str, list[tuple[str, int]]] = {name: [] for name, _c in query.counts}
+        by_source: dict[str, list[tuple[str, Count]]] = {}
+        for name, counts in query.counts:
+            source = name if name in selected else ""
+            for count in counts:
+                by_source.setdefault(source, []).append((name, count))
+        for source, wanted in by_source.items():
+            clause = AllOf(
+                (query.filter, *(c for n, c in selected.items() if n != source or not source))
+            )
+            source_query = translate(clause)
+            aggregations: dict[str, Any] = {}
+            for i, (name, count) in enumerate(wanted):
+                key = f"c{i}"
+                if isinstance(count, TermsCount):
+                    terms: dict[str, Any] = {
+                        "field": count.field,
+                        "size": MAX_BUCKETS,
+                        "segment_size": MAX_BUCKETS,
+                    }
+                    if count.include is not None:
+                        if not count.include:
+                            continue
+                        terms["include"] = list(count.include)
+                    aggregations[key] = {"terms": terms}
+                elif isinstance(count, RangeCount):
+                    ranges = []
+                    for bucket, low, high in count.buckets:
+                        entry: dict[str, Any] = {"key": bucket}
+                        if low is not None:
+                            entry["from"] = low
+                        if high is not None:
+                            entry["to"] = high + 1
+                        ranges.append(entry)
+                    aggregations[key] = {"range": {"field": count.field, "ranges": ranges}}
+                elif isinstance(count, MatchCount):
+                    matching = translate(AllOf((clause, count.clause)))
+                    number = int(searcher.search(matching, 1, count=True).count)
+                    if number:
+                        out[name].append((count.name, number))
+                else:
+                    raise Unsupported(f"no engine count {type(count).__name__}")
+            if not aggregations:
+                continue
+            answer = searcher.aggregate(source_query, aggregations)
+            for i, (name, count) in enumerate(wanted):
+                result = answer.get(f"c{i}")
+                if result is None:
+                    continue
+                if isinstance(count, TermsCount) and result.get("sum_other_doc_count"):
+                    raise Unsupported(f"more than {MAX_BUCKETS} values of {count.field}")
+                for bucket in result.get("buckets", []):
+                    number = int(bucket.get("doc_count", 0))
+                    if number:
+                        out[name].append((str(bucket["key"]), number))
+        return out
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _document(self, opened: _Opened, document: EngineDocument) -> Any:
+        out = tantivy.Document()
+        out.add_integer(ID, int(document.id))
+        values = document.fields
+        for name, kind in opened.kinds.items():
+            value = values.get(name)
+            if value is None:
+                continue
+            if kind == "text":
+                if value:
+                    out.add_text(name, str(value))
+            elif kind == "keyword":
+                for item in [value] if isinstance(value, str) else value:
+                    out.add_text(name, str(item))
+            else:
+                out.add_integer(name, int(value))
+        patients = values.get("patients")
+        out.add_integer(PATIENTS_SORT, -1 if patients is None else int(patients))
+        title = values.get("title_key") or [""]
+        out.add_unsigned(TITLE_PREFIX, title_prefix(title if isinstance(title, str) else title[0]))
+        return out
+
+    @contextlib.contextmanager
+    def _writer(self, opened: _Opened, heap: int = INCREMENTAL_HEAP) -> Iterator[Any]:
+        """tantivy's writer of the index, once no other process holds it (waited for up to
+        ``lock_wait`` seconds); committed and released at the end of the block."""
+        deadline = time.monotonic() + self.lock_wait
+        delay = 0.005
+        while True:
+            try:
+                writer = opened.index.writer(heap, 1)
+                break
+            except ValueError as exc:
+                if "LockBusy" not in str(exc) or time.monotonic() > deadline:
+                    raise EngineBusy(str(exc)) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+        try:
+            yield writer
+            writer.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()
+
+    def write(self, documents: Sequence[EngineDocument], deleted: Sequence[int] = ()) -> None:
+        """Replace ``documents`` (by id) and remove ``deleted``, committed and visible to this
+        process's searches when it returns (to the others' within half a second: tantivy
+        reloads on commit). Without an index, nothing (the next rebuild reads the database).
+
+        :raises EngineBusy: when another process kept the writer lock too long.
+        """
+        if not documents and not deleted:
+            return
+        with self._write_lock:
+            opened = self._current()
+            if opened is None:
+                return
+            with self._writer(opened) as writer:
+                for document_id in {*deleted, *(d.id for d in documents)}:
+                    writer.delete_documents_by_term(ID, int(document_id))
+                for document in documents:
+                    writer.add_document(self._document(opened, document))
+            opened.index.reload()
+
+    def rebuild(
+        self, documents: Iterable[EngineDocument], progress: Callable[[int], None] | None = None
+    ) -> int:
+        """A new index of ``documents`` in a new directory, then put in use (an atomic rename
+        of the pointer) and the old one removed; searches use the old one until then.
+        ``progress(written)`` every 500 documents. Waits for another process's rebuild."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._rebuild_lock(wait=True):
+            return self._rebuild_locked(documents, progress)
+
+    def try_rebuild(self, documents: Callable[[], Iterable[EngineDocument]]) -> int | None:
+        """Rebuild unless another process is rebuilding already (None then)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with self._rebuild_lock(wait=False) as held:
+            if not held:
+                return None
+            return self._rebuild_locked(documents(), None)
+
+    @contextlib.contextmanager
+    def _rebuild_lock(self, *, wait: bool) -> Iterator[bool]:
+        with open(self.root / REBUILD_LOCK, "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _rebuild_locked(
+        self, documents: Iterable[EngineDocument], progress: Callable[[int], None] | None
+    ) -> int:
+        kinds = all_fields()
+        name = f"index-{time.strftime('%Y%m%d%H%M%S')}-{secrets.token_hex(3)}"
+        directory = self.root / name
+        directory.mkdir(parents=True)
+        schema = _build_schema(kinds)
+        index = tantivy.Index(schema, path=str(directory), reuse=False)
+        index.register_tokenizer(TOKENIZER, _analyzer())
+        opened = _Opened((0, 0, 0), directory, index, schema, kinds)
+        written = 0
+        try:
+            writer = index.writer(REBUILD_HEAP, 2 if (os.cpu_count() or 1) > 1 else 1)
+            try:
+                for document in documents:
+                    writer.add_document(self._document(opened, document))
+                    written += 1
+                    if progress is not None and written % 500 == 0:
+                        progress(written)
+                writer.commit()
+            finally:
+                writer.wait_merging_threads()
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        if progress is not None:
+            progress(written)
+        pointer = self.root / POINTER
+        temporary = self.root / f".{POINTER}.{secrets.token_hex(4)}"
+        temporary.write_text(json.dumps({"directory": name, "schema": _schema_signature(kinds)}))
+        os.replace(temporary, pointer)
+        with self._lock:
+            self._opened = None
+        self._remove_old(keep=name)
+        return written
+
+    def _remove_old(self, keep: str) -> None:
+        """Index directories other than ``keep``: a process still reading one keeps its open
+        files until it notices the new pointer (at its next search)."""
+        for entry in self.root.glob("index-*"):
+            if entry.name != keep and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+
+    # --- in step with the database ----------------------------------------------------------
+
+    def fingerprint(self) -> tuple[int, int]:
+        opened = self._require()
+        searcher = opened.index.searcher()
+        documents = int(searcher.num_docs)
+        if not documents:
+            return 0, 0
+        answer = searcher.aggregate(
+            tantivy.Query.all_query(), {"s": {"sum": {"field": "revision"}}}
+        )
+        return documents, round(answer["s"]["value"] or 0)
+
+    def stamps(self) -> dict[int, int]:
+        opened = self._require()
+        searcher = opened.index.searcher()
+        documents = int(searcher.num_docs)
+        if not documents:
+            return {}
+        hits = searcher.search(
+            tantivy.Query.all_query(), min(documents, FULL_SCAN_LIMIT), count=False
+        ).hits
+        addresses = [a for _s, a in hits]
+        ids = searcher.fast_field_values(ID, addresses)
+        revisions = searcher.fast_field_values("revision", addresses)
+        return {int(i): int(r or 0) for i, r in zip(ids, revisions, strict=True)}
+
+    def forget(self) -> None:
+        """Drop the opened index (tests; a process that wants to reopen)."""
+        with self._lock:
+            self._opened = None
+
+
+class _Translator:
+    """Clauses (:mod:`.base`) as tantivy queries."""
+
+    def __init__(self, schema: Any, kinds: dict[str, FieldKind]):
+        self.schema = schema
+        self.kinds = kinds
+
+    def _field(self, name: str, *kinds: FieldKind) -> None:
+        if self.kinds.get(name) not in kinds:
+            raise Unsupported(f"no engine field {name} of kind {'/'.join(kinds)}")
+
+    def __call__(self, clause: Clause) -> Any:
+        Query, Occur = tantivy.Query, tantivy.Occur
+        if isinstance(clause, Match):
+            self._field(clause.field, "text")
+            keys = [k for k in dict.fromkeys(clause.keys) if k]
+            if not keys:
+                return Query.empty_query()
+            return Query.term_set_query(self.schema, clause.field, keys)
+        if isinstance(clause, Terms):
+            self._field(clause.field, "keyword")
+            values = [str(v) for v in dict.fromkeys(clause.values)]
+            if not values:
+                return Query.empty_query()
+            return Query.term_set_query(self.schema, clause.field, values)
+        if isinstance(clause, Range):
+            self._field(clause.field, "integer")
+            if clause.low is None and clause.high is None:
+                return Query.exists_query(clause.field)
+            return Query.range_query(
+                self.schema,
+                clause.field,
+                tantivy.FieldType.Integer,
+                clause.low,
+                clause.high,
+            )
+        if isinstance(clause, AllOf):
+            if not clause.clauses:
+                return Query.all_query()
+            return Query.boolean_query([(Occur.Must, self(c)) for c in clause.clauses])
+        if isinstance(clause, AnyOf):
+            if not clause.clauses:
+                return Query.empty_query()
+            return Query.boolean_query([(Occur.Should, self(c)) for c in clause.clauses])
+        if isinstance(clause, Not):
+            return Query.boolean_query(
+                [(Occur.Must, Query.all_query()), (Occur.MustNot, self(clause.clause))]
+            )
+        if isinstance(clause, Everything):
+            return Query.all_query()
+        raise Unsupported(f"no engine form of {type(clause).__name__}")
