@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
@@ -73,39 +74,7 @@ def page_hits(document_ids: list[int], meaning: Interpretation, backend: Any) ->
     """The page's hits, in the order of ``document_ids`` (search_documents ids): their
     rows, highlighted titles and snippets, disease labels, matched terms and variables."""
     session = get_session()
-    d = DOCUMENT
-    rows = {
-        row.id: row
-        for row in session.execute(
-            select(
-                d.c.id,
-                d.c.version_id,
-                d.c.dataset_id,
-                d.c.is_draft,
-                d.c.diseases,
-                d.c.countries,
-                d.c.age_groups,
-                d.c.patients,
-                d.c.source_type,
-                d.c.data_model,
-                d.c.updated_at,
-                d.c.organisation_id,
-                Dataset.identifier,
-                Organisation.name.label("custodian"),
-                DatasetVersion.title,
-                SearchDocumentText.description,
-                DatasetVersion.keywords,
-                DatasetVersion.number,
-                DatasetVersion.first_year,
-                DatasetVersion.last_year,
-            )
-            .join(SearchDocumentText, SearchDocumentText.document_id == d.c.id)
-            .join(Dataset, Dataset.id == d.c.dataset_id)
-            .join(DatasetVersion, DatasetVersion.id == d.c.version_id)
-            .join(Organisation, Organisation.id == d.c.organisation_id)
-            .where(d.c.id.in_(document_ids))
-        )
-    }
+    rows = {row.id: row for row in session.execute(_rows_statement(), {"ids": document_ids})}
     version_ids = [rows[i].version_id for i in document_ids if i in rows]
     diseases = sorted({c for r in rows.values() for c in r.diseases.split()})
     named = sorted({t.curie for t in meaning.terms})
@@ -158,6 +127,62 @@ def page_hits(document_ids: list[int], meaning: Interpretation, backend: Any) ->
     return hits
 
 
+@cache
+def _rows_statement() -> Any:
+    """The page's rows, by document id (built once: building it anew, with the ORM's
+    attributes, cost more than running it)."""
+    d = DOCUMENT
+    dataset: Any = Dataset.__table__
+    version: Any = DatasetVersion.__table__
+    organisation: Any = Organisation.__table__
+    texts: Any = SearchDocumentText.__table__
+    return (
+        select(
+            d.c.id,
+            d.c.version_id,
+            d.c.dataset_id,
+            d.c.is_draft,
+            d.c.diseases,
+            d.c.countries,
+            d.c.age_groups,
+            d.c.patients,
+            d.c.source_type,
+            d.c.data_model,
+            d.c.updated_at,
+            d.c.organisation_id,
+            dataset.c.identifier,
+            organisation.c.name.label("custodian"),
+            version.c.title,
+            texts.c.description,
+            version.c.keywords,
+            version.c.number,
+            version.c.first_year,
+            version.c.last_year,
+        )
+        .join(texts, texts.c.document_id == d.c.id)
+        .join(dataset, dataset.c.id == d.c.dataset_id)
+        .join(version, version.c.id == d.c.version_id)
+        .join(organisation, organisation.c.id == d.c.organisation_id)
+        .where(d.c.id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+def _variable_columns() -> tuple[Any, ...]:
+    v: Any = Variable.__table__
+    return (v.c.id, v.c.version_id, v.c.name, v.c.label, v.c.description, v.c.position)
+
+
+@cache
+def _named_variables_statement() -> Any:
+    """Variables by versions and names (two IN lists: SQLite reads a row value IN list by
+    scanning, but two IN lists through the (version_id, name) index)."""
+    v: Any = Variable.__table__
+    return select(*_variable_columns()).where(
+        v.c.version_id.in_(bindparam("versions", expanding=True)),
+        v.c.name.in_(bindparam("names", expanding=True)),
+    )
+
+
 def matched_variables(
     version_ids: list[str], meaning: Interpretation, backend: Any, labels: dict[str, str]
 ) -> tuple[dict[str, list[MatchedVariable]], dict[str, int], dict[str, int]]:
@@ -181,22 +206,15 @@ def matched_variables(
     by_words: dict[str, int] = {}
     text_ids: dict[str, list[int]] = {}
     found: dict[tuple[str, str], Any] = {}
-    columns = (
-        Variable.id,
-        Variable.version_id,
-        Variable.name,
-        Variable.label,
-        Variable.description,
-        Variable.position,
-    )
     if meaning.groups:
         # the variables holding the words, with their rows, in one statement
         matching = backend.variables_matching(
             version_ids, meaning.groups, VARIABLES_SHOWN
         ).subquery()
+        variables: Any = Variable.__table__
         for row in session.execute(
-            select(*columns, matching.c.total)
-            .join(Variable, Variable.id == matching.c.variable_id)
+            select(*_variable_columns(), matching.c.total)
+            .join(variables, variables.c.id == matching.c.variable_id)
             .order_by(matching.c.version_id, matching.c.variable_id)
         ):
             text_ids.setdefault(row.version_id, []).append(row.id)
@@ -205,14 +223,14 @@ def matched_variables(
     wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
     missing = [(v, n) for v, n in wanted_names if (v, n) not in found]
     if missing:
-        # versions by names, then the pairs asked for: SQLite reads a row value IN list by
-        # scanning, but two IN lists through the (version_id, name) index
+        # versions by names, then the pairs asked for
         pairs = set(missing)
         for row in session.execute(
-            select(*columns).where(
-                Variable.version_id.in_(sorted({v for v, _n in missing})),
-                Variable.name.in_(sorted({n for _v, n in missing})),
-            )
+            _named_variables_statement(),
+            {
+                "versions": sorted({v for v, _n in missing}),
+                "names": sorted({n for _v, n in missing}),
+            },
         ):
             if (row.version_id, row.name) in pairs:
                 found[(row.version_id, row.name)] = row
