@@ -60,7 +60,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
-import itertools
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -145,7 +144,12 @@ def clause_dsl(clause: Clause) -> dict[str, Any]:
 
     ``Match`` and ``Terms`` are both a ``terms`` query: it looks the values up as they are,
     unanalysed, and a text field's tokens are exactly the keys (whitespace analyzer).
+
+    :raises Unsupported: a field the index does not have (OpenSearch would match nothing, not
+        fail).
     """
+    if isinstance(clause, Match | Terms | Range):
+        _known(clause.field)
     if isinstance(clause, Match):
         return {"terms": {clause.field: list(clause.keys)}} if clause.keys else match_none()
     if isinstance(clause, Terms):
@@ -172,6 +176,11 @@ def clause_dsl(clause: Clause) -> dict[str, Any]:
     if isinstance(clause, Everything):
         return match_all()
     raise Unsupported(f"no OpenSearch form for {clause!r}")
+
+
+def _known(field: str) -> None:
+    if field not in all_fields():
+        raise Unsupported(f"no engine field {field}")
 
 
 def all_of(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -278,8 +287,11 @@ class OpenSearchEngine:
     max_result_window = 10_000
     #: buckets a ``terms`` count asks for without an include list
     terms_size = 10_000
-    #: documents per bulk request in a rebuild or a large write
+    #: documents per bulk request in a rebuild or a large write …
     chunk_size = 500
+    #: … and about this many bytes at most (a document's variables can hold 50,000 words;
+    #: requests beyond http.max_content_length, 100 MB by default, are refused)
+    chunk_bytes = 10 * 2**20
     #: seconds a search may take before the service answers with SQL instead
     search_timeout = 2.0
     #: seconds a bulk request, alias move or index creation may take
@@ -434,6 +446,8 @@ class OpenSearchEngine:
         return should
 
     def _count(self, count: Count) -> dict[str, Any]:
+        if isinstance(count, TermsCount | RangeCount):
+            _known(count.field)
         if isinstance(count, TermsCount):
             terms: dict[str, Any] = {"field": count.field}
             if count.include is not None:
@@ -497,7 +511,7 @@ class OpenSearchEngine:
             [{"index": {"_index": self.alias, "_id": str(d.id)}}, source(d)] for d in documents
         ]
         actions += [[{"delete": {"_index": self.alias, "_id": str(i)}}] for i in deleted]
-        chunks = list(_chunks(actions, self.chunk_size))
+        chunks = list(_chunks(actions, self.chunk_size, self.chunk_bytes))
         for position, chunk in enumerate(chunks):
             last = position == len(chunks) - 1
             self._bulk(chunk, refresh="wait_for" if last else None, require_alias=True)
@@ -545,7 +559,7 @@ class OpenSearchEngine:
         written = 0
         try:
             stream = ([{"index": {"_index": name, "_id": str(d.id)}}, source(d)] for d in documents)
-            for chunk in _chunks(stream, self.chunk_size):
+            for chunk in _chunks(stream, self.chunk_size, self.chunk_bytes):
                 self._bulk(chunk)
                 written += len(chunk)
                 if progress is not None:
@@ -714,10 +728,34 @@ def _rows(count: Count, answer: Mapping[str, Any]) -> list[tuple[str, int]]:
     return [(count.name, int(answer["doc_count"]))]
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    iterator = iter(items)
-    while chunk := list(itertools.islice(iterator, size)):
+def _chunks(actions: Iterable[list[dict[str, Any]]], count: int, size: int) -> Iterator[list[Any]]:
+    """Bulk actions in chunks of at most ``count`` actions and about ``size`` bytes (a single
+    larger action is a chunk of its own)."""
+    chunk: list[list[dict[str, Any]]] = []
+    held = 0
+    for action in actions:
+        weight = _weight(action)
+        if chunk and (len(chunk) == count or held + weight > size):
+            yield chunk
+            chunk, held = [], 0
+        chunk.append(action)
+        held += weight
+    if chunk:
         yield chunk
+
+
+def _weight(action: list[dict[str, Any]]) -> int:
+    """About the bytes of an action's JSON: its strings' lengths, and a little per value."""
+    weight = 64
+    for line in action:
+        for value in line.values():
+            if isinstance(value, str):
+                weight += len(value) + 8
+            elif isinstance(value, list):
+                weight += sum(len(str(v)) + 4 for v in value) + 8
+            else:
+                weight += 24
+    return weight
 
 
 def _flag(value: Any, default: bool) -> bool:

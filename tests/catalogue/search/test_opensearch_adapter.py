@@ -497,6 +497,20 @@ def test_selected_facets_filter_the_hits_and_every_other_facets_counts(client, e
     assert body["query"] == {"bool": {"filter": [{"terms": {"visibility": ["published"]}}]}}
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        EngineQuery(filter=Terms("no_such_field", ("x",))),
+        EngineQuery(filter=Everything(), counts=(("x", (TermsCount("no_such_field"),)),)),
+    ],
+)
+def test_a_field_the_index_lacks_is_left_to_sql(client, engine, query):
+    # OpenSearch matches nothing on an unmapped field instead of failing: never ask
+    with pytest.raises(Unsupported, match="no_such_field"):
+        engine.search(query)
+    assert client.named("search") == []
+
+
 def test_a_deep_page_is_from_and_size(client, engine):
     client.responses["search"] = [response([], 1500)]
     engine.search(EngineQuery(filter=Everything(), offset=980, limit=20))
@@ -824,6 +838,16 @@ def test_a_large_write_waits_for_the_refresh_once_at_the_end(client, engine):
     bulks = client.named("bulk")
     assert [len(b["body"]) for b in bulks] == [1_000, 2]
     assert [b.get("refresh") for b in bulks] == [None, "wait_for"]
+
+
+def test_bulk_requests_stay_small_when_documents_are_large(client, engine):
+    engine.chunk_bytes = 10_000
+    large = documents(5)
+    for document in large:
+        document.fields["variables"] = "hgb " * 1_500  # 6,000 characters
+    engine.rebuild(large)
+    # two large documents would pass 10,000 bytes: one per request
+    assert [len(b["body"]) // 2 for b in client.named("bulk")] == [1, 1, 1, 1, 1]
 
 
 def test_deleting_a_document_the_engine_never_had_is_not_an_error(client, engine):
