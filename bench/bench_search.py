@@ -62,6 +62,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import statistics
 import string
 import subprocess
@@ -89,6 +90,7 @@ from bench.bench_ontologies import (  # noqa: E402 - after the path set-up
 )
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
+GIT = shutil.which("git") or "git"
 SECTION_BEGIN = "<!-- bench_search:begin -->"
 SECTION_END = "<!-- bench_search:end -->"
 APP_ENV = {"HARMONY_ENV": "testing", "LOG_LEVEL": "WARNING"}
@@ -327,7 +329,6 @@ def worker_rebuild(url: str) -> dict[str, Any]:
 def worker_engine_rebuild(url: str, config: dict[str, Any]) -> dict[str, Any]:
     """The engine's index from scratch (from the SQL search index), as ``harmony catalogue
     reindex`` rebuilds it."""
-    import shutil
 
     app = make_app(url, config)
     get_engine, rebuild = engine_functions()
@@ -874,6 +875,26 @@ WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
 # --- the whole run --------------------------------------------------------------------------
 
 
+def code_version() -> str:
+    """The commit measured, and the files (outside bench/) changed in the working tree."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(  # noqa: S603 - git, our arguments
+            [GIT, *args], capture_output=True, text=True, check=False, cwd=ROOT
+        )
+        return done.stdout.rstrip("\n")
+
+    changed = [
+        line[3:]
+        for line in git("status", "--porcelain", "--untracked-files=no").splitlines()
+        if not line[3:].startswith("bench/")
+    ]
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    if changed:
+        return f"commit {head} with uncommitted changes to {', '.join(changed)}"
+    return f"commit {head}"
+
+
 def load_average() -> float:
     return round(os.getloadavg()[0], 2)
 
@@ -1100,24 +1121,27 @@ def ratios_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
 
 
 def kinds_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
-    rows: list[Sequence[str]] = []
-    for mix in MIXES:
-        kinds = list(dict.fromkeys(k for k, _p in MIXES[mix]()))
-        for kind in kinds:
-            cells = []
-            for r in results:
-                values = []
+    """Per database: each kind of query, p50 / p95 / p99 of each design and of the baseline."""
+    out = []
+    for r in results:
+        rows: list[Sequence[str]] = []
+        for mix in MIXES:
+            for kind in dict.fromkeys(k for k, _p in MIXES[mix]()):
+                cells = []
                 for design in designs:
                     d = r["designs"].get(design)
-                    values.append(
-                        str(d["mixes"][mix]["by_kind"][kind]["endpoint"]["p95"]) if d else "—"
+                    cells.append(
+                        _ms(d["mixes"][mix]["by_kind"][kind]["endpoint"], ("p50", "p95", "p99"))
+                        if d
+                        else "—"
                     )
                 b = r.get("baseline")
-                values.append(str(b["mixes"][mix]["by_kind"][kind]["p95"]) if b else "—")
-                cells.append(" / ".join(values))
-            rows.append((mix, kind, *cells))
-    what = " / ".join([*designs, "baseline"])
-    return table(("mix", "kind", *(f"{r['database']}: {what}" for r in results)), rows)
+                cells.append(
+                    _ms(b["mixes"][mix]["by_kind"][kind], ("p50", "p95", "p99")) if b else "—"
+                )
+                rows.append((mix, kind, *cells))
+        out.append(table((r["database"], "kind", *designs, "dedicated baseline"), rows))
+    return "\n\n".join(out)
 
 
 def split_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
@@ -1392,7 +1416,7 @@ expansion, spellings, suggestions, snippets, matched variables or the small-cell
 
 {ratios_table(results, designs)}
 
-### p95 per kind of query (ms)
+### p50 / p95 / p99 per kind of query
 
 {kinds_table(results, designs)}
 
@@ -1504,6 +1528,7 @@ def main(argv: list[str] | None = None) -> int:
         args.designs = designs
         started = time.perf_counter()
         facts = machine_facts()
+        facts["code"] = code_version()
         results = []
         if args.reuse:
             from core import migrate
