@@ -66,6 +66,7 @@ class ReindexResource(MethodView):
 
 @jobs.handler("search_reindex")
 def _reindex_job(job: jobs.JobContext) -> dict[str, Any]:
+    from catalogue.search import engine
     from catalogue.search.indexer import rebuild_index, tidy_after_rebuild
     from core.policies import require
 
@@ -73,8 +74,11 @@ def _reindex_job(job: jobs.JobContext) -> dict[str, Any]:
     job.progress("indexing", 0, 1)
     count = rebuild_index(lambda done, total: job.progress(done=done, total=total))
     tidied = tidy_after_rebuild()
+    job.progress("building the search engine", 0, 1)
+    engine_documents = engine.rebuild(lambda done, total: job.progress(done=done, total=total))
     return {
         "documents": count,
+        "engine_documents": engine_documents,
         "vacuumed": tidied,
         "summary": f"Indexed {count:,} dataset versions.",
     }

@@ -238,9 +238,10 @@ class SetFacet(Facet):
     """A multi-valued column stored as a space-delimited set (`` DE NL ``)."""
 
     column: str = ""
-    #: in a search engine: the field of each value, and the field of the set as stored
+    #: in a search engine: the field of each value, and the field counted (either that, or
+    #: the set as stored, whichever has fewer values to count)
     engine_field: str = ""
-    engine_set_field: str = ""
+    engine_count_field: str = ""
 
     def shape(self, selection: Any) -> Hashable:
         return len(selection) if selection else 0
@@ -261,8 +262,9 @@ class SetFacet(Facet):
         return engine.Terms(self.engine_field, tuple(selection))
 
     def engine_counts(self, selection: Any) -> tuple[Any, ...]:
-        # counted per set, as the statement groups them: values() adds them up per value
-        return (engine.TermsCount(self.engine_set_field),)
+        # per set as stored, or per value (a row per value is a set of one: values() adds
+        # them up alike)
+        return (engine.TermsCount(self.engine_count_field),)
 
     def totals(self, rows: Iterable[tuple[str, int]]) -> dict[str, int]:
         """Counts per value from counts per set (a candidate counts once under each value)."""
@@ -298,7 +300,7 @@ class DataModelFacet(ColumnFacet):
 
 class AgeGroupFacet(SetFacet):
     name, label, column = "age_group", "Age group", "age_groups"
-    engine_field, engine_set_field = "age_group", "age_groups_set"
+    engine_field, engine_count_field = "age_group", "age_groups_set"  # a few sets
 
     def check(self, values: list[str]) -> list[str]:
         unknown = [v for v in values if v not in AGE_GROUP_LABELS]
@@ -323,7 +325,7 @@ class AgeGroupFacet(SetFacet):
 
 class CountryFacet(SetFacet):
     name, label, column = "country", "Country", "countries"
-    engine_field, engine_set_field = "country", "countries_set"
+    engine_field, engine_count_field = "country", "country"  # ~30 values, ~2,000 sets
 
     def check(self, values: list[str]) -> list[str]:
         codes = []
@@ -480,7 +482,29 @@ class DiseaseFacet(ListFacet):
         return engine.Terms("disease", tuple(selection))  # each tag and its ancestors
 
     def engine_counts(self, selection: Any) -> tuple[Any, ...]:
-        return (engine.TermsCount("diseases_set"),)
+        # the documents under each term (tags and ancestors): far fewer values than the sets
+        return (engine.TermsCount("disease"),)
+
+    def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
+        """Rows that :meth:`values` turns into these counts: it adds a row's count to every
+        ancestor of its terms (and the term), so a term's row gets its count less what the
+        rows below it already give it (Möbius inversion over the hierarchy, deepest first;
+        a count may be negative). Sums of them give each term's count exactly, whatever the
+        polyhierarchy."""
+        counted = {curie: count for curie, count in rows if count}
+        if not counted:
+            return []
+        ancestors = hierarchy_cache.ancestors(counted)
+        given: dict[str, int] = {}  # what the rows of deeper terms give each term already
+        out: list[tuple[str, int]] = []
+        for curie in sorted(counted, key=lambda c: (-len(ancestors[c]), c)):
+            own = counted[curie] - given.get(curie, 0)
+            if own:
+                out.append((f" {curie} ", own))
+                for ancestor in ancestors[curie]:
+                    if ancestor != curie:
+                        given[ancestor] = given.get(ancestor, 0) + own
+        return out
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
         direct = {c for members, _n in rows for c in (members or "").split()}

@@ -90,7 +90,9 @@ class SearchDocument(Base):
     # a new random number at every write of the document (or of what an engine's copy of it
     # holds): a search engine keeps each copy's revision, so that a change it missed shows
     # (catalogue.search.engine.sync)
-    revision: Mapped[int] = mapped_column(Integer, default=new_revision, server_default="0")
+    revision: Mapped[int] = mapped_column(
+        Integer, default=new_revision, server_default="0", index=True
+    )
 
 
 class SearchDocumentText(Base):

@@ -28,8 +28,13 @@ def upgrade() -> None:
         "search_documents",
         sa.Column("revision", sa.Integer(), nullable=False, server_default="0"),
     )
+    # the count and sum of revisions from the index alone, not the table's wide rows
+    op.create_index(
+        op.f("ix_search_documents_revision"), "search_documents", ["revision"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_search_documents_revision"), table_name="search_documents")
     with op.batch_alter_table("search_documents", schema=None) as batch_op:
         batch_op.drop_column("revision")

@@ -76,6 +76,9 @@ TOKENIZER = "keys"  # whitespace only: the index's keys are normalised and stemm
 ID = "engine_id"  # search_documents.id: upserts, deletes, the last tie-break
 PATIENTS_SORT = "engine_patients"  # patients, -1 when unknown (sorted last)
 TITLE_PREFIX = "engine_title_prefix"  # title_key's first 8 bytes as a number: ties of a sort
+#: every text field's keys together: a word "in any field" is one lookup, not four
+ALL_TEXT = "engine_all_text"
+TEXT_FIELDS = ("title", "keywords", "description", "variables")
 #: the text rank: BM25 of these fields, weighted as ts_rank weighs A, B and C
 RANK_WEIGHTS = (("title", 1.0), ("keywords", 0.4), ("description", 0.2))
 BM25_K1 = 1.2
@@ -111,6 +114,10 @@ def _build_schema(fields: dict[str, FieldKind]) -> Any:
     builder.add_integer_field(ID, stored=False, indexed=True, fast=True)
     builder.add_integer_field(PATIENTS_SORT, stored=False, indexed=False, fast=True)
     builder.add_unsigned_field(TITLE_PREFIX, stored=False, indexed=False, fast=True)
+    if _has_all_text(fields):
+        builder.add_text_field(
+            ALL_TEXT, stored=False, tokenizer_name=TOKENIZER, index_option="basic"
+        )
     for name, kind in sorted(fields.items()):
         if kind == "text":
             ranked = name in dict(RANK_WEIGHTS)
@@ -146,6 +153,15 @@ class _Opened:
     index: Any
     schema: Any
     kinds: dict[str, FieldKind]
+
+    @property
+    def all_text(self) -> bool:
+        """Whether the index has :data:`ALL_TEXT`."""
+        return _has_all_text(self.kinds)
+
+
+def _has_all_text(kinds: dict[str, FieldKind]) -> bool:
+    return all(kinds.get(f) == "text" for f in TEXT_FIELDS)
 
 
 class EmbeddedEngine:
@@ -221,7 +237,7 @@ class EmbeddedEngine:
     def search(self, query: EngineQuery) -> EngineResult:
         opened = self._require()
         searcher = opened.index.searcher()
-        translate = _Translator(opened.schema, opened.kinds)
+        translate = _Translator(opened.schema, opened.kinds, opened.all_text)
         selected = dict(query.facets)
         base = translate(AllOf((query.filter, *selected.values())))
         ids, total = self._page(opened, searcher, translate, base, query)
@@ -445,6 +461,10 @@ class EmbeddedEngine:
                     out.add_text(name, str(item))
             else:
                 out.add_integer(name, int(value))
+        if opened.all_text:
+            joined = " ".join(str(values.get(f) or "") for f in TEXT_FIELDS).strip()
+            if joined:
+                out.add_text(ALL_TEXT, joined)
         patients = values.get("patients")
         out.add_integer(PATIENTS_SORT, -1 if patients is None else int(patients))
         title = values.get("title_key") or [""]
@@ -605,30 +625,59 @@ class EmbeddedEngine:
 
 
 class _Translator:
-    """Clauses (:mod:`.base`) as tantivy queries."""
+    """Clauses (:mod:`.base`) as tantivy queries: one value is a term query (a few postings),
+    several of one field a union of them; a word in all four text fields (the service's "any
+    field") one term query on :data:`ALL_TEXT`."""
 
-    def __init__(self, schema: Any, kinds: dict[str, FieldKind]):
+    #: more values than this: tantivy's term set query instead of a union of term queries
+    SET_ABOVE = 16
+
+    def __init__(self, schema: Any, kinds: dict[str, FieldKind], all_text: bool = False):
         self.schema = schema
         self.kinds = kinds
+        self.all_text = all_text
 
     def _field(self, name: str, *kinds: FieldKind) -> None:
         if self.kinds.get(name) not in kinds:
             raise Unsupported(f"no engine field {name} of kind {'/'.join(kinds)}")
 
+    def terms(self, name: str, values: Iterable[str]) -> Any:
+        """Documents whose field ``name`` holds any of ``values`` (exact terms)."""
+        Query, Occur = tantivy.Query, tantivy.Occur
+        unique = [str(v) for v in dict.fromkeys(values) if str(v)]
+        if not unique:
+            return Query.empty_query()
+        if len(unique) == 1:
+            return Query.term_query(self.schema, name, unique[0], index_option="basic")
+        if len(unique) > self.SET_ABOVE:
+            return Query.term_set_query(self.schema, name, unique)
+        return Query.boolean_query(
+            [
+                (Occur.Should, Query.term_query(self.schema, name, v, index_option="basic"))
+                for v in unique
+            ]
+        )
+
+    def _any_field(self, clauses: tuple[Clause, ...]) -> tuple[str, ...] | None:
+        """The keys when ``clauses`` are one word's Match in every text field, else None."""
+        if not self.all_text or len(clauses) != len(TEXT_FIELDS):
+            return None
+        if not all(isinstance(c, Match) for c in clauses):
+            return None
+        matches = [c for c in clauses if isinstance(c, Match)]
+        keys = {frozenset(m.keys) for m in matches}
+        if {m.field for m in matches} != set(TEXT_FIELDS) or len(keys) != 1:
+            return None
+        return matches[0].keys
+
     def __call__(self, clause: Clause) -> Any:
         Query, Occur = tantivy.Query, tantivy.Occur
         if isinstance(clause, Match):
             self._field(clause.field, "text")
-            keys = [k for k in dict.fromkeys(clause.keys) if k]
-            if not keys:
-                return Query.empty_query()
-            return Query.term_set_query(self.schema, clause.field, keys)
+            return self.terms(clause.field, clause.keys)
         if isinstance(clause, Terms):
             self._field(clause.field, "keyword")
-            values = [str(v) for v in dict.fromkeys(clause.values)]
-            if not values:
-                return Query.empty_query()
-            return Query.term_set_query(self.schema, clause.field, values)
+            return self.terms(clause.field, clause.values)
         if isinstance(clause, Range):
             self._field(clause.field, "integer")
             if clause.low is None and clause.high is None:
@@ -643,10 +692,23 @@ class _Translator:
         if isinstance(clause, AllOf):
             if not clause.clauses:
                 return Query.all_query()
+            if len(clause.clauses) == 1:
+                return self(clause.clauses[0])
             return Query.boolean_query([(Occur.Must, self(c)) for c in clause.clauses])
         if isinstance(clause, AnyOf):
             if not clause.clauses:
                 return Query.empty_query()
+            keys = self._any_field(clause.clauses)
+            if keys is not None:
+                return self.terms(ALL_TEXT, keys)
+            fields = {c.field for c in clause.clauses if isinstance(c, Terms)}
+            if len(fields) == 1 and all(isinstance(c, Terms) for c in clause.clauses):
+                (name,) = fields
+                self._field(name, "keyword")
+                values = [v for c in clause.clauses if isinstance(c, Terms) for v in c.values]
+                return self.terms(name, values)
+            if len(clause.clauses) == 1:
+                return self(clause.clauses[0])
             return Query.boolean_query([(Occur.Should, self(c)) for c in clause.clauses])
         if isinstance(clause, Not):
             return Query.boolean_query(
