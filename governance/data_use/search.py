@@ -148,9 +148,8 @@ def refresh_engine(dataset_ids: Iterable[str]) -> None:
     from catalogue.search import engine
 
     ids = sorted(set(dataset_ids))
-    refresh = getattr(engine, "refresh_datasets", None)  # TODO(integrator): until it lands
-    if ids and refresh is not None:
-        refresh(ids)
+    if ids:
+        engine.refresh_datasets(ids)
 
 
 def on_conditions_changed(event: events.Event) -> None:

@@ -1,7 +1,9 @@
 """The governance facets' engine forms, read back without an engine: the engine documents of
-some datasets as the governance providers fill them, and the clause language and the counts
-evaluated over them in Python — so that a test compares what the facets ask an engine with
-what their SQL statements answer, whatever engine is configured."""
+some datasets as the projection writes them (with the governance providers' fields), and the
+facets' clauses and counts evaluated over them by the clause language's reference meaning
+(:func:`catalogue.search.engine.check.holds`) — so that a test compares what the facets ask an
+engine with what their SQL statements answer, whatever engine is configured; and the
+configured engine itself, asked directly."""
 
 from __future__ import annotations
 
@@ -9,54 +11,30 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from flask import current_app
 
 from catalogue.search.engine.base import (
     AllOf,
-    AnyOf,
+    Engine,
     EngineDocument,
-    Everything,
+    EngineQuery,
     MatchCount,
-    Not,
     Terms,
     TermsCount,
 )
+from catalogue.search.engine.check import holds
+from catalogue.search.engine.documents import documents_of_datasets
 from catalogue.search.facets import Facet, FacetValue
-from catalogue.search.models import SearchDocument
-from core.db import get_session
 
 
 def documents(dataset_ids: Iterable[str]) -> list[EngineDocument]:
-    """The search documents of these datasets with the governance fields filled in."""
-    from governance.data_use import search as data_use_search
-    from governance.purposes import search as purposes_search
-
-    rows = get_session().execute(
-        select(SearchDocument.id, SearchDocument.dataset_id)
-        .where(SearchDocument.dataset_id.in_(sorted(set(dataset_ids))))
-        .order_by(SearchDocument.id)
-    )
-    found = [EngineDocument(i, {"dataset_id": [d]}) for i, d in rows.all()]
-    for provider in (data_use_search.engine_fields, purposes_search.engine_fields):
-        for document_id, fields in provider(found).items():
-            next(d for d in found if d.id == document_id).fields.update(fields)
-    return found
+    """The engine documents of these datasets, as the database has them now."""
+    return documents_of_datasets(sorted(set(dataset_ids)))
 
 
-def holds(clause: Any, fields: dict[str, Any]) -> bool:
-    """Whether a document with ``fields`` holds ``clause`` (the clauses the governance facets
-    use; any other is a failure)."""
-    if clause is None or isinstance(clause, Everything):
-        return True
-    if isinstance(clause, Terms):
-        return bool(set(fields.get(clause.field, [])) & set(clause.values))
-    if isinstance(clause, AllOf):
-        return all(holds(c, fields) for c in clause.clauses)
-    if isinstance(clause, AnyOf):
-        return any(holds(c, fields) for c in clause.clauses)
-    if isinstance(clause, Not):
-        return not holds(clause.clause, fields)
-    raise AssertionError(f"a governance facet asked for {clause!r}")
+def dataset_of(document: EngineDocument) -> str:
+    return str(document.fields["dataset_id"][0])
 
 
 def counted(counts: Iterable[Any], docs: list[EngineDocument]) -> list[tuple[str, int]]:
@@ -71,7 +49,7 @@ def counted(counts: Iterable[Any], docs: list[EngineDocument]) -> list[tuple[str
                 (v, n) for v, n in values.items() if count.include is None or v in count.include
             ]
         elif isinstance(count, MatchCount):
-            rows.append((count.name, sum(holds(count.clause, d.fields) for d in docs)))
+            rows.append((count.name, sum(holds(count.clause, d) for d in docs)))
         else:
             raise AssertionError(f"a governance facet counted {count!r}")
     return rows
@@ -87,7 +65,9 @@ def engine_answer(
 
     def kept(but: str | None = None) -> list[EngineDocument]:
         return [
-            d for d in docs if all(holds(c, d.fields) for name, c in clauses.items() if name != but)
+            d
+            for d in docs
+            if all(c is None or holds(c, d) for name, c in clauses.items() if name != but)
         ]
 
     values = {}
@@ -95,4 +75,40 @@ def engine_answer(
         selection = selections.get(facet.name)
         rows = counted(facet.engine_counts(selection), kept(but=facet.name))
         values[facet.name] = facet.values(facet.engine_rows(rows, selection), selection)
-    return {d.fields["dataset_id"][0] for d in kept()}, values
+    return {dataset_of(d) for d in kept()}, values
+
+
+def ready_engine() -> Engine:
+    """The configured engine, in step with what has been committed (built first if it has
+    no index yet)."""
+    from catalogue.search.engine import sync
+
+    if str(current_app.config.get("SEARCH_ENGINE") or "embedded") == "sql":
+        pytest.skip("SEARCH_ENGINE=sql: no engine to ask")
+    engine = sync.engine_for_search() or sync.engine_for_search()  # the first may build it
+    assert engine is not None
+    return engine
+
+
+def engine_keeps(clause: Any, dataset_id: str) -> bool:
+    """Whether the configured engine finds the dataset's document with ``clause``."""
+    answer = ready_engine().search(
+        EngineQuery(filter=AllOf((Terms("dataset_id", (dataset_id,)), clause)), limit=5)
+    )
+    return answer.total > 0
+
+
+def record_refreshes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The datasets whose documents the services ask the engine to write again (the calls
+    go through)."""
+    from catalogue.search import engine
+
+    calls: list[list[str]] = []
+    real = engine.refresh_datasets
+
+    def refresh(dataset_ids: Any) -> None:
+        calls.append(list(dataset_ids))
+        real(dataset_ids)
+
+    monkeypatch.setattr(engine, "refresh_datasets", refresh)
+    return calls

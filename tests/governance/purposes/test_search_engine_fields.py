@@ -23,7 +23,14 @@ from governance.data_use import search as data_use_search
 from governance.data_use.models import DataUseConditions
 from governance.purposes import search as purposes_search
 from tests.governance.purposes.conftest import CONDITIONS, DS, HMB, IRB, NPU, NRES
-from tests.governance.purposes.engine_double import documents, engine_answer, holds
+from tests.governance.purposes.engine_double import (
+    documents,
+    engine_answer,
+    engine_keeps,
+    holds,
+    ready_engine,
+    record_refreshes,
+)
 
 GOVERNANCE = ("data_use", "requestable", "fit")
 
@@ -123,21 +130,28 @@ def test_requestable_follows_the_agreements_and_conditions_of_the_day(app, world
     with app.app_context():
         docs = documents(world.dataset_ids.values())
         clause = purposes_search.RequestableFacet().engine_clause(True)
-        requestable = {d.fields["dataset_id"][0] for d in docs if holds(clause, d.fields)}
+        requestable = {d.fields["dataset_id"][0] for d in docs if holds(clause, d)}
     assert requestable == {world.dataset_ids["fit-ds-aml"]}
 
 
-def test_a_change_of_conditions_asks_the_engine_to_write_the_dataset_again(app, world, monkeypatch):
-    from catalogue.search import engine
+def test_a_change_of_conditions_is_in_the_engine_after_the_commit(app, world, monkeypatch):
+    asked = record_refreshes(monkeypatch)
     from governance.data_use import services as data_use
 
-    asked: list[list[str]] = []
-    monkeypatch.setattr(engine, "refresh_datasets", asked.append, raising=False)
+    bare = world.dataset_ids["fit-bare"]
     with app.app_context():
+        requestable = purposes_search.RequestableFacet().engine_clause(True)
+        hmb = data_use_search.FACET.engine_clause([HMB])
+        no_conditions = purposes_search.FitFacet().engine_clause(
+            purposes_search.FitSelection("any", ("no_conditions",))
+        )
+        ready_engine()
+        assert not engine_keeps(requestable, bare)  # covered, but without conditions
+        assert engine_keeps(no_conditions, bare)
         data_use.set_conditions(SYSTEM, "fit-bare", {"permission": HMB}, UNCHECKED)
-        docs = {d.fields["dataset_id"][0]: d.fields for d in documents(world.dataset_ids.values())}
-        clause = purposes_search.RequestableFacet().engine_clause(True)
-        bare = docs[world.dataset_ids["fit-bare"]]
-        assert holds(clause, bare)  # covered by the active agreement, with conditions now
-        assert bare["data_use"] == [HMB]
-    assert asked == [[world.dataset_ids["fit-bare"]]]
+        assert engine_keeps(requestable, bare)
+        assert engine_keeps(hmb, bare)
+        assert not engine_keeps(no_conditions, bare)
+        (document,) = documents([bare])
+        assert document.fields["data_use"] == [HMB]
+    assert asked == [[bare]]
