@@ -54,6 +54,7 @@ class World:
 
 def _agreement(organisation_id: str, dataset_ids: list[str], status: str, expires: dt.date) -> None:
     from governance.agreements.models import Agreement, AgreementDataset, AgreementStatus
+    from governance.data_use.search import refresh_engine
 
     session = get_session()
     agreement = Agreement(
@@ -69,6 +70,7 @@ def _agreement(organisation_id: str, dataset_ids: list[str], status: str, expire
     session.flush()
     for dataset_id in dataset_ids:
         session.add(AgreementDataset(agreement_id=agreement.id, dataset_id=dataset_id))
+    refresh_engine(dataset_ids)  # as the agreement's activation would
     session.commit()
 
 
