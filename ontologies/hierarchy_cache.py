@@ -12,7 +12,7 @@ are filled lazily for the terms asked about, with one statement per kind for the
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +25,7 @@ MAX_ENTRIES = 100_000
 
 _lock = threading.Lock()
 _stamp: Any = None
+_forgotten = 0  # how many times everything was forgotten (see stamp)
 _terms: dict[str, tuple[str, str]] = {}  # curie → (label, ontology prefix)
 _narrower: dict[str, int] = {}
 _parents: dict[str, tuple[str, ...]] = {}
@@ -35,9 +36,9 @@ _roots: dict[str, tuple[str, ...]] = {}
 def _fresh() -> None:
     """Forget everything when an ontology was loaded since the cache was filled (checked once
     per database session)."""
-    global _stamp
+    global _stamp, _forgotten
     session = get_session()
-    if session.info.get("hierarchy_checked"):
+    if "hierarchy_stamp" in session.info:
         return
     stamp = tuple(
         session.execute(
@@ -56,12 +57,13 @@ def _fresh() -> None:
             _ancestors.clear()
             _roots.clear()
             _stamp = stamp
-    session.info["hierarchy_checked"] = True
+            _forgotten += 1
+        session.info["hierarchy_stamp"] = (stamp, _forgotten)
 
 
 def forget() -> None:
     """Drop every cached entry (tests; after changes that bypass the loaders)."""
-    global _stamp
+    global _stamp, _forgotten
     with _lock:
         _terms.clear()
         _narrower.clear()
@@ -69,7 +71,18 @@ def forget() -> None:
         _ancestors.clear()
         _roots.clear()
         _stamp = None
-    get_session().info.pop("hierarchy_checked", None)
+        _forgotten += 1
+    get_session().info.pop("hierarchy_stamp", None)
+
+
+def stamp() -> Hashable:
+    """The stamp of the loaded ontologies as this database session read it (once), with a
+    count of :func:`forget` calls: a key for what other modules derive from the term store and
+    keep, so that a load, or a forget, leaves theirs behind too. It is this session's reading,
+    not the worker's latest, so that what a session derives is never filed under a newer stamp
+    than the data it read."""
+    _fresh()
+    return get_session().info["hierarchy_stamp"]
 
 
 def terms(curies: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -27,8 +27,10 @@ and shown as such.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -130,7 +132,7 @@ def interpret(q: str | None) -> Interpretation:
     if not words:
         return Interpretation(query, [], ignored, too_long, past_limit)
     symbols = {w.lower() for w in _TYPED.findall(query) if w.isupper() or not w.isalpha()}
-    spans = _find_terms(words, symbols)
+    spans = _terms_named(words, symbols)
     parts: list[Part] = []
     i = 0
     while i < len(words):
@@ -153,6 +155,50 @@ def interpret(q: str | None) -> Interpretation:
 
 
 # --- terms ----------------------------------------------------------------------------------
+
+
+class _Remembered:
+    """What runs of words name, by (the term store's stamp, words, symbols), least recently
+    used forgotten first. The term store changes only when an ontology is loaded, which moves
+    the stamp (:func:`ontologies.hierarchy_cache.stamp`), so an entry never goes stale: it is
+    left behind. Naming terms runs one to three statements per search; a query typed again
+    (the same words on the next page, a facet added) runs none."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._found: OrderedDict[Hashable, dict[int, tuple[int, list[NamedTerm]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> dict[int, tuple[int, list[NamedTerm]]] | None:
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None:
+                self._found.move_to_end(key)
+            return found
+
+    def put(self, key: Hashable, found: dict[int, tuple[int, list[NamedTerm]]]) -> None:
+        with self._lock:
+            self._found[key] = found
+            while len(self._found) > self.size:
+                self._found.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()
+
+
+REMEMBERED = _Remembered(4_096)
+
+
+def _terms_named(words: list[str], symbols: set[str]) -> dict[int, tuple[int, list[NamedTerm]]]:
+    """:func:`_find_terms`, remembered (:class:`_Remembered`); each caller gets its own
+    copies of the terms (interpret sets their ``narrower``)."""
+    key = (hierarchy_cache.stamp(), tuple(words), frozenset(symbols))
+    found = REMEMBERED.get(key)
+    if found is None:
+        found = _find_terms(words, symbols)
+        REMEMBERED.put(key, found)
+    return {i: (length, [replace(t) for t in terms]) for i, (length, terms) in found.items()}
 
 
 def _spellings(span: Sequence[str]) -> set[str]:
