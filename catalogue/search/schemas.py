@@ -4,6 +4,8 @@ highlighted fields are HTML (escaped text with the matching words in ``<mark>``)
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
@@ -176,9 +178,40 @@ class SearchResponseSchema(Schema):
     query = fields.Nested(SearchQueryEchoSchema)
 
 
-def _hit(hit: Hit) -> dict[str, Any]:
+#: a public identifier that every URL keeps as it is (datasets' are slugs: ``[a-z0-9-]``)
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]+")
+_MARKER = "0identifier0"  # stands for a hit's identifier in the URLs built once per page
+
+
+def _dataset_urls() -> Callable[[str], tuple[str, str]]:
+    """The dataset's URL in the API and its page's, per identifier: ``url_for`` once per
+    page of hits with a marker, the marker replaced by each plain identifier (``url_for`` for
+    each of 20 hits twice took ~0.3 ms); any other identifier goes through ``url_for``."""
+
+    def built(identifier: str) -> tuple[str, str]:
+        return (
+            url_for("catalogue_api.DatasetResource", identifier=identifier, _external=True),
+            url_for("datasets.dataset", identifier=identifier, _external=True),
+        )
+
+    api, page = built(_MARKER)
+    if api.count(_MARKER) != 1 or page.count(_MARKER) != 1:
+        return built
+    api_before, api_after = api.split(_MARKER)
+    page_before, page_after = page.split(_MARKER)
+
+    def urls(identifier: str) -> tuple[str, str]:
+        if not _PLAIN.fullmatch(identifier):
+            return built(identifier)
+        return (api_before + identifier + api_after, page_before + identifier + page_after)
+
+    return urls
+
+
+def _hit(hit: Hit, urls: Callable[[str], tuple[str, str]]) -> dict[str, Any]:
     first, last = hit.time_coverage
     extras = hit.extras
+    url, page_url = urls(hit.identifier)
     return {
         "identifier": hit.identifier,
         "title": hit.title,
@@ -213,8 +246,8 @@ def _hit(hit: Hit) -> dict[str, Any]:
             ],
         },
         "updated": hit.updated.isoformat(),
-        "url": url_for("catalogue_api.DatasetResource", identifier=hit.identifier, _external=True),
-        "page_url": url_for("datasets.dataset", identifier=hit.identifier, _external=True),
+        "url": url,
+        "page_url": page_url,
         "requestable": bool(extras.get("requestable")),
         "requestable_until": _iso(extras.get("requestable_until")),
         "data_use": extras.get("data_use"),
@@ -239,8 +272,9 @@ def _facet_value(value: FacetValue) -> dict[str, Any]:
 def result_body(result: SearchResult) -> dict[str, Any]:
     """The response body of a search (what :class:`SearchResponseSchema` dumps)."""
     meaning = result.interpretation
+    urls = _dataset_urls() if result.items else None
     return {
-        "items": [_hit(h) for h in result.items],
+        "items": [_hit(h, urls) for h in result.items] if urls else [],
         "total": result.total,
         "page": result.query.page,
         "per_page": result.query.per_page,
