@@ -423,4 +423,5 @@ def measure(
     return {
         "times": {m: {str(i): ts for i, ts in t.items()} for m, t in times.items()},
         "totals": totals,
+        "parts": parts,
     }
