@@ -29,6 +29,7 @@ _forgotten = 0  # how many times everything was forgotten (see stamp)
 _terms: dict[str, tuple[str, str]] = {}  # curie → (label, ontology prefix)
 _narrower: dict[str, int] = {}
 _parents: dict[str, tuple[str, ...]] = {}
+_children: dict[str, tuple[str, ...]] = {}
 _ancestors: dict[str, frozenset[str]] = {}
 _roots: dict[str, tuple[str, ...]] = {}
 
@@ -50,10 +51,14 @@ def _fresh() -> None:
         ).one()
     )
     with _lock:
-        if stamp != _stamp or len(_terms) + len(_parents) + len(_ancestors) > MAX_ENTRIES:
+        if (
+            stamp != _stamp
+            or len(_terms) + len(_parents) + len(_children) + len(_ancestors) > MAX_ENTRIES
+        ):
             _terms.clear()
             _narrower.clear()
             _parents.clear()
+            _children.clear()
             _ancestors.clear()
             _roots.clear()
             _stamp = stamp
@@ -68,6 +73,7 @@ def forget() -> None:
         _terms.clear()
         _narrower.clear()
         _parents.clear()
+        _children.clear()
         _ancestors.clear()
         _roots.clear()
         _stamp = None
@@ -141,6 +147,25 @@ def parents(curies: Iterable[str]) -> dict[str, tuple[str, ...]]:
         with _lock:
             _parents.update({c: tuple(sorted(ps)) for c, ps in found.items()})
     return {c: _parents[c] for c in wanted}
+
+
+def children(curies: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """Every direct child of each of ``curies`` (an empty tuple for a leaf or an unknown
+    term)."""
+    _fresh()
+    wanted = set(curies)
+    missing = sorted(wanted - _children.keys())
+    if missing:
+        found: dict[str, list[str]] = {c: [] for c in missing}
+        for parent, child in get_session().execute(
+            select(TermEdge.parent_curie, TermEdge.child_curie).where(
+                TermEdge.parent_curie.in_(missing)
+            )
+        ):
+            found[parent].append(child)
+        with _lock:
+            _children.update({c: tuple(sorted(cs)) for c, cs in found.items()})
+    return {c: _children[c] for c in wanted}
 
 
 def ancestors(curies: Iterable[str]) -> dict[str, frozenset[str]]:

@@ -42,7 +42,6 @@ from core.errors import InvalidInput
 from core.models import Organisation
 from ontologies import hierarchy_cache
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
-from ontologies.models import TermEdge
 
 AGE_GROUP_LABELS = {
     AgeGroup.PAEDIATRIC: "Paediatric",
@@ -536,24 +535,16 @@ class TermFacet(ListFacet):
         """The selected terms, and for the counts the terms right below them too."""
         if not selection:
             return {}
-        children = get_session().scalars(
-            select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(list(selection)))
-        )
-        return {
-            **super().parameters(selection),
-            self.param_name("deeper"): sorted(set(selection) | set(children)),
-        }
+        return {**super().parameters(selection), self.param_name("deeper"): self.deeper(selection)}
 
     def condition(self, document: Any, selection: list[str]) -> Any:
         return covering(document, self.selected())
 
     def deeper(self, selection: list[str]) -> list[str]:
         """The selected terms and the terms right below them (what :meth:`counts` counts
-        besides the groups)."""
-        children = get_session().scalars(
-            select(TermEdge.child_curie).where(TermEdge.parent_curie.in_(list(selection)))
-        )
-        return sorted(set(selection) | set(children))
+        besides the groups), from the worker's hierarchy cache."""
+        below = hierarchy_cache.children(selection)
+        return sorted(set(selection).union(*below.values()))
 
     def engine_clause(self, selection: list[str]) -> Any:
         return engine.Terms("term", tuple(selection))  # each covered term and its ancestors

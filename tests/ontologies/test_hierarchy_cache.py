@@ -57,3 +57,24 @@ def test_a_load_by_another_worker_is_seen_on_the_next_request(app, tiny):
     with app.app_context():  # the next request
         assert hierarchy_cache.labels([APL])[APL] == "APL (changed)"
         assert hierarchy_cache.parents([APL])[APL] == (ROOT,)
+
+
+def test_children_and_a_new_version_of_them(app, tiny):
+    with app.app_context():
+        assert hierarchy_cache.children([AML, ROOT, TRM, "NCIT:C0"]) == {
+            AML: (APL, TRM),
+            ROOT: (AML, "NCIT:C3247"),
+            TRM: (),
+            "NCIT:C0": (),
+        }
+        load_bytes(
+            app,
+            tiny_ttl(
+                version="2",
+                extra='obo:NCIT_C99001 a owl:Class ; rdfs:label "X"@en ; '
+                "rdfs:subClassOf obo:NCIT_C3171 .",
+            ),
+            "tiny.ttl",
+            prefix="TINY",
+        )
+        assert hierarchy_cache.children([AML])[AML] == (APL, "NCIT:C99001", TRM)
