@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import struct
 import warnings
 from typing import Any
 
@@ -44,8 +43,10 @@ from catalogue.search.engine.base import (
     Unsupported,
     visible,
 )
-from catalogue.search.engine.opensearch import OpenSearchEngine, fields_signature, mapping, source
+from catalogue.search.engine.check import holds, points
+from catalogue.search.engine.opensearch import OpenSearchEngine, fields_signature, mapping
 from core.config import ConfigError
+from tests.catalogue.search.opensearch_double import MemoryClient
 
 BUILT_AT = dt.datetime(2026, 12, 7, 14, 51, 15, 123456, tzinfo=dt.UTC)
 NEW_INDEX = "harmony-search-20261207145115123456"
@@ -1045,191 +1046,35 @@ def test_from_config_refuses_a_setting_that_is_not_a_number():
         )
 
 
-# --- (f) the requests' meaning, on a small evaluator of the documented DSL -------------------
+# --- (f) the requests' meaning, on the in-memory double of the client ------------------------
 #
-# Proves: for random documents and queries, the requests the adapter builds, evaluated as the
-# OpenSearch documentation describes each part (bool filter/should/must_not and
-# minimum_should_match, terms, range, exists, constant_score, post_filter applied to hits and
-# total but not to aggregations, filter/terms/range aggregations, sort with missing values and
-# multi-valued keyword min/max, from/size, float32 scores), give the hits, order, total and
-# counts that the contract (catalogue/search/engine/base.py) defines, evaluated directly.
-# Does not prove: that a server behaves as this evaluator (written here from the documentation);
-# BM25 (the evaluator's text score is a stand-in: matched query words x boost, the same in the
-# reference, so that only "the rank never overturns points" is checked, not the rank itself).
+# Proves: for random documents and queries, the requests the adapter builds, evaluated by
+# tests/catalogue/search/opensearch_double.py as the OpenSearch documentation describes each
+# part (bool filter/should/must_not and minimum_should_match, terms, range, exists,
+# constant_score, post_filter applied to hits and total but not to aggregations,
+# filter/terms/range aggregations, sort with missing values and multi-valued keyword min/max,
+# from/size, float32 scores), give the hits, order, total and counts that the contract defines
+# (catalogue/search/engine/check.py's holds: the clause language's reference meaning),
+# evaluated directly here; the documents get there by a rebuild through the adapter.
+# Does not prove: that a server behaves as the double (written here from the documentation);
+# BM25 (the double's text score is a stand-in: occurrences of the query's words x boost, the
+# same below, so that only "the rank never overturns points" is checked, not the rank itself).
 
 
-def _f32(value: float) -> float:
-    return struct.unpack("f", struct.pack("f", value))[0]
-
-
-def _values(doc: dict[str, Any], field: str) -> list[Any]:
-    value = doc.get(field)
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return value.split()  # the whitespace analyzer (keyword fields hold lists here)
-    return value if isinstance(value, list) else [value]
-
-
-def _evaluate(query: dict[str, Any], doc: dict[str, Any]) -> tuple[bool, float]:
-    """(matches, score) of a query on a document, as the query DSL documentation says."""
-    ((kind, spec),) = query.items()
-    if kind == "match_all":
-        return True, 1.0
-    if kind == "match_none":
-        return False, 0.0
-    if kind == "terms":
-        ((field, wanted),) = spec.items()
-        return bool(set(_values(doc, field)) & set(wanted)), 1.0
-    if kind == "range":
-        ((field, bounds),) = spec.items()
-        ok = any(
-            bounds.get("gte", v) <= v and v <= bounds.get("lte", v) for v in _values(doc, field)
-        )
-        return ok, 1.0
-    if kind == "exists":
-        return bool(_values(doc, spec["field"])), 1.0
-    if kind == "constant_score":
-        return _evaluate(spec["filter"], doc)[0], float(spec.get("boost", 1.0))
-    if kind == "match":  # a stand-in for BM25: matched words x boost
-        ((field, options),) = spec.items()
-        found = set(options["query"].split()) & set(_values(doc, field))
-        return bool(found), len(found) * options.get("boost", 1.0)
-    if kind == "script_score":
-        ok, inner = _evaluate(spec["query"], doc)
-        assert spec["script"]["source"] == "0.5 * _score / (_score + 1.0)"
-        return ok, 0.5 * inner / (inner + 1.0)
-    assert kind == "bool", kind
-    if not all(_evaluate(q, doc)[0] for q in spec.get("filter", [])):
-        return False, 0.0
-    if any(_evaluate(q, doc)[0] for q in spec.get("must_not", [])):
-        return False, 0.0
-    should = [_evaluate(q, doc) for q in spec.get("should", [])]
-    only_should = not spec.get("filter") and not spec.get("must_not")
-    minimum = spec.get("minimum_should_match", 1 if should and only_should else 0)
-    if sum(ok for ok, _ in should) < minimum:
-        return False, 0.0
-    return True, _f32(sum(score for ok, score in should if ok))  # Lucene scores are float32
-
-
-def _sort_key(sort: list[dict[str, Any]], doc: dict[str, Any], score: float) -> tuple:
-    key: list[Any] = []
-    for entry in sort:
-        ((field, options),) = entry.items()
-        descending = options["order"] == "desc"
-        if field == "_score":
-            key.append(-score)
-            continue
-        values = _values(doc, field)
-        missing = not values
-        if missing:  # "_last" by default, whatever the order
-            key.append((1 if options.get("missing", "_last") == "_last" else -1, 0))
-            continue
-        value = max(values) if descending else min(values)  # multi-valued: max desc, min asc
-        if descending:
-            value = -value if isinstance(value, int) else _Reversed(value)
-        key.append((0, value))
-    return tuple(key)
-
-
-class _Reversed:
-    def __init__(self, value: str) -> None:
-        self.value = value
-
-    def __lt__(self, other: _Reversed) -> bool:
-        return self.value > other.value
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Reversed) and self.value == other.value
-
-    __hash__ = None  # type: ignore[assignment]
-
-
-def _aggregate(spec: dict[str, Any], docs: list[dict[str, Any]]) -> dict[str, Any]:
-    ((kind, body),) = ((k, v) for k, v in spec.items() if k != "aggs")
-    if kind == "filter":
-        inside = [d for d in docs if _evaluate(body, d)[0]]
-        answer: dict[str, Any] = {"doc_count": len(inside)}
-        for name, sub in spec.get("aggs", {}).items():
-            answer[name] = _aggregate(sub, inside)
-        return answer
-    if kind == "terms":
-        counts: dict[str, int] = {}
-        for d in docs:
-            for value in set(_values(d, body["field"])):
-                if "include" not in body or value in body["include"]:
-                    counts[value] = counts.get(value, 0) + 1
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        kept = ordered[: body.get("size", 10)]
-        return {
-            "doc_count_error_upper_bound": 0,
-            "sum_other_doc_count": sum(c for _, c in ordered[len(kept) :]),
-            "buckets": [{"key": k, "doc_count": c} for k, c in kept],
-        }
-    assert kind == "range" and body["keyed"]
-    buckets = {}
-    for r in body["ranges"]:  # "from" included, "to" excluded
-        inside = [
-            d
-            for d in docs
-            if any(r.get("from", v) <= v < r.get("to", v + 1) for v in _values(d, body["field"]))
-        ]
-        buckets[r["key"]] = {"doc_count": len(inside)}
-    return {"buckets": buckets}
-
-
-class EvaluatingClient(FakeClient):
-    """Answers _search by evaluating the request over ``documents`` (indexed sources)."""
-
-    def __init__(self, documents: list[EngineDocument]) -> None:
-        super().__init__()
-        self.sources = [source(d) for d in documents]
-
-    def search(self, *, index: str, body: Any, **params: Any) -> Any:
-        self.record("search", index=index, body=body)
-        scored = [(d, *_evaluate(body["query"], d)) for d in self.sources]
-        matching = [(d, score) for d, ok, score in scored if ok]
-        post = body.get("post_filter")
-        hits = [(d, s) for d, s in matching if post is None or _evaluate(post, d)[0]]
-        hits.sort(key=lambda pair: _sort_key(body["sort"], pair[0], pair[1]))
-        page = hits[body["from"] : body["from"] + body["size"]]
-        aggregations = {
-            name: _aggregate(spec, [d for d, _ in matching])
-            for name, spec in body.get("aggs", {}).items()
-        }
-        return response([d["doc_id"] for d, _ in page], len(hits), aggregations)
-
-
-def _holds(clause: Any, fields: dict[str, Any]) -> bool:
-    """The contract's meaning of a clause (catalogue/search/engine/base.py), directly."""
-    if isinstance(clause, Match):
-        return bool(set(clause.keys) & set((fields.get(clause.field) or "").split()))
-    if isinstance(clause, Terms):
-        return bool(set(clause.values) & set(fields.get(clause.field) or []))
-    if isinstance(clause, Range):
-        value = fields.get(clause.field)
-        return (
-            value is not None
-            and (clause.low is None or value >= clause.low)
-            and (clause.high is None or value <= clause.high)
-        )
-    if isinstance(clause, AllOf):
-        return all(_holds(c, fields) for c in clause.clauses)
-    if isinstance(clause, AnyOf):
-        return any(_holds(c, fields) for c in clause.clauses)
-    if isinstance(clause, Not):
-        return not _holds(clause.clause, fields)
-    return True
+def _loaded(docs: list[EngineDocument]) -> OpenSearchEngine:
+    engine = OpenSearchEngine(MemoryClient(), clock=lambda: BUILT_AT)
+    assert engine.rebuild(docs) == len(docs)
+    return engine
 
 
 def _reference(query: EngineQuery, docs: list[EngineDocument]) -> tuple[list[int], int, dict]:
     selected = dict(query.facets)
-    hits = [d for d in docs if _holds(AllOf((query.filter, *selected.values())), d.fields)]
+    hits = [d for d in docs if holds(AllOf((query.filter, *selected.values())), d)]
 
-    def rank(d: EngineDocument) -> float:  # the evaluator's stand-in, weighted as ts_rank A-C
+    def rank(d: EngineDocument) -> float:  # the double's stand-in, weighted as ts_rank A-C
         keys = set(query.rank_keys)
         s = sum(
-            w * len(keys & set((d.fields.get(f) or "").split()))
+            w * sum(1 for token in (d.fields.get(f) or "").split() if token in keys)
             for f, w in (("title", 1.0), ("keywords", 0.4), ("description", 0.2))
         )
         return 0.5 * s / (s + 1.0)
@@ -1238,8 +1083,7 @@ def _reference(query: EngineQuery, docs: list[EngineDocument]) -> tuple[list[int
         f = d.fields
         rest = (f["title_key"][0], d.id)
         if query.sort == "relevance":
-            points = sum(s.points for s in query.scores if _holds(s.clause, f))
-            return (-points, -rank(d), -f["updated_at"], *rest)
+            return (-points(query, d), -rank(d), -f["updated_at"], *rest)
         if query.sort == "updated":
             return (-f["updated_at"], *rest)
         if query.sort == "patients":
@@ -1250,7 +1094,7 @@ def _reference(query: EngineQuery, docs: list[EngineDocument]) -> tuple[list[int
     counts: dict[str, list[tuple[str, int]]] = {}
     for facet, wanted in query.counts:
         others = [c for name, c in query.facets if name != facet]
-        base_set = [d for d in docs if _holds(AllOf((query.filter, *others)), d.fields)]
+        base_set = [d for d in docs if holds(AllOf((query.filter, *others)), d)]
         rows = counts.setdefault(facet, [])
         for count in wanted:
             if isinstance(count, TermsCount):
@@ -1261,11 +1105,11 @@ def _reference(query: EngineQuery, docs: list[EngineDocument]) -> tuple[list[int
                     rows.append((v, sum(v in (d.fields.get(count.field) or []) for d in base_set)))
             elif isinstance(count, RangeCount):
                 for name, low, high in count.buckets:
-                    n = sum(_holds(Range(count.field, low, high), d.fields) for d in base_set)
+                    n = sum(holds(Range(count.field, low, high), d) for d in base_set)
                     if n:
                         rows.append((name, n))
             else:
-                rows.append((count.name, sum(_holds(count.clause, d.fields) for d in base_set)))
+                rows.append((count.name, sum(holds(count.clause, d) for d in base_set)))
     page = [d.id for d in hits[query.offset : query.offset + query.limit]]
     return page, len(hits), counts
 
@@ -1345,8 +1189,7 @@ def _random_query(rng: random.Random) -> EngineQuery:
 def test_the_requests_mean_what_the_contract_says_on_random_queries():
     rng = random.Random(16)
     docs = _random_documents(rng, 80)
-    client = EvaluatingClient(docs)
-    engine = OpenSearchEngine(client)
+    engine = _loaded(docs)
     for _ in range(200):
         query = _random_query(rng)
         result = engine.search(query)
@@ -1365,7 +1208,7 @@ def test_the_rank_never_overturns_points_even_a_quarter_of_one():
         # no points, much rank: both words in the title and the keywords
         EngineDocument(2, {**fields, "title": "aml mds", "keywords": "aml mds"}),
     ]
-    engine = OpenSearchEngine(EvaluatingClient(docs))
+    engine = _loaded(docs)
     query = EngineQuery(
         filter=Everything(),
         scores=(Score(Match("variables", ("aml",)), 0.25),),
