@@ -474,7 +474,9 @@ class EmbeddedEngine:
     @contextlib.contextmanager
     def _writer(self, opened: _Opened, heap: int = INCREMENTAL_HEAP) -> Iterator[Any]:
         """tantivy's writer of the index, once no other process holds it (waited for up to
-        ``lock_wait`` seconds); committed and released at the end of the block."""
+        ``lock_wait`` seconds); committed at the end of the block, the commit made visible to
+        this process at once, then the writer released once its merges are done (the other
+        processes see the commit when they notice it, and the merged segments later)."""
         deadline = time.monotonic() + self.lock_wait
         delay = 0.005
         while True:
@@ -489,6 +491,7 @@ class EmbeddedEngine:
         try:
             yield writer
             writer.commit()
+            opened.index.reload()
         except BaseException:
             with contextlib.suppress(Exception):
                 writer.rollback()
