@@ -14,9 +14,10 @@ coverage and feasibility all ask this module, so they agree.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, bindparam, exists, select
 
 from catalogue.models import Mapping, MappingPredicate, MappingStatus, Variable
 from core.db import get_session
@@ -42,28 +43,34 @@ def covering_rows(terms: Iterable[str]) -> Select[str, str, str]:
     )
 
 
-def _covering_rows_of(terms: Iterable[str], version_ids: list[str]) -> Select[str, str, str]:
-    """:func:`covering_rows` for a few versions, read from their variables' side: the versions'
-    variables first (a materialised CTE), then their mappings and the closure. Left to itself,
-    PostgreSQL may walk every mapping of a common term across the whole catalogue and keep the
-    few that belong to these versions (seconds for a page of 25 datasets over a million
-    variables)."""
+@cache
+def _covering_rows_of() -> Select[str, str, str]:
+    """:func:`covering_rows` for a few versions (``versions``, a parameter, as are the
+    ``terms``), read from their variables' side: the versions' variables first (a materialised
+    CTE), then their mappings and the closure. Left to itself, PostgreSQL may walk every
+    mapping of a common term across the whole catalogue and keep the few that belong to these
+    versions (seconds for a page of 25 datasets over a million variables). Built once, with
+    the tables' columns: every page of search hits that names a term asks it."""
+    variables: Any = Variable.__table__
+    mappings: Any = Mapping.__table__
+    closure: Any = TermClosure.__table__
     own = (
-        select(Variable.id, Variable.version_id, Variable.name)
-        .where(Variable.version_id.in_(version_ids))
+        select(variables.c.id, variables.c.version_id, variables.c.name)
+        .where(variables.c.version_id.in_(bindparam("versions", expanding=True)))
         .cte("own_variables")
         .prefix_with("MATERIALIZED")
     )
     return (
-        select(own.c.version_id, TermClosure.ancestor_curie, own.c.name)
+        select(own.c.version_id, closure.c.ancestor_curie, own.c.name)
         .select_from(own)
-        .join(Mapping, Mapping.variable_id == own.c.id)
-        .join(TermClosure, TermClosure.descendant_curie == Mapping.object_curie)
+        .join(mappings, mappings.c.variable_id == own.c.id)
+        .join(closure, closure.c.descendant_curie == mappings.c.object_curie)
         .where(
-            TermClosure.ancestor_curie.in_(list(dict.fromkeys(terms))),
-            Mapping.status == MappingStatus.ACCEPTED,
-            Mapping.predicate.in_(COVERING_PREDICATES),
+            closure.c.ancestor_curie.in_(bindparam("terms", expanding=True)),
+            mappings.c.status == MappingStatus.ACCEPTED,
+            mappings.c.predicate.in_(COVERING_PREDICATES),
         )
+        .distinct()
     )
 
 
@@ -73,11 +80,12 @@ def covered_terms(
     """``{version_id: {term: [variable names …]}}`` of the versions that cover at least one of
     ``terms`` (all versions, or only ``version_ids``). Names come in alphabetical order, once."""
     if version_ids is None:
-        query = covering_rows(terms)
+        query, values = covering_rows(terms).distinct(), {}
     else:
-        query = _covering_rows_of(terms, list(dict.fromkeys(version_ids)))
+        query = _covering_rows_of()
+        values = {"terms": list(dict.fromkeys(terms)), "versions": list(dict.fromkeys(version_ids))}
     found: dict[str, dict[str, set[str]]] = {}
-    for version_id, term, name in get_session().execute(query.distinct()):
+    for version_id, term, name in get_session().execute(query, values):
         found.setdefault(version_id, {}).setdefault(term, set()).add(name)
     return {
         version: {term: sorted(names) for term, names in by_term.items()}

@@ -105,11 +105,17 @@ class SearchBackend:
         dataset); ``ts_rank`` with weights A-D on PostgreSQL."""
         return literal_column("0.0")
 
-    def variables_matching(
+    def variables_matching(self) -> Any:
+        """``(version_id, variable_id, total)`` of up to ``per_version`` variables of each of
+        some versions that match any of some groups, and how many match in all: a statement
+        whose values are named parameters (:meth:`variables_matching_values`), built once (a
+        page of hits asks it every search)."""
+        raise NotImplementedError
+
+    def variables_matching_values(
         self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
-    ) -> Any:
-        """``(version_id, variable_id, total)`` of up to ``per_version`` variables of each
-        version that match any group, and how many match in all."""
+    ) -> dict[str, Any]:
+        """The parameters of :meth:`variables_matching` for these versions and groups."""
         raise NotImplementedError
 
     def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
@@ -196,12 +202,7 @@ class SqliteBackend(SearchBackend):
             .prefix_with("MATERIALIZED")
         )
 
-    def variables_matching(
-        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
-    ) -> Any:
-        versions = "{version_id} : (" + " OR ".join(_quoted(v) for v in version_ids) + ")"
-        keys = sorted({k for g in groups for k in g})
-        words = "{text_name text_label text_description} : " + fts5_group(keys)
+    def variables_matching(self) -> Any:
         fts = self.variables
         found = (
             select(
@@ -212,12 +213,20 @@ class SqliteBackend(SearchBackend):
                 .label("n"),
                 func.count().over(partition_by=fts.c.version_id).label("total"),
             )
-            .where(self._matches(fts, f"{versions} AND {words}"))
+            .where(self._matches(fts, bindparam("variables_match", type_=String)))
             .subquery()
         )
         return select(found.c.version_id, found.c.variable_id, found.c.total).where(
-            found.c.n <= per_version
+            found.c.n <= bindparam("variables_per_version", type_=Integer)
         )
+
+    def variables_matching_values(
+        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
+    ) -> dict[str, Any]:
+        versions = "{version_id} : (" + " OR ".join(_quoted(v) for v in version_ids) + ")"
+        keys = sorted({k for g in groups for k in g})
+        words = "{text_name text_label text_description} : " + fts5_group(keys)
+        return {"variables_match": f"{versions} AND {words}", "variables_per_version": per_version}
 
     def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
         grams = sorted(trigrams(word))
@@ -363,28 +372,37 @@ class PostgresBackend(SearchBackend):
         )
         return func.coalesce(rank, 0.0)
 
-    def variables_matching(
-        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
-    ) -> Any:
-        keys = sorted({k for g in groups for k in g})
+    def variables_matching(self) -> Any:
+        variables: Any = SearchVariable.__table__
+        query = _tsquery(bindparam("variables_query", type_=String))
         found = (
             select(
-                SearchVariable.version_id,
-                SearchVariable.variable_id,
+                variables.c.version_id,
+                variables.c.variable_id,
                 func.row_number()
-                .over(partition_by=SearchVariable.version_id, order_by=SearchVariable.variable_id)
+                .over(partition_by=variables.c.version_id, order_by=variables.c.variable_id)
                 .label("n"),
-                func.count().over(partition_by=SearchVariable.version_id).label("total"),
+                func.count().over(partition_by=variables.c.version_id).label("total"),
             )
             .where(
-                SearchVariable.version_id.in_(list(version_ids)),
-                literal_column("search_variables.keys_tsv").op("@@")(_tsquery(tsquery_group(keys))),
+                variables.c.version_id.in_(bindparam("variables_versions", expanding=True)),
+                literal_column("search_variables.keys_tsv").op("@@")(query),
             )
             .subquery()
         )
         return select(found.c.version_id, found.c.variable_id, found.c.total).where(
-            found.c.n <= per_version
+            found.c.n <= bindparam("variables_per_version", type_=Integer)
         )
+
+    def variables_matching_values(
+        self, version_ids: Sequence[str], groups: Sequence[Group], per_version: int
+    ) -> dict[str, Any]:
+        keys = sorted({k for g in groups for k in g})
+        return {
+            "variables_versions": list(version_ids),
+            "variables_query": tsquery_group(keys),
+            "variables_per_version": per_version,
+        }
 
     def fuzzy_candidates(self, session: Session, word: str) -> list[str]:
         # ``%`` is pg_trgm's similarity operator (threshold: similarity_threshold, 0.3 by

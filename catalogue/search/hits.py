@@ -172,6 +172,25 @@ def _variable_columns() -> tuple[Any, ...]:
     return (v.c.id, v.c.version_id, v.c.name, v.c.label, v.c.description, v.c.position)
 
 
+_WORDS_VARIABLES: dict[str, Any] = {}
+
+
+def _words_variables_statement(backend: Any) -> Any:
+    """The variables holding the words (:meth:`SearchBackend.variables_matching`) with their
+    rows, built once per backend."""
+    statement = _WORDS_VARIABLES.get(backend.name)
+    if statement is None:
+        matching = backend.variables_matching().subquery()
+        variables: Any = Variable.__table__
+        statement = (
+            select(*_variable_columns(), matching.c.total)
+            .join(variables, variables.c.id == matching.c.variable_id)
+            .order_by(matching.c.version_id, matching.c.variable_id)
+        )
+        _WORDS_VARIABLES[backend.name] = statement
+    return statement
+
+
 @cache
 def _named_variables_statement() -> Any:
     """Variables by versions and names (two IN lists: SQLite reads a row value IN list by
@@ -208,14 +227,9 @@ def matched_variables(
     found: dict[tuple[str, str], Any] = {}
     if meaning.groups:
         # the variables holding the words, with their rows, in one statement
-        matching = backend.variables_matching(
-            version_ids, meaning.groups, VARIABLES_SHOWN
-        ).subquery()
-        variables: Any = Variable.__table__
         for row in session.execute(
-            select(*_variable_columns(), matching.c.total)
-            .join(variables, variables.c.id == matching.c.variable_id)
-            .order_by(matching.c.version_id, matching.c.variable_id)
+            _words_variables_statement(backend),
+            backend.variables_matching_values(version_ids, meaning.groups, VARIABLES_SHOWN),
         ):
             text_ids.setdefault(row.version_id, []).append(row.id)
             by_words[row.version_id] = row.total
