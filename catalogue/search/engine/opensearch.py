@@ -1,9 +1,10 @@
 """The search engine contract (:mod:`.base`) on OpenSearch 2.x or Elasticsearch 8, for an
 alliance whose catalogue outgrows one machine (``SEARCH_ENGINE=opensearch``).
 
-Written against the documented query DSL and REST APIs, and tested with a test double of the
-client only (``tests/catalogue/search/test_opensearch_adapter.py``): no server runs where this
-was written. What that leaves untested is listed in the README ("Scaling search out").
+Written against the documented query DSL and REST APIs, and tested with test doubles of the
+client only (``tests/catalogue/search/test_opensearch_adapter.py``, ``opensearch_double.py``,
+``test_opensearch_service.py``): no server runs where this was written. What that leaves
+untested is listed in the README ("Scaling search out").
 
 **The index.** One concrete index per build (``<alias>-<UTC timestamp>``) behind an alias
 (``OPENSEARCH_INDEX``, default ``harmony-search``): a rebuild loads a new index while searches
@@ -12,8 +13,9 @@ index. Fields come from :func:`.base.all_fields`: text fields hold the search in
 (already normalised and stemmed), so they use the ``whitespace`` analyzer (no lower-casing, no
 stemming: a key is a token) with BM25; keyword fields are ``keyword``; integers ``long``. The
 document id is the ``_id`` and also a ``long`` field ``doc_id``, the last sort key (``_id`` has
-no doc values to sort on). The mapping is strict: a field another area registers after the
-index was built is refused until the next rebuild.
+no doc values to sort on). The mapping is strict and holds the fields' signature in ``_meta``:
+an index built before another area registered a field counts as none
+(:meth:`OpenSearchEngine.count` is -1), so the service rebuilds it.
 
 **A search** is one ``_search`` request:
 
@@ -39,8 +41,8 @@ index was built is refused until the next rebuild.
   ``patients`` with unknown last, then ``doc_id``); ``track_total_hits: true`` for an exact
   total; ``from``/``size`` for the page. ``from + size`` beyond ``index.max_result_window``
   (10,000 by default, :attr:`OpenSearchEngine.max_result_window`) is refused by the server, so
-  such a page is :class:`.base.Unsupported` here (the SQL statement answers it; page 50 of 20
-  is 1,000).
+  such a page is :class:`.base.Unsupported` here (the SQL statement answers it; page 50 at 20
+  per page reaches 1,000).
 - A ``terms`` aggregation asks for ``include``'s length of buckets, or
   :attr:`OpenSearchEngine.terms_size` (10,000; the cluster's ``search.max_buckets``, 65,535 by
   default in OpenSearch 2.x, bounds the buckets of one request). Counts must be exact: a
