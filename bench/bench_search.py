@@ -19,7 +19,9 @@ datasets) into a scratch database without its search index, or uses an already g
    documents indexed in tantivy directly (en_stem text fields from the catalogue's tables,
    ancestor-expanded disease and term fields, BM25, one aggregation for every facet's counts,
    a page of 20 with the stored titles): its build (seconds, MB on disk) and every mix's
-   searches answered in-process, p50/p95;
+   searches answered in-process, alone; then again in each design's process, each right after
+   the endpoint's same search, so that the ratio endpoint ÷ engine pairs searches made under
+   the same load;
 3. **each design of the search service** (``--designs``; ``SEARCH_ENGINE=sql``: the SQL
    statement; ``embedded``: the embedded engine), through the Flask stack (the test client:
    routing, parameters, the service, JSON), a warm-up round then ``--rounds`` timed rounds of
@@ -527,9 +529,12 @@ def run_mixes(
     headers: dict[str, dict[str, str]] | None = None,
     timer: EngineTimer | None = None,
     replays: bool = True,
+    alongside: Callable[[str, str], dict[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Each mix through the endpoint (a warm-up round, then ``rounds`` rounds with the mixes
-    interleaved), each search's SQL captured and replayed directly afterwards."""
+    interleaved), each search's SQL captured and replayed directly afterwards. ``alongside``
+    (mix, query string) answers the same search on the dedicated engine right after each one,
+    timed the same way: the two sides share the machine's state of the moment."""
     headers = headers or {}
     engine = app.extensions["harmony_db"].engine
     capture = Capture()
@@ -547,6 +552,8 @@ def run_mixes(
     totals: dict[tuple[str, str], int] = {}
     pages: dict[tuple[str, str], list[str]] = {}
     for mix, kind, query in keys:
+        if alongside is not None:
+            alongside(mix, query)
         body = get(mix, query).json
         totals[(mix, query)] = body["total"]
         pages[(mix, query)] = [item["identifier"] for item in body["items"]]
@@ -559,6 +566,9 @@ def run_mixes(
     statements_per_search: dict[str, list[int]] = defaultdict(list)
     refused: dict[str, int] = defaultdict(int)
     asked: dict[str, int] = defaultdict(int)  # searches that asked the engine
+    beside: dict[tuple[str, str], list[float]] = defaultdict(list)  # the dedicated engine
+    beside_parts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    beside_totals: dict[tuple[str, str], int] = {}
     captured: dict[tuple[str, str], tuple[str, Any]] = {}
     everything: dict[tuple[str, str], list[tuple[str, Any]]] = {}
     settings: list[str] = []
@@ -589,6 +599,13 @@ def run_mixes(
                 in_engine[(mix, query)].append(timer.spent)
                 asked[mix] += 1 if timer.calls else 0
                 refused[mix] += timer.refused
+            if alongside is not None:
+                started = time.perf_counter()
+                answer = alongside(mix, query)
+                beside[(mix, query)].append(time.perf_counter() - started)
+                beside_parts[mix]["page"] += answer["page_s"]
+                beside_parts[mix]["counts"] += answer["counts_s"]
+                beside_totals[(mix, query)] = answer["total"]
     direct: dict[tuple[str, str], list[float]] = {}
     direct_all: dict[tuple[str, str], list[float]] = {}
     if replays:
@@ -656,6 +673,21 @@ def run_mixes(
             if kind_direct:
                 by_kind[kind]["direct"] = stats_ms(kind_direct)
         result["by_kind"] = by_kind
+        if alongside is not None:
+            ours = [t for key in mine for t in beside[key]]
+            result["baseline"] = {
+                "searches": len(ours),
+                "endpoint": stats_ms(ours),
+                "by_kind": {
+                    kind: stats_ms([t for k, q in queries if k == kind for t in beside[(mix, q)]])
+                    for kind in by_kind
+                },
+                "split_ms": {
+                    part: round(spent / max(1, len(ours)) * 1000, 2)
+                    for part, spent in beside_parts[mix].items()
+                },
+                "hits": {q: beside_totals[(mix, q)] for _k, q in queries},
+            }
         result["slowest"] = sorted(
             (
                 (
@@ -830,7 +862,12 @@ def change_latency(app: Any, custodian: dict[str, Any], count: int) -> dict[str,
 
 
 def worker_measure(
-    url: str, config: dict[str, Any], rounds: int, changes: int, runs: int
+    url: str,
+    config: dict[str, Any],
+    rounds: int,
+    changes: int,
+    runs: int,
+    baseline_dir: str | None = None,
 ) -> dict[str, Any]:
     app = make_app(url, config)
     custodian = pick_custodian(app)
@@ -840,7 +877,18 @@ def worker_measure(
         "custodian": {k: v for k, v in custodian.items() if k != "token"},
         "engine": timer.name if timer else None,
     }
-    out["mixes"] = run_mixes(app, mix_requests(), rounds, headers, timer)
+    alongside = None
+    if baseline_dir:
+        from bench import search_baseline
+
+        baseline = search_baseline.Baseline.open(Path(baseline_dir))
+        params = {(mix, query_string(p)): p for mix, make in MIXES.items() for _kind, p in make()}
+        own = [custodian["organisation"]]
+
+        def alongside(mix: str, query: str) -> dict[str, Any]:
+            return baseline.search(params[(mix, query)], own if mix == "custodian" else ())
+
+    out["mixes"] = run_mixes(app, mix_requests(), rounds, headers, timer, alongside=alongside)
     if runs:
         say("  the variable question and the dashboard")
         out["discovery"] = discovery(app, custodian, runs)
@@ -944,12 +992,24 @@ def bench_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, A
     if not args.no_rebuild:
         say(f"{kind}: rebuilding the SQL search index (child process)")
         result["rebuild"] = run_worker("rebuild", url=url)
-    if not args.no_baseline:
-        say(f"{kind}: the dedicated-engine baseline (child process)")
-        with tempfile.TemporaryDirectory(prefix="bench-search-baseline-") as directory:
+    with contextlib.ExitStack() as stack:
+        directory = None
+        if not args.no_baseline:
+            say(f"{kind}: the dedicated-engine baseline, built and measured alone (child process)")
+            directory = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="bench-search-baseline-")
+            )
             result["baseline"] = run_worker(
                 "baseline", url=url, rounds=args.rounds, directory=directory
             )
+        measure_designs(kind, url, args, result, directory)
+    result["load"]["end"] = load_average()
+    return result
+
+
+def measure_designs(
+    kind: str, url: str, args: argparse.Namespace, result: dict[str, Any], directory: str | None
+) -> None:
     result["designs"] = {}
     for design in args.designs:
         config = design_config(design, kind, url, args)
@@ -966,9 +1026,8 @@ def bench_database(kind: str, url: str, args: argparse.Namespace) -> dict[str, A
             rounds=args.rounds,
             changes=args.changes,
             runs=args.runs,
+            baseline_dir=directory,
         )
-    result["load"]["end"] = load_average()
-    return result
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -992,9 +1051,22 @@ def endpoint_p95(r: dict[str, Any], design: str, mix: str) -> float | None:
     return d["mixes"][mix]["endpoint"]["p95"] if d else None
 
 
-def baseline_p95(r: dict[str, Any], mix: str) -> float | None:
+def paired(r: dict[str, Any], design: str, mix: str) -> dict[str, Any] | None:
+    """The dedicated engine's figures measured in the same rounds as ``design``'s (each of its
+    searches right after the endpoint's), else those it had alone in its own process."""
+    d = r["designs"].get(design)
+    if d is not None and "baseline" in d["mixes"][mix]:
+        found: dict[str, Any] = d["mixes"][mix]["baseline"]
+        return found
     b = r.get("baseline")
-    return b["mixes"][mix]["stats"]["p95"] if b else None
+    if b is None:
+        return None
+    return {"endpoint": b["mixes"][mix]["stats"], "by_kind": b["mixes"][mix]["by_kind"]}
+
+
+def baseline_p95(r: dict[str, Any], mix: str, design: str) -> float | None:
+    found = paired(r, design, mix)
+    return found["endpoint"]["p95"] if found else None
 
 
 def indexing_s(r: dict[str, Any], design: str) -> float | None:
@@ -1081,10 +1153,20 @@ def mixes_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
                     ),
                 )
             )
+            rows.append(
+                (
+                    mix,
+                    f"dedicated baseline, in the same rounds as {design}",
+                    *(
+                        _ms(found["endpoint"]) if (found := paired(r, design, mix)) else "—"
+                        for r in results
+                    ),
+                )
+            )
         rows.append(
             (
                 mix,
-                "dedicated baseline (tantivy in-process)",
+                "dedicated baseline, alone in its process",
                 *(
                     _ms(r["baseline"]["mixes"][mix]["stats"]) if r.get("baseline") else "—"
                     for r in results
@@ -1101,8 +1183,11 @@ def ratios_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
             rows.append(
                 (
                     mix,
-                    f"{design} endpoint ÷ dedicated baseline",
-                    *(_ratio(endpoint_p95(r, design, mix), baseline_p95(r, mix)) for r in results),
+                    f"{design} endpoint ÷ dedicated baseline (same rounds)",
+                    *(
+                        _ratio(endpoint_p95(r, design, mix), baseline_p95(r, mix, design))
+                        for r in results
+                    ),
                 )
             )
         for design in designs:
@@ -1121,7 +1206,9 @@ def ratios_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
 
 
 def kinds_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
-    """Per database: each kind of query, p50 / p95 / p99 of each design and of the baseline."""
+    """Per database: each kind of query, p50 / p95 / p99 of each design and of the baseline in
+    the same rounds."""
+    parts = ("p50", "p95", "p99")
     out = []
     for r in results:
         rows: list[Sequence[str]] = []
@@ -1131,16 +1218,13 @@ def kinds_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
                 for design in designs:
                     d = r["designs"].get(design)
                     cells.append(
-                        _ms(d["mixes"][mix]["by_kind"][kind]["endpoint"], ("p50", "p95", "p99"))
-                        if d
-                        else "—"
+                        _ms(d["mixes"][mix]["by_kind"][kind]["endpoint"], parts) if d else "—"
                     )
-                b = r.get("baseline")
-                cells.append(
-                    _ms(b["mixes"][mix]["by_kind"][kind], ("p50", "p95", "p99")) if b else "—"
-                )
+                    found = paired(r, design, mix)
+                    cells.append(_ms(found["by_kind"][kind], parts) if found else "—")
                 rows.append((mix, kind, *cells))
-        out.append(table((r["database"], "kind", *designs, "dedicated baseline"), rows))
+        header = [h for d in designs for h in (d, f"baseline beside {d}")]
+        out.append(table((r["database"], "kind", *header), rows))
     return "\n\n".join(out)
 
 
@@ -1180,19 +1264,23 @@ def split_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str:
     return table(("mean per search", *(f"{r['database']}, {d}" for r, d in columns)), rows)
 
 
-def baseline_split(results: list[dict[str, Any]]) -> str:
+def baseline_split(results: list[dict[str, Any]], design: str) -> str:
     lines = []
     for r in results:
-        b = r.get("baseline")
-        if not b:
-            continue
-        parts = "; ".join(
-            f"{mix} {m['split_ms']['page']} ms for the page, {m['split_ms']['counts']} ms for "
-            "the counts"
-            for mix, m in b["mixes"].items()
-            if "split_ms" in m
-        )
-        lines.append(f"- Dedicated baseline, {r['database']}, mean per search: {parts}.")
+        parts = []
+        for mix in MIXES:
+            found = paired(r, design, mix)
+            if found and "split_ms" in found:
+                split = found["split_ms"]
+                parts.append(
+                    f"{mix} {split['page']} ms for the page, {split['counts']} ms for the counts"
+                )
+        if parts:
+            lines.append(
+                f"- Dedicated baseline beside {design}, {r['database']}, mean per search: "
+                + "; ".join(parts)
+                + "."
+            )
     return "\n".join(lines)
 
 
@@ -1263,7 +1351,7 @@ def agreement(results: list[dict[str, Any]], designs: Sequence[str]) -> list[str
             if design == "sql" or design not in r["designs"]:
                 continue
             differ = []
-            same_pages = searches = 0
+            same_pages = same_sets = searches = 0
             for mix in MIXES:
                 old = r["designs"]["sql"]["mixes"][mix]
                 new = r["designs"][design]["mixes"][mix]
@@ -1273,14 +1361,17 @@ def agreement(results: list[dict[str, Any]], designs: Sequence[str]) -> list[str
                         differ.append(f"`{query}` ({mix}) {total:,} → {new['hits'][query]:,}")
                     if new["pages"][query] == old["pages"][query]:
                         same_pages += 1
+                    if set(new["pages"][query]) == set(old["pages"][query]):
+                        same_sets += 1
             mixes = r["designs"][design]["mixes"].values()
             timed = sum(m["searches"] for m in mixes)
             asked = sum(m.get("engine_searches", 0) for m in mixes)
             refused = sum(m.get("engine_refused", 0) for m in mixes)
             line = (
                 f"- {r['database']}, {design} against sql: {searches - len(differ)} of {searches} "
-                f"searches with the same total, {same_pages} with the same first page in the "
-                f"same order; {asked:,} of its {timed:,} timed searches asked the engine, which "
+                f"searches with the same total, {same_sets} with the same datasets on the first "
+                f"page, {same_pages} in the same order; {asked:,} of its {timed:,} timed searches "
+                "asked the engine, which "
                 f"refused {refused:,} (a refused search is answered by the SQL statement)"
             )
             if differ:
@@ -1314,11 +1405,12 @@ def verdicts(results: list[dict[str, Any]], design: str) -> tuple[list[str], boo
                 f"target ≤ {TARGETS['search_p95_ms']:.0f} ms)"
             )
         for mix in MIXES:
-            base = baseline_p95(r, mix)
+            base = baseline_p95(r, mix, design)
             p95 = d["mixes"][mix]["endpoint"]["p95"]
             ok = None if base is None else p95 / base <= TARGETS["baseline_ratio"]
             lines.append(
-                f"- {name}: {mix} mix, endpoint ÷ dedicated baseline {_ratio(p95, base)} "
+                f"- {name}: {mix} mix, endpoint ÷ dedicated baseline in the same rounds "
+                f"{_ratio(p95, base)} "
                 f"({judge(ok)}, target ≤ {TARGETS['baseline_ratio']:.0f}x)"
             )
         seconds = indexing_s(r, design)
@@ -1404,7 +1496,10 @@ tantivy directly (`bench/search_baseline.py`: en_stem title, keywords, descripti
 variable names, labels and descriptions; ancestor-expanded disease and term fields; BM25; one
 search for the page of 20 with the total and stored titles, one aggregation for every facet's
 counts), the same words, facets, sorts and pages, answered in-process — without ontology
-expansion, spellings, suggestions, snippets, matched variables or the small-cell rule.
+expansion, spellings, suggestions, snippets, matched variables or the small-cell rule. Its
+searches run in each design's process right after the endpoint's same search (*in the same
+rounds*: the ratios pair them, so that the machine's load of the moment falls on both sides),
+and once alone in the process that built it.
 
 ### Indexing
 
@@ -1424,7 +1519,7 @@ expansion, spellings, suggestions, snippets, matched variables or the small-cell
 
 {split_table(results, designs)}
 
-{baseline_split(results)}
+{baseline_split(results, judged)}
 
 *Engine*: inside the engine's `search` (timed in the bench process); *all its SQL*: every
 statement of the search replayed in turn on a raw DBAPI connection, rows fetched. A

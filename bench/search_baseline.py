@@ -269,6 +269,13 @@ def _quoted(value: str) -> str:
 class Baseline:
     """The mixes' searches on a built index, as a dedicated engine answers them."""
 
+    @classmethod
+    def open(cls, directory: Path) -> Baseline:
+        """The index :func:`build` left at ``directory`` (read only)."""
+        import tantivy
+
+        return cls(tantivy.Index.open(str(directory)))
+
     def __init__(self, index: Any) -> None:
         import tantivy
 
