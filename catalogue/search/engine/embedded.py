@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -82,14 +83,29 @@ TEXT_FIELDS = ("title", "keywords", "description", "variables")
 #: the text rank: BM25 of these fields, weighted as ts_rank weighs A, B and C
 RANK_WEIGHTS = (("title", 1.0), ("keywords", 0.4), ("description", 0.2))
 BM25_K1 = 1.2
-#: the rank stays below this part of a point, so that it orders only equal points
+#: the rank stays below this part of a point, so that it orders only equal points; a document
+#: with a rank at all gets at least the floor (well above float rounding), so that a score
+#: with no fraction is a document without a rank (see _Ties)
 RANK_SHARE = 0.4
+RANK_FLOOR = 0.05
+#: a group of equal scores is asked for as a query when its points can come from at most
+#: this many optional clauses (2^n combinations)
+MAX_OPTIONAL_SCORES = 6
 INCREMENTAL_HEAP = 15_000_000
 REBUILD_HEAP = 256_000_000
 #: buckets a terms count may have (tantivy's own limit is 65,000 per aggregation)
 MAX_BUCKETS = 60_000
 LOCK_WAIT_SECONDS = 15.0
 FULL_SCAN_LIMIT = 1_000_000
+
+
+#: each sort: tantivy's field (None: the score) and direction
+SORT_FIELDS: dict[str, tuple[str | None, Any]] = {
+    "relevance": (None, tantivy.Order.Desc),
+    "updated": ("updated_at", tantivy.Order.Desc),
+    "title": ("title_key", tantivy.Order.Asc),
+    "patients": (PATIENTS_SORT, tantivy.Order.Desc),
+}
 
 
 class NoIndex(RuntimeError):
@@ -253,63 +269,105 @@ class EmbeddedEngine:
         query: EngineQuery,
     ) -> tuple[list[int], int]:
         sort = query.sort
-        order_by: str | None = None
-        order = tantivy.Order.Desc
+        ties: _Ties | None = None
         if sort == "relevance":
-            scored = self._scored(searcher, translate, base, query)
+            scored, ties = self._scored(searcher, translate, base, query)
         else:
             scored = base
-            order_by, order = {
-                "updated": ("updated_at", tantivy.Order.Desc),
-                "title": ("title_key", tantivy.Order.Asc),
-                "patients": (PATIENTS_SORT, tantivy.Order.Desc),
-            }[sort]
+        order_by, order = SORT_FIELDS[sort]
         wanted = query.offset + query.limit
         ceiling = max(int(searcher.num_docs), 1)
         fetch = min(wanted, ceiling) + 1
         result = searcher.search(scored, fetch, count=True, order_by_field=order_by, order=order)
         total = int(result.count)
-        hits = result.hits
         if query.offset >= total:
             return [], total
-        last = min(wanted, total) - 1
-        # the documents tying with the page's last one may go on past what was collected:
-        # collect more until the tie ends (or every hit is in)
+        ids = self._window(
+            searcher, scored, sort, query.offset, min(wanted, total), total, result.hits, ties
+        )
+        return ids, total
+
+    def _window(
+        self,
+        searcher: Any,
+        query: Any,
+        sort: str,
+        start: int,
+        stop: int,
+        total: int,
+        hits: list[Any] | None = None,
+        ties: _Ties | None = None,
+    ) -> list[int]:
+        """The ids at positions ``[start, stop)`` of ``query``'s hits in the sort's whole order
+        (``stop`` at most the number of hits, ``total`` or more). tantivy collects by the first
+        key (score or field); documents tying with the last position go on past it: they are
+        collected too (a larger collection), or, for relevance, asked for as a group of their
+        own in the order that follows (``ties``)."""
+        order_by, order = SORT_FIELDS[sort]
+        fetch = stop + 1
+        if hits is None:
+            hits = searcher.search(
+                query, fetch, count=False, order_by_field=order_by, order=order
+            ).hits
+        last = stop - 1
+        if len(hits) == fetch and hits[-1][0] == hits[last][0] and ties is not None:
+            group = ties.group(hits[last][0])
+            if group is not None:
+                above = last
+                while above > 0 and hits[above - 1][0] == hits[last][0]:
+                    above -= 1
+                ids = (
+                    self._order(searcher, hits[:above], sort, start, above) if start < above else []
+                )
+                return ids + self._window(
+                    searcher, group, "updated", max(start, above) - above, stop - above, total
+                )
         while len(hits) == fetch and hits[-1][0] == hits[last][0]:
             fetch = min(fetch * 4, total + 1)
             hits = searcher.search(
-                scored, fetch, count=False, order_by_field=order_by, order=order
+                query, fetch, count=False, order_by_field=order_by, order=order
             ).hits
-        return self._order_page(opened, searcher, hits, query, last), total
+        return self._order(searcher, hits, sort, start, stop)
 
-    def _scored(self, searcher: Any, translate: _Translator, base: Any, query: EngineQuery) -> Any:
-        parts: list[tuple[Any, Any]] = [
-            (tantivy.Occur.Must, tantivy.Query.const_score_query(base, 0.0))
-        ]
+    def _scored(
+        self, searcher: Any, translate: _Translator, base: Any, query: EngineQuery
+    ) -> tuple[Any, _Ties]:
+        """Relevance as tantivy's score: the points (constant scores) and the text rank
+        (:meth:`_rank`); and what finds a group of equal scores (:class:`_Ties`)."""
+        Query, Occur = tantivy.Query, tantivy.Occur
+        parts: list[tuple[Any, Any]] = [(Occur.Must, Query.const_score_query(base, 0.0))]
         for score in query.scores:
             parts.append(
                 (
-                    tantivy.Occur.Should,
-                    tantivy.Query.const_score_query(translate(score.clause), float(score.points)),
+                    Occur.Should,
+                    Query.const_score_query(translate(score.clause), float(score.points)),
                 )
             )
-        rank = self._rank(searcher, translate, query.rank_keys)
-        if rank is not None:
-            parts.append((tantivy.Occur.Should, rank))
-        return tantivy.Query.boolean_query(parts)
+        ranked = self._ranked(translate, query.rank_keys)
+        if ranked is not None:
+            parts.append((Occur.Should, Query.const_score_query(translate(ranked), RANK_FLOOR)))
+            parts.append((Occur.Should, self._rank(searcher, translate, query.rank_keys)))
+        return Query.boolean_query(parts), _Ties(translate, base, query, ranked)
 
-    def _rank(self, searcher: Any, translate: _Translator, keys: Sequence[str]) -> Any:
-        """BM25 of ``keys`` in the ranked fields, scaled so that it stays below
-        :data:`RANK_SHARE` of a point whatever the documents (a bound of BM25: each key and
-        field gives at most idf * (k1 + 1), idf at most ln(1 + N / 1.5))."""
-        keys = list(dict.fromkeys(keys))
-        fields = [(f, w) for f, w in RANK_WEIGHTS if translate.kinds.get(f) == "text"]
+    @staticmethod
+    def _ranked(translate: _Translator, keys: Sequence[str]) -> Clause | None:
+        """The documents that have a text rank: one of ``keys`` in a ranked field."""
+        fields = [f for f, _w in RANK_WEIGHTS if translate.kinds.get(f) == "text"]
+        keys = tuple(dict.fromkeys(keys))
         if not keys or not fields:
             return None
+        return AnyOf(tuple(Match(f, keys) for f in fields))
+
+    def _rank(self, searcher: Any, translate: _Translator, keys: Sequence[str]) -> Any:
+        """BM25 of ``keys`` in the ranked fields, scaled so that, with :data:`RANK_FLOOR`, it
+        stays below :data:`RANK_SHARE` of a point whatever the documents (a bound of BM25: each
+        key and field gives at most idf * (k1 + 1), idf at most ln(1 + N / 1.5))."""
+        keys = list(dict.fromkeys(keys))
+        fields = [(f, w) for f, w in RANK_WEIGHTS if translate.kinds.get(f) == "text"]
         documents = 4 * int(searcher.num_docs) + 16  # deleted documents count in idf too
         bound = math.log(1 + documents / 1.5) * (BM25_K1 + 1)
         ceiling = bound * len(keys) * sum(w for _f, w in fields)
-        scale = RANK_SHARE / ceiling
+        scale = (RANK_SHARE - RANK_FLOOR) / ceiling
         parts = [
             (
                 tantivy.Occur.Should,
@@ -323,23 +381,20 @@ class EmbeddedEngine:
         ]
         return tantivy.Query.boolean_query(parts)
 
-    def _order_page(
-        self, opened: _Opened, searcher: Any, hits: list[Any], query: EngineQuery, last: int
-    ) -> list[int]:
-        """The page's ids: ``hits`` are ordered by their first key only; the groups of equal
-        first keys that reach into the page are ordered by the rest of the sort's key."""
-        offset = query.offset
-        first_key, last_key = hits[offset][0], hits[last][0]
-        start = offset
-        while start > 0 and hits[start - 1][0] == first_key:
-            start -= 1
-        end = last
+    def _order(self, searcher: Any, hits: list[Any], sort: str, start: int, stop: int) -> list[int]:
+        """The ids at ``[start, stop)`` of ``hits``, which are ordered by their first key only
+        and hold every document of each group of equal first keys they reach into: the
+        groups reaching into the window are ordered by the rest of the sort's key."""
+        first_key, last_key = hits[start][0], hits[stop - 1][0]
+        begin = start
+        while begin > 0 and hits[begin - 1][0] == first_key:
+            begin -= 1
+        end = stop - 1
         while end + 1 < len(hits) and hits[end + 1][0] == last_key:
             end += 1
-        window = hits[start : end + 1]
+        window = hits[begin : end + 1]
         addresses = [a for _k, a in window]
         ids = searcher.fast_field_values(ID, addresses)
-        sort = query.sort
         if sort == "title":
             keyed = [(k, i) for (k, _a), i in zip(window, ids, strict=True)]
             keyed.sort(key=lambda item: (item[0], item[1]))
@@ -359,8 +414,7 @@ class EmbeddedEngine:
             self._full_titles(searcher, rows)
             rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
             ordered = [r[4] for r in rows]
-        begin = offset - start
-        return [int(i) for i in ordered[begin : begin + query.limit]]
+        return [int(i) for i in ordered[start - begin : stop - begin]]
 
     @staticmethod
     def _full_titles(searcher: Any, rows: list[list[Any]]) -> None:
@@ -625,6 +679,83 @@ class EmbeddedEngine:
         """Drop the opened index (tests; a process that wants to reopen)."""
         with self._lock:
             self._opened = None
+
+
+class _Ties:
+    """A group of documents of equal relevance as a query of its own, so that the page need
+    not collect all of a large group (a common word only in variables: thousands of documents
+    of one point and no text rank) to order it by date, title and id.
+
+    A score with no fraction is a document without a text rank (:data:`RANK_FLOOR`): none of
+    the query's keys in a ranked field. Its points are those of the Score clauses every hit
+    holds (conjuncts of the query), plus those of the *optional* ones it holds; a Match of a
+    ranked field on the query's keys cannot hold. The group is the documents without a rank
+    whose optional clauses add up to the rest: one query over the combinations (when there
+    are few optional clauses)."""
+
+    def __init__(
+        self, translate: _Translator, base: Any, query: EngineQuery, ranked: Clause | None
+    ):
+        self.translate = translate
+        self.base = base
+        self.ranked = ranked
+        conjuncts = set(_conjuncts(AllOf((query.filter, *(c for _n, c in query.facets)))))
+        keys = set(query.rank_keys)
+        ranked_fields = {f for f, _w in RANK_WEIGHTS}
+        self.constant = 0.0
+        self.optional: list[tuple[Clause, float]] = []
+        self.usable = all(float(s.points).is_integer() for s in query.scores)
+        for score in query.scores:
+            clause = score.clause
+            if clause in conjuncts:
+                self.constant += float(score.points)
+            elif (
+                ranked is not None
+                and isinstance(clause, Match)
+                and clause.field in ranked_fields
+                and set(clause.keys) <= keys
+            ):
+                continue  # never held without a rank
+            else:
+                self.optional.append((clause, float(score.points)))
+        if len(self.optional) > MAX_OPTIONAL_SCORES:
+            self.usable = False
+
+    def group(self, score: float) -> Any:
+        """The query of the documents of this score, or None (a score with a rank, or too
+        many combinations: the caller collects the group instead)."""
+        if not self.usable or not float(score).is_integer():
+            return None
+        wanted = float(score) - self.constant
+        combinations = []
+        for chosen in itertools.product((False, True), repeat=len(self.optional)):
+            points = sum(p for (_c, p), on in zip(self.optional, chosen, strict=True) if on)
+            if points == wanted:
+                combinations.append(
+                    AllOf(
+                        tuple(
+                            c if on else Not(c)
+                            for (c, _p), on in zip(self.optional, chosen, strict=True)
+                        )
+                    )
+                )
+        if not combinations:
+            return None
+        parts: list[tuple[Any, Any]] = [(tantivy.Occur.Must, self.base)]
+        if self.ranked is not None:
+            parts.append((tantivy.Occur.MustNot, self.translate(self.ranked)))
+        if self.optional:
+            parts.append((tantivy.Occur.Must, self.translate(AnyOf(tuple(combinations)))))
+        return tantivy.Query.boolean_query(parts)
+
+
+def _conjuncts(clause: Clause) -> Iterator[Clause]:
+    """The clauses that every document holding ``clause`` holds (AllOf flattened)."""
+    if isinstance(clause, AllOf):
+        for part in clause.clauses:
+            yield from _conjuncts(part)
+    else:
+        yield clause
 
 
 class _Translator:

@@ -175,15 +175,20 @@ class EngineState:
                 time.sleep(1.0)
 
     def work(self, *, grace: bool) -> None:
-        """Everything due: a rebuild when there is no index, the changes committed, the
-        periodic check."""
+        """Everything due: a rebuild a search asked for, the changes committed, the periodic
+        check."""
         engine = self.engine
         if engine is None:
             return
         with self.working:
-            if self.rebuild_due or engine.count() == -1:
+            if self.rebuild_due:
                 self.rebuild_due = False
                 self._rebuild_quietly()
+                return
+            if engine.count() == -1:
+                # nothing to write into: the rebuild that a search starts reads the database
+                # (a command that commits, such as loading the demo, builds nothing itself)
+                self.take()
                 return
             self.flush()
             if self.check_due or time.monotonic() - self.checked_at >= self.interval:

@@ -15,6 +15,7 @@ import random
 import shutil
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -257,6 +258,58 @@ def test_relevance_is_points_then_updated_title_and_id_when_no_rank_tells_them_a
         result = relevance(engine, ("dose",), offset=offset, limit=5)
         assert result.ids == everything[offset : offset + 5]
         assert result.total == 27
+
+
+@pytest.mark.parametrize("with_words", [True, False])
+def test_large_groups_of_equal_points_are_ordered_on_every_page(engine, with_words):
+    """A part of the query that names a term (its words optional, tagged 6, covered 1): many
+    documents of each number of points, none with a text rank (the words only in the
+    variables), ordered by date, title and id within their points."""
+    rng = random.Random(4)
+    made = []
+    for number in range(1, 161):
+        made.append(
+            document(
+                number,
+                variables=rng.choice(["dose", "sex", "dose sex"]),
+                disease=rng.choice([[], ["C1"]]),
+                term=rng.choice([[], ["C1"]]),
+                title_key=[rng.choice(["alpha", "beta"])],
+                updated_at=microseconds(START + dt.timedelta(days=rng.randint(0, 6))),
+            )
+        )
+    engine.rebuild(made)
+    keys = ("dose",)
+    word = AnyOf(tuple(Match(f, keys) for f in services.TEXT_FIELDS))
+    tagged, covered = Terms("disease", ("C1",)), Terms("term", ("C1",))
+    scores = [Score(tagged, 6), Score(covered, 1)]
+    alternatives: tuple[Any, ...] = (tagged, covered)
+    if with_words:
+        alternatives = (AllOf((word,)), tagged, covered)
+        scores += [Score(word, 1), *(Score(Match(f, keys), 7) for f in ("title",))]
+    question = EngineQuery(
+        filter=AnyOf(alternatives),
+        scores=tuple(scores),
+        rank_keys=keys if with_words else (),
+        sort="relevance",
+        limit=7,
+    )
+    expected = [
+        d.id
+        for d in sorted(
+            (d for d in made if check.holds(question.filter, d)),
+            key=lambda d: (
+                -check.points(question, d),
+                -d.fields["updated_at"],
+                d.fields["title_key"][0],
+                d.id,
+            ),
+        )
+    ]
+    for offset in range(0, len(expected) + 7, 7):
+        answer = engine.search(replace(question, offset=offset))
+        assert answer.ids == expected[offset : offset + 7], offset
+        assert answer.total == len(expected)
 
 
 def test_the_text_rank_orders_only_equal_points(engine):
