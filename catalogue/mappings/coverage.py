@@ -44,13 +44,15 @@ def covering_rows(terms: Iterable[str]) -> Select[str, str, str]:
 
 
 @cache
-def _covering_rows_of() -> Select[str, str, str]:
-    """:func:`covering_rows` for a few versions (``versions``, a parameter, as are the
-    ``terms``), read from their variables' side: the versions' variables first (a materialised
-    CTE), then their mappings and the closure. Left to itself, PostgreSQL may walk every
-    mapping of a common term across the whole catalogue and keep the few that belong to these
-    versions (seconds for a page of 25 datasets over a million variables). Built once, with
-    the tables' columns: every page of search hits that names a term asks it."""
+def covering_rows_of_versions() -> Any:
+    """``(version_id, term, variable name, variable id)``, each once, of the variables of a
+    few versions (the parameter ``versions``) that cover one of ``terms`` (a parameter too):
+    :func:`covering_rows` read from the variables' side: the versions' variables first (a
+    materialised CTE), then their mappings and the closure. Left to itself, PostgreSQL may
+    walk every mapping of a common term across the whole catalogue and keep the few that
+    belong to these versions (seconds for a page of 25 datasets over a million variables).
+    Built once, with the tables' columns: every page of search hits that names a term asks
+    it."""
     variables: Any = Variable.__table__
     mappings: Any = Mapping.__table__
     closure: Any = TermClosure.__table__
@@ -61,7 +63,12 @@ def _covering_rows_of() -> Select[str, str, str]:
         .prefix_with("MATERIALIZED")
     )
     return (
-        select(own.c.version_id, closure.c.ancestor_curie, own.c.name)
+        select(
+            own.c.version_id,
+            closure.c.ancestor_curie.label("term"),
+            own.c.name,
+            own.c.id.label("variable_id"),
+        )
         .select_from(own)
         .join(mappings, mappings.c.variable_id == own.c.id)
         .join(closure, closure.c.descendant_curie == mappings.c.object_curie)
@@ -82,10 +89,10 @@ def covered_terms(
     if version_ids is None:
         query, values = covering_rows(terms).distinct(), {}
     else:
-        query = _covering_rows_of()
+        query = covering_rows_of_versions()
         values = {"terms": list(dict.fromkeys(terms)), "versions": list(dict.fromkeys(version_ids))}
     found: dict[str, dict[str, set[str]]] = {}
-    for version_id, term, name in get_session().execute(query, values):
+    for version_id, term, name, *_variable in get_session().execute(query, values):
         found.setdefault(version_id, {}).setdefault(term, set()).add(name)
     return {
         version: {term: sorted(names) for term, names in by_term.items()}

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import bindparam, select
+from sqlalchemy import String, bindparam, literal_column, null, select, union_all
 
 from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
@@ -167,39 +167,62 @@ def _rows_statement() -> Any:
     )
 
 
-def _variable_columns() -> tuple[Any, ...]:
-    v: Any = Variable.__table__
-    return (v.c.id, v.c.version_id, v.c.name, v.c.label, v.c.description, v.c.position)
+_VARIABLES: dict[tuple[str, bool, bool], Any] = {}
+WORDS, TERMS = "words", "terms"
 
 
-_WORDS_VARIABLES: dict[str, Any] = {}
-
-
-def _words_variables_statement(backend: Any) -> Any:
-    """The variables holding the words (:meth:`SearchBackend.variables_matching`) with their
-    rows, built once per backend."""
-    statement = _WORDS_VARIABLES.get(backend.name)
+def _variables_statement(backend: Any, words: bool, terms: bool) -> Any:
+    """One statement for the variables that matched, with their rows: those holding the words
+    (:meth:`SearchBackend.variables_matching`: up to :data:`VARIABLES_SHOWN` per version, and
+    how many in all) and those mapped to a named term
+    (:func:`catalogue.mappings.coverage.covering_rows_of_versions`, one row per term), told
+    apart by ``kind``. Built once per backend and kind of query; its values are named
+    parameters."""
+    key = (backend.name, words, terms)
+    statement = _VARIABLES.get(key)
     if statement is None:
-        matching = backend.variables_matching().subquery()
+        parts = []
+        if words:
+            holding = backend.variables_matching().subquery()
+            parts.append(
+                select(
+                    literal_column(f"'{WORDS}'", String).label("kind"),
+                    holding.c.version_id,
+                    holding.c.variable_id,
+                    holding.c.total,
+                    null().label("term"),
+                )
+            )
+        if terms:
+            mapped = coverage.covering_rows_of_versions().subquery()
+            parts.append(
+                select(
+                    literal_column(f"'{TERMS}'", String).label("kind"),
+                    mapped.c.version_id,
+                    mapped.c.variable_id,
+                    null().label("total"),
+                    mapped.c.term,
+                )
+            )
+        found = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
         variables: Any = Variable.__table__
         statement = (
-            select(*_variable_columns(), matching.c.total)
-            .join(variables, variables.c.id == matching.c.variable_id)
-            .order_by(matching.c.version_id, matching.c.variable_id)
+            select(
+                variables.c.id,
+                variables.c.version_id,
+                variables.c.name,
+                variables.c.label,
+                variables.c.description,
+                variables.c.position,
+                found.c.kind,
+                found.c.total,
+                found.c.term,
+            )
+            .join(variables, variables.c.id == found.c.variable_id)
+            .order_by(found.c.version_id, found.c.variable_id)
         )
-        _WORDS_VARIABLES[backend.name] = statement
+        _VARIABLES[key] = statement
     return statement
-
-
-@cache
-def _named_variables_statement() -> Any:
-    """Variables by versions and names (two IN lists: SQLite reads a row value IN list by
-    scanning, but two IN lists through the (version_id, name) index)."""
-    v: Any = Variable.__table__
-    return select(*_variable_columns()).where(
-        v.c.version_id.in_(bindparam("versions", expanding=True)),
-        v.c.name.in_(bindparam("names", expanding=True)),
-    )
 
 
 def matched_variables(
@@ -208,46 +231,34 @@ def matched_variables(
     """Per version: up to :data:`VARIABLES_SHOWN` variables that matched — those mapped to a
     named term first (they answer the question the term asks), then those holding the words —
     and how many matched each way."""
-    session = get_session()
     if not version_ids or meaning.is_empty:
         return {}, {}, {}
-    mapped: dict[str, dict[str, list[str]]] = {}  # version → name → named terms it covers
-    by_terms: dict[str, int] = {}
     named = sorted({t.curie for t in meaning.terms})
+    words = bool(meaning.groups)
+    values: dict[str, Any] = {}
+    if words:
+        values.update(
+            backend.variables_matching_values(version_ids, meaning.groups, VARIABLES_SHOWN)
+        )
     if named:
         # the shared rule of catalogue.coverage, read from these versions' side
-        for version_id, by_term in coverage.covered_terms(named, version_ids).items():
-            for term, variable_names in sorted(by_term.items()):
-                for name in variable_names:
-                    mapped.setdefault(version_id, {}).setdefault(name, []).append(term)
-        for version_id, names in mapped.items():
-            by_terms[version_id] = len(names)
+        values.update({"terms": named, "versions": list(dict.fromkeys(version_ids))})
+    mapped: dict[str, dict[str, list[str]]] = {}  # version → name → named terms it covers
     by_words: dict[str, int] = {}
-    text_ids: dict[str, list[int]] = {}
+    text_ids: dict[str, list[int]] = {}  # version → the variables holding the words, by id
     found: dict[tuple[str, str], Any] = {}
-    if meaning.groups:
-        # the variables holding the words, with their rows, in one statement
-        for row in session.execute(
-            _words_variables_statement(backend),
-            backend.variables_matching_values(version_ids, meaning.groups, VARIABLES_SHOWN),
-        ):
+    for row in get_session().execute(_variables_statement(backend, words, bool(named)), values):
+        found[(row.version_id, row.name)] = row
+        if row.kind == WORDS:
             text_ids.setdefault(row.version_id, []).append(row.id)
             by_words[row.version_id] = row.total
-            found[(row.version_id, row.name)] = row
+        else:
+            mapped.setdefault(row.version_id, {}).setdefault(row.name, []).append(row.term)
+    for names in mapped.values():
+        for terms in names.values():
+            terms.sort()
+    by_terms = {version_id: len(names) for version_id, names in mapped.items()}
     wanted_names = [(v, n) for v, names in mapped.items() for n in sorted(names)[:VARIABLES_SHOWN]]
-    missing = [(v, n) for v, n in wanted_names if (v, n) not in found]
-    if missing:
-        # versions by names, then the pairs asked for
-        pairs = set(missing)
-        for row in session.execute(
-            _named_variables_statement(),
-            {
-                "versions": sorted({v for v, _n in missing}),
-                "names": sorted({n for _v, n in missing}),
-            },
-        ):
-            if (row.version_id, row.name) in pairs:
-                found[(row.version_id, row.name)] = row
     wanted = set(meaning.keys)
     out: dict[str, list[MatchedVariable]] = {}
     names_of: dict[str, list[str]] = {}  # version → the mapped names wanted, by name

@@ -681,10 +681,11 @@ def _columns(
 
 def _fill_cells(rows: list[MatrixRow], columns: list[MatrixColumn]) -> None:
     """Every cell in one query: the chosen versions' variables first, with what the cells show
-    of them (a materialised CTE, as in :func:`catalogue.mappings.coverage._covering_rows_of`,
-    so that PostgreSQL does not walk every mapping of a common term across the catalogue),
-    then their covering mappings and the closure up to the asked terms. The datasets' own
-    columns are known already (``columns``): no join back to the catalogue's big tables."""
+    of them (a materialised CTE, as in
+    :func:`catalogue.mappings.coverage.covering_rows_of_versions`, so that PostgreSQL does not
+    walk every mapping of a common term across the catalogue), then their covering mappings
+    and the closure up to the asked terms. The datasets' own columns are known already
+    (``columns``): no join back to the catalogue's big tables."""
     if not rows or not columns:
         return
     own = (
