@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Hashable, Iterable
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,15 +42,7 @@ def _fresh() -> None:
     session = get_session()
     if "hierarchy_stamp" in session.info:
         return
-    stamp = tuple(
-        session.execute(
-            select(
-                func.count(Ontology.prefix),
-                func.max(Ontology.loaded_at),
-                func.sum(Ontology.term_count),
-            )
-        ).one()
-    )
+    stamp = tuple(session.execute(_stamp_statement()).one())
     with _lock:
         if (
             stamp != _stamp
@@ -64,6 +57,18 @@ def _fresh() -> None:
             _stamp = stamp
             _forgotten += 1
         session.info["hierarchy_stamp"] = (stamp, _forgotten)
+
+
+@cache
+def _stamp_statement() -> Any:
+    """The stamp's statement, built once with the table's columns (the first statement of
+    every search)."""
+    ontologies: Any = Ontology.__table__
+    return select(
+        func.count(ontologies.c.prefix),
+        func.max(ontologies.c.loaded_at),
+        func.sum(ontologies.c.term_count),
+    )
 
 
 def forget() -> None:

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from catalogue.datasets import services as datasets
 from catalogue.models import Dataset, DatasetStatus
@@ -236,11 +237,28 @@ def dataset_facts(actor: Actor, dataset_ids: list[Any]) -> dict[Any, dict[str, A
     """``{dataset_id: {"data_use": shape or None}}`` for a page of datasets the caller holds
     already (one query; ``Dataset.id``, text): the shape with each term's ``code`` and
     ``label``."""
-    rows = rows_of(dataset_ids)
+    ids = sorted(set(dataset_ids))
+    rows: dict[Any, Any] = (
+        {row.dataset_id: row for row in get_session().execute(_facts_statement(), {"ids": ids})}
+        if ids
+        else {}
+    )
     return {
         i: {"data_use": _with_dates(vocabulary.labelled(shape_of(rows[i]))) if i in rows else None}
         for i in dataset_ids
     }
+
+
+@cache
+def _facts_statement() -> Any:
+    """The columns :func:`shape_of` reads, by dataset ids: built once, with the table's
+    columns (every page of search hits asks it; loading the rows as entities, with a statement
+    built anew, took longer than reading them)."""
+    table: Any = DataUseConditions.__table__
+    columns = ("dataset_id", "permission", "diseases", "modifiers", "revision")
+    return select(*(table.c[name] for name in columns)).where(
+        table.c.dataset_id.in_(bindparam("ids", expanding=True))
+    )
 
 
 def hit_shape(shape: Mapping[str, Any] | None) -> dict[str, Any] | None:
