@@ -506,15 +506,12 @@ class DiseaseFacet(ListFacet):
         return out
 
     def values(self, rows: list[tuple[str, int]], selection: Any) -> list[FacetValue]:
-        direct = {c for members, _n in rows for c in (members or "").split()}
-        ancestors = hierarchy_cache.ancestors(direct)
+        reached = _reached([members for members, _n in rows])
         counted: dict[str, int] = {}
+        get = counted.get
         for members, count in rows:
-            reached: set[str] = set()
-            for curie in (members or "").split():
-                reached |= ancestors[curie]
-            for curie in reached:
-                counted[curie] = counted.get(curie, 0) + count
+            for curie in reached[members]:
+                counted[curie] = get(curie, 0) + count
         for curie in selection or []:
             counted.setdefault(curie, 0)
         return _tree(counted, set(selection or []))
@@ -591,6 +588,32 @@ class TermFacet(ListFacet):
         return _tree(counted, set(selection or []))
 
 
+#: (the term store's stamp, {a document's set of disease terms: the terms it counts under})
+_REACHED: tuple[Hashable, dict[str | None, tuple[str, ...]]] = (None, {})
+MAX_REACHED = 50_000  # distinct sets of diseases remembered (a catalogue has fewer)
+
+
+def _reached(sets: list[str | None]) -> dict[str | None, tuple[str, ...]]:
+    """The terms each set of disease terms (`` C1 C2 ``) counts under: each term and every
+    ancestor, once. Remembered per worker for the term store's stamp (a search counts
+    hundreds of sets, most of them seen before)."""
+    global _REACHED
+    stamp = hierarchy_cache.stamp()
+    known_stamp, known = _REACHED
+    if known_stamp != stamp or len(known) > MAX_REACHED:
+        known = {}
+        _REACHED = (stamp, known)
+    missing = [m for m in sets if m not in known]
+    if missing:
+        ancestors = hierarchy_cache.ancestors({c for m in missing for c in (m or "").split()})
+        for members in missing:
+            terms: set[str] = set()
+            for curie in (members or "").split():
+                terms |= ancestors[curie]
+            known[members] = tuple(terms)
+    return known
+
+
 def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
     """Values of a hierarchical facet in tree order (depth first, parents before children,
     largest first among siblings), each with its parents among the values."""
@@ -598,40 +621,46 @@ def _tree(counted: dict[str, int], chosen: set[str]) -> list[FacetValue]:
         return []
     curies = sorted(counted)
     labels = hierarchy_cache.labels(curies)
-    parents: dict[str, list[str]] = {
-        c: [p for p in ps if p in counted] for c, ps in hierarchy_cache.parents(curies).items()
-    }
+    above = hierarchy_cache.parents(curies)
+    parents: dict[str, list[str]] = {}
     children: dict[str, list[str]] = {}
-    for child, ps in parents.items():
-        for parent in ps:
-            children.setdefault(parent, []).append(child)
-
-    def order(items: Iterable[str]) -> list[str]:
-        return sorted(items, key=lambda c: (-counted[c], (labels.get(c) or c).lower()))
-
+    roots: list[str] = []
+    for curie in curies:
+        parents[curie] = [p for p in above[curie] if p in counted]
+        for parent in parents[curie]:
+            children.setdefault(parent, []).append(curie)
+        if not parents[curie]:
+            roots.append(curie)
+    # largest first, then by label; the CURIE last makes every key distinct (the stack below
+    # reverses the order, ties included)
+    rank = {c: (-counted[c], (labels.get(c) or c).lower(), c) for c in curies}
     out: list[FacetValue] = []
     placed: set[str] = set()
 
-    def visit(curie: str) -> None:
-        if curie in placed:
-            return
-        placed.add(curie)
-        out.append(
-            FacetValue(
-                curie,
-                labels.get(curie, curie),
-                counted[curie],
-                parents=sorted(parents[curie]),
-                selected=curie in chosen,
+    def place(starts: Iterable[str]) -> None:
+        """Depth first from ``starts`` (a stack: each term's children pushed in reverse
+        order, so that they come out in order, each after the whole tree of the one before)."""
+        stack = sorted(starts, key=rank.__getitem__, reverse=True)
+        while stack:
+            curie = stack.pop()
+            if curie in placed:
+                continue
+            placed.add(curie)
+            out.append(
+                FacetValue(
+                    curie,
+                    labels.get(curie, curie),
+                    counted[curie],
+                    parents=sorted(parents[curie]),
+                    selected=curie in chosen,
+                )
             )
-        )
-        for child in order(children.get(curie, [])):
-            visit(child)
+            below = children.get(curie)
+            if below:
+                stack.extend(sorted(below, key=rank.__getitem__, reverse=True))
 
-    for root in order(c for c in curies if not parents[c]):
-        visit(root)
-    for curie in order(c for c in curies if c not in placed):  # cycles, if an ontology has any
-        visit(curie)
+    place(roots)
+    place([c for c in curies if c not in placed])  # cycles, if an ontology has any
     return out
 
 
