@@ -86,13 +86,16 @@ def covered_terms(
 ) -> dict[str, dict[str, list[str]]]:
     """``{version_id: {term: [variable names …]}}`` of the versions that cover at least one of
     ``terms`` (all versions, or only ``version_ids``). Names come in alphabetical order, once."""
+    query: Any
+    values: dict[str, Any] = {}
     if version_ids is None:
-        query, values = covering_rows(terms).distinct(), {}
+        query = covering_rows(terms).distinct()
     else:
         query = covering_rows_of_versions()
         values = {"terms": list(dict.fromkeys(terms)), "versions": list(dict.fromkeys(version_ids))}
     found: dict[str, dict[str, set[str]]] = {}
-    for version_id, term, name, *_variable in get_session().execute(query, values):
+    for row in get_session().execute(query, values):
+        version_id, term, name = row[0], row[1], row[2]  # (and the variable's id, of versions)
         found.setdefault(version_id, {}).setdefault(term, set()).add(name)
     return {
         version: {term: sorted(names) for term, names in by_term.items()}
