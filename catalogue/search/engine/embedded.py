@@ -169,6 +169,18 @@ class _Opened:
     index: Any
     schema: Any
     kinds: dict[str, FieldKind]
+    meta: int = 0  # meta.json's mtime when the reader last reloaded
+
+    def fresh(self) -> None:
+        """Reload the reader when another process committed (meta.json changed): its write is
+        seen at the next search, not when tantivy's own watcher notices."""
+        try:
+            changed = os.stat(self.directory / "meta.json").st_mtime_ns
+        except FileNotFoundError:
+            return
+        if changed != self.meta:
+            self.meta = changed
+            self.index.reload()
 
     @property
     def all_text(self) -> bool:
@@ -206,6 +218,7 @@ class EmbeddedEngine:
         signature = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         opened = self._opened
         if opened is not None and opened.signature == signature:
+            opened.fresh()
             return opened
         with self._lock:
             opened = self._opened

@@ -401,6 +401,14 @@ def test_a_second_writer_waits_for_the_first(engine, tmp_path):
     assert sorted(engine.stamps()) == [1, 2, 3]
 
 
+def test_another_process_sees_a_write_at_its_next_search(engine):
+    engine.rebuild([document(1, title="aml")])
+    other = EmbeddedEngine(engine.root)  # another process's view of the same folder
+    assert ask(other, Match("title", ("aml",))) == [1]
+    engine.write([document(2, title="aml")])
+    assert ask(other, Match("title", ("aml",))) == [1, 2]
+
+
 def test_no_index_is_minus_one_and_searching_it_fails_cleanly(engine):
     assert engine.count() == -1
     engine.rebuild([document(1)])
