@@ -100,8 +100,11 @@ def page_hits(document_ids: list[int], meaning: Interpretation, backend: Any) ->
                 title_html=text.highlight(row.title, wanted),
                 snippet_html=text.snippet(row.description, wanted),
                 keywords=[
-                    (k, text.highlight(k, wanted), text.holds(k, wanted))
+                    # a keyword holds a word that matched when its highlight marks one (the
+                    # keyword itself is escaped: "<mark>" is never its own text)
+                    (k, html, "<mark>" in html)
                     for k in row.keywords or []
+                    for html in (text.highlight(k, wanted),)
                 ],
                 status="draft" if row.is_draft else "published",
                 version_number=row.number,

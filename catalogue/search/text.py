@@ -241,9 +241,9 @@ def snippet(text: str | None, wanted: AbstractSet[str], length: int = 220) -> Ma
     highlighted, with ellipses where it was cut; the start of the text when nothing matches."""
     if not text:
         return Markup("")
-    spans = _matches(text, wanted)
     if len(text) <= length:
-        return Markup(_marked(text, spans))  # noqa: S704 - escaped in _marked
+        return highlight(text, wanted)  # all of it
+    spans = _matches(text, wanted)
     hits = [start for start, _end in spans]
     if not hits:
         cut = len(text[:length].rsplit(" ", 1)[0])
