@@ -1255,7 +1255,7 @@ def indexing_table(results: list[dict[str, Any]], designs: Sequence[str]) -> str
         )
     )
     return table(
-        ("indexing from scratch (10k datasets, 1M variables)", *(r["database"] for r in results)),
+        ("indexing from scratch", *(r["database"] for r in results)),
         rows,
     )
 
