@@ -1,8 +1,10 @@
-"""Throw-away test databases: a SQLite file, or a freshly created PostgreSQL database."""
+"""Throw-away test databases: a SQLite file, or a freshly created PostgreSQL database; and
+copies of one (a database built once, copied for each test module that changes it)."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,10 @@ def postgres_base_url() -> str | None:
     return url or None
 
 
+def _new_postgres_name(label: str) -> str:
+    return f"harmony_{label}_{uuid.uuid4().hex[:10]}"
+
+
 @contextmanager
 def fresh_database(tmp_dir: Path, label: str, base_url: str | None = None) -> Iterator[str]:
     """Yield the URL of a new, empty database, dropped (or deleted) afterwards: on the
@@ -29,7 +35,7 @@ def fresh_database(tmp_dir: Path, label: str, base_url: str | None = None) -> It
     url = make_url(base)
     if not url.drivername.startswith("postgresql"):
         raise RuntimeError(f"TEST_DATABASE_URL must be PostgreSQL (or unset for SQLite), not {url}")
-    name = f"harmony_{label}_{uuid.uuid4().hex[:10]}"
+    name = _new_postgres_name(label)
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
@@ -37,6 +43,39 @@ def fresh_database(tmp_dir: Path, label: str, base_url: str | None = None) -> It
         connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def copied_database(source_url: str, tmp_dir: Path, label: str) -> Iterator[str]:
+    """Yield the URL of a new database holding what ``source_url`` holds (made by
+    :func:`fresh_database`, no connection open to it), dropped (or deleted) afterwards: SQLite's
+    online backup into a new file, or PostgreSQL's ``CREATE DATABASE … TEMPLATE``, which copies
+    the files without replaying anything."""
+    source = make_url(source_url)
+    if source.drivername.startswith("sqlite"):
+        path = tmp_dir / f"{label}.sqlite3"
+        reader, writer = sqlite3.connect(str(source.database)), sqlite3.connect(path)
+        try:
+            reader.backup(writer)
+        finally:
+            reader.close()
+            writer.close()
+        yield f"sqlite:///{path}"
+        return
+    name = _new_postgres_name(label)
+    base = postgres_base_url()
+    admin = create_engine(
+        make_url(base) if base else source.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+        connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,19 +1,27 @@
 """Real-browser journeys: a live server on a throw-away database and Debian's Chromium driven
 by Playwright.
 
-Chromium is not downloaded by Playwright here; the system one at ``/usr/bin/chromium`` is used,
-and without it every test in this folder is reported as skipped. Screenshots of the key steps
-land in ``tests/e2e/screenshots/`` (gitignored) for a person to look at.
+Chromium is not downloaded by Playwright here; Debian's is used: its headless shell at
+``/usr/bin/chromium-headless-shell`` (package chromium-headless-shell; the build Playwright itself
+runs headless tests on: it builds no browser window for each new context, and a journey's run
+costs a quarter less CPU) when installed, else ``/usr/bin/chromium``. Without either, every test
+in this folder is reported as skipped. Screenshots of the key steps land in
+``tests/e2e/screenshots/`` (gitignored) for a person to look at.
+
+A journey that needs the whole demo gets its own server on its own copy of it
+(:func:`serve_whole_demo`): the demo is loaded once per run (per xdist worker), and copied.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -22,10 +30,14 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from core import create_app, migrate
 from core.demo import load_demo
-from tests.dbutil import fresh_database
+from tests.dbutil import copied_database, fresh_database
 
-CHROMIUM = Path("/usr/bin/chromium")
-SKIP_REASON = "Chromium not installed at /usr/bin/chromium (apt-get install chromium)"
+CHROMIUM_CHOICES = (Path("/usr/bin/chromium-headless-shell"), Path("/usr/bin/chromium"))
+CHROMIUM = next((path for path in CHROMIUM_CHOICES if path.exists()), CHROMIUM_CHOICES[-1])
+SKIP_REASON = (
+    "Chromium not installed at /usr/bin/chromium-headless-shell or /usr/bin/chromium"
+    " (apt-get install chromium-headless-shell)"
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -63,35 +75,76 @@ class LiveServer:
 
 
 @contextmanager
-def serve_whole_demo(
-    tmp_path_factory: pytest.TempPathFactory,
-    name: str,
-    prepare: Callable[[Flask], None] | None = None,
-) -> Iterator[LiveServer]:
-    """A journey's own server on a fresh database with the whole demo (its steps included);
-    ``prepare(app)`` adds the journey's data or warms its templates before the server starts."""
-    with fresh_database(tmp_path_factory.mktemp(f"e2e-{name}"), f"e2e_{name}") as url:
+def serving(app: Flask, name: str) -> Iterator[LiveServer]:
+    """``app`` served on a free port by a thread, while the block runs."""
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"e2e-{name}", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["harmony_db"].engine.dispose()
+
+
+@dataclass
+class WholeDemo:
+    """A database with the whole demo (its steps included), built once per run (per xdist
+    worker), and the folder of the agreements' signed documents it names."""
+
+    url: str
+    documents: Path
+    tmp_path_factory: pytest.TempPathFactory
+
+
+@pytest.fixture(scope="session")
+def whole_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WholeDemo]:
+    """The whole demo, loaded once: each journey on it serves a copy of its own
+    (:func:`serve_whole_demo`) instead of loading it again."""
+    if not CHROMIUM.exists():  # also when a test here is selected some other way
+        pytest.skip(SKIP_REASON)
+    folder = tmp_path_factory.mktemp("e2e-demo")
+    documents = folder / "agreements"
+    with fresh_database(folder, "e2e_demo") as url:
         migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
+        app = create_app(
+            {"DATABASE_URL": url, "AGREEMENT_DOCUMENTS_DIR": str(documents)}, env=TEST_ENV
+        )
         with app.app_context():
             load_demo(password=DEMO_PASSWORD, with_steps=True)
+        app.extensions["harmony_db"].engine.dispose()  # a PostgreSQL template has no session
+        yield WholeDemo(url=url, documents=documents, tmp_path_factory=tmp_path_factory)
+
+
+@contextmanager
+def serve_whole_demo(
+    demo: WholeDemo,
+    name: str,
+    prepare: Callable[[Flask], None] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Iterator[LiveServer]:
+    """A journey's own server on its own copy of the whole demo (its steps included), with
+    its own copy of the signed documents; ``settings`` add to the app's configuration and
+    ``prepare(app)`` adds the journey's data or warms its templates before the server
+    starts. What the journey changes stays in its copy."""
+    folder = demo.tmp_path_factory.mktemp(f"e2e-{name}")
+    documents = folder / "agreements"
+    if demo.documents.is_dir():
+        shutil.copytree(demo.documents, documents)
+    with copied_database(demo.url, folder, f"e2e_{name}") as url:
+        config = {"DATABASE_URL": url, "AGREEMENT_DOCUMENTS_DIR": str(documents)}
+        app = create_app({**config, **(settings or {})}, env=TEST_ENV)
         if prepare is not None:
             prepare(app)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name=f"e2e-{name}", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+        with serving(app, name) as server:
+            yield server
 
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on its own migrated database with the demo data, served on a free port."""
+    """The app on its own migrated database with the demo accounts, served on a free port."""
     if not CHROMIUM.exists():  # also when a test here is selected some other way
         pytest.skip(SKIP_REASON)
     with fresh_database(tmp_path_factory.mktemp("e2e"), "e2e") as url:
@@ -100,16 +153,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         with app.app_context():
             # accounts only: each browser test loads the vocabulary it needs
             load_demo(password=DEMO_PASSWORD, with_steps=False)
-        server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+        with serving(app, "server") as server:
+            yield server
 
 
 # --- browser -------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,19 +40,26 @@ from flask import Flask
 from playwright.sync_api import APIResponse, Browser, BrowserContext, Page, expect
 from sqlalchemy import select, text
 from werkzeug.routing import Rule
-from werkzeug.serving import make_server
 
 from catalogue.selection import services as selections
-from core import create_app, migrate
+from core import create_app
 from core.db import get_session, utcnow
-from core.demo import DEMO_DOMAIN, load_demo
+from core.demo import DEMO_DOMAIN
 from core.jobs import Job, JobState
 from core.models import User
 from governance.matching.schemas import PurposeSchema
 from governance.purposes.services import create_purpose
-from tests.dbutil import fresh_database, postgres_base_url
+from tests.dbutil import postgres_base_url
 from tests.e2e.axe import FAILING_IMPACTS, axe_violations, describe
-from tests.e2e.conftest import DEMO_PASSWORD, SCREENSHOTS, TEST_ENV, TIMEOUT_MS, LiveServer
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    SCREENSHOTS,
+    TEST_ENV,
+    TIMEOUT_MS,
+    LiveServer,
+    WholeDemo,
+    serve_whole_demo,
+)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -303,25 +309,16 @@ SHARE_TOKENS: list[str] = []
 PURPOSE = {"terms": ["DUO:0000007"], "diseases": ["NCIT:C3171"], "commercial": False}
 
 
+def _prepare(app: Flask) -> None:
+    with app.app_context():
+        add_demo_objects()
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This module's own server on a database with the whole demo."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-a11y"), "e2e_a11y") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-            add_demo_objects()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-a11y", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This module's own server on a copy of the whole demo, with the objects above."""
+    with serve_whole_demo(whole_demo, "a11y", _prepare) as server:
+        yield server
 
 
 @dataclass

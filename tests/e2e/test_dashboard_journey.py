@@ -13,7 +13,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, SCREENSHOTS, LiveServer, serve_whole_demo
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    SCREENSHOTS,
+    LiveServer,
+    WholeDemo,
+    serve_whole_demo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -43,9 +49,9 @@ CHART_WIDTHS = """() => [...document.querySelectorAll('figure.chart-figure')].ma
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo."""
-    with serve_whole_demo(tmp_path_factory, "dashboard") as server:
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo."""
+    with serve_whole_demo(whole_demo, "dashboard") as server:
         yield server
 
 

@@ -6,18 +6,14 @@ instead of widening the page past a 1366-pixel window."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -59,25 +55,16 @@ def _add_the_journeys_data() -> None:
     datasets.publish(SYSTEM, created.identifier, datasets.UNCHECKED)
 
 
+def _prepare(app: Flask) -> None:
+    with app.app_context():
+        _add_the_journeys_data()
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo and the data above."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-list"), "e2e_list") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-            _add_the_journeys_data()
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-list", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo, with the data above."""
+    with serve_whole_demo(whole_demo, "list", _prepare) as server:
+        yield server
 
 
 def page_width(page: Page) -> int:

@@ -9,21 +9,23 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
 from catalogue.datasets import services as datasets
-from core import create_app, migrate
-from core.demo import load_demo
 from core.policies import SYSTEM
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, SCREENSHOTS, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    SCREENSHOTS,
+    LiveServer,
+    Session,
+    WholeDemo,
+    serve_whole_demo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -38,27 +40,15 @@ def fits(page) -> bool:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo; held uploads in a folder
-    of its own."""
-    folder = tmp_path_factory.mktemp("e2e-confirm")
-    with fresh_database(folder, "e2e_confirm") as url:
-        migrate.upgrade(url)
-        app = create_app(
-            {"DATABASE_URL": url, "DICTIONARY_PENDING_DIR": str(folder / "held")}, env=TEST_ENV
-        )
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-confirm", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(
+    whole_demo: WholeDemo, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo; held uploads in a folder of its
+    own."""
+    held = tmp_path_factory.mktemp("e2e-confirm") / "held"
+    settings = {"DICTIONARY_PENDING_DIR": str(held)}
+    with serve_whole_demo(whole_demo, "confirm", settings=settings) as server:
+        yield server
 
 
 def log_in(web: Session) -> None:

@@ -6,19 +6,14 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import rdflib
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -29,24 +24,11 @@ DCT = rdflib.Namespace("http://purl.org/dc/terms/")
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo: accounts, vocabularies,
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo: accounts, vocabularies,
     datasets, standard variable sets and the search index."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-discovery"), "e2e_discovery") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-discovery", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+    with serve_whole_demo(whole_demo, "discovery") as server:
+        yield server
 
 
 def shot(web: Session, step: str) -> None:

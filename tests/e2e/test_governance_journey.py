@@ -14,19 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import FilePayload, Locator, Page, expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
 from governance.agreements.services import today
-from tests.dbutil import fresh_database
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -52,31 +47,11 @@ def _pdf() -> bytes:
 
 
 @pytest.fixture(scope="module")
-def live_server(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo; the signed documents go to
-    a temporary folder."""
-    base = tmp_path_factory.mktemp("e2e-governance")
-    with fresh_database(base, "e2e_governance") as url:
-        migrate.upgrade(url)
-        app = create_app(
-            {"DATABASE_URL": url, "AGREEMENT_DOCUMENTS_DIR": str(base / "agreements")},
-            env=TEST_ENV,
-        )
-        app.config["AGREEMENT_DOCUMENTS_DIR"] = str(base / "agreements")
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-governance", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo; the signed documents go to a
+    folder of its own."""
+    with serve_whole_demo(whole_demo, "governance") as server:
+        yield server
 
 
 def log_in(page: Page, email: str) -> None:

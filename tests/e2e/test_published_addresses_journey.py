@@ -9,18 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -28,26 +23,12 @@ WIDE = {"width": 1366, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on the whole demo, its BASE_URL the address it serves on (as
-    ``make run`` arranges), so that every published address can be followed."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-iris"), "e2e_iris") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        base = f"http://127.0.0.1:{server.server_port}"
-        app.config["BASE_URL"] = base
-        thread = threading.Thread(target=server.serve_forever, name="e2e-iris", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=base, app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo, its BASE_URL the address it
+    serves on (as ``make run`` arranges), so that every published address can be followed."""
+    with serve_whole_demo(whole_demo, "iris") as server:
+        server.app.config["BASE_URL"] = server.url  # before the browser's first request
+        yield server
 
 
 def fits(page) -> bool:

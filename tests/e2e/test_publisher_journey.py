@@ -14,7 +14,13 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session, serve_whole_demo
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    LiveServer,
+    Session,
+    WholeDemo,
+    serve_whole_demo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,9 +59,9 @@ def _add_a_draft() -> None:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo."""
-    with serve_whole_demo(tmp_path_factory, "publishers", _prepare) as server:
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo, with a draft of Ulm's."""
+    with serve_whole_demo(whole_demo, "publishers", _prepare) as server:
         yield server
 
 

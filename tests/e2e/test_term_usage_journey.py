@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -28,9 +28,9 @@ def fits(page) -> bool:
 
 
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo."""
-    with serve_whole_demo(tmp_path_factory, "usage") as server:
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo."""
+    with serve_whole_demo(whole_demo, "usage") as server:
         yield server
 
 

@@ -8,18 +8,14 @@ version of a variable. Each page is checked with axe-core and for width at 1366 
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from core import create_app, migrate
-from core.demo import load_demo
-from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -27,27 +23,18 @@ AML_TRIAL = "aml-ic-2016"  # a demo AML trial with haemoglobin (hb_dx) and the W
 WIDTH = 1366
 
 
+def _warm(app: Flask) -> None:
+    """Compile the pages' templates before the browser waits on them."""
+    warm = app.test_client()
+    for path in (f"/datasets/{AML_TRIAL}", f"/datasets/{AML_TRIAL}/variables/hb_dx"):
+        assert warm.get(path).status_code == 200
+
+
 @pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """This journey's own server on a database with the whole demo."""
-    with fresh_database(tmp_path_factory.mktemp("e2e-variable"), "e2e_variable") as url:
-        migrate.upgrade(url)
-        app = create_app({"DATABASE_URL": url}, env=TEST_ENV)
-        with app.app_context():
-            load_demo(password=DEMO_PASSWORD, with_steps=True)
-        warm = app.test_client()  # compile the pages' templates before the browser waits on them
-        for path in (f"/datasets/{AML_TRIAL}", f"/datasets/{AML_TRIAL}/variables/hb_dx"):
-            assert warm.get(path).status_code == 200
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="e2e-variable", daemon=True)
-        thread.start()
-        try:
-            yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            server.server_close()
-            app.extensions["harmony_db"].engine.dispose()
+def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
+    """This journey's own server on a copy of the whole demo."""
+    with serve_whole_demo(whole_demo, "variable", _warm) as server:
+        yield server
 
 
 def fits(web: Session) -> None:
