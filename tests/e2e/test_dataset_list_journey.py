@@ -97,6 +97,7 @@ def test_the_dataset_list_has_facets_sorts_and_keeps_retired_datasets_apart(web:
     page.locator("#facet-country").get_by_label(re.compile(r"^Germany")).check()
     page.get_by_role("button", name="Apply filters").first.click()
     expect(page).to_have_url(re.compile(r"/datasets\?.*country=DE"))
+    page.wait_for_load_state()  # the new page whole, not the part parsed so far
     expect(page.get_by_role("link", name=re.compile(r"^Country: Germany"))).to_be_visible()
     germany = hits.count()
     assert 0 < germany < count
@@ -105,6 +106,7 @@ def test_the_dataset_list_has_facets_sorts_and_keeps_retired_datasets_apart(web:
     page.get_by_label("Sort by").select_option("title")
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page).to_have_url(re.compile(r"/datasets\?.*sort=title"))
+    page.wait_for_load_state()  # the new page whole, not the part parsed so far
     shown = titles(page)
     assert len(shown) == germany and shown == sorted(shown, key=str.casefold)
     web.shot("germany by title")
@@ -113,6 +115,7 @@ def test_the_dataset_list_has_facets_sorts_and_keeps_retired_datasets_apart(web:
     page.goto("/datasets")
     page.locator("#facet-status").get_by_role("link", name=re.compile(r"^Retired")).click()
     expect(page).to_have_url(re.compile(r"/datasets\?status=retired$"))
+    page.wait_for_load_state()  # the new page whole, not the part parsed so far
     expect(page.get_by_role("heading", name="Retired datasets")).to_be_visible()
     card = page.locator(".retired-cards > li")
     expect(card).to_have_count(1)
@@ -121,6 +124,7 @@ def test_the_dataset_list_has_facets_sorts_and_keeps_retired_datasets_apart(web:
     assert_accessible(page)
     page.get_by_role("link", name="Back to the current datasets").click()
     expect(page).to_have_url(re.compile(r"/datasets$"))
+    page.wait_for_load_state()  # the new page whole, not the part parsed so far
 
 
 def test_long_words_wrap_within_the_window(web: Session) -> None:
