@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core.db import get_session, writing
 from core.models import ApiToken, Role
+from tests import factories
 from tests.conftest import login, shared_world
 from tests.governance.agreements.conftest import make_agreement
 
@@ -769,12 +770,28 @@ PAGE_TABLE = [
 ]
 
 
+@pytest.fixture(scope="module")
+def signed_in(app, world: World) -> dict[str, str]:
+    """For the page table, each role's session cookie: a user of the role (a custodian of an
+    organisation of its own, a DAC member of a committee of its own) logged in once, in the
+    world's transaction; each test's client starts with the cookie, and what a request changes
+    (the session's last use) is rolled back with the test's savepoint."""
+    make = factories.Maker(app)
+    cookies = {}
+    for role in ROLES[1:]:
+        client = app.test_client()
+        assert login(client, make.user(role, committee=None).email).status_code == 302
+        cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+        assert cookie is not None
+        cookies[role] = cookie.value
+    return cookies
+
+
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("path", "expected"), PAGE_TABLE, ids=[p for p, _ in PAGE_TABLE])
-def test_page_role_table(client, make, world, role, path, expected):
+def test_page_role_table(app, client, signed_in, world, role, path, expected):
     if role != A:
-        user = make.user(role, committee=None)
-        assert login(client, user.email).status_code == 302
+        client.set_cookie(app.config["SESSION_COOKIE_NAME"], signed_in[role])
     response = client.get(path.format(**vars(world)))
     assert response.status_code == expected[role]
     if response.status_code == 302:
