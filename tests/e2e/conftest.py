@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from core import create_app, migrate
@@ -52,7 +52,11 @@ SCREENSHOTS = E2E_DIR / "screenshots"
 DEMO_PASSWORD = "e2e demo password 4 all accounts"
 ADMIN_EMAIL = "admin@demo.harmony.example"
 TEST_ENV = {"HARMONY_ENV": "testing"}
-TIMEOUT_MS = 5_000
+#: how long a browser action, a request or an ``expect`` waits: a limit, not a delay (a passing
+#: test never waits for it), long enough for a page on a loaded 2-core CI machine (a 0.9 s page
+#: took over 5 s while other runs shared the machine, and the accessibility walk failed on it)
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
