@@ -1,6 +1,0 @@
-"""Every operation of the OpenAPI document keeps its contract when called as ``admin``
-(see fuzzing.py)."""
-
-from tests.contract.fuzzing import _report_counts, operation_tests, world  # noqa: F401
-
-globals().update(operation_tests("admin"))
