@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 
 def postgres_base_url() -> str | None:
@@ -72,7 +74,25 @@ def copied_database(source_url: str, tmp_dir: Path, label: str) -> Iterator[str]
         make_url(base) if base else source.set(database="postgres"), isolation_level="AUTOCOMMIT"
     )
     with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+        # PostgreSQL copies a template only while nobody else is connected to it: a connection
+        # the demo's loading left in a pool, or another worker's copy in progress, makes CREATE
+        # DATABASE fail ("is being accessed by other users"). Nothing may use the template but
+        # copying, so close what is left on it and try again.
+        for attempt in range(20):
+            try:
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source.database}"'))
+                break
+            except OperationalError as exc:
+                if "being accessed by other users" not in str(exc) or attempt == 19:
+                    raise
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :template AND pid <> pg_backend_pid()"
+                    ),
+                    {"template": source.database},
+                )
+                time.sleep(0.25)
         connection.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     try:
         yield source.set(database=name).render_as_string(hide_password=False)
