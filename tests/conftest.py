@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, event, select
 from sqlalchemy.orm import sessionmaker
 
 from core import create_app, migrate
@@ -81,14 +81,39 @@ def reference_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield url
 
 
+#: PostgreSQL: the longest a lock wait that a statement sets (``SET lock_timeout``) may last
+#: while tests run. What a test writes stays in its one open transaction until the test ends,
+#: so the VACUUM that follows a rebuild of the search index (core.db.vacuum_analyze, on a
+#: connection of its own, waiting up to 5 s) can never get the tables the test's rebuild wrote:
+#: it gave up after 5 s, 29 times per run (2.5 minutes of a worker's time). A VACUUM of free
+#: tables still runs (autovacuum, which could hold one, yields after a second).
+LOCK_WAIT_CAP_MS = 1500
+SET_LOCK_TIMEOUT = re.compile(r"SET lock_timeout = (\d+)")
+
+
+def _cap_lock_waits(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _capped(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> Any:
+        wait = SET_LOCK_TIMEOUT.fullmatch(statement)
+        if wait is not None and int(wait.group(1)) > LOCK_WAIT_CAP_MS:
+            statement = f"SET lock_timeout = {LOCK_WAIT_CAP_MS}"
+        return statement, parameters
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Flask:
-    return create_app({"DATABASE_URL": database_url, "SEARCH_CHECK_STATEMENTS": True}, env=TEST_ENV)
+    app = create_app({"DATABASE_URL": database_url, "SEARCH_CHECK_STATEMENTS": True}, env=TEST_ENV)
+    _cap_lock_waits(app.extensions["harmony_db"].engine)
+    return app
 
 
 @pytest.fixture(scope="session")
 def reference_engine(reference_database_url: str) -> Iterator[Engine]:
     engine = make_engine(reference_database_url)
+    _cap_lock_waits(engine)
     yield engine
     engine.dispose()
 
