@@ -71,7 +71,7 @@ log = logging.getLogger("harmony.search.engine")
 POINTER = "current.json"
 REBUILD_LOCK = "rebuild.lock"
 #: changes what the files hold without changing the fields: a new number rebuilds every index
-FORMAT = 1
+FORMAT = 2  # 2: the title's sort number holds 11 characters (was 8 bytes)
 TOKENIZER = "keys"  # whitespace only: the index's keys are normalised and stemmed already
 # internal fields (not in base.FIELDS)
 ID = "engine_id"  # search_documents.id: upserts, deletes, the last tie-break
@@ -103,7 +103,7 @@ FULL_SCAN_LIMIT = 1_000_000
 SORT_FIELDS: dict[str, tuple[str | None, Any]] = {
     "relevance": (None, tantivy.Order.Desc),
     "updated": ("updated_at", tantivy.Order.Desc),
-    "title": ("title_key", tantivy.Order.Asc),
+    "title": (TITLE_PREFIX, tantivy.Order.Asc),  # the whole title breaks its ties
     "patients": (PATIENTS_SORT, tantivy.Order.Desc),
 }
 
@@ -156,10 +156,48 @@ def _build_schema(fields: dict[str, FieldKind]) -> Any:
     return builder.build()
 
 
+#: the title's sort number: each character's symbol, in base :data:`_SYMBOLS` (see title_prefix)
+_SYMBOLS = 42
+_TITLE_CHARACTERS = 11  # 42 ** 11 < 2 ** 64
+
+
+def _symbol(character: str) -> tuple[int, bool]:
+    """A character's symbol in the title's sort number and whether it is exact (the only
+    character of its symbol): space, digits and lowercase letters are; the characters between
+    them share a symbol each, in their order."""
+    code = ord(character)
+    if code == 32:
+        return 2, True
+    if 48 <= code <= 57:
+        return 4 + code - 48, True
+    if 97 <= code <= 122:
+        return 15 + code - 97, True
+    if code < 32:
+        return 1, False
+    if code < 48:
+        return 3, False
+    if code < 97:
+        return 14, False
+    return 41, False
+
+
 def title_prefix(title_key: str) -> int:
-    """The first 8 bytes of a title key (UTF-8) as an unsigned number: ordered as the keys are
-    (byte order, which SQLite and PostgreSQL's "C" collation use)."""
-    return int.from_bytes(title_key.encode()[:8].ljust(8, b"\0"), "big")
+    """A title key's sort number (u64): its first 11 characters in base 42, ordered as the keys
+    are (code points, as UTF-8's byte order and SQLite's and PostgreSQL's "C" collation order
+    them) — two keys that differ before their 11th character get different numbers unless a
+    character other than a space, digit or lowercase letter comes first (the number stops
+    there: what follows could order it otherwise). Equal numbers are told apart by the whole
+    title (stored), so the number only spares comparing strings: ordering 1,000 hits by a string
+    field costs tantivy ~24 ms, by this number 0.3 ms."""
+    number = 0
+    used = 0
+    for character in title_key[:_TITLE_CHARACTERS]:
+        symbol, exact = _symbol(character)
+        number = number * _SYMBOLS + symbol
+        used += 1
+        if not exact:
+            break
+    return number * _SYMBOLS ** (_TITLE_CHARACTERS - used)
 
 
 @dataclass
@@ -408,30 +446,25 @@ class EmbeddedEngine:
         window = hits[begin : end + 1]
         addresses = [a for _k, a in window]
         ids = searcher.fast_field_values(ID, addresses)
-        if sort == "title":
-            keyed = [(k, i) for (k, _a), i in zip(window, ids, strict=True)]
-            keyed.sort(key=lambda item: (item[0], item[1]))
-            ordered = [i for _k, i in keyed]
-        else:
-            updated = (
-                searcher.fast_field_values("updated_at", addresses)
-                if sort in ("relevance", "updated")
-                else [0] * len(addresses)
-            )
-            prefixes = searcher.fast_field_values(TITLE_PREFIX, addresses)
-            first = [-k if sort != "updated" else 0 for k, _a in window]
-            rows = [
-                [f, -(u or 0), p or 0, "", i, a]
-                for f, u, p, i, a in zip(first, updated, prefixes, ids, addresses, strict=True)
-            ]
-            self._full_titles(searcher, rows)
-            rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
-            ordered = [r[4] for r in rows]
+        updated = (
+            searcher.fast_field_values("updated_at", addresses)
+            if sort in ("relevance", "updated")
+            else [0] * len(addresses)
+        )
+        prefixes = searcher.fast_field_values(TITLE_PREFIX, addresses)
+        first = [-k if sort in ("relevance", "patients") else 0 for k, _a in window]
+        rows = [
+            [f, -(u or 0), p or 0, "", i, a]
+            for f, u, p, i, a in zip(first, updated, prefixes, ids, addresses, strict=True)
+        ]
+        self._full_titles(searcher, rows)
+        rows.sort(key=lambda r: (r[0], r[1], r[2], r[3], r[4]))
+        ordered = [r[4] for r in rows]
         return [int(i) for i in ordered[start - begin : stop - begin]]
 
     @staticmethod
     def _full_titles(searcher: Any, rows: list[list[Any]]) -> None:
-        """Rows that tie on everything before the title's first 8 bytes get their whole title
+        """Rows that tie on everything up to the title's sort number get their whole title
         key (stored), so that the title breaks the tie exactly."""
         groups: dict[tuple[Any, ...], list[list[Any]]] = {}
         for row in rows:

@@ -21,6 +21,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from catalogue.models import Dataset
@@ -42,7 +44,7 @@ from catalogue.search.engine.base import (
     TermsCount,
 )
 from catalogue.search.engine.documents import microseconds
-from catalogue.search.engine.embedded import EmbeddedEngine
+from catalogue.search.engine.embedded import EmbeddedEngine, title_prefix
 from catalogue.search.models import SearchDocument
 from core.config import ConfigError, load_config
 from core.db import get_session
@@ -195,6 +197,9 @@ def reference_order(made: list[EngineDocument], sort: str) -> list[int]:
     return [d.id for d in sorted(made, key=key)]
 
 
+TITLES = ["myeloid neoplasm a", "myeloid neoplasm b", "aml", "a-ml 2", "a.ml", "aml é", "a~z"]
+
+
 @pytest.mark.parametrize("sort", ["updated", "title", "patients"])
 def test_every_sort_orders_by_its_whole_key_on_every_page(engine, sort):
     made = []
@@ -203,8 +208,9 @@ def test_every_sort_orders_by_its_whole_key_on_every_page(engine, sort):
             document(
                 number,
                 # ties on the date, the number of patients, and titles alike in their first
-                # 8 bytes (or wholly)
-                title_key=[["myeloid neoplasm a", "myeloid neoplasm b", "aml"][number % 3]],
+                # 11 characters (the title's sort number) or wholly, or apart only after a
+                # character other than a space, digit or letter
+                title_key=[TITLES[number % len(TITLES)]],
                 patients=[None, 100, 100, 7][number % 4],
                 updated_at=microseconds(START + dt.timedelta(hours=number % 5)),
             )
@@ -216,6 +222,16 @@ def test_every_sort_orders_by_its_whole_key_on_every_page(engine, sort):
         for offset in range(0, 32, per_page):
             page = ask(engine, Everything(), sort=sort, offset=offset, limit=per_page)
             assert page == everything[offset : offset + per_page], (per_page, offset)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=16), st.text(max_size=16))
+def test_the_title_sort_number_orders_as_the_titles_do(a, b):
+    # code points, as UTF-8 bytes and the databases' "C" collation order the title keys
+    if a > b:
+        a, b = b, a
+    assert title_prefix(a) <= title_prefix(b)
+    assert 0 <= title_prefix(b) < 2**64
 
 
 def relevance(engine: EmbeddedEngine, keys: tuple[str, ...], **query: Any) -> EngineResult:
