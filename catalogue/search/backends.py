@@ -56,6 +56,7 @@ INDEX_TABLES = (
     "search_document_diseases",
     "search_variables",
     "search_document_terms",
+    "search_variable_mappings",
     "search_words",
 )
 
@@ -438,6 +439,7 @@ class PostgresBackend(SearchBackend):
             "search_documents",
             "search_variables",
             "search_document_terms",
+            "search_variable_mappings",
             "search_words",
         ):
             session.execute(text(f"ANALYZE {name}"))

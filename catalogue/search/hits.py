@@ -16,14 +16,14 @@ from typing import Any
 from markupsafe import Markup
 from sqlalchemy import String, bindparam, literal_column, null, select, union_all
 
-from catalogue.mappings import coverage
 from catalogue.models import Dataset, DatasetVersion, Variable
 from catalogue.search import text
-from catalogue.search.models import SearchDocument, SearchDocumentText
+from catalogue.search.models import SearchDocument, SearchDocumentText, SearchVariableMapping
 from catalogue.search.query import Interpretation
 from core.db import get_session
 from core.models import Organisation
 from ontologies import hierarchy_cache
+from ontologies.models import TermClosure
 
 VARIABLES_SHOWN = 5
 DOCUMENT: Any = SearchDocument.__table__.alias("hit_document")
@@ -84,7 +84,9 @@ def page_hits(document_ids: list[int], meaning: Interpretation, backend: Any) ->
         for descendant, above in hierarchy_cache.ancestors(diseases).items():
             if reached := above.intersection(named):
                 tagged[descendant] = set(reached)
-    variables, by_words, by_terms = matched_variables(version_ids, meaning, backend, labels)
+    variables, by_words, by_terms = matched_variables(
+        version_ids, meaning, backend, labels, [i for i in document_ids if i in rows]
+    )
     wanted = set(meaning.keys)
     hits = []
     for document_id in document_ids:
@@ -177,10 +179,10 @@ WORDS, TERMS = "words", "terms"
 def _variables_statement(backend: Any, words: bool, terms: bool) -> Any:
     """One statement for the variables that matched, with their rows: those holding the words
     (:meth:`SearchBackend.variables_matching`: up to :data:`VARIABLES_SHOWN` per version, and
-    how many in all) and those mapped to a named term
-    (:func:`catalogue.mappings.coverage.covering_rows_of_versions`, one row per term), told
-    apart by ``kind``. Built once per backend and kind of query; its values are named
-    parameters."""
+    how many in all) and those mapped to a named term or below it (the index's
+    :class:`~catalogue.search.models.SearchVariableMapping` rows of the page's documents, by
+    the coverage rule, joined to the closure: one row per term), told apart by ``kind``.
+    Built once per backend and kind of query; its values are named parameters."""
     key = (backend.name, words, terms)
     statement = _VARIABLES.get(key)
     if statement is None:
@@ -197,7 +199,7 @@ def _variables_statement(backend: Any, words: bool, terms: bool) -> Any:
                 )
             )
         if terms:
-            mapped = coverage.covering_rows_of_versions().subquery()
+            mapped = _covering_variables().subquery()
             parts.append(
                 select(
                     literal_column(f"'{TERMS}'", String).label("kind"),
@@ -228,8 +230,33 @@ def _variables_statement(backend: Any, words: bool, terms: bool) -> Any:
     return statement
 
 
+def _covering_variables() -> Any:
+    """``(version_id, variable_id, term)`` of the page's documents (the parameter
+    ``documents``): their variables mapped, by the coverage rule, to one of ``terms`` or below
+    it, each once per term."""
+    mappings: Any = SearchVariableMapping.__table__
+    closure: Any = TermClosure.__table__
+    return (
+        select(
+            DOCUMENT.c.version_id, mappings.c.variable_id, closure.c.ancestor_curie.label("term")
+        )
+        .select_from(mappings)
+        .join(DOCUMENT, DOCUMENT.c.id == mappings.c.document_id)
+        .join(closure, closure.c.descendant_curie == mappings.c.object_curie)
+        .where(
+            mappings.c.document_id.in_(bindparam("documents", expanding=True)),
+            closure.c.ancestor_curie.in_(bindparam("terms", expanding=True)),
+        )
+        .distinct()
+    )
+
+
 def matched_variables(
-    version_ids: list[str], meaning: Interpretation, backend: Any, labels: dict[str, str]
+    version_ids: list[str],
+    meaning: Interpretation,
+    backend: Any,
+    labels: dict[str, str],
+    document_ids: list[int],
 ) -> tuple[dict[str, list[MatchedVariable]], dict[str, int], dict[str, int]]:
     """Per version: up to :data:`VARIABLES_SHOWN` variables that matched — those mapped to a
     named term first (they answer the question the term asks), then those holding the words —
@@ -244,8 +271,8 @@ def matched_variables(
             backend.variables_matching_values(version_ids, meaning.groups, VARIABLES_SHOWN)
         )
     if named:
-        # the shared rule of catalogue.coverage, read from these versions' side
-        values.update({"terms": named, "versions": list(dict.fromkeys(version_ids))})
+        # the shared rule of catalogue.coverage, as the index keeps it for these documents
+        values.update({"terms": named, "documents": list(dict.fromkeys(document_ids))})
     mapped: dict[str, dict[str, list[str]]] = {}  # version → name → named terms it covers
     by_words: dict[str, int] = {}
     text_ids: dict[str, list[int]] = {}  # version → the variables holding the words, by id

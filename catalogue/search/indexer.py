@@ -42,6 +42,7 @@ from catalogue.search.models import (
     SearchDocumentTerm,
     SearchDocumentText,
     SearchVariable,
+    SearchVariableMapping,
     SearchWord,
     new_revision,
 )
@@ -345,6 +346,12 @@ def _index_terms(documents: Sequence[tuple[int, str]], *, replace: bool) -> None
                 SearchDocumentTerm.document_id.in_(list(by_version.values()))
             )
         )
+        session.execute(
+            delete(SearchVariableMapping).where(
+                SearchVariableMapping.document_id.in_(list(by_version.values()))
+            )
+        )
+    _index_variable_mappings(list(by_version.values()))
     rows = session.execute(coverage_of_versions(list(by_version))).all()
     if rows:
         session.execute(
@@ -389,6 +396,31 @@ def _index_diseases(document_ids: Sequence[int] | None) -> None:
         )
         rows = rows.where(d.c.id.in_(ids))
     session.execute(insert(SearchDocumentDisease).from_select(["term_curie", "document_id"], rows))
+
+
+def _index_variable_mappings(document_ids: Sequence[int] | None) -> None:
+    """Each document's variables with a mapping that counts for the coverage rule, and the
+    mapping's object (:class:`SearchVariableMapping`; every document when ``document_ids`` is
+    None), in one statement."""
+    d = SearchDocument.__table__
+    rows = (
+        select(d.c.id, Mapping.object_curie, Mapping.variable_id)
+        .select_from(d)
+        .join(Variable, Variable.version_id == d.c.version_id)
+        .join(Mapping, Mapping.variable_id == Variable.id)
+        .where(
+            Mapping.status == coverage.MappingStatus.ACCEPTED,
+            Mapping.predicate.in_(coverage.COVERING_PREDICATES),
+        )
+        .distinct()
+    )
+    if document_ids is not None:
+        rows = rows.where(d.c.id.in_(list(document_ids)))
+    get_session().execute(
+        insert(SearchVariableMapping).from_select(
+            ["document_id", "object_curie", "variable_id"], rows
+        )
+    )
 
 
 def coverage_of_versions(version_ids: Sequence[str]) -> Any:
@@ -452,6 +484,7 @@ def rebuild_index(progress: Progress | None = None) -> int:
     session = get_session()
     search_backend = backend_for(session)
     session.execute(delete(SearchDocumentTerm))
+    session.execute(delete(SearchVariableMapping))
     session.execute(delete(SearchDocumentDisease))
     session.execute(delete(SearchVariable))
     session.execute(delete(SearchDocumentText))
@@ -643,6 +676,7 @@ def _index_terms_in_bulk() -> None:
         .distinct()
     )
     session.execute(insert(SearchDocumentTerm).from_select(["term_curie", "document_id"], covered))
+    _index_variable_mappings(None)
     roots = select(SearchDocumentTerm.document_id, SearchDocumentTerm.term_curie).where(
         ~select(TermEdge.child_curie)
         .where(TermEdge.child_curie == SearchDocumentTerm.term_curie)

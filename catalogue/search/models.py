@@ -147,6 +147,25 @@ class SearchDocumentTerm(Base):
     )
 
 
+class SearchVariableMapping(Base):
+    """A variable of a document's version and the object of one of its mappings that count
+    for :mod:`catalogue.coverage`'s rule (accepted, with a covering predicate), not expanded
+    through the hierarchy: which variables of a page's hits a query's named term (or a term
+    below it) matched is then one indexed range per hit, joined to the closure — not every
+    mapping of the term across the catalogue, nor every variable of the hits. Written with
+    :class:`SearchDocumentTerm`, from the same rows."""
+
+    __tablename__ = "search_variable_mappings"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("search_documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    object_curie: Mapped[str] = mapped_column(String(120), primary_key=True)
+    #: no foreign key: a variable leaves with its version's document (cascade), and a key
+    #: would make deleting variables look this table up
+    variable_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
 class SearchDocumentDisease(Base):
     """A disease term a document's version is tagged with, or an ancestor of one: the disease
     filter, and a query that names a disease, read these rows (one indexed range per term)."""

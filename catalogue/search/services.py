@@ -283,7 +283,16 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
         None if own is None else sorted(own), meaning, query, registered, backend, relevance
     )
     found = _from_engine(plan)
-    if found is None or current_app.config.get("SEARCH_ENGINE_CHECK"):
+    items: list[Hit] | None = None
+    checking = current_app.config.get("SEARCH_ENGINE_CHECK")
+    if found is not None:
+        if not checking and found.ids:
+            # filled in from the database while the engine counts the facets
+            items = hits.page_hits(found.ids, meaning, backend)
+        found = _engine_counts(plan, found)
+        if found is None:
+            items = None
+    if found is None or checking:
         from_statement = _from_statement(session, plan)
         if found is None:
             found = from_statement
@@ -294,7 +303,8 @@ def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     facet_values = {
         f.name: f.values(found.rows[f.name], query.selections.get(f.name)) for f in registered
     }
-    items = hits.page_hits(found.ids, meaning, backend) if found.ids else []
+    if items is None:
+        items = hits.page_hits(found.ids, meaning, backend) if found.ids else []
     _annotate(actor, query, items)
     return SearchResult(query, meaning, items, found.total, facet_values)
 
@@ -307,6 +317,8 @@ class Found:
     ids: list[int]
     total: int
     rows: dict[str, list[tuple[str, int]]]
+    #: an engine's counts, before they are read as rows (:func:`_engine_counts`)
+    counts: Mapping[str, list[tuple[str, int]]] | None = None
 
 
 def _from_statement(session: Any, plan: _Plan) -> Found:
@@ -356,12 +368,31 @@ def _from_engine(plan: _Plan) -> Found | None:
         log.exception("the search engine failed; the search is answered with SQL")
         sync.state().check_due = True
         return None
+    return Found(list(answer.ids), answer.total, {}, answer.counts)
+
+
+def _engine_counts(plan: _Plan, found: Found) -> Found | None:
+    """``found`` with each facet's rows from the engine's counts (waiting for them when the
+    engine counts in another thread), or None when counting failed (then SQL answers, as in
+    :func:`_from_engine`)."""
+    from catalogue.search.engine import sync
+    from catalogue.search.engine.base import Unsupported
+
     selections = plan.query.selections
+    try:
+        counts = dict(found.counts or {})
+    except Unsupported as exc:
+        log.debug("search answered with SQL: %s", exc)
+        return None
+    except Exception:
+        log.exception("the search engine failed to count; the search is answered with SQL")
+        sync.state().check_due = True
+        return None
     rows = {
-        f.name: f.engine_rows(answer.counts.get(f.name, []), selections.get(f.name))
+        f.name: f.engine_rows(counts.get(f.name, []), selections.get(f.name))
         for f in plan.registered
     }
-    return Found(list(answer.ids), answer.total, rows)
+    return Found(found.ids, found.total, rows)
 
 
 def _group_clause(group: Sequence[str]) -> Any:

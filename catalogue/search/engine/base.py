@@ -22,7 +22,8 @@ SQL backends match; it must not analyse them again (whitespace tokenising only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Union
 
@@ -217,11 +218,36 @@ class EngineQuery:
     limit: int = 20
 
 
+FacetCounts = Mapping[str, list[tuple[str, int]]]
+
+
 @dataclass
 class EngineResult:
     ids: list[int]  # search_documents ids of the page, in order
     total: int
-    counts: dict[str, list[tuple[str, int]]]
+    #: each facet's counts; may be :class:`DeferredCounts`, still being counted
+    counts: FacetCounts
+
+
+class DeferredCounts(Mapping[str, list[tuple[str, int]]]):
+    """Facet counts an engine is still computing in another thread (an engine that releases
+    Python's lock while it counts), so that the page is filled from the database meanwhile.
+    Reading them waits for them, and raises what counting raised."""
+
+    def __init__(self, future: Future[dict[str, list[tuple[str, int]]]]):
+        self._future = future
+
+    def resolved(self) -> dict[str, list[tuple[str, int]]]:
+        return self._future.result()
+
+    def __getitem__(self, key: str) -> list[tuple[str, int]]:
+        return self.resolved()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.resolved())
+
+    def __len__(self) -> int:
+        return len(self.resolved())
 
 
 def visible(own: Iterable[str] | None) -> Clause:

@@ -39,6 +39,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ from catalogue.search.engine.base import (
     AnyOf,
     Clause,
     Count,
+    DeferredCounts,
     EngineDocument,
     EngineQuery,
     EngineResult,
@@ -106,6 +108,23 @@ SORT_FIELDS: dict[str, tuple[str | None, Any]] = {
     "title": (TITLE_PREFIX, tantivy.Order.Asc),  # the whole title breaks its ties
     "patients": (PATIENTS_SORT, tantivy.Order.Desc),
 }
+
+
+_COUNTING: tuple[int, ThreadPoolExecutor] | None = None  # the process id and its threads
+_COUNTING_LOCK = threading.Lock()
+
+
+def _counting_threads() -> ThreadPoolExecutor:
+    """The threads that count facets beside the searches of this process (made on first use
+    in each process: a forked worker does not inherit its parent's, which have no threads)."""
+    global _COUNTING
+    with _COUNTING_LOCK:
+        if _COUNTING is None or _COUNTING[0] != os.getpid():
+            _COUNTING = (
+                os.getpid(),
+                ThreadPoolExecutor(max_workers=4, thread_name_prefix="search-counts"),
+            )
+        return _COUNTING[1]
 
 
 class NoIndex(RuntimeError):
@@ -307,9 +326,11 @@ class EmbeddedEngine:
         translate = _Translator(opened.schema, opened.kinds, opened.all_text)
         selected = dict(query.facets)
         base = translate(AllOf((query.filter, *selected.values())))
+        # tantivy lets go of Python's lock while it searches and counts: the counts are made
+        # in another thread while this one finds the page and the service fills it in
+        counting = _counting_threads().submit(self._counts, searcher, translate, query, selected)
         ids, total = self._page(opened, searcher, translate, base, query)
-        counts = self._counts(searcher, translate, query, selected)
-        return EngineResult(ids=ids, total=total, counts=counts)
+        return EngineResult(ids=ids, total=total, counts=DeferredCounts(counting))
 
     def _page(
         self,

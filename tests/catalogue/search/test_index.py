@@ -11,7 +11,12 @@ from sqlalchemy import text as sql
 from catalogue.datasets import services as datasets
 from catalogue.mappings import services as mapping_service
 from catalogue.search import rebuild_index
-from catalogue.search.models import SearchDocument, SearchDocumentTerm, SearchVariable
+from catalogue.search.models import (
+    SearchDocument,
+    SearchDocumentTerm,
+    SearchVariable,
+    SearchVariableMapping,
+)
 from core.db import get_session
 from core.models import Role
 from core.policies import SYSTEM
@@ -86,6 +91,12 @@ def test_a_dictionary_import_and_mapping_changes_are_searchable(app, client, mak
     assert created.status_code == 201, created.json
     assert find(client, headers, q="haemoglobin") == [identifier]
     assert find(client, headers, term="HV:0000010") == [identifier]
+    # the hit shows the variable mapped to the term the query names (or to one below it)
+    for q in ("haemoglobin", "full blood count"):
+        shown = client.get("/api/v1/search", query_string={"q": q}, headers=headers)
+        variables = shown.json["items"][0]["variables"]
+        assert variables["mapped_to_terms"] == 1, q
+        assert [v["name"] for v in variables["items"]] == ["hb_bl"], q
     counts = client.get("/api/v1/search", headers=headers).json["facets"]["term"]
     assert {v["value"]: v["count"] for v in counts}["HV:0000003"] == 1
     with app.app_context():
@@ -104,7 +115,7 @@ def test_deleting_a_draft_leaves_nothing_behind(app, client, make, vocabularies)
     with app.app_context():
         datasets.delete_draft(SYSTEM, identifier, datasets.UNCHECKED)
         session = get_session()
-        for model in (SearchDocument, SearchVariable, SearchDocumentTerm):
+        for model in (SearchDocument, SearchVariable, SearchDocumentTerm, SearchVariableMapping):
             assert session.scalar(select(func.count()).select_from(model)) == 0
         if session.get_bind().dialect.name == "sqlite":
             # the FTS5 index followed the rows (external content, kept by triggers)
