@@ -12,8 +12,9 @@ import contextvars
 import datetime as dt
 import functools
 import logging
+import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -322,12 +323,15 @@ def end_reading(session: Session) -> bool:
 
 
 @contextlib.contextmanager
-def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
+def query_timeout(
+    milliseconds: int | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[Session]:
     """Cancel the statements run inside the block once they have taken ``milliseconds``
     altogether (default: the ``QUERY_TIMEOUT_MS`` setting), and answer 503 instead of keeping
     a worker busy: PostgreSQL's ``statement_timeout`` for the transaction, SQLite's progress
     handler. For reading use cases (search, statistics, export); the transaction is rolled back
-    when the time is up.
+    when the time is up. PostgreSQL: ``settings`` (name → value, code's own) are set for the
+    transaction in the same round trip.
 
     :raises ServiceUnavailable: when the time is up.
     """
@@ -349,12 +353,16 @@ def query_timeout(milliseconds: int | None = None) -> Iterator[Session]:
     else:
         # the setting as it was, and the new one for this transaction, in one round trip (a
         # select list is evaluated left to right)
+        names = list(settings or {})
+        if any(not re.fullmatch(r"[a-z_]+", name) for name in names):
+            raise ValueError(f"not a setting's name: {names!r}")
+        extra = "".join(f", set_config('{name}', :s{i}, true)" for i, name in enumerate(names))
         previous = session.execute(
             text(
                 "SELECT current_setting('statement_timeout'), "
-                "set_config('statement_timeout', :value, true)"
+                "set_config('statement_timeout', :value, true)" + extra
             ),
-            {"value": str(limit)},
+            {"value": str(limit), **{f"s{i}": v for i, v in enumerate((settings or {}).values())}},
         ).one()[0]
     g.db_timed_read = True  # the block must not commit: the limit is the transaction's
     try:

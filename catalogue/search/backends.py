@@ -124,8 +124,9 @@ class SearchBackend:
         trigrams with ``word``."""
         raise NotImplementedError
 
-    def prepare(self, session: Session) -> None:
-        """Called at the start of a search's transaction."""
+    #: settings for a search's transaction (PostgreSQL's ``set_config(…, true)``), made with
+    #: its time limit in one round trip (:func:`core.db.query_timeout`)
+    settings: dict[str, str] = {}
 
     # --- maintenance ------------------------------------------------------------------------
 
@@ -301,21 +302,17 @@ class PostgresBackend(SearchBackend):
     name = "postgresql"
     ranks = True
 
-    def prepare(self, session: Session) -> None:
-        # A word in nearly every dataset makes a sequential scan look cheaper than the GIN
-        # index, but the scan unpacks every document's (TOASTed) tsvector to test it: 200 ms
-        # where the index answers in one. For this transaction only, indexes first.
-        # The candidates (thousands of rows for a common word) stay in memory for the facets
-        # (work_mem). A search's statements are short: starting a parallel worker (the page's
-        # variables and their mappings) took longer than the work it shared (8 ms for 3 ms).
-        # All three for the transaction only (set_config's third argument), in one round trip.
-        session.execute(
-            text(
-                "SELECT set_config('enable_seqscan', 'off', true), "
-                "set_config('work_mem', '32MB', true), "
-                "set_config('max_parallel_workers_per_gather', '0', true)"
-            )
-        )
+    # A word in nearly every dataset makes a sequential scan look cheaper than the GIN index,
+    # but the scan unpacks every document's (TOASTed) tsvector to test it: 200 ms where the
+    # index answers in one. For a search's transaction only, indexes first. The candidates
+    # (thousands of rows for a common word) stay in memory for the facets (work_mem). A
+    # search's statements are short: starting a parallel worker (the page's variables and
+    # their mappings) took longer than the work it shared (8 ms for 3 ms).
+    settings = {
+        "enable_seqscan": "off",
+        "work_mem": "32MB",
+        "max_parallel_workers_per_gather": "0",
+    }
 
     all_tsv: Any = literal_column("search_document_texts.all_tsv")
     GIN_INDEXES = (

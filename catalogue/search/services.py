@@ -176,7 +176,7 @@ def search(actor: Actor, query: SearchQuery) -> SearchResult:
     :raises ServiceUnavailable: (503) when the statements take longer than the query timeout.
     """
     require(actor, Permission.DATASET_READ)
-    with query_timeout():
+    with query_timeout(settings=backend_for(get_session()).settings):
         return _search(actor, query)
 
 
@@ -270,7 +270,6 @@ STATEMENTS = _Statements(32)
 def _search(actor: Actor, query: SearchQuery) -> SearchResult:
     session = get_session()
     backend = backend_for(session)
-    backend.prepare(session)
     registered = facets()
     query = replace(query, selections=_bind(actor, registered, query.selections))
     meaning = interpret(query.q)

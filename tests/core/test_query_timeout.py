@@ -92,3 +92,15 @@ def test_a_reading_block_ends_its_transaction(app):
         with query_timeout(2000) as timed:
             timed.execute(text("SELECT 1")).scalar()
         assert not get_session().in_transaction()
+
+
+def test_settings_come_with_the_limit(app):
+    # for the transaction (set_config's third argument): they end with it, as the limit does
+    with app.app_context():
+        session = get_session()
+        _postgresql_only(session)
+        with query_timeout(2000, settings={"work_mem": "32MB"}) as timed:
+            assert timed.scalar(text("SHOW work_mem")) == "32MB"
+            assert timed.scalar(text("SHOW statement_timeout")) == "2s"
+        with pytest.raises(ValueError), query_timeout(2000, settings={"work_mem'); --": "1"}):
+            pass
