@@ -10,8 +10,11 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -474,6 +477,49 @@ def create_organisation(actor: Actor, data: dict[str, Any]) -> Organisation:
     return organisation
 
 
+#: how long a worker's copy of the organisations' names is used (see organisation_names)
+NAMES_SECONDS = 60.0
+_NAMES = "harmony_organisation_names"  # app.extensions: _Names
+
+
+@dataclass
+class _Names:
+    names: dict[str, str]
+    read_at: float  # time.monotonic()
+    lock: threading.Lock
+
+
+def organisation_names(ids: Iterable[str]) -> dict[str, str]:
+    """The names of these organisations (those that exist), from this worker's copy of every
+    organisation's name: search's custodian facet names each organisation it counts, on every
+    search (a statement of a hundred bound ids each time). The copy is read again when it is
+    older than :data:`NAMES_SECONDS` or lacks an id asked for (at most once a second); a
+    rename in this worker forgets it at once (:func:`update_organisation`), one in another
+    worker shows there within :data:`NAMES_SECONDS`."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    cache: _Names = current_app.extensions.setdefault(
+        _NAMES, _Names({}, -math.inf, threading.Lock())
+    )
+    now = time.monotonic()
+    age = now - cache.read_at
+    if age > NAMES_SECONDS or (age > 1.0 and not wanted <= cache.names.keys()):
+        rows = get_session().execute(select(Organisation.id, Organisation.name)).all()
+        with cache.lock:
+            cache.names, cache.read_at = dict(rows), now
+    names = cache.names
+    return {i: names[i] for i in wanted if i in names}
+
+
+def forget_organisation_names() -> None:
+    """This worker's copy of the organisations' names is read again at its next use."""
+    cache: _Names | None = current_app.extensions.get(_NAMES)
+    if cache is not None:
+        with cache.lock:
+            cache.read_at = -math.inf
+
+
 @transactional
 def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]) -> Organisation:
     organisation = get_organisation(actor, organisation_id)
@@ -496,6 +542,7 @@ def update_organisation(actor: Actor, organisation_id: str, data: dict[str, Any]
             summary=f"Organisation “{organisation.name}”: changed {', '.join(sorted(after))}.",
         )
     get_session().commit()
+    forget_organisation_names()
     return organisation
 
 

@@ -125,11 +125,13 @@ _shared: dict[int, Connection] = {}
 def _forget_worker_caches(app: Flask) -> None:
     """Worker-local caches keyed by what a rolled-back test may leave behind in them."""
     from catalogue.stats.services import forget_aggregates
+    from core.services import forget_organisation_names
     from ontologies import hierarchy_cache
 
     forget_aggregates()
     with app.app_context():
         hierarchy_cache.forget()
+        forget_organisation_names()
 
 
 @contextmanager

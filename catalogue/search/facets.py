@@ -40,6 +40,7 @@ from catalogue.search.models import SearchDocumentDisease, SearchDocumentTerm
 from core.db import get_session
 from core.errors import InvalidInput
 from core.models import Organisation
+from core.services import organisation_names
 from ontologies import hierarchy_cache
 from ontologies.identifiers import UnknownIdentifier, normalise_curie
 
@@ -374,19 +375,12 @@ class CustodianFacet(ListFacet):
         return (engine.TermsCount("organisation_id"),)
 
     def engine_rows(self, rows: list[tuple[str, int]], selection: Any) -> list[tuple[str, int]]:
-        """``id<US>name`` rows, as :meth:`counts` gives them: the names in one statement (an
-        organisation that is gone is left out, as the statement's join leaves it)."""
+        """``id<US>name`` rows, as :meth:`counts` gives them: the names from the worker's copy
+        (:func:`core.services.organisation_names`; an organisation that is gone is left out, as
+        the statement's join leaves it)."""
         if not rows:
             return []
-        names = dict(
-            get_session()
-            .execute(
-                select(Organisation.id, Organisation.name).where(
-                    Organisation.id.in_(sorted({value for value, _n in rows}))
-                )
-            )
-            .all()
-        )
+        names = organisation_names(value for value, _n in rows)
         return [
             (value + NAME_SEPARATOR + names[value], count)
             for value, count in rows

@@ -7,10 +7,11 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import and_, or_, text
+from sqlalchemy import and_, or_, text, update
 
 from catalogue.search import facets, services
 from core.db import get_session
+from core.models import Organisation
 from tests.catalogue.search.conftest import AML, CLL, COUNTS, HB, MDS, MYELOID, MYELOMA, PLATELETS
 
 PUBLIC = {
@@ -201,6 +202,27 @@ def test_flat_facet_counts(client, corpus):
     assert counts(body, "term")["HV:0000003"] == 2  # laboratory: Hb and platelets mapped
     names = {v["value"]: v["label"] for v in body["facets"]["custodian"]}
     assert names == {corpus.leiden.id: "Leiden Haematology", corpus.lyon.id: "Lyon Blood Registry"}
+
+
+def test_a_renamed_custodian_is_named_anew(app, client, corpus, monkeypatch):
+    from core import services as accounts
+    from core.policies import SYSTEM
+
+    def names() -> dict[str, str]:
+        return {v["value"]: v["label"] for v in search(client)["facets"]["custodian"]}
+
+    assert names()[corpus.leiden.id] == "Leiden Haematology"
+    with app.app_context():
+        accounts.update_organisation(SYSTEM, corpus.leiden.id, {"name": "Leiden UMC Haematology"})
+    assert names()[corpus.leiden.id] == "Leiden UMC Haematology"  # this worker: at once
+    with app.app_context():  # another worker renames it: seen once the copy is old enough
+        session = get_session()
+        session.execute(
+            update(Organisation).where(Organisation.id == corpus.lyon.id).values(name="Lyon HCL")
+        )
+        session.commit()
+    monkeypatch.setattr(accounts, "NAMES_SECONDS", 0.0)
+    assert names()[corpus.lyon.id] == "Lyon HCL"
 
 
 def test_a_selected_custodian_without_hits_keeps_its_name(client, corpus):
