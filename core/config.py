@@ -227,6 +227,12 @@ def load_config(instance_path: Path, env: dict[str, str] | None = None) -> dict[
         "SEARCH_ENGINE_PATH": env.get("SEARCH_ENGINE_PATH") or None,
         "SEARCH_ENGINE_SYNC_SECONDS": _int(env, "SEARCH_ENGINE_SYNC_SECONDS", 5),
         "SEARCH_ENGINE_CHECK": _bool(env, "SEARCH_ENGINE_CHECK", harmony_env == "testing"),
+        # Whether the engine counts the facets in a thread of its own while the page is
+        # filled in from the database: "auto" (yes, unless PostgreSQL runs on this machine,
+        # whose server then wants that core for the page's statements), "on" or "off".
+        "SEARCH_ENGINE_COUNTS_BESIDE": _choice(
+            env, "SEARCH_ENGINE_COUNTS_BESIDE", ("auto", "on", "off")
+        ),
         # Background jobs (core.jobs): the queue (a SQLite file under instance/ unless JOBS_URL
         # names Redis), run in the calling thread in tests; uploads larger than this many KB
         # are imported by a job (202 Accepted), smaller ones in the request.

@@ -216,6 +216,9 @@ class EngineQuery:
     sort: Sort = "updated"
     offset: int = 0
     limit: int = 20
+    #: an engine that can may count the facets in another thread, while the caller fills
+    #: the page in (:class:`DeferredCounts`)
+    counts_beside: bool = True
 
 
 FacetCounts = Mapping[str, list[tuple[str, int]]]

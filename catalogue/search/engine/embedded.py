@@ -39,7 +39,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -328,7 +328,15 @@ class EmbeddedEngine:
         base = translate(AllOf((query.filter, *selected.values())))
         # tantivy lets go of Python's lock while it searches and counts: the counts are made
         # in another thread while this one finds the page and the service fills it in
-        counting = _counting_threads().submit(self._counts, searcher, translate, query, selected)
+        # (query.counts_beside)
+        counting: Future[dict[str, list[tuple[str, int]]]]
+        if query.counts_beside:
+            counting = _counting_threads().submit(
+                self._counts, searcher, translate, query, selected
+            )
+        else:
+            counting = Future()
+            counting.set_result(self._counts(searcher, translate, query, selected))
         ids, total = self._page(opened, searcher, translate, base, query)
         return EngineResult(ids=ids, total=total, counts=DeferredCounts(counting))
 

@@ -42,6 +42,7 @@ from catalogue.search.engine.base import (
     Score,
     Terms,
     TermsCount,
+    Unsupported,
 )
 from catalogue.search.engine.documents import microseconds
 from catalogue.search.engine.embedded import EmbeddedEngine, title_prefix
@@ -383,6 +384,25 @@ def test_counts_of_a_selected_facet_leave_its_own_selection_out(engine):
     only = TermsCount("country", include=("NL", "FR"))
     counted = engine.search(EngineQuery(filter=Everything(), counts=(("c", (only,)),)))
     assert sorted(counted.counts["c"]) == [("FR", 2), ("NL", 1)]
+    # counted in a thread of its own (while the caller fills the page in) or not: the same
+    for beside in (True, False):
+        again = engine.search(
+            EngineQuery(filter=Everything(), counts=(("c", (only,)),), counts_beside=beside)
+        )
+        assert sorted(again.counts["c"]) == [("FR", 2), ("NL", 1)], beside
+
+
+def test_a_count_that_fails_in_its_thread_fails_the_read_not_the_search(engine, monkeypatch):
+    engine.rebuild([document(1, country=["DE"])])
+
+    def failing(*args: Any) -> Any:
+        raise Unsupported("more values than an engine count holds")
+
+    monkeypatch.setattr(EmbeddedEngine, "_counts", failing)
+    answer = engine.search(EngineQuery(filter=Everything(), counts_beside=True))
+    assert answer.ids == [1]  # the page is there at once
+    with pytest.raises(Unsupported):
+        dict(answer.counts)  # the service then answers with SQL (services._engine_counts)
 
 
 def test_writes_replace_remove_and_are_seen_at_once(engine):
@@ -641,6 +661,22 @@ def test_a_facet_without_an_engine_form_is_answered_by_sql(client, corpus, app, 
     assert set(hits(search(client, q="ibrutinib", country="IT"))) == {
         i for i in PUBLIC if "rank" in i
     }
+
+
+@pytest.mark.parametrize("beside", ["on", "off"])
+def test_counts_that_fail_are_answered_by_sql(client, corpus, app, monkeypatch, beside):
+    ready(app)
+    monkeypatch.setitem(app.config, "SEARCH_ENGINE_CHECK", False)
+    monkeypatch.setitem(app.config, "SEARCH_ENGINE_COUNTS_BESIDE", beside)
+    expected = search(client, q="ibrutinib", country="IT")
+
+    def failing(*args: Any) -> Any:
+        raise base.Unsupported("more values than an engine count holds")
+
+    monkeypatch.setattr(EmbeddedEngine, "_counts", failing)
+    answered = search(client, q="ibrutinib", country="IT")  # by SQL, the same
+    assert (answered["total"], answered["facets"]) == (expected["total"], expected["facets"])
+    assert hits(answered) == hits(expected)
 
 
 def test_the_engine_follows_the_configuration(tmp_path, monkeypatch):
