@@ -522,7 +522,10 @@ SEARCH_SETTINGS = "set_config('enable_seqscan'"  # the search's settings for its
 
 
 def replay(
-    engine: Any, statements: list[tuple[str, Any]], runs: int, settings: Sequence[str] = ()
+    engine: Any,
+    statements: list[tuple[str, Any]],
+    runs: int,
+    settings: Sequence[tuple[str, Any]] = (),
 ) -> list[float]:
     """``statements`` in turn on a raw DBAPI connection, rows fetched, ``runs`` times after one
     warm-up, each run in its own transaction after the session settings the search made
@@ -532,8 +535,8 @@ def replay(
         cursor = raw.cursor()
         times = []
         for i in range(runs + 1):
-            for setting in settings:
-                cursor.execute(setting)
+            for setting, values in settings:
+                cursor.execute(setting, values)
             started = time.perf_counter()
             for statement, params in statements:
                 cursor.execute(statement, params)
@@ -596,7 +599,7 @@ def run_mixes(
     beside_totals: dict[tuple[str, str], int] = {}
     captured: dict[tuple[str, str], tuple[str, Any]] = {}
     everything: dict[tuple[str, str], list[tuple[str, Any]]] = {}
-    settings: list[str] = []
+    settings: list[tuple[str, Any]] = []
     for round_number in range(rounds):
         say(f"  round {round_number + 1}/{rounds}")
         for mix, _kind, query in keys:
@@ -617,7 +620,9 @@ def run_mixes(
                 for statement, params, _t in capture.statements
                 if statement.strip().upper() not in TRANSACTION_CONTROL
             ]
-            settings = [s[0] for s in capture.statements if SEARCH_SETTINGS in s[0]] or settings
+            settings = [
+                (s[0], s[1]) for s in capture.statements if SEARCH_SETTINGS in s[0]
+            ] or settings
             all_sql[(mix, query)].append(sum(s[2] for s in capture.statements))
             statements_per_search[mix].append(len(capture.statements))
             if timer is not None:
