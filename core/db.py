@@ -101,15 +101,8 @@ def make_engine(url: str, echo: bool = False, foreign_keys: bool = True) -> Engi
     # over two common words (its joins estimated at hundreds of thousands of rows) spent
     # 1.2 s compiling to run for 0.1 s. A web request's statements are short: no JIT.
     # psycopg prepares a statement run five times on a connection (parsed once; see
-    # end_reading for why they now last beyond one request); PostgreSQL would then switch to
-    # a generic plan, blind to the values, after five more — a search's page of variables
-    # took 10 ms with it instead of 4. Plans stay made for each statement's values.
-    return create_engine(
-        url,
-        echo=echo,
-        pool_pre_ping=True,
-        connect_args={"options": "-c jit=off -c plan_cache_mode=force_custom_plan"},
-    )
+    # end_reading for why they now last beyond one request).
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args={"options": "-c jit=off"})
 
 
 # --- writers side by side ------------------------------------------------------------------

@@ -308,10 +308,15 @@ class PostgresBackend(SearchBackend):
     # (thousands of rows for a common word) stay in memory for the facets (work_mem). A
     # search's statements are short: starting a parallel worker (the page's variables and
     # their mappings) took longer than the work it shared (8 ms for 3 ms).
+    # A statement psycopg prepared (run five times on a connection: core.db.end_reading) would
+    # get a generic plan, blind to the values, after five more: the page's variables took
+    # 10 ms with it instead of 4. A search's plans are made for its values (not every
+    # transaction's: a bulk load's inserts would be planned a million times).
     settings = {
         "enable_seqscan": "off",
         "work_mem": "32MB",
         "max_parallel_workers_per_gather": "0",
+        "plan_cache_mode": "force_custom_plan",
     }
 
     all_tsv: Any = literal_column("search_document_texts.all_tsv")

@@ -516,3 +516,27 @@ def test_a_value_written_into_a_shared_statement_is_caught(client, corpus, monke
     services.STATEMENTS.clear()
     assert caught.status_code == 500
     assert "instead of bound by name" in caplog.text
+
+
+def test_a_search_plans_its_statements_for_their_values(app, client, corpus, monkeypatch):
+    # PostgreSQL: statements psycopg prepared would get generic plans after a few runs; a
+    # search's transaction keeps them made for its values (and its other settings)
+    with app.app_context():
+        if get_session().get_bind().dialect.name != "postgresql":
+            pytest.skip("plan_cache_mode and set_config are PostgreSQL's")
+    from catalogue.search import hits as page
+
+    seen: dict[str, str] = {}
+    original = page.page_hits
+
+    def spying(*args: Any, **kwargs: Any) -> Any:
+        session = get_session()
+        for name in ("plan_cache_mode", "enable_seqscan", "statement_timeout"):
+            seen[name] = session.scalar(text(f"SHOW {name}"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(page, "page_hits", spying)
+    assert search(client, q="ibrutinib")["total"] > 0
+    assert seen["plan_cache_mode"] == "force_custom_plan"
+    assert seen["enable_seqscan"] == "off"
+    assert seen["statement_timeout"] != "0"
