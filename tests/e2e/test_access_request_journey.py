@@ -185,7 +185,11 @@ def test_access_request_journey(
     page.goto("/datasets/req-aml")
     for name in ("FLT3_ITD", "NPM1"):
         page.get_by_role("checkbox", name=f"{name} in my selection").check()
-    page.get_by_role("button", name="Update my selection").click()
+    # the form posts and the dataset's page comes back: a click before it has come back is
+    # lost with the page it was made on (a script may say "2 variables" before the post)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Update my selection").click()
+    page.wait_for_load_state()
     expect(page.locator(".selection-panel")).to_contain_text("with 2 variables")
     selection_link(page).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("My selection")

@@ -182,7 +182,9 @@ def test_two_named_selections_shared_downloaded_and_compared(web: Session, journ
     expect(page.get_by_text("In selection ✓").first).to_be_visible()
     page.get_by_label("flt3_itd in my selection").check()
     page.get_by_label("hb_dx in my selection").check()
-    page.get_by_role("button", name="Update my selection").click()
+    with page.expect_navigation():  # the post and the page that comes back
+        page.get_by_role("button", name="Update my selection").click()
+    page.wait_for_load_state()
     expect(page.get_by_text("with 2 variables")).to_be_visible()
 
     # The second: the myeloma registry, whole; it is now the current one.
