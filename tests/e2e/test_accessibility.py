@@ -380,11 +380,21 @@ class Checker:
         return axe_problems(visitor, shot)
 
 
+#: moderate in axe's terms, but a screen reader's landmarks list is how its user moves about a
+#: page: content outside every landmark (the environment banner was) or two landmarks of one
+#: name (the mappings page's "Suggestions") fail the walk too
+LANDMARK_RULES = frozenset({"region", "landmark-unique"})
+
+
 def axe_problems(visitor: Visitor, shot: str) -> str:
     """axe's serious and critical violations on the visitor's page as it stands, described
     ("" when there is none); a screenshot of the page when there is one."""
     page = visitor.page
-    violations = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
+    violations = [
+        v
+        for v in axe_violations(page)
+        if v["impact"] in FAILING_IMPACTS or v["id"] in LANDMARK_RULES
+    ]
     if not violations:
         return ""
     SCREENSHOTS.mkdir(exist_ok=True)
