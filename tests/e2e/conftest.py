@@ -260,3 +260,11 @@ def web(
     finally:
         context.close()
     log.assert_clean("end of test")
+
+
+def page_width(page: Page) -> int:
+    """How wide the page is laid out, once its stylesheets have loaded: read while they are
+    still loading (right after a click that navigates), a page is as wide as its longest
+    unbroken word (2,244 px for a 200-character one)."""
+    page.wait_for_load_state("load")
+    return int(page.evaluate("document.documentElement.scrollWidth"))

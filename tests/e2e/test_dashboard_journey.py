@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     SCREENSHOTS,
     LiveServer,
     WholeDemo,
+    page_width,
     serve_whole_demo,
 )
 
@@ -71,7 +72,7 @@ def assert_charts_drawn_well(page: Page) -> None:
     assert page.evaluate(TEXTS_OUTSIDE) == []
     for chart in page.evaluate(CHART_WIDTHS):
         assert chart["chart"] >= chart["room"] - 2, chart  # the whole card, not 60 % of it
-    assert page.evaluate("document.documentElement.scrollWidth") <= LAPTOP["width"]
+    assert page_width(page) <= LAPTOP["width"]
 
 
 def test_the_dashboard_draws_its_charts_across_the_card(laptop: Page) -> None:

@@ -13,7 +13,7 @@ from flask import Flask
 from playwright.sync_api import Page, expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -65,10 +65,6 @@ def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
     """This journey's own server on a copy of the whole demo, with the data above."""
     with serve_whole_demo(whole_demo, "list", _prepare) as server:
         yield server
-
-
-def page_width(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
 def titles(page: Page) -> list[str]:

@@ -24,6 +24,7 @@ from tests.e2e.conftest import (
     LiveServer,
     Session,
     WholeDemo,
+    page_width,
     serve_whole_demo,
 )
 
@@ -36,7 +37,7 @@ WIDE = {"width": 1366, "height": 900}
 
 def fits(page) -> bool:
     """No part of the page is wider than the window."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from flask import Flask
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +41,7 @@ def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
 
 def fits(web: Session) -> None:
     """No layout wider than the window (a wide matrix scrolls inside its own frame)."""
-    width = web.page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(web.page)
     assert width <= WIDTH, f"{web.page.url} is {width} px wide"
 
 

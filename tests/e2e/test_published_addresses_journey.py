@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +32,7 @@ def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
 
 
 def fits(page) -> bool:
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 def test_published_addresses_lead_people_to_pages_and_machines_to_rdf(web: Session) -> None:

@@ -19,6 +19,7 @@ from tests.e2e.conftest import (
     LiveServer,
     Session,
     WholeDemo,
+    page_width,
     serve_whole_demo,
 )
 
@@ -63,10 +64,6 @@ def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
     """This journey's own server on a copy of the whole demo, with a draft of Ulm's."""
     with serve_whole_demo(whole_demo, "publishers", _prepare) as server:
         yield server
-
-
-def page_width(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth"))
 
 
 def figures(page: Page) -> list[str]:

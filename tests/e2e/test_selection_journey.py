@@ -29,7 +29,7 @@ from core.models import Role
 from core.policies import SYSTEM
 from tests.dbutil import fresh_database
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import TEST_ENV, LiveServer, Session, page_width
 from tests.factories import PASSWORD, Maker
 
 pytestmark = pytest.mark.e2e
@@ -140,7 +140,7 @@ def shot(web: Session, step: str) -> None:
 def check(web: Session, step: str) -> None:
     """A screenshot, no serious axe violation, nothing wider than the window."""
     page = web.page
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, step
+    assert page_width(page) <= WIDTH, step
     assert_accessible(page)
     shot(web, step)
 

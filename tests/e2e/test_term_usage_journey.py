@@ -14,7 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +24,7 @@ WIDE = {"width": 1366, "height": 900}
 
 def fits(page) -> bool:
     """No part of the page is wider than the window."""
-    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 @pytest.fixture(scope="module")
