@@ -20,11 +20,12 @@ PostgreSQL's ``ts_rank`` (weights A-D) where it runs, then the most recently upd
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -352,20 +353,13 @@ def _from_engine(plan: _Plan) -> Found | None:
     without an engine form, or any engine error (logged: search never fails because of its
     engine)."""
     from catalogue.search.engine import sync
-    from catalogue.search.engine.base import Unsupported
 
-    try:
+    with _answered_by_sql_on_failure("the search engine failed") as failed:
         engine = sync.engine_for_search()
         if engine is None:
             return None
-        question = _engine_query(plan)
-        answer = engine.search(question)
-    except Unsupported as exc:
-        log.debug("search answered with SQL: %s", exc)
-        return None
-    except Exception:
-        log.exception("the search engine failed; the search is answered with SQL")
-        sync.state().check_due = True
+        answer = engine.search(_engine_query(plan))
+    if failed:
         return None
     return Found(list(answer.ids), answer.total, {}, answer.counts)
 
@@ -374,24 +368,37 @@ def _engine_counts(plan: _Plan, found: Found) -> Found | None:
     """``found`` with each facet's rows from the engine's counts (waiting for them when the
     engine counts in another thread), or None when counting failed (then SQL answers, as in
     :func:`_from_engine`)."""
-    from catalogue.search.engine import sync
-    from catalogue.search.engine.base import Unsupported
-
     selections = plan.query.selections
-    try:
+    with _answered_by_sql_on_failure("the search engine failed to count") as failed:
         counts = dict(found.counts or {})
-    except Unsupported as exc:
-        log.debug("search answered with SQL: %s", exc)
-        return None
-    except Exception:
-        log.exception("the search engine failed to count; the search is answered with SQL")
-        sync.state().check_due = True
+    if failed:
         return None
     rows = {
         f.name: f.engine_rows(counts.get(f.name, []), selections.get(f.name))
         for f in plan.registered
     }
     return Found(found.ids, found.total, rows)
+
+
+@contextlib.contextmanager
+def _answered_by_sql_on_failure(what: str) -> Iterator[list[bool]]:
+    """Around a call to the engine: an :class:`Unsupported` question (logged at debug) or any
+    other error (logged, and the engine checked against the database soon) is swallowed and
+    the yielded list made true, so that the caller has SQL answer. Search never fails because
+    of its engine."""
+    from catalogue.search.engine import sync
+    from catalogue.search.engine.base import Unsupported
+
+    failed: list[bool] = []
+    try:
+        yield failed
+    except Unsupported as exc:
+        log.debug("search answered with SQL: %s", exc)
+        failed.append(True)
+    except Exception:
+        log.exception("%s; the search is answered with SQL", what)
+        sync.state().check_due = True
+        failed.append(True)
 
 
 def _group_clause(group: Sequence[str]) -> Any:
