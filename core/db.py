@@ -410,6 +410,11 @@ def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000, full: boo
     connection = get_session().connection()
     if connection.dialect.name != "postgresql":
         return True
+    tables = list(tables)
+    if _locked_by_this_transaction(connection, tables, ALL_LOCKS if full else VACUUM_CONFLICTS):
+        # the vacuum would wait for this very transaction, which cannot end before it returns:
+        # it would only wait out its timeout
+        return False
     with connection.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as tidy:
         tidy.exec_driver_sql(f"SET lock_timeout = {int(lock_timeout_ms)}")
         try:
@@ -419,6 +424,34 @@ def vacuum_analyze(tables: Iterable[str], lock_timeout_ms: int = 5000, full: boo
         except OperationalError:
             return False
     return True
+
+
+#: the table locks a plain VACUUM waits for (it takes SHARE UPDATE EXCLUSIVE), and every lock
+#: (what VACUUM FULL's ACCESS EXCLUSIVE waits for: even a read's ACCESS SHARE)
+VACUUM_CONFLICTS = (
+    "ShareUpdateExclusiveLock",
+    "ShareLock",
+    "ShareRowExclusiveLock",
+    "ExclusiveLock",
+    "AccessExclusiveLock",
+)
+ALL_LOCKS = (*VACUUM_CONFLICTS, "AccessShareLock", "RowShareLock", "RowExclusiveLock")
+
+
+def _locked_by_this_transaction(connection: Any, tables: list[str], modes: Sequence[str]) -> bool:
+    """Whether the transaction of ``connection`` holds one of the lock ``modes`` on any of
+    ``tables`` (it read, wrote or locked them and has not ended)."""
+    return bool(
+        connection.execute(
+            text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = pg_backend_pid() "
+                "AND locktype = 'relation' AND mode = ANY(CAST(:modes AS text[])) "
+                "AND relation IN "
+                "(SELECT to_regclass(name) FROM unnest(CAST(:tables AS text[])) AS name))"
+            ),
+            {"tables": tables, "modes": list(modes)},
+        ).scalar()
+    )
 
 
 # --- bulk writing ---------------------------------------------------------------------------
