@@ -23,7 +23,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from core import audit, throttle
 from core.db import get_session, transactional, utcnow, write_in_passing
@@ -178,7 +178,12 @@ def resolve_session(secret: str) -> ResolvedSession | None:
     """The user behind a cookie secret, or None when the session is unknown, revoked, idle past
     its limit, past its absolute lifetime, or its user deactivated."""
     session = get_session()
-    record = session.scalar(select(UserSession).where(UserSession.secret_hash == _sha256(secret)))
+    record = session.scalar(
+        # the user in the same statement: every request of a logged-in browser asks this
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.secret_hash == _sha256(secret))
+    )
     now = utcnow()
     if record is None or record.revoked_at is not None or record.expires_at <= now:
         return None
@@ -350,7 +355,11 @@ def resolve_token(secret: str) -> User | None:
     if not secret.startswith(TOKEN_PREFIX):
         return None
     session = get_session()
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _sha256(secret)))
+    token = session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == _sha256(secret))
+    )
     now = utcnow()
     if token is None or not hmac.compare_digest(token.token_hash, _sha256(secret)):
         return None
