@@ -439,19 +439,29 @@ def test_odd_values_in_paths_and_queries_are_never_a_500(app, make, vocabularies
         assert login(client, admin.email).status_code == 302
     names = ("q", "page", "per_page", "sort", "terms", "threshold", "show", "role", "format")
     failures = []
+    sent = 0
     for rule in _rules(app):
         if "GET" not in (rule.methods or ()):
             continue
         for value in ODD_VALUES:
+            url = _url(rule, value.replace("%", "%25") or "x")
             for query in (dict.fromkeys(names, value), {"sort": value}, {"page": value}):
-                response = client.get(
-                    _url(rule, value.replace("%", "%25") or "x"),
-                    query_string=query,
-                    headers=headers,
-                )
-                if response.status_code >= 500:
-                    failures.append((rule.rule, value[:10], response.status_code))
+                response = client.get(url, query_string=query, headers=headers)
+                sent += 1
+                status = response.status_code
+                to_login = status == 401 or "/login" in response.headers.get("Location", "")
                 response.close()
+                if status >= 500:
+                    failures.append((rule.rule, value[:10], status))
+                if status not in (400, 422):
+                    # every parameter was read (or none): sort or page alone reach nothing
+                    # more; they are sent to reach one behind another's refusal
+                    break
+            if role == "anonymous" and to_login and value == ODD_VALUES[0]:
+                # a page for members only: an anonymous caller is sent to log in before the
+                # page reads anything (the administrator's run sends it every value)
+                break
+    assert sent > 1000, "the URL map lost its pages?"
     assert not failures
 
 
