@@ -42,6 +42,12 @@ def _dataset(
 
 @pytest.fixture
 def corpus(app, make, vocabularies) -> Corpus:
+    return build_corpus(make)
+
+
+def build_corpus(make: Any) -> Corpus:
+    """The corpus made with ``make`` (a test's, or a shared world's: see
+    :func:`tests.conftest.shared_world`)."""
     leiden = make.organisation(name="Leiden Haematology", country="NL")
     lyon = make.organisation(name="Lyon Blood Registry", country="FR")
     corpus = Corpus(
@@ -198,7 +204,7 @@ def corpus(app, make, vocabularies) -> Corpus:
     from catalogue.search import indexer
     from core.policies import SYSTEM
 
-    with app.app_context():
+    with make.app.app_context():
         datasets.retire(SYSTEM, "retired-ibrutinib", "Withdrawn.", datasets.UNCHECKED)
         # the factory writes a draft's variables directly; a dictionary import, which does
         # that in the service, tells the index (a published dataset is indexed on publishing)

@@ -4,6 +4,7 @@ PostgreSQL (this module runs on both)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +13,19 @@ from sqlalchemy import and_, or_, text, update
 from catalogue.search import facets, services
 from core.db import get_session
 from core.models import Organisation
-from tests.catalogue.search.conftest import AML, CLL, COUNTS, HB, MDS, MYELOID, MYELOMA, PLATELETS
+from tests.catalogue.search.conftest import (
+    AML,
+    CLL,
+    COUNTS,
+    HB,
+    MDS,
+    MYELOID,
+    MYELOMA,
+    PLATELETS,
+    Corpus,
+    build_corpus,
+)
+from tests.conftest import shared_world
 
 PUBLIC = {
     "aml-elderly",
@@ -24,6 +37,15 @@ PUBLIC = {
     "rank-description",
     "rank-variables",
 }
+
+
+@pytest.fixture(scope="module")
+def corpus(app, reference_engine) -> Iterator[Corpus]:
+    """The corpus, made once for this module's tests (each runs in a savepoint of it, so that
+    what one adds or changes is gone for the next): made for each of them, it was half of the
+    module's time on PostgreSQL."""
+    with shared_world(app, reference_engine) as make:
+        yield build_corpus(make)
 
 
 def search(client, make=None, user=None, **params: Any) -> dict[str, Any]:
