@@ -719,3 +719,18 @@ def test_a_cll_search_from_the_engine_counts_like_sql(client, corpus, app):
     ready(app)
     body = search(client, q="leukaemia", disease=CLL, country=["DE", "NL"], per_page=5)
     assert {v["value"] for v in body["facets"]["disease"]} >= {CLL}
+
+
+@pytest.mark.parametrize(
+    ("setting", "cores", "beside"),
+    [("auto", 2, True), ("auto", 8, True), ("auto", 1, False), ("on", 1, True), ("off", 8, False)],
+)
+def test_counting_beside_the_page_follows_the_setting_and_the_cores(
+    app, monkeypatch, setting, cores, beside
+):
+    from catalogue.search import services
+
+    monkeypatch.setitem(app.config, "SEARCH_ENGINE_COUNTS_BESIDE", setting)
+    monkeypatch.setattr(services.os, "cpu_count", lambda: cores)
+    with app.app_context():
+        assert services._counts_beside() is beside
