@@ -262,6 +262,15 @@ def web(
     log.assert_clean("end of test")
 
 
+def arrive(page: Page, url: re.Pattern[str]) -> None:
+    """Wait until a navigation reached ``url`` and its page has loaded, before the next form
+    control is touched: the address changes when the new page starts to arrive, and a radio
+    button checked while it is still loading can be lost with the document it was in
+    (PostgreSQL's pass, once: "Clicking the checkbox did not change its state")."""
+    expect(page).to_have_url(url)
+    page.wait_for_load_state("load")
+
+
 def page_width(page: Page) -> int:
     """How wide the page is laid out, once its stylesheets have loaded: read while they are
     still loading (right after a click that navigates), a page is as wide as its longest

@@ -33,7 +33,7 @@ from core import create_app, migrate
 from core.db import get_session, writing
 from core.policies import SYSTEM
 from tests.dbutil import fresh_database
-from tests.e2e.conftest import TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import TEST_ENV, LiveServer, Session, arrive
 from tests.factories import PASSWORD, Maker
 from tests.governance.requests.world import RequestWorld, build_world
 
@@ -306,7 +306,7 @@ def test_access_request_journey(
     expect(call).to_have_text(f"Sign off or decline for {MYELOMA_TITLE} →")
     j.detail(page.locator(".request-actions"), "custodian's call to sign off")
     call.click()
-    expect(page).to_have_url(re.compile(rf"{review_url}#signoff-"))
+    arrive(page, re.compile(rf"{review_url}#signoff-"))
     myeloma = dataset_article(page, MYELOMA_TITLE)
     myeloma.get_by_role("radio", name="Decline").check()
     myeloma.get_by_label(re.compile(r"^Reason")).fill(DECLINE_REASON)

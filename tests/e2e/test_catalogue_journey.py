@@ -20,7 +20,7 @@ from core import create_app, migrate
 from core.demo import load_demo
 from core.policies import SYSTEM
 from tests.dbutil import fresh_database
-from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session
+from tests.e2e.conftest import DEMO_PASSWORD, TEST_ENV, LiveServer, Session, arrive
 
 pytestmark = pytest.mark.e2e
 
@@ -103,7 +103,7 @@ def test_custodian_registers_maps_and_publishes_a_dataset(web: Session) -> None:
 
     # The form: a disease chosen in the autocomplete becomes a chip.
     page.get_by_role("link", name="Register a dataset").first.click()
-    expect(page).to_have_url(re.compile(r"/datasets/new$"))
+    arrive(page, re.compile(r"/datasets/new$"))
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Identifier").fill(IDENTIFIER)
     page.get_by_label("Description").fill(

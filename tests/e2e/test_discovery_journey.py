@@ -13,7 +13,14 @@ import pytest
 import rdflib
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, Session, WholeDemo, serve_whole_demo
+from tests.e2e.conftest import (
+    DEMO_PASSWORD,
+    LiveServer,
+    Session,
+    WholeDemo,
+    arrive,
+    serve_whole_demo,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +54,7 @@ def test_researcher_searches_narrows_checks_coverage_and_downloads_turtle(web: S
 
     # Search from the navigation.
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Search").click()
-    expect(page).to_have_url(re.compile(r"/search"))
+    arrive(page, re.compile(r"/search"))
     page.get_by_label("Search for").fill("myeloma")
     page.get_by_label("Search for").press("Enter")
     expect(page).to_have_url(re.compile(r"[?&]q=myeloma"))
