@@ -277,3 +277,8 @@ def page_width(page: Page) -> int:
     unbroken word (2,244 px for a 200-character one)."""
     page.wait_for_load_state("load")
     return int(page.evaluate("document.documentElement.scrollWidth"))
+
+
+def fits(page: Page) -> bool:
+    """No part of the page is wider than the window."""
+    return page_width(page) <= int(page.evaluate("window.innerWidth"))

@@ -24,7 +24,7 @@ from tests.e2e.conftest import (
     LiveServer,
     Session,
     WholeDemo,
-    page_width,
+    fits,
     serve_whole_demo,
 )
 
@@ -33,11 +33,6 @@ pytestmark = pytest.mark.e2e
 DRAFT = "allo-hct-outcomes-rotterdam"  # the demo custodian's draft, with a mapped dictionary
 CUSTODIAN_EMAIL = "custodian@demo.harmony.example"
 WIDE = {"width": 1366, "height": 900}
-
-
-def fits(page) -> bool:
-    """No part of the page is wider than the window."""
-    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, fits, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
@@ -29,10 +29,6 @@ def live_server(whole_demo: WholeDemo) -> Iterator[LiveServer]:
     with serve_whole_demo(whole_demo, "iris") as server:
         server.app.config["BASE_URL"] = server.url  # before the browser's first request
         yield server
-
-
-def fits(page) -> bool:
-    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 def test_published_addresses_lead_people_to_pages_and_machines_to_rdf(web: Session) -> None:

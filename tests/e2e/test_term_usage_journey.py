@@ -14,17 +14,12 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.axe import assert_accessible
-from tests.e2e.conftest import LiveServer, Session, WholeDemo, page_width, serve_whole_demo
+from tests.e2e.conftest import LiveServer, Session, WholeDemo, fits, serve_whole_demo
 
 pytestmark = pytest.mark.e2e
 
 AML_TRIAL = "aml-ic-2016"  # a demo dataset about AML with a haemoglobin variable
 WIDE = {"width": 1366, "height": 900}
-
-
-def fits(page) -> bool:
-    """No part of the page is wider than the window."""
-    return page_width(page) <= int(page.evaluate("window.innerWidth"))
 
 
 @pytest.fixture(scope="module")
